@@ -1,0 +1,27 @@
+# The two commands a newcomer needs are `make run` and `make test`; both build .venv first.
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test bench workflows clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $(STAMP)
+
+run: $(STAMP)            ## local stack with demo data, API on 127.0.0.1:8000
+	$(BIN)/python -m devstack
+
+test: $(STAMP)           ## the whole test suite (unit + integration on moto)
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)          ## happy-path benchmark on the local stack
+	$(BIN)/python -m bench
+
+workflows: $(STAMP)      ## regenerate workflows/*.asl.json from the procedure catalogue
+	$(BIN)/python -m workflows.generate
+
+clean:
+	rm -rf $(VENV) .pytest_cache .devstack

@@ -1,0 +1,200 @@
+"""The front door: HTTPS routes and queue handlers. Each reads the request, calls one service
+function and maps domain errors to JSON responses in one place (`_api`)."""
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from pathlib import Path
+
+from chalice import Chalice, Response
+
+from chalicelib import composition
+from chalicelib.domain import catalogue
+from chalicelib.domain.errors import (BadRequest, DomainError, InvalidField, PayloadTooLarge,
+                                      Unauthenticated)
+
+app = Chalice(app_name="kbnn-dvc")
+log = logging.getLogger("kbnn")
+MAX_BODY_BYTES = 1_000_000
+TASK_QUEUE = "kbnn-tasks"
+WORKER_QUEUE = "kbnn-worker"
+OPENAPI = Path(__file__).parent / "chalicelib" / "openapi.json"
+
+
+def _json(status: int, body: dict) -> Response:
+    return Response(body=json.dumps(body, ensure_ascii=False), status_code=status,
+                    headers={"Content-Type": "application/json; charset=utf-8",
+                             "Cache-Control": "no-store"})
+
+
+def _api(handler):
+    """Run a route, turning domain errors into their 4xx and anything else into a bare 500."""
+    @functools.wraps(handler)
+    def wrapper(*args, **kwargs):
+        try:
+            status, body = handler(*args, **kwargs)
+            return _json(status, body)
+        except DomainError as err:
+            return _json(err.status, err.body())
+        except Exception:  # never leak a stack trace or an internal name to the client
+            log.exception("unhandled error in %s", handler.__name__)
+            return _json(500, {"error": {"code": "internal_error", "field": None,
+                                         "message": "Lỗi hệ thống, vui lòng thử lại sau."}})
+    return wrapper
+
+
+def _body() -> object:
+    raw = app.current_request.raw_body or b""
+    if len(raw) > MAX_BODY_BYTES:
+        raise PayloadTooLarge()
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise BadRequest("Nội dung không phải JSON hợp lệ (UTF-8).", code="invalid_json",
+                         field="body") from exc
+
+
+def _principal():
+    header = app.current_request.headers.get("authorization") or ""
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated(code="missing_token", field="Authorization")
+    return composition.services().verifier.verify(token.strip())
+
+
+def _query(name: str) -> str | None:
+    return (app.current_request.query_params or {}).get(name)
+
+
+def _limit() -> int:
+    raw = _query("limit") or "50"
+    if not raw.isdigit() or not 1 <= int(raw) <= 200:
+        raise InvalidField("limit phải từ 1 đến 200.", code="invalid_limit", field="limit")
+    return int(raw)
+
+
+def _now():
+    from chalicelib.services.common import utcnow
+    return utcnow()
+
+
+@app.route("/v1/auth/token", methods=["POST"])
+@_api
+def login():
+    from chalicelib.adapters.identity import login as cognito_login
+    body = _body()
+    if not isinstance(body, dict) or not isinstance(body.get("username"), str) \
+            or not isinstance(body.get("password"), str):
+        raise InvalidField("Cần username và password.", code="required", field="username")
+    cfg = composition.services().config
+    return 200, cognito_login(cfg.region, cfg.user_pool_client_id, body["username"],
+                              body["password"])
+
+
+@app.route("/v1/me", methods=["GET"])
+@_api
+def me():
+    return 200, _principal().public()
+
+
+@app.route("/v1/procedures", methods=["GET"])
+@_api
+def procedures():
+    return 200, {"items": [p.public() for p in catalogue.CATALOGUE]}
+
+
+@app.route("/v1/openapi.json", methods=["GET"])
+@_api
+def openapi():
+    return 200, json.loads(OPENAPI.read_text(encoding="utf-8"))
+
+
+@app.route("/v1/dossiers", methods=["POST"])
+@_api
+def submit_dossier():
+    from chalicelib.services import dossiers
+    principal = _principal()
+    svc = composition.services()
+    return dossiers.submit(principal, _body(),
+                           app.current_request.headers.get("idempotency-key"),
+                           repo=svc.repo, workflows=svc.workflows, config=svc.config, now=_now())
+
+
+@app.route("/v1/dossiers", methods=["GET"])
+@_api
+def list_dossiers():
+    from chalicelib.services import dossiers
+    principal = _principal()
+    return 200, dossiers.list_for(principal, repo=composition.services().repo,
+                                  status=_query("status"), procedure=_query("procedure"),
+                                  limit=_limit(), cursor=_query("cursor"))
+
+
+@app.route("/v1/dossiers/{dossier_id}", methods=["GET"])
+@_api
+def get_dossier(dossier_id):
+    from chalicelib.services import dossiers
+    return 200, dossiers.get(_principal(), dossier_id, repo=composition.services().repo)
+
+
+@app.route("/v1/dossiers/{dossier_id}/audit", methods=["GET"])
+@_api
+def dossier_audit(dossier_id):
+    from chalicelib.services import dossiers
+    return 200, dossiers.audit_trail(_principal(), dossier_id, repo=composition.services().repo)
+
+
+@app.route("/v1/dossiers/{dossier_id}/supplement", methods=["POST"])
+@_api
+def supplement_dossier(dossier_id):
+    from chalicelib.services import dossiers
+    principal = _principal()
+    svc = composition.services()
+    return 200, dossiers.supplement(principal, dossier_id, _body(), repo=svc.repo,
+                                    workflows=svc.workflows, now=_now())
+
+
+@app.route("/v1/accounts/{account_id}", methods=["GET"])
+@_api
+def get_account(account_id):
+    from chalicelib.services import dossiers
+    return 200, dossiers.account(_principal(), account_id, repo=composition.services().repo)
+
+
+@app.route("/v1/tasks", methods=["GET"])
+@_api
+def list_tasks():
+    from chalicelib.services import tasks
+    principal = _principal()
+    return 200, tasks.inbox(principal, repo=composition.services().repo,
+                            state=_query("state") or "open", role=_query("role"),
+                            limit=_limit(), cursor=_query("cursor"))
+
+
+@app.route("/v1/tasks/{task_id}/decision", methods=["POST"])
+@_api
+def decide_task(task_id):
+    from chalicelib.services import tasks
+    principal = _principal()
+    svc = composition.services()
+    return 200, tasks.decide(principal, task_id, _body(), repo=svc.repo,
+                             workflows=svc.workflows, now=_now())
+
+
+@app.on_sqs_message(queue=TASK_QUEUE, batch_size=1)
+def handle_task_messages(event):
+    """A workflow step is waiting for a person: put it in the right inbox."""
+    from chalicelib.services import tasks
+    for record in event:
+        tasks.open_task(json.loads(record.body), repo=composition.services().repo, now=_now())
+
+
+@app.on_sqs_message(queue=WORKER_QUEUE, batch_size=1)
+def handle_worker_messages(event):
+    """A workflow step is waiting for the system: post the payment."""
+    from chalicelib.services import posting
+    svc = composition.services()
+    for record in event:
+        posting.post_payment(json.loads(record.body), repo=svc.repo, workflows=svc.workflows,
+                             now=_now())

@@ -1,0 +1,1 @@
+"""Everything that runs in Lambda: the pure domain, the use cases, and the AWS adapters."""

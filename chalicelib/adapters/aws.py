@@ -1,0 +1,48 @@
+"""Where AWS clients are made: lazily, once per process, all observed by the same hook.
+
+Nothing here runs at import. The endpoint comes from the standard AWS_ENDPOINT_URL variable, so
+the same code talks to moto locally and to AWS in Lambda. Observers see every API call
+(service, operation): the benchmark counts calls with them and a test proves no request path
+scans.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any, Callable
+
+Observer = Callable[[str, str], None]
+_observers: list[Observer] = []
+
+
+def observe(observer: Observer) -> Callable[[], None]:
+    """Register an observer of every AWS call; returns a function that removes it."""
+    _observers.append(observer)
+    return lambda: _observers.remove(observer)
+
+
+def _before_call(model: Any, **_: Any) -> None:
+    for observer in list(_observers):
+        observer(model.service_model.service_name, model.name)
+
+
+def instrument(botocore_client: Any) -> Any:
+    botocore_client.meta.events.register("before-call", _before_call)
+    return botocore_client
+
+
+def _botocore_config() -> Any:
+    from botocore.config import Config
+    return Config(retries={"mode": "standard", "max_attempts": 4},
+                  connect_timeout=3, read_timeout=10, max_pool_connections=50)
+
+
+@lru_cache(maxsize=None)
+def client(service: str, region: str) -> Any:
+    import boto3
+    return instrument(boto3.session.Session().client(service, region_name=region,
+                                                       config=_botocore_config()))
+
+
+def reset() -> None:
+    """Forget cached clients (tests and the local stack re-point them at a new endpoint)."""
+    client.cache_clear()

@@ -1,0 +1,86 @@
+"""Who is calling: log-in against the Cognito user pool and verification of its ID tokens.
+
+The app verifies every JWT itself (signature against the pool's JWKS, issuer, audience, expiry,
+token use), because Chalice's local mode does not enforce Cognito authorizers and a second check
+costs microseconds. Only RS256 is accepted, which shuts out `alg: none` and HMAC key confusion.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..domain.errors import DomainError, Unauthenticated
+from . import aws
+
+
+@dataclass(frozen=True)
+class Principal:
+    sub: str
+    username: str
+    roles: frozenset[str]
+    unit_id: str | None
+    office_id: str | None
+
+    def public(self) -> dict:
+        return {"sub": self.sub, "username": self.username, "roles": sorted(self.roles),
+                "unit_id": self.unit_id, "office_id": self.office_id}
+
+
+class IdentityUnavailable(DomainError):
+    status = 503
+    code = "identity_unavailable"
+    message = "Không kiểm tra được phiên đăng nhập, vui lòng thử lại sau."
+
+
+class TokenVerifier:
+    def __init__(self, issuer: str, audience: str, jwks_url: str) -> None:
+        self._issuer, self._audience, self._jwks_url = issuer, audience, jwks_url
+        self._jwks: Any = None
+
+    def _keys(self) -> Any:
+        if self._jwks is None:
+            import jwt  # lazy: cryptography is not needed to import the app
+            self._jwks = jwt.PyJWKClient(self._jwks_url, cache_keys=True, lifespan=3600)
+        return self._jwks
+
+    def verify(self, token: str) -> Principal:
+        import jwt
+        try:
+            key = self._keys().get_signing_key_from_jwt(token)
+            claims = jwt.decode(token, key.key, algorithms=["RS256"], audience=self._audience,
+                                issuer=self._issuer,
+                                options={"require": ["exp", "iat", "iss", "aud", "sub"]})
+        except jwt.PyJWKClientConnectionError as exc:
+            raise IdentityUnavailable() from exc
+        except (jwt.PyJWTError, jwt.PyJWKClientError) as exc:
+            raise Unauthenticated(code="invalid_token") from exc
+        if claims.get("token_use") != "id":
+            raise Unauthenticated(code="invalid_token")
+        return Principal(
+            sub=claims["sub"],
+            username=claims.get("cognito:username", claims["sub"]),
+            roles=frozenset(claims.get("cognito:groups") or ()),
+            unit_id=claims.get("custom:unit_id") or None,
+            office_id=claims.get("custom:office_id") or None,
+        )
+
+
+def login(region: str, client_id: str, username: str, password: str) -> dict:
+    """Exchange a username and password for tokens; one message for every kind of failure."""
+    cognito = aws.client("cognito-idp", region)
+    try:
+        result = cognito.initiate_auth(
+            ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": username, "PASSWORD": password})
+    except (cognito.exceptions.NotAuthorizedException,
+            cognito.exceptions.UserNotFoundException,
+            cognito.exceptions.InvalidParameterException) as exc:
+        raise Unauthenticated("Tên đăng nhập hoặc mật khẩu không đúng.",
+                              code="invalid_credentials") from exc
+    tokens = result.get("AuthenticationResult") or {}
+    if "IdToken" not in tokens:
+        raise Unauthenticated("Tài khoản cần hoàn tất bước xác thực bổ sung.",
+                              code="challenge_required")
+    return {"id_token": tokens["IdToken"], "access_token": tokens.get("AccessToken"),
+            "refresh_token": tokens.get("RefreshToken"), "expires_in": tokens.get("ExpiresIn"),
+            "token_type": "Bearer"}

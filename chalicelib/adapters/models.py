@@ -1,0 +1,181 @@
+"""PynamoDB models of the five tables defined in infra/template.json.
+
+Table names and region are bound at first use by `bind()` (from config), never at import, so tests
+and the local stack can point the models at moto. All models share one PynamoDB connection whose
+botocore client is instrumented like every other AWS client.
+"""
+from __future__ import annotations
+
+from pynamodb.attributes import (BooleanAttribute, JSONAttribute, NumberAttribute,
+                                 TTLAttribute, UnicodeAttribute, VersionAttribute)
+from pynamodb.connection import Connection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from ..config import Config
+from . import aws
+
+
+class _Unbound(Model):
+    class Meta:
+        table_name = "unbound"
+        max_retry_attempts = 3
+
+
+# --- directory: offices, units, accounts share one table keyed by "KIND#id" -----------------
+class Office(_Unbound):
+    class Meta(_Unbound.Meta):
+        pass
+    pk = UnicodeAttribute(hash_key=True)
+    office_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    parent_id = UnicodeAttribute(null=True)
+
+
+class Unit(_Unbound):
+    class Meta(_Unbound.Meta):
+        pass
+    pk = UnicodeAttribute(hash_key=True)
+    unit_id = UnicodeAttribute()            # the 7-digit budget-unit code (mã ĐVQHNS)
+    name = UnicodeAttribute()
+    office_id = UnicodeAttribute()
+    chapter_code = UnicodeAttribute()
+    email = UnicodeAttribute(null=True)
+    mandatory = BooleanAttribute(default=True)
+
+
+class Account(_Unbound):
+    class Meta(_Unbound.Meta):
+        pass
+    pk = UnicodeAttribute(hash_key=True)
+    account_id = UnicodeAttribute()
+    unit_id = UnicodeAttribute()
+    kind = UnicodeAttribute()               # "estimate" (dự toán) or "deposit" (tiền gửi)
+    balance = NumberAttribute()             # whole đồng
+    version = VersionAttribute()
+
+
+# --- dossiers ------------------------------------------------------------------------------
+class ByUnit(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by_unit"
+        projection = AllProjection()
+    unit_id = UnicodeAttribute(hash_key=True)
+    received_at = UnicodeAttribute(range_key=True)
+
+
+class ByOffice(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by_office"
+        projection = AllProjection()
+    office_id = UnicodeAttribute(hash_key=True)
+    received_at = UnicodeAttribute(range_key=True)
+
+
+class Dossier(_Unbound):
+    class Meta(_Unbound.Meta):
+        pass
+    dossier_id = UnicodeAttribute(hash_key=True)
+    procedure = UnicodeAttribute()
+    procedure_version = UnicodeAttribute()
+    unit_id = UnicodeAttribute()
+    office_id = UnicodeAttribute()
+    account_id = UnicodeAttribute()
+    amount = NumberAttribute()
+    payment_kind = UnicodeAttribute()
+    voucher_number = UnicodeAttribute()
+    status = UnicodeAttribute()
+    step = UnicodeAttribute(null=True)
+    received_at = UnicodeAttribute()
+    due_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    content = JSONAttribute()
+    signatures = JSONAttribute(default=list)
+    supplements_used = NumberAttribute(default=0)
+    open_task_id = UnicodeAttribute(null=True)
+    alert_task_id = UnicodeAttribute(null=True)
+    result = JSONAttribute(null=True)
+    audit_seq = NumberAttribute(default=0)
+    audit_head = UnicodeAttribute()
+    version = VersionAttribute()
+    by_unit = ByUnit()
+    by_office = ByOffice()
+
+
+# --- tasks: the inbox ----------------------------------------------------------------------
+class Inbox(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "inbox"
+        projection = AllProjection()
+    inbox = UnicodeAttribute(hash_key=True)
+    due_at = UnicodeAttribute(range_key=True)
+
+
+class Task(_Unbound):
+    class Meta(_Unbound.Meta):
+        pass
+    task_id = UnicodeAttribute(hash_key=True)
+    kind = UnicodeAttribute(default="decision")   # "decision" or "escalation" (a notice)
+    dossier_id = UnicodeAttribute()
+    procedure = UnicodeAttribute()
+    procedure_version = UnicodeAttribute()
+    step = UnicodeAttribute()
+    scope = UnicodeAttribute()                     # "office" or "unit"
+    scope_id = UnicodeAttribute()
+    role = UnicodeAttribute()
+    state = UnicodeAttribute()                     # open, decided, expired, resolved
+    inbox = UnicodeAttribute()
+    token = UnicodeAttribute(null=True)            # the Step Functions task token; never served
+    overdue = BooleanAttribute(default=False)
+    created_at = UnicodeAttribute()
+    due_at = UnicodeAttribute()
+    decided_at = UnicodeAttribute(null=True)
+    decision = UnicodeAttribute(null=True)
+    decided_by = UnicodeAttribute(null=True)
+    reason = UnicodeAttribute(null=True)
+    version = VersionAttribute()
+    by_inbox = Inbox()
+
+
+# --- audit: append-only, one hash chain per dossier --------------------------------------
+class AuditRecord(_Unbound):
+    class Meta(_Unbound.Meta):
+        pass
+    dossier_id = UnicodeAttribute(hash_key=True)
+    seq = NumberAttribute(range_key=True)
+    hash = UnicodeAttribute()
+    prev_hash = UnicodeAttribute()
+    body = JSONAttribute()                         # at, actor, action, statuses, step, reason
+
+
+# --- idempotency keys ------------------------------------------------------------------------
+class IdempotencyRecord(_Unbound):
+    class Meta(_Unbound.Meta):
+        pass
+    key = UnicodeAttribute(hash_key=True)
+    request_hash = UnicodeAttribute()
+    status_code = NumberAttribute()
+    response = JSONAttribute()
+    expires_at = TTLAttribute()
+
+
+_TABLES = {
+    Office: "directory_table", Unit: "directory_table", Account: "directory_table",
+    Dossier: "dossiers_table", Task: "tasks_table", AuditRecord: "audit_table",
+    IdempotencyRecord: "idempotency_table",
+}
+_connection: Connection | None = None
+
+
+def bind(config: Config) -> Connection:
+    """Point every model at its table and return the shared connection for transactions."""
+    global _connection
+    for model, attr in _TABLES.items():
+        model.Meta.table_name = getattr(config, attr)
+        model.Meta.region = config.region
+        model._connection = None
+    _connection = Connection(region=config.region, max_retry_attempts=3)
+    aws.instrument(_connection.client)
+    for model in _TABLES:
+        aws.instrument(model._get_connection().connection.client)
+    return _connection

@@ -1,0 +1,230 @@
+"""Reads and transactions over the tables, in the shapes the use cases need.
+
+Every state change of a dossier is one TransactWriteItems: the dossier (guarded by its version),
+the next audit record (put only if its sequence number is free, so the chain cannot fork) and
+whatever else moves with it (task, idempotency record, account balance). A failed condition
+becomes a domain Conflict; the caller decides what it means.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import time
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.expressions.update import Action
+from pynamodb.transactions import TransactGet, TransactWrite
+
+from ..domain import audit
+from ..domain.errors import BadRequest, Conflict
+from .models import Account, AuditRecord, Dossier, IdempotencyRecord, Task, Unit
+
+DIRECTORY_CACHE_SECONDS = 300
+
+
+class IdempotencyKeyTaken(Conflict):
+    code = "idempotency_key_taken"
+
+
+@dataclass
+class Page:
+    items: list
+    next_cursor: str | None
+
+
+def _encode_cursor(key: dict | None) -> str | None:
+    if not key:
+        return None
+    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode()
+
+
+def _decode_cursor(cursor: str | None, scope_attr: str, scope_id: str) -> dict | None:
+    if not cursor:
+        return None
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        owner = key[scope_attr]["S"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise BadRequest("Con trỏ phân trang không hợp lệ.", code="invalid_cursor",
+                         field="cursor") from exc
+    if owner != scope_id:  # a cursor minted for another unit or office
+        raise BadRequest("Con trỏ phân trang không hợp lệ.", code="invalid_cursor", field="cursor")
+    return key
+
+
+def _cancelled_on(error: TransactWriteError, index: int) -> bool:
+    reasons = error.cancellation_reasons or []
+    return index < len(reasons) and reasons[index] is not None \
+        and reasons[index].code == "ConditionalCheckFailed"
+
+
+class Repository:
+    def __init__(self, connection: Any) -> None:
+        self._conn = connection
+        self._cache: dict[str, tuple[float, Any]] = {}
+
+    # --- directory (cached: it changes rarely and every submission reads it) ---------------
+    def _cached(self, key: str, load) -> Any:
+        hit = self._cache.get(key)
+        if hit and hit[0] > time.monotonic():
+            return hit[1]
+        value = load()
+        self._cache[key] = (time.monotonic() + DIRECTORY_CACHE_SECONDS, value)
+        return value
+
+    def unit(self, unit_id: str) -> Unit | None:
+        return self._cached(f"UNIT#{unit_id}", lambda: _get(Unit, f"UNIT#{unit_id}"))
+
+    def account_owner(self, account_id: str) -> str | None:
+        """Which unit owns the account (cached); balances are always read fresh."""
+        def load() -> str | None:
+            account = _get(Account, f"ACCOUNT#{account_id}")
+            return account.unit_id if account else None
+        return self._cached(f"ACCOUNT#{account_id}", load)
+
+    def account(self, account_id: str) -> Account | None:
+        return _get(Account, f"ACCOUNT#{account_id}", consistent=True)
+
+    # --- dossiers ------------------------------------------------------------------------
+    def dossier(self, dossier_id: str) -> Dossier | None:
+        return _get(Dossier, dossier_id, consistent=True)
+
+    def idempotency(self, key: str) -> IdempotencyRecord | None:
+        return _get(IdempotencyRecord, key, consistent=True)
+
+    def create_dossier(self, dossier: Dossier, audit_body: dict,
+                       idempotency: IdempotencyRecord | None) -> None:
+        try:
+            with TransactWrite(connection=self._conn) as tx:
+                if idempotency is not None:
+                    tx.save(idempotency, condition=IdempotencyRecord.key.does_not_exist())
+                dossier.audit_seq, dossier.audit_head = _append_audit(tx, dossier, audit_body)
+                tx.save(dossier, condition=Dossier.dossier_id.does_not_exist())
+        except TransactWriteError as exc:
+            if idempotency is not None and _cancelled_on(exc, 0):
+                raise IdempotencyKeyTaken() from exc
+            raise
+
+    def dossiers(self, scope_attr: str, scope_id: str, *, limit: int, cursor: str | None,
+                 status: str | None, procedure: str | None) -> Page:
+        index = Dossier.by_unit if scope_attr == "unit_id" else Dossier.by_office
+        condition = None
+        if status:
+            condition = Dossier.status == status
+        if procedure:
+            clause = Dossier.procedure == procedure
+            condition = clause if condition is None else condition & clause
+        result = index.query(scope_id, scan_index_forward=False, limit=limit,
+                             filter_condition=condition,
+                             last_evaluated_key=_decode_cursor(cursor, scope_attr, scope_id))
+        items = list(result)
+        return Page(items, _encode_cursor(result.last_evaluated_key))
+
+    def audit_records(self, dossier_id: str) -> list[dict]:
+        return [{"seq": int(r.seq), "prev_hash": r.prev_hash, "dossier_id": r.dossier_id,
+                 **r.body, "hash": r.hash}
+                for r in AuditRecord.query(dossier_id, consistent_read=True)]
+
+    # --- tasks ---------------------------------------------------------------------------
+    def task(self, task_id: str) -> Task | None:
+        return _get(Task, task_id, consistent=True)
+
+    def task_with_dossier(self, task_id: str, dossier_id: str) -> tuple[Task | None, Dossier | None]:
+        """One TransactGetItems call for both: a decision needs the task and the audit head."""
+        with TransactGet(connection=self._conn) as tg:
+            task_future = tg.get(Task, task_id)
+            dossier_future = tg.get(Dossier, dossier_id)
+        return _resolve(task_future), _resolve(dossier_future)
+
+    def inbox(self, inbox_key: str, *, limit: int, cursor: str | None) -> Page:
+        result = Task.by_inbox.query(inbox_key, limit=limit,
+                                     last_evaluated_key=_decode_cursor(cursor, "inbox", inbox_key))
+        items = list(result)
+        return Page(items, _encode_cursor(result.last_evaluated_key))
+
+    def open_task(self, task: Task, dossier: Dossier, dossier_actions: list[Action], *,
+                  expire: Task | None = None, alert: Task | None = None,
+                  audit_body: dict | None = None) -> bool:
+        """Record an open task and point the dossier at it; False if it was already recorded."""
+        try:
+            with TransactWrite(connection=self._conn) as tx:
+                tx.save(task, condition=Task.task_id.does_not_exist())
+                actions = list(dossier_actions)
+                if audit_body is not None:
+                    seq, head = _append_audit(tx, dossier, audit_body)
+                    actions += [Dossier.audit_seq.set(seq), Dossier.audit_head.set(head)]
+                tx.update(dossier, actions=actions)
+                if expire is not None:
+                    tx.update(expire, actions=[Task.state.set("expired"),
+                                               Task.inbox.set(closed_inbox(expire, "expired"))])
+                if alert is not None:
+                    tx.save(alert, condition=Task.task_id.does_not_exist())
+        except TransactWriteError as exc:
+            if _cancelled_on(exc, 0):
+                return False
+            raise
+        return True
+
+    def record_decision(self, task: Task, task_actions: list[Action], dossier: Dossier,
+                        dossier_actions: list[Action], audit_body: dict, *,
+                        resolve_alert: str | None = None, account: Account | None = None,
+                        account_actions: Iterable[Action] = ()) -> None:
+        """The decision, the dossier's move and its audit record, all or nothing. Raises
+        Conflict if the task was decided meanwhile or the dossier moved under us."""
+        try:
+            with TransactWrite(connection=self._conn) as tx:
+                if task is not None:
+                    tx.update(task, actions=task_actions, condition=Task.state == "open")
+                seq, head = _append_audit(tx, dossier, audit_body)
+                extra = [Dossier.alert_task_id.remove()] if resolve_alert else []
+                tx.update(dossier, actions=list(dossier_actions) + extra + [
+                    Dossier.audit_seq.set(seq), Dossier.audit_head.set(head)])
+                if resolve_alert:
+                    tx.update(Task(resolve_alert), add_version_condition=False,
+                              condition=Task.task_id.exists(),
+                              actions=[Task.state.set("resolved"),
+                                       Task.inbox.set(f"resolved#{resolve_alert}")])
+                if account is not None:
+                    tx.update(account, actions=list(account_actions))
+        except TransactWriteError as exc:
+            if exc.cause_response_code == "TransactionCanceledException":
+                raise Conflict("Nhiệm vụ đã được xử lý hoặc hồ sơ vừa thay đổi.",
+                               code="task_already_decided") from exc
+            raise
+
+
+def closed_inbox(task: Task, state: str) -> str:
+    """Decided and expired tasks leave the open inbox but stay listable by state."""
+    return task.inbox.rsplit("#", 1)[0] + f"#{state}"
+
+
+
+def decided_actions(task: Task, decision: str, by: str, at: str, reason: str | None) -> list:
+    return [Task.state.set("decided"), Task.inbox.set(closed_inbox(task, "decided")),
+            Task.decision.set(decision), Task.decided_at.set(at), Task.decided_by.set(by),
+            Task.reason.set(reason)]
+
+
+def _append_audit(tx: TransactWrite, dossier: Dossier, body: dict) -> tuple[int, str]:
+    seq = int(dossier.audit_seq or 0) + 1
+    prev = dossier.audit_head or audit.GENESIS
+    record = audit.next_record(prev, seq, dossier_id=dossier.dossier_id, **body)
+    tx.save(AuditRecord(dossier.dossier_id, seq, hash=record["hash"], prev_hash=prev, body=body),
+            condition=AuditRecord.seq.does_not_exist())
+    return seq, record["hash"]
+
+
+def _get(model: Any, key: str, consistent: bool = False) -> Any:
+    try:
+        return model.get(key, consistent_read=consistent)
+    except DoesNotExist:
+        return None
+
+
+def _resolve(future: Any) -> Any:
+    try:
+        return future.get()
+    except DoesNotExist:  # each model's DoesNotExist subclasses this one
+        return None

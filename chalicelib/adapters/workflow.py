@@ -1,0 +1,41 @@
+"""The Step Functions gateway: start an execution named after its dossier, answer a task token.
+
+Execution names make the start idempotent (a retried submission that finds its execution already
+running is fine), and an expired or unknown token becomes the domain's TaskExpired.
+"""
+from __future__ import annotations
+
+import json
+
+from ..domain.errors import Conflict
+from . import aws
+
+
+class TaskExpired(Conflict):
+    code = "task_expired"
+    message = "Nhiệm vụ đã hết hạn hoặc đã được xử lý; hồ sơ đã được chuyển lại vào hộp việc."
+
+
+class Workflows:
+    def __init__(self, region: str) -> None:
+        self._region = region
+
+    @property
+    def _sfn(self):
+        return aws.client("stepfunctions", self._region)
+
+    def start(self, state_machine_arn: str, name: str, payload: dict) -> None:
+        sfn = self._sfn
+        try:
+            sfn.start_execution(stateMachineArn=state_machine_arn, name=name,
+                                input=json.dumps(payload, separators=(",", ":")))
+        except sfn.exceptions.ExecutionAlreadyExists:
+            pass
+
+    def complete(self, token: str, output: dict) -> None:
+        sfn = self._sfn
+        try:
+            sfn.send_task_success(taskToken=token, output=json.dumps(output, separators=(",", ":")))
+        except (sfn.exceptions.TaskTimedOut, sfn.exceptions.InvalidToken,
+                sfn.exceptions.TaskDoesNotExist) as exc:
+            raise TaskExpired() from exc

@@ -1,0 +1,38 @@
+"""The one place that builds services from adapters, on first use and once per process."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from . import config as config_module
+from .adapters import aws, models
+from .adapters.identity import TokenVerifier
+from .adapters.repository import Repository
+from .adapters.workflow import Workflows
+from .config import Config
+
+
+@dataclass(frozen=True)
+class Services:
+    config: Config
+    repo: Repository
+    workflows: Workflows
+    verifier: TokenVerifier
+
+
+@lru_cache(maxsize=1)
+def services() -> Services:
+    cfg = config_module.current()
+    return Services(
+        config=cfg,
+        repo=Repository(models.bind(cfg)),
+        workflows=Workflows(cfg.region),
+        verifier=TokenVerifier(cfg.jwt_issuer, cfg.user_pool_client_id, cfg.jwks_url),
+    )
+
+
+def reset() -> None:
+    """Forget everything built (tests and the local stack re-point the app at a new endpoint)."""
+    services.cache_clear()
+    config_module.current.cache_clear()
+    aws.reset()

@@ -1,0 +1,67 @@
+"""Configuration, read in one place from environment variables.
+
+In AWS the values come from the infra template's Outputs (set as the Lambda environment); the
+local stack sets the same names after provisioning moto. A missing value fails fast and says
+which, instead of silently pointing at the wrong table.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+
+class ConfigError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class Config:
+    region: str
+    directory_table: str
+    dossiers_table: str
+    tasks_table: str
+    audit_table: str
+    idempotency_table: str
+    task_queue_url: str
+    worker_queue_url: str
+    user_pool_id: str
+    user_pool_client_id: str
+    jwt_issuer: str
+    jwks_url: str
+    state_machine_arn_prefix: str
+
+    def state_machine_arn(self, workflow_name: str) -> str:
+        return self.state_machine_arn_prefix + workflow_name
+
+
+_NAMES = {
+    "directory_table": "TABLE_DIRECTORY",
+    "dossiers_table": "TABLE_DOSSIERS",
+    "tasks_table": "TABLE_TASKS",
+    "audit_table": "TABLE_AUDIT",
+    "idempotency_table": "TABLE_IDEMPOTENCY",
+    "task_queue_url": "TASK_QUEUE_URL",
+    "worker_queue_url": "WORKER_QUEUE_URL",
+    "user_pool_id": "USER_POOL_ID",
+    "user_pool_client_id": "USER_POOL_CLIENT_ID",
+    "jwt_issuer": "JWT_ISSUER",
+    "jwks_url": "JWKS_URL",
+    "state_machine_arn_prefix": "STATE_MACHINE_ARN_PREFIX",
+}
+
+
+def from_environ(environ: dict | None = None) -> Config:
+    env = os.environ if environ is None else environ
+    missing = [name for name in _NAMES.values() if not env.get(name)]
+    region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
+    if not region:
+        missing.append("AWS_REGION")
+    if missing:
+        raise ConfigError("missing environment variables: " + ", ".join(sorted(missing)))
+    return Config(region=region, **{field: env[name] for field, name in _NAMES.items()})
+
+
+@lru_cache(maxsize=1)
+def current() -> Config:
+    return from_environ()

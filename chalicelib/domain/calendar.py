@@ -1,0 +1,199 @@
+"""Working-day calendar for State Treasury (KBNN) processing deadlines.
+
+Why this module exists: the legal time limit for a payment dossier is counted in
+WORKING DAYS. Weekends and Vietnamese public holidays (Tết follows the lunar
+calendar) do not count, yet electronic dossiers arrive 24/7. Every deadline the
+system shows, stores or escalates on must come from one place that answers
+"which day does the clock start, and when does it run out", so this is that
+place.
+
+It is deliberately pure: stdlib plus ``holidays`` only, no AWS or framework
+imports, so it can be unit-tested exhaustively and reused by the API, the
+workflows and the reports without dragging infrastructure along.
+
+What the ``holidays`` library (0.108) gives us for VN, and what it does not:
+
+* Statutory holidays under the Labour Code 2019, Art. 112: 1 Jan, Tết (lunar,
+  Giao thừa plus the first four days of the year, i.e. five days), Hùng Kings'
+  day (lunar 10/3), 30 Apr, 1 May, 2 Sep plus the adjacent day, and from 2026
+  Vietnam Cultural Day on 24 Nov. When a statutory day falls on a weekend the
+  library adds the observed day (e.g. Hùng Kings' day on Sun 26 Apr 2026 is
+  observed Mon 27 Apr) and moves Tết days that fall on a weekend.
+* Government swaps it has been updated with, on both sides: e.g. 2026 has
+  Mon 31 Aug off in exchange for working Sat 22 Aug; the library reports
+  Sat 22 Aug as a "weekend workday", and we honour it.
+* Tết 2026 (Bính Ngọ, mùng 1 = Tue 17 Feb): the library lists Mon 16 to
+  Fri 20 Feb. With the surrounding weekends that is exactly the government's
+  14-22 Feb 2026 break, so nothing extra is needed for it.
+* Not covered: bridge days or swaps the government decrees after the pinned
+  library release (future years are only the statutory projection until the
+  annual announcement lands upstream), and days off an individual office adds
+  (local compensatory days). ``extra_days_off`` / ``extra_working_days`` exist
+  for exactly these, until the pin is bumped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
+
+import holidays
+
+# Vietnam has used UTC+7 without DST since 1975; a fixed offset means we need
+# no tzdata in the Lambda package and zoneinfo cannot disagree with it.
+VN_TZ = timezone(timedelta(hours=7))
+
+# The deadline falls at the close of the office on the due day (local time).
+OFFICE_CLOSE = time(17, 0)
+
+# Dossiers received at or after this local time (or on a non-working day) are
+# treated as received on the next working day: staff cannot act on them today.
+RECEIPT_CUTOFF = time(16, 0)
+
+
+@lru_cache(maxsize=None)
+def _vn_holidays(year: int) -> holidays.HolidayBase:
+    # One object per year, built on first use: generating lunar holidays is not
+    # free and deadlines only ever touch a handful of years. expand=False keeps
+    # the cached object read-only (a lookup for another year cannot mutate it),
+    # which matters because it is shared across calendars and threads.
+    return holidays.country_holidays("VN", years=year, expand=False)
+
+
+def _require_date(d: date) -> None:
+    # datetime is a subclass of date; accepting one here would silently drop
+    # the time zone question (whose "today"?) and never match the extra-day
+    # sets, so callers must convert with local_date() first.
+    if isinstance(d, datetime) or not isinstance(d, date):
+        raise TypeError(f"expected a date, got {type(d).__name__}")
+
+
+def _require_aware(dt: datetime) -> None:
+    # A naive datetime could be UTC (Lambda's clock) or Vietnam time (a user's
+    # form); guessing shifts deadlines by seven hours, so refuse instead.
+    if not isinstance(dt, datetime):
+        raise TypeError(f"expected a datetime, got {type(dt).__name__}")
+    if dt.tzinfo is None or dt.utcoffset() is None:
+        raise ValueError("datetime must be timezone-aware")
+
+
+def local_date(dt: datetime) -> date:
+    """The Vietnam-local calendar date of an aware datetime."""
+    _require_aware(dt)
+    return dt.astimezone(VN_TZ).date()
+
+
+def to_utc_iso(dt: datetime) -> str:
+    """Format an aware datetime as ``YYYY-MM-DDTHH:MM:SSZ`` in UTC.
+
+    Seconds precision (microseconds are truncated) so stored strings sort
+    lexicographically in time order and compare equal across writers.
+    """
+    _require_aware(dt)
+    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class WorkingCalendar:
+    """Working days of a treasury office: VN public holidays plus local overrides.
+
+    ``extra_days_off``: compensatory or government-decreed days off not (yet)
+    known to the holidays library. ``extra_working_days``: make-up days
+    (typically Saturdays) worked in exchange. Overrides win over both the
+    weekend rule and the library, because they record a decision taken after
+    the library data was published.
+    """
+
+    extra_days_off: frozenset[date] = field(default_factory=frozenset)
+    extra_working_days: frozenset[date] = field(default_factory=frozenset)
+
+    def __post_init__(self) -> None:
+        # Coerce so callers may pass a set or list and the instance stays
+        # hashable and immutable; validate so a typo fails at configuration
+        # time rather than as a silently wrong deadline.
+        off = frozenset(self.extra_days_off)
+        on = frozenset(self.extra_working_days)
+        for d in off | on:
+            _require_date(d)
+        if both := off & on:
+            listed = ", ".join(sorted(d.isoformat() for d in both))
+            raise ValueError(f"dates both off and working: {listed}")
+        object.__setattr__(self, "extra_days_off", off)
+        object.__setattr__(self, "extra_working_days", on)
+
+    def is_working_day(self, d: date) -> bool:
+        """True if the office works on ``d`` (Vietnam-local date)."""
+        _require_date(d)
+        if d in self.extra_working_days:
+            return True
+        if d in self.extra_days_off:
+            return False
+        # The library's own check covers the Sat/Sun weekend, statutory and
+        # observed holidays, and the make-up Saturdays of government swaps.
+        return _vn_holidays(d.year).is_working_day(d)
+
+    def next_working_day(self, d: date) -> date:
+        """The first working day strictly after ``d``."""
+        _require_date(d)
+        # Terminates: only finitely many dates can be non-working in a row
+        # (weekends + at most a couple of weeks of holidays + finite overrides).
+        d += timedelta(days=1)
+        while not self.is_working_day(d):
+            d += timedelta(days=1)
+        return d
+
+    def add_working_days(self, d: date, n: int) -> date:
+        """Roll ``d`` forward to a working day, then advance ``n`` working days.
+
+        ``n == 0`` returns ``d`` if it is a working day, else the next one.
+        Rolling first (like numpy's ``busday_offset(roll="forward")``) keeps
+        the result strictly increasing in ``n``: from a Saturday, n=0 gives
+        Monday and n=1 gives Tuesday.
+        """
+        _require_date(d)
+        if isinstance(n, bool) or not isinstance(n, int):
+            raise TypeError(f"n must be an int, got {type(n).__name__}")
+        if n < 0:
+            raise ValueError("n must be >= 0")
+        if not self.is_working_day(d):
+            d = self.next_working_day(d)
+        for _ in range(n):
+            d = self.next_working_day(d)
+        return d
+
+    def start_day(self, received_at: datetime) -> date:
+        """Day 0 of the processing clock for a dossier received at ``received_at``.
+
+        It is the local receipt date if that is a working day and the local time
+        is before RECEIPT_CUTOFF; otherwise the next working day.
+        """
+        _require_aware(received_at)
+        local = received_at.astimezone(VN_TZ)
+        d = local.date()
+        if self.is_working_day(d) and local.time() < RECEIPT_CUTOFF:
+            return d
+        return self.next_working_day(d)
+
+    def due_at(self, received_at: datetime, working_days: int) -> datetime:
+        """The deadline, as an aware UTC datetime.
+
+        OFFICE_CLOSE local time on the ``working_days``-th working day after day
+        0. Day 0 itself does not count: a dossier received Monday morning with
+        a one-day limit is due Tuesday 17:00 local (10:00 UTC).
+        """
+        if isinstance(working_days, bool) or not isinstance(working_days, int):
+            raise TypeError(f"working_days must be an int, got {type(working_days).__name__}")
+        if working_days < 1:
+            # A zero-day limit would make the deadline the receipt day's close,
+            # possibly already past for a weekend receipt; no procedure has one.
+            raise ValueError("working_days must be >= 1")
+        due_day = self.add_working_days(self.start_day(received_at), working_days)
+        # Returned in UTC because that is what we store and compare; local time
+        # is a presentation concern.
+        return datetime.combine(due_day, OFFICE_CLOSE, tzinfo=VN_TZ).astimezone(timezone.utc)
+
+
+# The calendar with no office-specific overrides; offices that declare their
+# own compensatory days build their own WorkingCalendar.
+DEFAULT_CALENDAR = WorkingCalendar()

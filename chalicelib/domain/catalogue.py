@@ -1,0 +1,193 @@
+"""The procedure catalogue as data.
+
+Each procedure version says who acts at each step, which decisions exist there and where each
+leads. The service reads this table through `transition()`; the Step Functions definitions in
+workflows/ are generated from it, and a test fails if the two drift. Adding a procedure or a new
+legal version means adding data here, not code in handlers.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from . import calendar
+from .errors import Conflict, InvalidField, NotFound
+
+# Dossier statuses. A waiting status names where the dossier waits; the end statuses are final.
+UNDER_REVIEW = "under_review"
+AWAITING_SUPPLEMENT = "awaiting_supplement"
+AWAITING_APPROVAL = "awaiting_approval"
+POSTING = "posting"
+PAID = "paid"
+REFUSED = "refused"
+END_STATUSES = frozenset({PAID, REFUSED})
+
+# Roles are Cognito groups.
+UNIT_ROLES = ("unit_accountant", "chief_accountant", "account_holder")
+CONTROL_OFFICER = "control_officer"
+LEADER = "leader"
+SYSTEM = "system"
+
+
+@dataclass(frozen=True)
+class Decision:
+    name: str
+    label_vi: str
+    next_step: str | None = None      # None: the dossier ends with `end_status`
+    end_status: str | None = None
+    needs_reason: bool = False
+    counts_as_supplement: bool = False
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    label_vi: str
+    roles: tuple[str, ...]
+    scope: str                        # "office" or "unit": whose inbox holds the task
+    waiting_status: str
+    decisions: tuple[Decision, ...]
+    # Deadline: the dossier's legal due time, or a fixed number of working days for the step.
+    working_days: int | None = None
+    system_timeout_seconds: int | None = None
+
+    @property
+    def is_system(self) -> bool:
+        return self.roles == (SYSTEM,)
+
+    def decision(self, name: str) -> Decision | None:
+        return next((d for d in self.decisions if d.name == name), None)
+
+
+@dataclass(frozen=True)
+class ProcedureVersion:
+    code: str
+    version: str
+    name_vi: str
+    name_en: str
+    legal_basis: str
+    effective_from: date
+    effective_to: date | None
+    sla_working_days: int
+    peak_sla_working_days: int       # dossiers received 25-31 Jan and 25-31 Dec
+    supplement_limit: int
+    first_step: str
+    steps: tuple[Step, ...]
+    payment_kinds: tuple[str, ...] = ("payment", "advance")
+    peak_windows: tuple[tuple[int, int, int], ...] = field(default=((1, 25, 31), (12, 25, 31)))
+
+    @property
+    def workflow_name(self) -> str:
+        return f"{self.code}-{self.version}".replace("_", "-")
+
+    def step(self, name: str) -> Step:
+        for step in self.steps:
+            if step.name == name:
+                return step
+        raise KeyError(name)
+
+    def sla_days(self, received_at: datetime) -> int:
+        local = calendar.local_date(received_at)
+        in_peak = any(local.month == m and lo <= local.day <= hi for m, lo, hi in self.peak_windows)
+        return self.peak_sla_working_days if in_peak else self.sla_working_days
+
+    def due_at(self, received_at: datetime) -> datetime:
+        return calendar.DEFAULT_CALENDAR.due_at(received_at, self.sla_days(received_at))
+
+    def is_in_force(self, on: date) -> bool:
+        return self.effective_from <= on and (self.effective_to is None or on < self.effective_to)
+
+    def public(self) -> dict:
+        return {
+            "code": self.code, "version": self.version, "name_vi": self.name_vi,
+            "name_en": self.name_en, "legal_basis": self.legal_basis,
+            "effective_from": self.effective_from.isoformat(),
+            "effective_to": self.effective_to.isoformat() if self.effective_to else None,
+            "sla_working_days": self.sla_working_days,
+            "peak_sla_working_days": self.peak_sla_working_days,
+            "supplement_limit": self.supplement_limit, "payment_kinds": list(self.payment_kinds),
+            "steps": [{
+                "name": s.name, "label_vi": s.label_vi, "roles": list(s.roles),
+                "decisions": [{"name": d.name, "label_vi": d.label_vi,
+                               "needs_reason": d.needs_reason} for d in s.decisions],
+            } for s in self.steps],
+        }
+
+
+REGULAR_SPENDING_PAYMENT_347 = ProcedureVersion(
+    code="regular_spending_payment",
+    version="347-2025",
+    name_vi="Kiểm soát, thanh toán các khoản chi thường xuyên (thanh toán, tạm ứng)",
+    name_en="Regular spending: payment and advance",
+    legal_basis="Nghị định 347/2025/NĐ-CP, Điều 6",
+    effective_from=date(2026, 1, 1),
+    effective_to=None,
+    sla_working_days=1,
+    peak_sla_working_days=2,
+    supplement_limit=1,
+    first_step="review",
+    steps=(
+        Step("review", "Kiểm soát hồ sơ", (CONTROL_OFFICER,), "office", UNDER_REVIEW, (
+            Decision("accept", "Chấp nhận", next_step="approval"),
+            Decision("request_supplement", "Yêu cầu bổ sung", next_step="supplement",
+                     needs_reason=True, counts_as_supplement=True),
+            Decision("refuse", "Từ chối", end_status=REFUSED, needs_reason=True),
+        )),
+        Step("supplement", "Đơn vị bổ sung hồ sơ", UNIT_ROLES, "unit", AWAITING_SUPPLEMENT, (
+            Decision("resubmit", "Gửi lại hồ sơ đã bổ sung", next_step="review"),
+        ), working_days=5),
+        Step("approval", "Lãnh đạo phê duyệt", (LEADER,), "office", AWAITING_APPROVAL, (
+            Decision("approve", "Phê duyệt", next_step="posting"),
+            Decision("send_back", "Trả lại cán bộ kiểm soát", next_step="review", needs_reason=True),
+        )),
+        Step("posting", "Hạch toán, thanh toán", (SYSTEM,), "office", POSTING, (
+            Decision("posted", "Đã thanh toán", end_status=PAID),
+            Decision("insufficient_balance", "Số dư không đủ", end_status=REFUSED),
+        ), system_timeout_seconds=900),
+    ),
+)
+
+CATALOGUE: tuple[ProcedureVersion, ...] = (REGULAR_SPENDING_PAYMENT_347,)
+
+
+def version_in_force(code: str, on: date) -> ProcedureVersion:
+    """The version a dossier received on `on` is bound to for its whole life."""
+    for proc in CATALOGUE:
+        if proc.code == code and proc.is_in_force(on):
+            return proc
+    raise InvalidField("Thủ tục không tồn tại hoặc chưa/không còn hiệu lực.",
+                       code="unknown_procedure", field="content.procedure")
+
+
+def get_version(code: str, version: str) -> ProcedureVersion:
+    for proc in CATALOGUE:
+        if proc.code == code and proc.version == version:
+            return proc
+    raise NotFound("Không tìm thấy phiên bản thủ tục.", code="unknown_procedure_version")
+
+
+@dataclass(frozen=True)
+class Transition:
+    decision: Decision
+    to_status: str
+    next_step: str | None
+
+
+def transition(proc: ProcedureVersion, step_name: str, decision_name: str, *,
+               supplements_used: int, reason: str | None) -> Transition:
+    """Where `decision_name` at `step_name` leads, or the rule it breaks."""
+    step = proc.step(step_name)
+    decision = step.decision(decision_name)
+    if decision is None:
+        allowed = ", ".join(d.name for d in step.decisions)
+        raise InvalidField(f"Quyết định không hợp lệ ở bước này (cho phép: {allowed}).",
+                           code="decision_not_allowed", field="decision")
+    if decision.needs_reason and not (reason and reason.strip()):
+        raise InvalidField("Quyết định này phải ghi rõ lý do.", code="reason_required",
+                           field="reason")
+    if decision.counts_as_supplement and supplements_used >= proc.supplement_limit:
+        raise Conflict("Hồ sơ đã được yêu cầu bổ sung một lần; chỉ được chấp nhận hoặc từ chối.",
+                       code="supplement_limit_reached", field="decision")
+    if decision.next_step is None:
+        return Transition(decision, decision.end_status or REFUSED, None)
+    return Transition(decision, proc.step(decision.next_step).waiting_status, decision.next_step)

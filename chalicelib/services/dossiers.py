@@ -1,0 +1,211 @@
+"""Submitting, correcting and reading dossiers.
+
+A submission is validated completely before anything is written, then committed in one
+transaction (dossier + first audit record + idempotency record) and its workflow started under
+the dossier's id. A retry with the same Idempotency-Key replays the first answer and re-issues the
+(idempotent) start, so a crash between commit and start heals on the client's retry.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from ulid import ULID
+
+from ..adapters.identity import Principal
+from ..adapters.models import Dossier, IdempotencyRecord
+from ..adapters.repository import IdempotencyKeyTaken, Repository, decided_actions
+from ..adapters.workflow import Workflows
+from ..config import Config
+from ..domain import audit, catalogue
+from ..domain.calendar import local_date
+from ..domain.errors import BadRequest, Conflict, IdempotencyKeyReused, InvalidField
+from ..domain.voucher import Voucher, parse_documents, parse_voucher
+from . import common
+
+IDEMPOTENCY_TTL = timedelta(days=7)
+_IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_.:\-]{8,128}")
+
+
+@dataclass(frozen=True)
+class Submission:
+    procedure: catalogue.ProcedureVersion
+    voucher: Voucher
+    content: dict
+    signatures: list
+
+
+def _parse_submission(body: Any, principal: Principal, repo: Repository, now: datetime,
+                      procedure: catalogue.ProcedureVersion | None = None) -> Submission:
+    if not isinstance(body, dict):
+        raise BadRequest("Nội dung phải là một đối tượng JSON.", code="invalid_type", field="")
+    content = body.get("content")
+    if not isinstance(content, dict):
+        raise InvalidField("Thiếu nội dung hồ sơ.", code="required", field="content")
+    code = content.get("procedure")
+    if not isinstance(code, str):
+        raise InvalidField("Thiếu mã thủ tục.", code="required", field="content.procedure")
+    if procedure is None:
+        procedure = catalogue.version_in_force(code, local_date(now))
+    elif code != procedure.code:
+        raise InvalidField("Không được đổi thủ tục khi bổ sung hồ sơ.", code="procedure_changed",
+                           field="content.procedure")
+    voucher = parse_voucher(content.get("voucher"), procedure.payment_kinds)
+    parse_documents(content.get("documents"))
+    signatures = body.get("signatures", [])
+    if not isinstance(signatures, list):
+        raise InvalidField("Chữ ký phải là danh sách.", code="invalid_type", field="signatures")
+
+    # The unit, its chapter and the account must exist and belong together.
+    payer = "content.voucher.payer"
+    if voucher.unit_code != principal.unit_id:
+        raise InvalidField("Mã đơn vị không phải của đơn vị bạn.", code="unit_mismatch",
+                           field=f"{payer}.unit_code")
+    unit = repo.unit(voucher.unit_code)
+    if unit is None:
+        raise InvalidField("Đơn vị chưa được đăng ký.", code="unknown_unit", field=f"{payer}.unit_code")
+    if unit.chapter_code != voucher.chapter_code:
+        raise InvalidField("Mã chương không khớp với đơn vị.", code="chapter_mismatch",
+                           field=f"{payer}.chapter_code")
+    if repo.account_owner(voucher.account) != unit.unit_id:
+        raise InvalidField("Tài khoản không tồn tại hoặc không thuộc đơn vị.", code="unknown_account",
+                           field=f"{payer}.account")
+    return Submission(procedure, voucher, content, signatures)
+
+
+def _request_hash(body: Any) -> str:
+    return hashlib.sha256(audit.canonical(body)).hexdigest()
+
+
+def submit(principal: Principal, body: Any, idempotency_key: str | None, *, repo: Repository,
+           workflows: Workflows, config: Config, now: datetime) -> tuple[int, dict]:
+    unit_id = common.require_unit_user(principal)
+    if idempotency_key is not None and not _IDEMPOTENCY_KEY.fullmatch(idempotency_key):
+        raise BadRequest("Idempotency-Key phải dài 8-128 ký tự chữ, số hoặc _.:-",
+                         code="invalid_idempotency_key", field="Idempotency-Key")
+    sub = _parse_submission(body, principal, repo, now)
+    unit = repo.unit(unit_id)
+    proc, voucher = sub.procedure, sub.voucher
+
+    dossier_id = str(ULID())
+    due = proc.due_at(now)
+    response = {
+        "dossier_id": dossier_id, "procedure": proc.code, "version": proc.version,
+        "status": catalogue.UNDER_REVIEW, "step": proc.first_step,
+        "received_at": common.iso(now), "due_at": common.iso(due),
+    }
+    dossier = Dossier(
+        dossier_id, procedure=proc.code, procedure_version=proc.version, unit_id=unit_id,
+        office_id=unit.office_id, account_id=voucher.account, amount=voucher.total,
+        payment_kind=voucher.payment_kind, voucher_number=voucher.number,
+        status=catalogue.UNDER_REVIEW, step=proc.first_step, received_at=response["received_at"],
+        due_at=response["due_at"], updated_at=response["received_at"], content=sub.content,
+        signatures=sub.signatures, supplements_used=0, audit_head=audit.GENESIS, audit_seq=0)
+    idem = None
+    if idempotency_key is not None:
+        idem = IdempotencyRecord(f"{unit_id}#{idempotency_key}", request_hash=_request_hash(body),
+                                 status_code=201, response=response,
+                                 expires_at=now + IDEMPOTENCY_TTL)
+    first_record = {"at": response["received_at"], "actor": common.actor(principal),
+                    "action": "submitted", "step": None, "from_status": None,
+                    "to_status": catalogue.UNDER_REVIEW, "reason": None}
+    try:
+        repo.create_dossier(dossier, first_record, idem)
+    except IdempotencyKeyTaken:
+        return _replay(principal, body, idempotency_key, repo=repo, workflows=workflows,
+                       config=config, now=now)
+    _start(proc, dossier_id, due, now, workflows, config)
+    return 201, response
+
+
+def _start(proc: catalogue.ProcedureVersion, dossier_id: str, due: datetime, now: datetime,
+           workflows: Workflows, config: Config) -> None:
+    workflows.start(config.state_machine_arn(proc.workflow_name), dossier_id, {
+        "dossier_id": dossier_id,
+        "outcome": {"decision": "submitted", "timeout_seconds": common.seconds_until(due, now)},
+    })
+
+
+def _replay(principal: Principal, body: Any, key: str, *, repo: Repository, workflows: Workflows,
+            config: Config, now: datetime) -> tuple[int, dict]:
+    record = repo.idempotency(f"{principal.unit_id}#{key}")
+    if record is None:  # expired between the failed put and this read: treat as taken
+        raise Conflict("Yêu cầu trùng đang được xử lý, vui lòng thử lại.", code="retry_later")
+    if record.request_hash != _request_hash(body):
+        raise IdempotencyKeyReused(field="Idempotency-Key")
+    response = dict(record.response)
+    proc = catalogue.get_version(response["procedure"], response["version"])
+    _start(proc, response["dossier_id"], common.parse_iso(response["due_at"]), now, workflows, config)
+    return int(record.status_code), response
+
+
+def supplement(principal: Principal, dossier_id: str, body: Any, *, repo: Repository,
+               workflows: Workflows, now: datetime) -> dict:
+    """The unit's corrected dossier: replaces the content and restarts the legal clock."""
+    common.require_unit_user(principal)
+    dossier = common.visible_dossier(principal, repo.dossier(dossier_id))
+    if dossier.status != catalogue.AWAITING_SUPPLEMENT or not dossier.open_task_id:
+        raise Conflict("Hồ sơ không ở trạng thái chờ bổ sung.", code="not_awaiting_supplement")
+    proc = catalogue.get_version(dossier.procedure, dossier.procedure_version)
+    sub = _parse_submission(body, principal, repo, now, procedure=proc)
+    task = repo.task(dossier.open_task_id)
+    if task is None or task.state != "open":
+        raise Conflict("Hồ sơ không ở trạng thái chờ bổ sung.", code="not_awaiting_supplement")
+    move = catalogue.transition(proc, "supplement", "resubmit",
+                                supplements_used=int(dossier.supplements_used), reason=None)
+    due = proc.due_at(now)
+    at = common.iso(now)
+    voucher = sub.voucher
+    repo.record_decision(
+        task, decided_actions(task, "resubmit", principal.username, at, None),
+        dossier, [Dossier.status.set(move.to_status), Dossier.step.set(move.next_step),
+                  Dossier.content.set(sub.content), Dossier.signatures.set(sub.signatures),
+                  Dossier.amount.set(voucher.total), Dossier.account_id.set(voucher.account),
+                  Dossier.payment_kind.set(voucher.payment_kind),
+                  Dossier.voucher_number.set(voucher.number), Dossier.due_at.set(common.iso(due)),
+                  Dossier.updated_at.set(at), Dossier.open_task_id.remove()],
+        {"at": at, "actor": common.actor(principal), "action": "resubmitted", "step": "supplement",
+         "from_status": dossier.status, "to_status": move.to_status, "reason": None},
+        resolve_alert=dossier.alert_task_id)
+    workflows.complete(task.token, {"decision": "resubmit",
+                                    "timeout_seconds": common.seconds_until(due, now)})
+    return common.dossier_summary(repo.dossier(dossier_id))
+
+
+def get(principal: Principal, dossier_id: str, *, repo: Repository) -> dict:
+    return common.dossier_detail(common.visible_dossier(principal, repo.dossier(dossier_id)))
+
+
+def list_for(principal: Principal, *, repo: Repository, status: str | None,
+             procedure: str | None, limit: int, cursor: str | None) -> dict:
+    if common.is_unit_user(principal):
+        page = repo.dossiers("unit_id", principal.unit_id, limit=limit, cursor=cursor,
+                             status=status, procedure=procedure)
+    elif common.is_officer(principal):
+        page = repo.dossiers("office_id", principal.office_id, limit=limit, cursor=cursor,
+                             status=status, procedure=procedure)
+    else:
+        raise common.Forbidden()
+    return {"items": [common.dossier_summary(d) for d in page.items],
+            "next_cursor": page.next_cursor}
+
+
+def audit_trail(principal: Principal, dossier_id: str, *, repo: Repository) -> dict:
+    dossier = common.visible_dossier(principal, repo.dossier(dossier_id))
+    records = repo.audit_records(dossier_id)
+    verdict = audit.verify_chain(records, expected_head=dossier.audit_head)
+    return {"dossier_id": dossier_id, "records": records, "verification": verdict.public()}
+
+
+def account(principal: Principal, account_id: str, *, repo: Repository) -> dict:
+    """A unit's own account and its balance (fresh read), for the unit to watch its money."""
+    from ..domain.errors import NotFound
+    unit_id = common.require_unit_user(principal)
+    acct = repo.account(account_id)
+    if acct is None or acct.unit_id != unit_id:
+        raise NotFound("Không tìm thấy tài khoản.", code="account_not_found")
+    return {"account_id": acct.account_id, "unit_id": acct.unit_id, "kind": acct.kind,
+            "balance": int(acct.balance)}

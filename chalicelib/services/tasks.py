@@ -1,0 +1,169 @@
+"""The inbox: opening tasks for waiting workflow steps, and deciding them.
+
+Step Functions cannot list the tokens it waits on, so every waiting step arrives here as a queue
+message and becomes a task item. A decision is single-use: a conditional write marks the task
+decided (with the dossier's move and its audit record, in one transaction) before the token is
+answered, so two officers racing get one success and one 409.
+"""
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta
+
+from ..adapters.identity import Principal
+from ..adapters.models import Dossier, Task
+from ..adapters.repository import Repository, decided_actions
+from ..adapters.workflow import Workflows
+from ..domain import calendar, catalogue
+from ..domain.errors import BadRequest, Conflict, Forbidden, InvalidField, NotFound
+from . import common
+
+MAX_REASON = 2000
+
+
+def task_id_for(dossier_id: str, token: str) -> str:
+    """Deterministic per token, so a redelivered message cannot open the same task twice; the
+    dossier id prefix lets a decision fetch task and dossier in one read."""
+    return f"{dossier_id}-{hashlib.sha256(token.encode()).hexdigest()[:24]}"
+
+
+def _inbox_key(scope: str, scope_id: str, role: str, state: str) -> str:
+    return f"unit#{scope_id}#{state}" if scope == "unit" else f"office#{scope_id}#{role}#{state}"
+
+
+def open_task(message: dict, *, repo: Repository, now: datetime) -> bool:
+    """Handle one 'a step is waiting' message from the workflow. Idempotent."""
+    proc = catalogue.get_version(message["procedure"], message["version"])
+    step = proc.step(message["step"])
+    dossier = repo.dossier(message["dossier_id"])
+    if dossier is None:
+        raise LookupError("dossier of a waiting step is missing")  # redelivered, then DLQ
+    overdue = bool(message.get("overdue"))
+    scope_id = dossier.unit_id if step.scope == "unit" else dossier.office_id
+    role = step.roles[0] if step.scope == "office" else "unit"
+    previous = repo.task(dossier.open_task_id) if dossier.open_task_id else None
+    if overdue:
+        due = previous.due_at if previous is not None else dossier.due_at
+    else:
+        due = common.iso(now + timedelta(seconds=int(message.get("timeout_seconds") or 1)))
+    at = common.iso(now)
+    task = Task(task_id_for(dossier.dossier_id, message["token"]), kind="decision",
+                dossier_id=dossier.dossier_id, procedure=proc.code,
+                procedure_version=proc.version, step=step.name, scope=step.scope,
+                scope_id=scope_id, role=role, state="open",
+                inbox=_inbox_key(step.scope, scope_id, role, "open"), token=message["token"],
+                overdue=overdue, created_at=at, due_at=due)
+    actions = [Dossier.open_task_id.set(task.task_id), Dossier.step.set(step.name),
+               Dossier.status.set(step.waiting_status), Dossier.updated_at.set(at)]
+    alert = audit_body = None
+    if overdue:
+        alert = Task(f"{task.task_id}-esc", kind="escalation", dossier_id=dossier.dossier_id,
+                     procedure=proc.code, procedure_version=proc.version, step=step.name,
+                     scope="office", scope_id=dossier.office_id, role=catalogue.LEADER,
+                     state="open",
+                     inbox=_inbox_key("office", dossier.office_id, catalogue.LEADER, "open"),
+                     overdue=True, created_at=at, due_at=due)
+        actions.append(Dossier.alert_task_id.set(alert.task_id))
+        audit_body = {"at": at, "actor": common.SYSTEM_ACTOR, "action": "escalated",
+                      "step": step.name, "from_status": dossier.status,
+                      "to_status": step.waiting_status,
+                      "reason": "Quá hạn xử lý; đã báo lãnh đạo."}
+    expire = previous if previous is not None and previous.state == "open" else None
+    return repo.open_task(task, dossier, actions, expire=expire, alert=alert,
+                          audit_body=audit_body)
+
+
+def _parse_decision(body: object) -> tuple[str, str | None]:
+    if not isinstance(body, dict):
+        raise BadRequest("Nội dung phải là một đối tượng JSON.", code="invalid_type", field="")
+    decision, reason = body.get("decision"), body.get("reason")
+    if not isinstance(decision, str) or not decision:
+        raise InvalidField("Thiếu quyết định.", code="required", field="decision")
+    if reason is not None and not isinstance(reason, str):
+        raise InvalidField("Lý do phải là chuỗi ký tự.", code="invalid_type", field="reason")
+    if reason is not None and len(reason) > MAX_REASON:
+        raise InvalidField(f"Lý do dài quá {MAX_REASON} ký tự.", code="too_long", field="reason")
+    return decision, (reason.strip() or None) if reason else None
+
+
+def decide(principal: Principal, task_id: str, body: object, *, repo: Repository,
+           workflows: Workflows, now: datetime) -> dict:
+    decision_name, reason = _parse_decision(body)
+    dossier_id = task_id.split("-", 1)[0]
+    task, dossier = repo.task_with_dossier(task_id, dossier_id) if "-" in task_id else (None, None)
+    if task is None or dossier is None or not (common.is_officer(principal)
+                                               or common.is_unit_user(principal)):
+        raise NotFound("Không tìm thấy nhiệm vụ.", code="task_not_found")
+    if task.scope == "office" and task.scope_id != principal.office_id:
+        raise Forbidden("Nhiệm vụ thuộc đơn vị KBNN khác.", code="wrong_office")
+    if task.scope == "unit" and task.scope_id != principal.unit_id:
+        raise NotFound("Không tìm thấy nhiệm vụ.", code="task_not_found")
+    if task.kind != "decision":
+        raise InvalidField("Đây là thông báo, không phải nhiệm vụ cần quyết định.",
+                           code="not_a_decision_task", field="task_id")
+    if task.scope == "unit":
+        raise InvalidField("Bổ sung hồ sơ qua POST /v1/dossiers/{id}/supplement.",
+                           code="use_supplement_endpoint", field="task_id")
+    if task.role not in principal.roles:
+        raise Forbidden("Vai trò của bạn không được quyết định ở bước này.", code="wrong_role")
+    if task.state == "expired":
+        raise Conflict("Nhiệm vụ đã quá hạn và được chuyển thành nhiệm vụ mới trong hộp việc.",
+                       code="task_expired")
+    if task.state != "open":
+        raise Conflict("Nhiệm vụ đã được xử lý.", code="task_already_decided")
+
+    proc = catalogue.get_version(task.procedure, task.procedure_version)
+    move = catalogue.transition(proc, task.step, decision_name,
+                                supplements_used=int(dossier.supplements_used or 0), reason=reason)
+    at = common.iso(now)
+    actions = [Dossier.status.set(move.to_status), Dossier.updated_at.set(at),
+               Dossier.open_task_id.remove()]
+    if move.next_step is not None:
+        actions.append(Dossier.step.set(move.next_step))
+    else:
+        actions += [Dossier.step.remove(),
+                    Dossier.result.set({"outcome": move.to_status, "reason": reason,
+                                        "decided_at": at, "decided_by": principal.username})]
+    if move.decision.counts_as_supplement:
+        actions.append(Dossier.supplements_used.add(1))
+    repo.record_decision(
+        task, decided_actions(task, decision_name, principal.username, at, reason),
+        dossier, actions,
+        {"at": at, "actor": common.actor(principal, task.role), "action": decision_name,
+         "step": task.step, "from_status": dossier.status, "to_status": move.to_status,
+         "reason": reason},
+        resolve_alert=dossier.alert_task_id)
+    workflows.complete(task.token, {"decision": decision_name,
+                                    "timeout_seconds": _next_timeout(proc, move, dossier, now)})
+    return {"task_id": task_id, "dossier_id": dossier.dossier_id, "decision": decision_name,
+            "status": move.to_status, "next_step": move.next_step, "decided_at": at}
+
+
+def _next_timeout(proc: catalogue.ProcedureVersion, move: catalogue.Transition, dossier: Dossier,
+                  now: datetime) -> int:
+    """Seconds the next step may wait: its own working days, or what is left of the legal limit."""
+    if move.next_step is None:
+        return 1
+    step = proc.step(move.next_step)
+    if step.working_days:
+        return common.seconds_until(calendar.DEFAULT_CALENDAR.due_at(now, step.working_days), now)
+    return common.seconds_until(common.parse_iso(dossier.due_at), now)
+
+
+def inbox(principal: Principal, *, repo: Repository, state: str, role: str | None, limit: int,
+          cursor: str | None) -> dict:
+    if state not in ("open", "decided", "expired"):
+        raise InvalidField("state phải là open, decided hoặc expired.", code="invalid_choice",
+                           field="state")
+    if common.is_officer(principal):
+        office_roles = sorted(principal.roles & {catalogue.CONTROL_OFFICER, catalogue.LEADER})
+        chosen = role or office_roles[0]
+        if chosen not in office_roles:
+            raise Forbidden("Bạn không có vai trò này.", code="wrong_role")
+        key = _inbox_key("office", principal.office_id, chosen, state)
+    elif common.is_unit_user(principal):
+        key = _inbox_key("unit", principal.unit_id, "unit", state)
+    else:
+        raise Forbidden()
+    page = repo.inbox(key, limit=limit, cursor=cursor)
+    return {"items": [common.task_view(t) for t in page.items], "next_cursor": page.next_cursor}

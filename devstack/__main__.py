@@ -1,0 +1,43 @@
+"""`make run`: the local stack with demo data, API on http://127.0.0.1:8000, until Ctrl-C."""
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import threading
+
+from .seed import DEMO_PASSWORD, USERS
+from .stack import LocalStack
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, default=8000, help="API port (default 8000)")
+    parser.add_argument("--moto-port", type=int, default=4566, help="moto port (default 4566)")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    for noisy in ("werkzeug", "botocore", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+    stack = LocalStack(moto_port=args.moto_port, api_port=args.port).start()
+    print(f"""
+KBNN online public service — local stack is up
+  API            {stack.api_url}/v1   (OpenAPI: {stack.api_url}/v1/openapi.json)
+  moto (AWS)     {stack.endpoint_url}   (state machines, tables, queues, user pool)
+  demo logins    password for all: {DEMO_PASSWORD}   (DEMO ONLY)""")
+    for user in USERS:
+        scope = f"unit {user.unit_id}" if user.unit_id else f"office {user.office_id}"
+        print(f"    {user.username:<14} {user.role:<17} {scope}")
+    print(f"""  try it         .venv/bin/python -m devstack.demo --api {stack.api_url}
+Ctrl-C stops everything.""", flush=True)
+
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    stop.wait()
+    print("stopping…", flush=True)
+    stack.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,141 @@
+"""A walk through the product over HTTP, against a running `make run`:
+
+  A: submit -> officer accepts -> leader approves -> posted (debit advice, balance moves once)
+  B: submit -> officer asks for a supplement -> unit resubmits -> officer refuses with a reason
+
+Only the public API is used, exactly as a unit's software or the web console would.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+
+from .seed import DEMO_PASSWORD
+
+ACCOUNT = "9523.1.1012345"
+
+
+class Api:
+    def __init__(self, base: str) -> None:
+        self.base = base.rstrip("/")
+
+    def call(self, method: str, path: str, body: object = None, token: str | None = None,
+             headers: dict | None = None) -> tuple[int, dict]:
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.base + path, data=data, method=method)
+        req.add_header("Content-Type", "application/json")
+        if token:
+            req.add_header("Authorization", f"Bearer {token}")
+        for k, v in (headers or {}).items():
+            req.add_header(k, v)
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                return resp.status, json.loads(resp.read() or b"{}")
+        except urllib.error.HTTPError as err:
+            return err.code, json.loads(err.read() or b"{}")
+
+    def login(self, username: str) -> str:
+        status, body = self.call("POST", "/v1/auth/token",
+                                 {"username": username, "password": DEMO_PASSWORD})
+        assert status == 200, body
+        return body["id_token"]
+
+
+def sample_content(number: str, amount: int = 12_500_000) -> dict:
+    return {
+        "procedure": "regular_spending_payment",
+        "voucher": {
+            "number": number, "budget_year": 2026, "estimate_type": "official",
+            "payment_kind": "payment", "method": "transfer",
+            "payer": {"unit_code": "1012345", "chapter_code": "422", "account": ACCOUNT},
+            "lines": [
+                {"content": "Mua văn phòng phẩm quý IV", "economic_code": "6551",
+                 "sector_code": "072", "source_code": "13", "amount": amount - 2_500_000},
+                {"content": "Cước internet tháng 11", "economic_code": "6618",
+                 "sector_code": "072", "source_code": "13", "amount": 2_500_000},
+            ],
+            "total": amount,
+            "payee": {"name": "Công ty TNHH Văn phòng phẩm Hồng Hà", "tax_code": "0101234567",
+                      "account": "0011004455667", "bank": "Vietcombank Hà Nội"},
+        },
+        "documents": [{"name": "hoa-don-0001234.pdf", "sha256": "ab" * 32}],
+    }
+
+
+def wait_for_task(api: Api, token: str, dossier_id: str, timeout: float = 30) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        _, inbox = api.call("GET", "/v1/tasks?state=open", token=token)
+        for task in inbox.get("items", []):
+            if task["dossier_id"] == dossier_id and task["kind"] == "decision":
+                return task
+        time.sleep(0.2)
+    raise TimeoutError(f"no task for {dossier_id}")
+
+
+def wait_for_status(api: Api, token: str, dossier_id: str, status: str, timeout: float = 30) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        _, dossier = api.call("GET", f"/v1/dossiers/{dossier_id}", token=token)
+        if dossier.get("status") == status:
+            return dossier
+        time.sleep(0.2)
+    raise TimeoutError(f"{dossier_id} never reached {status}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--api", default="http://127.0.0.1:8000")
+    api = Api(parser.parse_args().api)
+    unit, officer, leader = (api.login(u) for u in ("ketoan.cva", "kiemsoat.kv1", "lanhdao.kv1"))
+    _, before = api.call("GET", f"/v1/accounts/{ACCOUNT}", token=unit)
+
+    print("A. submit → accept → approve → posted")
+    status, a = api.call("POST", "/v1/dossiers", {"content": sample_content("DEMO-A")}, token=unit,
+                         headers={"Idempotency-Key": f"demo-{uuid.uuid4()}"})
+    print(f"   submitted {a['dossier_id']} ({status}), due {a['due_at']}")
+    task = wait_for_task(api, officer, a["dossier_id"])
+    print("   officer:", api.call("POST", f"/v1/tasks/{task['task_id']}/decision",
+                                  {"decision": "accept"}, token=officer)[1]["status"])
+    task = wait_for_task(api, leader, a["dossier_id"])
+    print("   leader: ", api.call("POST", f"/v1/tasks/{task['task_id']}/decision",
+                                  {"decision": "approve"}, token=leader)[1]["status"])
+    paid = wait_for_status(api, unit, a["dossier_id"], "paid")
+    print("   unit sees:", paid["status"], "— debit advice", paid["result"]["debit_advice"]["number"])
+
+    print("B. submit → request supplement → resubmit → refuse")
+    _, b = api.call("POST", "/v1/dossiers", {"content": sample_content("DEMO-B", 7_000_000)},
+                    token=unit)
+    task = wait_for_task(api, officer, b["dossier_id"])
+    api.call("POST", f"/v1/tasks/{task['task_id']}/decision",
+             {"decision": "request_supplement", "reason": "Thiếu hóa đơn cước internet."},
+             token=officer)
+    wait_for_status(api, unit, b["dossier_id"], "awaiting_supplement")
+    print("   supplement requested; unit resubmits")
+    wait_for_task(api, unit, b["dossier_id"])
+    status, _ = api.call("POST", f"/v1/dossiers/{b['dossier_id']}/supplement",
+                         {"content": sample_content("DEMO-B", 7_000_000)}, token=unit)
+    task = wait_for_task(api, officer, b["dossier_id"])
+    api.call("POST", f"/v1/tasks/{task['task_id']}/decision",
+             {"decision": "refuse", "reason": "Nội dung chi không đúng dự toán được giao."},
+             token=officer)
+    refused = wait_for_status(api, unit, b["dossier_id"], "refused")
+    print("   unit sees:", refused["status"], "—", refused["result"]["reason"])
+
+    _, after = api.call("GET", f"/v1/accounts/{ACCOUNT}", token=unit)
+    moved = before["balance"] - after["balance"]
+    print(f"Balance of {ACCOUNT}: {before['balance']:,} → {after['balance']:,} "
+          f"(moved {moved:,} = dossier A's 12,500,000 exactly once)")
+    _, trail = api.call("GET", f"/v1/dossiers/{a['dossier_id']}/audit", token=unit)
+    print("Audit of A:", len(trail["records"]), "records, chain intact:",
+          trail["verification"]["intact"])
+    return 0 if moved == 12_500_000 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,110 @@
+"""The local stack, assembled: moto with Step Functions execution on, every resource from
+infra/template.json, demo data, the event pump and (optionally) the Chalice API over HTTP.
+
+`make run`, the integration tests and the benchmark all start the product through this class, so
+what the tests exercise is what a developer runs.
+"""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import threading
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+REGION = "us-east-1"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LocalStack:
+    def __init__(self, *, moto_port: int = 0, api_port: int | None = 8000,
+                 seed_demo: bool = True, pump: bool = True) -> None:
+        self.moto_port = moto_port
+        self.api_port = api_port
+        self.seed_demo = seed_demo
+        self.run_pump = pump
+        self.env: dict[str, str] = {}
+        self._moto = None
+        self._pump = None
+        self._api = None
+        self._api_thread: threading.Thread | None = None
+
+    @property
+    def endpoint_url(self) -> str:
+        return self._moto.endpoint_url
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}"
+
+    def start(self) -> "LocalStack":
+        from .moto_server import LocalMoto
+        from .provision import provision
+
+        base = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION}
+        os.environ.update(base)
+        self._moto = LocalMoto(host="127.0.0.1", port=self.moto_port)
+        self._moto.start()
+        outputs = provision(self.endpoint_url, region=REGION)
+        self.env = {**base, "AWS_ENDPOINT_URL": self.endpoint_url, **outputs}
+        os.environ.update(self.env)
+        if self.seed_demo:
+            from .seed import seed
+            seed(self.endpoint_url, self.env, region=REGION)
+
+        import app as app_module
+        from chalicelib import composition
+        composition.reset()
+        if self.run_pump:
+            self._pump = self.make_pump()
+            self._pump.start()
+        if self.api_port is not None:
+            self._start_api(app_module)
+        return self
+
+    def make_pump(self):
+        import app as app_module
+        from chalicelib.adapters import aws
+
+        from .pump import EventPump
+        return EventPump(app_module.app, app_module, aws.client("sqs", REGION))
+
+    @property
+    def pump(self):
+        return self._pump
+
+    def _start_api(self, app_module) -> None:
+        from chalice.config import Config
+        from chalice.local import create_local_server
+
+        config = Config.create(chalice_stage="dev", app_name="kbnn-dvc", project_dir=str(ROOT),
+                               chalice_app=app_module.app,
+                               config_from_disk=json.loads((ROOT / ".chalice/config.json").read_text()))
+        if self.api_port == 0:
+            self.api_port = free_port()
+        self._api = create_local_server(app_module.app, config, "127.0.0.1", self.api_port)
+        self._api_thread = threading.Thread(target=self._api.server.serve_forever,
+                                            name="chalice-local", daemon=True)
+        self._api_thread.start()
+
+    def stop(self) -> None:
+        if self._api is not None:
+            self._api.shutdown()
+            self._api.server.server_close()
+        if self._pump is not None:
+            self._pump.stop()
+        if self._moto is not None:
+            self._moto.stop()
+
+    def __enter__(self) -> "LocalStack":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

@@ -1,0 +1,267 @@
+"""The local stack's own machinery, on a real (in-process) moto server.
+
+The app's tests rely on devstack: if provisioning, Step Functions callbacks, the
+event pump or write serialisation were wrong, they would pass or fail for the
+wrong reasons. A tiny Chalice app defined here keeps these tests independent of
+the real one.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from chalice import Chalice
+
+from devstack.moto_server import LocalMoto
+from devstack.pump import EventPump
+from devstack.provision import DEFAULT_TEMPLATE, provision
+
+pytestmark = pytest.mark.integration
+
+REGION = "us-east-1"
+CALLBACK_QUEUE = "devstack-test-callbacks"
+FAILING_QUEUE = "devstack-test-failing"
+FAILING_DLQ = "devstack-test-failing-dlq"
+ECHO_QUEUE = "devstack-test-echo"
+
+app = Chalice(app_name="devstack-test")
+_clients: dict[str, Any] = {}  # filled by the `moto` fixture; handlers need them
+failed_attempts: list[dict[str, Any]] = []
+echoed: list[str] = []
+
+
+@app.on_sqs_message(queue=CALLBACK_QUEUE)
+def approve_task(event: Any) -> None:
+    for record in event:
+        message = json.loads(record.body)
+        _clients["stepfunctions"].send_task_success(
+            taskToken=message["token"],
+            output=json.dumps({"approved_by": "handler", "dossier": message["dossier"]}))
+
+
+@app.on_sqs_message(queue=FAILING_QUEUE)
+def always_fail(event: Any) -> None:
+    for record in event:
+        failed_attempts.append(record.to_dict())
+    raise RuntimeError("handler refuses every message")
+
+
+@app.on_sqs_message(queue=ECHO_QUEUE, batch_size=10)
+def echo(event: Any) -> None:
+    echoed.extend(record.body for record in event)
+
+
+def _client(service: str, endpoint_url: str) -> Any:
+    return boto3.client(service, endpoint_url=endpoint_url, region_name=REGION)
+
+
+@pytest.fixture(scope="module")
+def moto() -> Iterator[LocalMoto]:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("AWS_DEFAULT_REGION", REGION)
+        mp.setenv("AWS_ACCESS_KEY_ID", "testing")
+        mp.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        mp.setenv("MOTO_PORT", "")  # LocalMoto.start() sets it; restored afterwards
+        server = LocalMoto().start()
+        _clients["stepfunctions"] = _client("stepfunctions", server.endpoint_url)
+        try:
+            yield server
+        finally:
+            server.stop()
+            _clients.clear()
+
+
+@pytest.fixture(scope="module")
+def sqs(moto: LocalMoto) -> Any:
+    client = _client("sqs", moto.endpoint_url)
+    client.create_queue(QueueName=CALLBACK_QUEUE)
+    client.create_queue(QueueName=ECHO_QUEUE)
+    dlq_url = client.create_queue(QueueName=FAILING_DLQ)["QueueUrl"]
+    dlq_arn = client.get_queue_attributes(
+        QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    client.create_queue(QueueName=FAILING_QUEUE, Attributes={"RedrivePolicy": json.dumps(
+        {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 2})})
+    return client
+
+
+@pytest.fixture(scope="module")
+def pump(sqs: Any) -> EventPump:
+    return EventPump(app, sys.modules[__name__], sqs, retry_delay_seconds=1)
+
+
+def test_provisioning_creates_every_named_resource_and_returns_all_outputs(moto: LocalMoto) -> None:
+    template = json.loads(DEFAULT_TEMPLATE.read_text(encoding="utf-8"))
+    outputs = provision(moto.endpoint_url)
+
+    assert set(outputs) == set(template["Outputs"])
+    assert all(isinstance(v, str) and v for v in outputs.values())
+    named = {}
+    for resource in template["Resources"].values():
+        kind, props = resource["Type"], resource["Properties"]
+        name_key = {"AWS::DynamoDB::Table": "TableName", "AWS::SQS::Queue": "QueueName",
+                    "AWS::Cognito::UserPool": "UserPoolName",
+                    "AWS::StepFunctions::StateMachine": "StateMachineName"}.get(kind)
+        if name_key:
+            named.setdefault(kind, set()).add(props[name_key])
+    ddb, sqs = _client("dynamodb", moto.endpoint_url), _client("sqs", moto.endpoint_url)
+    assert named["AWS::DynamoDB::Table"] <= set(ddb.list_tables()["TableNames"])
+    queue_names = {url.rsplit("/", 1)[-1] for url in sqs.list_queues()["QueueUrls"]}
+    assert named["AWS::SQS::Queue"] <= queue_names
+    pools = _client("cognito-idp", moto.endpoint_url).list_user_pools(MaxResults=60)["UserPools"]
+    assert named["AWS::Cognito::UserPool"] <= {p["Name"] for p in pools}
+    machines = _clients["stepfunctions"].list_state_machines()["stateMachines"]
+    assert named["AWS::StepFunctions::StateMachine"] <= {m["name"] for m in machines}
+    buckets = {b["Name"] for b in _client("s3", moto.endpoint_url).list_buckets()["Buckets"]}
+    assert outputs["DOCUMENTS_BUCKET"] in buckets
+    pool_id = outputs["USER_POOL_ID"]
+    assert outputs["JWKS_URL"] == f"{moto.endpoint_url}/{pool_id}/.well-known/jwks.json"
+
+
+def test_an_unknown_resource_type_is_refused_before_anything_is_created(
+        moto: LocalMoto, tmp_path: Path) -> None:
+    template = tmp_path / "template.json"
+    template.write_text(json.dumps({"Resources": {
+        "Table": {"Type": "AWS::DynamoDB::Table", "Properties": {
+            "TableName": "devstack-test-never", "BillingMode": "PAY_PER_REQUEST",
+            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}]}},
+        "Function": {"Type": "AWS::Lambda::Function", "Properties": {}}}}))
+
+    with pytest.raises(ValueError, match="AWS::Lambda::Function"):
+        provision(moto.endpoint_url, template)
+    tables = _client("dynamodb", moto.endpoint_url).list_tables()["TableNames"]
+    assert "devstack-test-never" not in tables
+
+
+def test_a_task_token_sent_by_a_state_machine_reaches_the_handler_and_completes_the_execution(
+        moto: LocalMoto, sqs: Any, pump: EventPump) -> None:
+    sfn = _clients["stepfunctions"]
+    queue_url = sqs.get_queue_url(QueueName=CALLBACK_QUEUE)["QueueUrl"]
+    definition = {"StartAt": "AskForApproval", "States": {"AskForApproval": {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+        "Parameters": {"QueueUrl": queue_url,
+                       "MessageBody": {"token.$": "$$.Task.Token", "dossier.$": "$.dossier"}},
+        "ResultPath": "$.approval",
+        "End": True}}}
+    machine = sfn.create_state_machine(
+        name="devstack-test-callback", definition=json.dumps(definition),
+        roleArn="arn:aws:iam::123456789012:role/devstack-test")["stateMachineArn"]
+    execution = sfn.start_execution(stateMachineArn=machine, input=json.dumps({"dossier": "D-1"}))
+
+    def finished() -> bool:
+        status = sfn.describe_execution(executionArn=execution["executionArn"])["status"]
+        return status != "RUNNING"
+
+    # moto sends the message from the execution's own thread, so it may not be
+    # in the queue yet: drain until the execution has ended, not until quiet.
+    pump.drain(until=finished, timeout=20)
+
+    result = sfn.describe_execution(executionArn=execution["executionArn"])
+    assert result["status"] == "SUCCEEDED"
+    assert json.loads(result["output"])["approval"] == {"approved_by": "handler", "dossier": "D-1"}
+
+
+def test_a_message_whose_handler_always_fails_is_redelivered_then_moved_to_the_dlq(
+        sqs: Any, pump: EventPump) -> None:
+    failed_attempts.clear()
+    queue_url = sqs.get_queue_url(QueueName=FAILING_QUEUE)["QueueUrl"]
+    dlq_url = sqs.get_queue_url(QueueName=FAILING_DLQ)["QueueUrl"]
+    sent = sqs.send_message(QueueUrl=queue_url, MessageBody="poison")
+
+    dead: list[dict[str, Any]] = []
+
+    def in_dlq() -> bool:
+        dead.extend(sqs.receive_message(QueueUrl=dlq_url).get("Messages", []))
+        return bool(dead)
+
+    pump.drain(until=in_dlq, timeout=15)
+
+    assert [a["attributes"]["ApproximateReceiveCount"] for a in failed_attempts] == ["1", "2"]
+    assert {a["messageId"] for a in failed_attempts} == {sent["MessageId"]}
+    assert failed_attempts[0]["eventSource"] == "aws:sqs"
+    assert failed_attempts[0]["eventSourceARN"].endswith(f":{FAILING_QUEUE}")
+    assert dead[0]["MessageId"] == sent["MessageId"] and dead[0]["Body"] == "poison"
+    pump.drain(timeout=5)  # the source queue is empty now, so this settles
+
+
+def test_the_background_pump_delivers_messages_and_stops_promptly(
+        sqs: Any, pump: EventPump) -> None:
+    echoed.clear()
+    queue_url = sqs.get_queue_url(QueueName=ECHO_QUEUE)["QueueUrl"]
+    pump.start()
+    try:
+        for n in range(3):
+            sqs.send_message(QueueUrl=queue_url, MessageBody=f"m{n}")
+        deadline = time.monotonic() + 10
+        while len(echoed) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        stopping = time.monotonic()
+        pump.stop()
+        stop_seconds = time.monotonic() - stopping
+
+    assert sorted(echoed) == ["m0", "m1", "m2"]
+    assert stop_seconds < 2.5  # one 1 s long poll, plus slack
+    attrs = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["All"])["Attributes"]
+    assert attrs["ApproximateNumberOfMessages"] == "0"
+    assert attrs["ApproximateNumberOfMessagesNotVisible"] == "0"
+
+
+def test_concurrent_transactions_lose_no_write_even_when_some_are_cancelled(
+        moto: LocalMoto) -> None:
+    ddb = _client("dynamodb", moto.endpoint_url)
+    table = "devstack-test-ledger"
+    ddb.create_table(TableName=table, BillingMode="PAY_PER_REQUEST",
+                     AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                     KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
+    ddb.put_item(TableName=table, Item={"pk": {"S": "taken"}})
+    threads_n, per_thread = 8, 25
+    errors: list[str] = []
+
+    def writer(worker: int) -> None:
+        client = _client("dynamodb", moto.endpoint_url)  # one client per thread
+        for i in range(per_thread):
+            try:
+                client.transact_write_items(TransactItems=[{"Put": {
+                    "TableName": table, "Item": {"pk": {"S": f"w{worker}-{i}"}},
+                    "ConditionExpression": "attribute_not_exists(pk)"}}])
+                # A cancelled transaction makes moto put back its deep copy of
+                # the table: without serialisation that erases the writes other
+                # threads made meanwhile, and copying a table another thread is
+                # changing fails with a 500.
+                with pytest.raises(ClientError, match="TransactionCanceled"):
+                    client.transact_write_items(TransactItems=[
+                        {"Put": {"TableName": table,
+                                 "Item": {"pk": {"S": f"rolled-back-{worker}-{i}"}}}},
+                        {"ConditionCheck": {"TableName": table, "Key": {"pk": {"S": "taken"}},
+                                            "ConditionExpression": "attribute_not_exists(pk)"}}])
+            except BaseException as exc:  # keep going; reported with the count below
+                errors.append(f"{type(exc).__name__}: {str(exc)[:120]}")
+
+    workers = [threading.Thread(target=writer, args=(n,)) for n in range(threads_n)]
+    # Switching threads far more often than the default 5 ms makes the race
+    # show up on every run instead of now and then.
+    switch_interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)
+    try:
+        for thread in workers:
+            thread.start()
+        for thread in workers:
+            thread.join()
+    finally:
+        sys.setswitchinterval(switch_interval)
+
+    paginator = ddb.get_paginator("scan")
+    count = sum(page["Count"] for page in paginator.paginate(TableName=table, Select="COUNT"))
+    # Every acknowledged put is there, no rolled-back one is, nothing failed.
+    assert (count, errors) == (threads_n * per_thread + 1, [])  # + the "taken" item

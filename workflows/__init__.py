@@ -1,0 +1,1 @@
+"""Deploy-time only: Step Functions definitions generated from the procedure catalogue."""
