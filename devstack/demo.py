@@ -46,18 +46,19 @@ class Api:
         return body["id_token"]
 
 
-def sample_content(number: str, amount: int = 12_500_000) -> dict:
+def sample_content(number: str, amount: int = 12_500_000, *, unit_code: str = "1012345",
+                   chapter_code: str = "422", account: str = ACCOUNT) -> dict:
     return {
         "procedure": "regular_spending_payment",
         "voucher": {
             "number": number, "budget_year": 2026, "estimate_type": "official",
             "payment_kind": "payment", "method": "transfer",
-            "payer": {"unit_code": "1012345", "chapter_code": "422", "account": ACCOUNT},
+            "payer": {"unit_code": unit_code, "chapter_code": chapter_code, "account": account},
             "lines": [
                 {"content": "Mua văn phòng phẩm quý IV", "economic_code": "6551",
-                 "sector_code": "072", "source_code": "13", "amount": amount - 2_500_000},
+                 "sector_code": "072", "source_code": "13", "amount": amount - amount // 5},
                 {"content": "Cước internet tháng 11", "economic_code": "6618",
-                 "sector_code": "072", "source_code": "13", "amount": 2_500_000},
+                 "sector_code": "072", "source_code": "13", "amount": amount // 5},
             ],
             "total": amount,
             "payee": {"name": "Công ty TNHH Văn phòng phẩm Hồng Hà", "tax_code": "0101234567",

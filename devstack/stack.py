@@ -6,6 +6,7 @@ what the tests exercise is what a developer runs.
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 import socket
@@ -16,6 +17,15 @@ ROOT = Path(__file__).resolve().parent.parent
 REGION = "us-east-1"
 
 
+def _quiet_handler_class():
+    from chalice.local import ChaliceRequestHandler
+
+    class Quiet(ChaliceRequestHandler):
+        def log_message(self, *args) -> None:  # tests and benchmarks: no access log
+            pass
+    return Quiet
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -24,12 +34,14 @@ def free_port() -> int:
 
 class LocalStack:
     def __init__(self, *, moto_port: int = 0, api_port: int | None = 8000,
-                 seed_demo: bool = True, pump: bool = True) -> None:
+                 seed_demo: bool = True, pump: bool = True, quiet: bool = False) -> None:
         self.moto_port = moto_port
         self.api_port = api_port
         self.seed_demo = seed_demo
         self.run_pump = pump
+        self.quiet = quiet
         self.env: dict[str, str] = {}
+        self.outputs: dict[str, str] = {}
         self._moto = None
         self._pump = None
         self._api = None
@@ -53,6 +65,7 @@ class LocalStack:
         self._moto = LocalMoto(host="127.0.0.1", port=self.moto_port)
         self._moto.start()
         outputs = provision(self.endpoint_url, region=REGION)
+        self.outputs = outputs
         self.env = {**base, "AWS_ENDPOINT_URL": self.endpoint_url, **outputs}
         os.environ.update(self.env)
         if self.seed_demo:
@@ -90,6 +103,9 @@ class LocalStack:
         if self.api_port == 0:
             self.api_port = free_port()
         self._api = create_local_server(app_module.app, config, "127.0.0.1", self.api_port)
+        if self.quiet:
+            self._api.server.RequestHandlerClass = functools.partial(
+                _quiet_handler_class(), app_object=app_module.app, config=config)
         self._api_thread = threading.Thread(target=self._api.server.serve_forever,
                                             name="chalice-local", daemon=True)
         self._api_thread.start()

@@ -91,13 +91,15 @@ def decide(principal: Principal, task_id: str, body: object, *, repo: Repository
     decision_name, reason = _parse_decision(body)
     dossier_id = task_id.split("-", 1)[0]
     task, dossier = repo.task_with_dossier(task_id, dossier_id) if "-" in task_id else (None, None)
-    if task is None or dossier is None or not (common.is_officer(principal)
-                                               or common.is_unit_user(principal)):
+    # Outsiders (another unit, or a unit user probing treasury tasks) learn nothing: 404.
+    # A treasury officer of another office is told plainly that the task is not theirs: 403.
+    visible = task is not None and dossier is not None and (
+        (task.scope == "office" and common.is_officer(principal))
+        or (task.scope == "unit" and task.scope_id == principal.unit_id))
+    if not visible:
         raise NotFound("Không tìm thấy nhiệm vụ.", code="task_not_found")
     if task.scope == "office" and task.scope_id != principal.office_id:
         raise Forbidden("Nhiệm vụ thuộc đơn vị KBNN khác.", code="wrong_office")
-    if task.scope == "unit" and task.scope_id != principal.unit_id:
-        raise NotFound("Không tìm thấy nhiệm vụ.", code="task_not_found")
     if task.kind != "decision":
         raise InvalidField("Đây là thông báo, không phải nhiệm vụ cần quyết định.",
                            code="not_a_decision_task", field="task_id")

@@ -21,7 +21,6 @@ import pytest
 from botocore.exceptions import ClientError
 from chalice import Chalice
 
-from devstack.moto_server import LocalMoto
 from devstack.pump import EventPump
 from devstack.provision import DEFAULT_TEMPLATE, provision
 
@@ -65,23 +64,18 @@ def _client(service: str, endpoint_url: str) -> Any:
 
 
 @pytest.fixture(scope="module")
-def moto() -> Iterator[LocalMoto]:
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("AWS_DEFAULT_REGION", REGION)
-        mp.setenv("AWS_ACCESS_KEY_ID", "testing")
-        mp.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-        mp.setenv("MOTO_PORT", "")  # LocalMoto.start() sets it; restored afterwards
-        server = LocalMoto().start()
-        _clients["stepfunctions"] = _client("stepfunctions", server.endpoint_url)
-        try:
-            yield server
-        finally:
-            server.stop()
-            _clients.clear()
+def moto(stack: Any) -> Iterator[Any]:
+    """moto's state is process-wide (a second server would reset it under the session's stack),
+    so this module uses the session's server, provisioned from infra/template.json."""
+    _clients["stepfunctions"] = _client("stepfunctions", stack.endpoint_url)
+    try:
+        yield stack
+    finally:
+        _clients.clear()
 
 
 @pytest.fixture(scope="module")
-def sqs(moto: LocalMoto) -> Any:
+def sqs(moto: Any) -> Any:
     client = _client("sqs", moto.endpoint_url)
     client.create_queue(QueueName=CALLBACK_QUEUE)
     client.create_queue(QueueName=ECHO_QUEUE)
@@ -98,9 +92,9 @@ def pump(sqs: Any) -> EventPump:
     return EventPump(app, sys.modules[__name__], sqs, retry_delay_seconds=1)
 
 
-def test_provisioning_creates_every_named_resource_and_returns_all_outputs(moto: LocalMoto) -> None:
+def test_provisioning_creates_every_named_resource_and_returns_all_outputs(moto: Any) -> None:
     template = json.loads(DEFAULT_TEMPLATE.read_text(encoding="utf-8"))
-    outputs = provision(moto.endpoint_url)
+    outputs = moto.outputs
 
     assert set(outputs) == set(template["Outputs"])
     assert all(isinstance(v, str) and v for v in outputs.values())
@@ -127,7 +121,7 @@ def test_provisioning_creates_every_named_resource_and_returns_all_outputs(moto:
 
 
 def test_an_unknown_resource_type_is_refused_before_anything_is_created(
-        moto: LocalMoto, tmp_path: Path) -> None:
+        moto: Any, tmp_path: Path) -> None:
     template = tmp_path / "template.json"
     template.write_text(json.dumps({"Resources": {
         "Table": {"Type": "AWS::DynamoDB::Table", "Properties": {
@@ -143,7 +137,7 @@ def test_an_unknown_resource_type_is_refused_before_anything_is_created(
 
 
 def test_a_task_token_sent_by_a_state_machine_reaches_the_handler_and_completes_the_execution(
-        moto: LocalMoto, sqs: Any, pump: EventPump) -> None:
+        moto: Any, sqs: Any, pump: EventPump) -> None:
     sfn = _clients["stepfunctions"]
     queue_url = sqs.get_queue_url(QueueName=CALLBACK_QUEUE)["QueueUrl"]
     definition = {"StartAt": "AskForApproval", "States": {"AskForApproval": {
@@ -218,7 +212,7 @@ def test_the_background_pump_delivers_messages_and_stops_promptly(
 
 
 def test_concurrent_transactions_lose_no_write_even_when_some_are_cancelled(
-        moto: LocalMoto) -> None:
+        moto: Any) -> None:
     ddb = _client("dynamodb", moto.endpoint_url)
     table = "devstack-test-ledger"
     ddb.create_table(TableName=table, BillingMode="PAY_PER_REQUEST",

@@ -1,0 +1,47 @@
+"""Shared fixtures. Integration tests run against one in-process local stack per session: the
+real moto server, the resources from infra/template.json, the event pump and the Chalice API
+over HTTP on a free port. Pure tests need none of it."""
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Callable
+
+import pytest
+
+from devstack.demo import Api
+
+
+@pytest.fixture(scope="session")
+def stack():
+    from devstack.stack import LocalStack
+    with LocalStack(moto_port=0, api_port=0, quiet=True) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def api(stack) -> Api:
+    return Api(stack.api_url)
+
+
+@pytest.fixture(scope="session")
+def tokens(api) -> dict[str, str]:
+    from devstack.seed import USERS
+    return {user.username: api.login(user.username) for user in USERS}
+
+
+@pytest.fixture
+def unique() -> Callable[[str], str]:
+    return lambda prefix: f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def eventually(probe: Callable[[], object], timeout: float = 20.0, interval: float = 0.1):
+    """Poll until probe() returns something truthy: the workflow runs asynchronously in moto."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        time.sleep(interval)

@@ -1,0 +1,45 @@
+"""Steps of the payment workflow driven through the public HTTP API, for the integration tests."""
+from __future__ import annotations
+
+from devstack.demo import Api, sample_content
+from tests.conftest import eventually
+
+
+class Flow:
+    def __init__(self, api: Api, tokens: dict[str, str], unit: str = "ketoan.cva",
+                 officer: str = "kiemsoat.kv1", leader: str = "lanhdao.kv1") -> None:
+        self.api, self.tokens = api, tokens
+        self.unit, self.officer, self.leader = tokens[unit], tokens[officer], tokens[leader]
+
+    def submit(self, number: str, amount: int = 1_000_000, **payer) -> dict:
+        status, body = self.api.call("POST", "/v1/dossiers",
+                                     {"content": sample_content(number, amount, **payer)},
+                                     token=self.unit)
+        assert status == 201, body
+        return body
+
+    def task(self, token: str, dossier_id: str, *, kind: str = "decision") -> dict:
+        def probe():
+            _, inbox = self.api.call("GET", "/v1/tasks?state=open", token=token)
+            return next((t for t in inbox["items"]
+                         if t["dossier_id"] == dossier_id and t["kind"] == kind), None)
+        return eventually(probe)
+
+    def decide(self, token: str, dossier_id: str, decision: str, reason: str | None = None,
+               ) -> tuple[int, dict]:
+        task = self.task(token, dossier_id)
+        body = {"decision": decision} if reason is None else {"decision": decision, "reason": reason}
+        return self.api.call("POST", f"/v1/tasks/{task['task_id']}/decision", body, token=token)
+
+    def dossier(self, dossier_id: str, token: str | None = None) -> dict:
+        status, body = self.api.call("GET", f"/v1/dossiers/{dossier_id}", token=token or self.unit)
+        assert status == 200, body
+        return body
+
+    def reaches(self, dossier_id: str, status: str) -> dict:
+        return eventually(lambda: (d := self.dossier(dossier_id))["status"] == status and d)
+
+    def balance(self, account: str) -> int:
+        status, body = self.api.call("GET", f"/v1/accounts/{account}", token=self.unit)
+        assert status == 200, body
+        return body["balance"]

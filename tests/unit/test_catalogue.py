@@ -1,0 +1,74 @@
+"""The transition table: where each decision leads and which rules it enforces."""
+from datetime import datetime, timezone
+
+import pytest
+
+from chalicelib.domain import catalogue
+from chalicelib.domain.errors import Conflict, InvalidField
+
+pytestmark = pytest.mark.unit
+PROC = catalogue.REGULAR_SPENDING_PAYMENT_347
+
+
+def move(step, decision, used=0, reason=None):
+    return catalogue.transition(PROC, step, decision, supplements_used=used, reason=reason)
+
+
+def test_accepting_sends_the_dossier_to_the_leader():
+    t = move("review", "accept")
+    assert (t.next_step, t.to_status) == ("approval", catalogue.AWAITING_APPROVAL)
+
+
+def test_a_supplement_request_waits_for_the_unit():
+    t = move("review", "request_supplement", reason="thiếu hóa đơn")
+    assert (t.next_step, t.to_status) == ("supplement", catalogue.AWAITING_SUPPLEMENT)
+
+
+def test_a_second_supplement_request_is_refused_by_rule():
+    with pytest.raises(Conflict) as err:
+        move("review", "request_supplement", used=1, reason="lần hai")
+    assert err.value.code == "supplement_limit_reached"
+
+
+def test_refusal_needs_a_written_reason():
+    with pytest.raises(InvalidField) as err:
+        move("review", "refuse", reason="   ")
+    assert (err.value.code, err.value.field) == ("reason_required", "reason")
+
+
+def test_refusal_ends_the_dossier():
+    t = move("review", "refuse", reason="sai mục lục")
+    assert (t.next_step, t.to_status) == (None, catalogue.REFUSED)
+
+
+def test_a_leader_can_send_back_to_the_officer_with_a_reason():
+    t = move("approval", "send_back", reason="kiểm tra lại hợp đồng")
+    assert (t.next_step, t.to_status) == ("review", catalogue.UNDER_REVIEW)
+
+
+def test_a_decision_of_another_step_is_not_allowed():
+    with pytest.raises(InvalidField) as err:
+        move("review", "approve")
+    assert err.value.code == "decision_not_allowed"
+
+
+def test_posting_ends_paid_or_refused_for_a_short_balance():
+    assert move("posting", "posted").to_status == catalogue.PAID
+    assert move("posting", "insufficient_balance").to_status == catalogue.REFUSED
+
+
+@pytest.mark.parametrize("received, days", [
+    (datetime(2026, 3, 10, 3, tzinfo=timezone.utc), 1),
+    (datetime(2026, 12, 28, 3, tzinfo=timezone.utc), 2),   # 25-31 Dec
+    (datetime(2027, 1, 26, 3, tzinfo=timezone.utc), 2),    # 25-31 Jan
+    (datetime(2026, 12, 24, 3, tzinfo=timezone.utc), 1),
+])
+def test_year_end_and_late_january_dossiers_get_two_working_days(received, days):
+    assert PROC.sla_days(received) == days
+
+
+def test_the_version_in_force_is_chosen_by_receipt_date():
+    from datetime import date
+    assert catalogue.version_in_force("regular_spending_payment", date(2026, 6, 1)) is PROC
+    with pytest.raises(InvalidField):
+        catalogue.version_in_force("regular_spending_payment", date(2025, 6, 1))

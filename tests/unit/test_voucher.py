@@ -1,0 +1,91 @@
+"""Voucher validation: every failure is a 422 naming the offending field."""
+import copy
+
+import pytest
+
+from chalicelib.domain.errors import InvalidField
+from chalicelib.domain.voucher import parse_documents, parse_voucher
+from devstack.demo import sample_content
+
+pytestmark = pytest.mark.unit
+KINDS = ("payment", "advance")
+
+
+def voucher(**changes):
+    v = copy.deepcopy(sample_content("T-1")["voucher"])
+    for path, value in changes.items():
+        target = v
+        *parents, last = path.split("__")
+        for p in parents:
+            target = target[int(p)] if p.isdigit() else target[p]
+        if value is DELETE:
+            del target[last]
+        else:
+            target[last] = value
+    return v
+
+
+DELETE = object()
+
+
+def rejects(raw, field, code=None):
+    with pytest.raises(InvalidField) as err:
+        parse_voucher(raw, KINDS)
+    assert err.value.field == field
+    if code:
+        assert err.value.code == code
+    return err.value
+
+
+def test_a_well_formed_voucher_parses_with_its_total():
+    v = parse_voucher(voucher(), KINDS)
+    assert v.total == 12_500_000 and len(v.lines) == 2 and v.unit_code == "1012345"
+
+
+def test_lines_must_add_up_to_the_total():
+    rejects(voucher(total=12_500_001), "content.voucher.total", "total_mismatch")
+
+
+@pytest.mark.parametrize("amount", [0, -5, 1.5, 1e3, "1000", True, None, 10**16])
+def test_amounts_are_positive_whole_dong_within_limits(amount):
+    rejects(voucher(lines__0__amount=amount), "content.voucher.lines[0].amount", "invalid_amount")
+
+
+@pytest.mark.parametrize("field, value, path", [
+    ("payer__unit_code", "123456", "content.voucher.payer.unit_code"),
+    ("payer__unit_code", "12345678", "content.voucher.payer.unit_code"),
+    ("payer__chapter_code", "42", "content.voucher.payer.chapter_code"),
+    ("lines__1__economic_code", "661", "content.voucher.lines[1].economic_code"),
+    ("lines__1__economic_code", "66a8", "content.voucher.lines[1].economic_code"),
+])
+def test_budget_codes_have_their_shapes(field, value, path):
+    rejects(voucher(**{field: value}), path, "invalid_format")
+
+
+def test_an_advance_needs_a_contract():
+    rejects(voucher(payment_kind="advance"), "content.voucher.contract", "contract_required")
+
+
+def test_an_advance_is_at_most_half_the_contract_value():
+    contract = {"number": "HD-01/2026", "date": "2026-02-01", "value": 20_000_000}
+    rejects(voucher(payment_kind="advance", contract=contract), "content.voucher.total",
+            "advance_over_limit")
+    contract["value"] = 25_000_000
+    assert parse_voucher(voucher(payment_kind="advance", contract=contract), KINDS).contract_value
+
+
+def test_wrong_types_name_the_field():
+    rejects(voucher(payer="1012345"), "content.voucher.payer", "invalid_type")
+    rejects(voucher(lines="x"), "content.voucher.lines", "required")
+    rejects(voucher(method="wire"), "content.voucher.method", "invalid_choice")
+    rejects(voucher(number=DELETE), "content.voucher.number", "required")
+
+
+def test_a_transfer_needs_the_payee_account():
+    rejects(voucher(payee__account=DELETE), "content.voucher.payee.account", "required")
+
+
+def test_document_names_cannot_traverse_paths():
+    with pytest.raises(InvalidField) as err:
+        parse_documents([{"name": "../../etc/passwd", "sha256": "a" * 64}])
+    assert err.value.field == "content.documents[0].name"
