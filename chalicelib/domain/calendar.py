@@ -37,8 +37,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-import holidays
+if TYPE_CHECKING:
+    import holidays
 
 # Vietnam has used UTC+7 without DST since 1975; a fixed offset means we need
 # no tzdata in the Lambda package and zoneinfo cannot disagree with it.
@@ -53,11 +55,13 @@ RECEIPT_CUTOFF = time(16, 0)
 
 
 @lru_cache(maxsize=None)
-def _vn_holidays(year: int) -> holidays.HolidayBase:
+def _vn_holidays(year: int) -> "holidays.HolidayBase":
     # One object per year, built on first use: generating lunar holidays is not
     # free and deadlines only ever touch a handful of years. expand=False keeps
     # the cached object read-only (a lookup for another year cannot mutate it),
     # which matters because it is shared across calendars and threads.
+    import holidays  # lazy: ~15 ms of cold start that only deadline arithmetic needs
+
     return holidays.country_holidays("VN", years=year, expand=False)
 
 
