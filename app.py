@@ -44,6 +44,27 @@ def _api(handler):
     return wrapper
 
 
+# Chalice answers some requests itself (wrong Content-Type, wrong method) in its own shape;
+# rewrite those into ours so that every client error has a stable code and a Vietnamese message.
+FRAMEWORK_ERRORS = {
+    "UnsupportedMediaType": ("unsupported_media_type", "Content-Type phải là application/json."),
+    "MethodNotAllowedError": ("method_not_allowed", "Phương thức không được hỗ trợ."),
+    "BadRequest": ("bad_request", "Yêu cầu không hợp lệ."),
+}
+
+
+@app.middleware("http")
+def _framework_errors_in_house_shape(event, get_response):
+    response = get_response(event)
+    body = response.body if isinstance(response.body, dict) else None
+    if response.status_code >= 400 and body and body.get("Code") in FRAMEWORK_ERRORS:
+        code, message = FRAMEWORK_ERRORS[body["Code"]]
+        field = "Content-Type" if code == "unsupported_media_type" else None
+        return _json(response.status_code,
+                     {"error": {"code": code, "message": message, "field": field}})
+    return response
+
+
 def _body() -> object:
     raw = app.current_request.raw_body or b""
     if len(raw) > MAX_BODY_BYTES:

@@ -252,3 +252,12 @@ def test_no_request_path_scans_a_table(flow, unique):
     operations = {op for _, op in seen}
     assert {"TransactWriteItems", "StartExecution", "Query"} <= operations  # the hook saw them
     assert "Scan" not in operations
+
+
+def test_a_wrong_content_type_is_415_in_the_house_error_shape(stack, tokens):
+    req = urllib.request.Request(stack.api_url + "/v1/dossiers", data=b"<xml/>", method="POST",
+                                 headers={"Authorization": f"Bearer {tokens['ketoan.cva']}",
+                                          "Content-Type": "application/xml"})
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(req)
+    assert_error(err.value.code, json.loads(err.value.read()), 415, "unsupported_media_type")

@@ -1,0 +1,551 @@
+"""The OpenAPI document in chalicelib/openapi.json against the code it describes.
+
+The document is hand-kept, so these tests hold it to the app: the routes Chalice registers, the
+error codes the services raise, the voucher rules in voucher.py, the decisions in the catalogue
+and the shapes the services return. No AWS is touched: routes are called in-process only where
+they fail before reaching a service.
+"""
+from __future__ import annotations
+
+import ast
+import copy
+import json
+import re
+from pathlib import Path
+
+import pytest
+from jsonschema import Draft202012Validator
+from openapi_spec_validator import validate as validate_openapi
+
+import app as app_module
+from chalicelib.adapters import identity
+from chalicelib.adapters.identity import Principal
+from chalicelib.adapters.models import Dossier, Task
+from chalicelib.domain import audit, catalogue, errors, voucher
+from chalicelib.domain.errors import InvalidField
+from chalicelib.services import common, dossiers
+from devstack.demo import sample_content
+
+pytestmark = pytest.mark.unit
+
+ROOT = Path(__file__).resolve().parents[2]
+SPEC_PATH = ROOT / "chalicelib" / "openapi.json"
+DOC = json.loads(SPEC_PATH.read_text(encoding="utf-8"))
+METHODS = {"get", "put", "post", "delete", "patch", "options", "head", "trace"}
+PUBLIC = {("POST", "/v1/auth/token"), ("GET", "/v1/procedures"), ("GET", "/v1/openapi.json")}
+ERROR_REF = "#/components/schemas/Error"
+# Raised where no client sees them: the posting worker's retry give-up, a catalogue lookup of a
+# version already stored on a dossier or task, and the repository's signal that an
+# Idempotency-Key exists (submit catches it and replays or answers idempotency_key_reused).
+INTERNAL_CODES = {"posting_contention", "unknown_procedure_version", "idempotency_key_taken"}
+
+
+# --- helpers ---------------------------------------------------------------------------------
+def resolve(node: dict) -> dict:
+    """Follow a local `$ref` (responses, parameters) to its target in the document."""
+    while "$ref" in node:
+        target = DOC
+        for part in node["$ref"].removeprefix("#/").split("/"):
+            target = target[part]
+        node = target
+    return node
+
+
+def operations():
+    for path, item in DOC["paths"].items():
+        for method, op in item.items():
+            if method in METHODS:
+                yield method.upper(), path, op
+
+
+def validator(schema_name: str) -> Draft202012Validator:
+    return Draft202012Validator({"$ref": f"#/components/schemas/{schema_name}",
+                                 "components": DOC["components"]})
+
+
+def is_valid(schema_name: str, instance) -> bool:
+    return validator(schema_name).is_valid(instance)
+
+
+def error_examples(op: dict):
+    """(status, code, example body) for every Error-shaped response example of an operation."""
+    for status, response in op["responses"].items():
+        media = resolve(response).get("content", {}).get("application/json", {})
+        if media.get("schema", {}).get("$ref") != ERROR_REF:
+            continue
+        for example in media.get("examples", {}).values():
+            yield status, example["value"]["error"]["code"], example["value"]
+
+
+def documented_error_codes() -> set[tuple[int, str]]:
+    return {(int(status), code) for _, _, op in operations()
+            for status, code, _ in error_examples(op)}
+
+
+def raised_error_codes() -> set[tuple[int, str]]:
+    """(status, code) of every domain error constructed in app.py and chalicelib/, read from the
+    source so a new `raise ...(code=...)` shows up here without anyone listing it."""
+    classes = {}
+    pending = [errors.DomainError]
+    while pending:
+        cls = pending.pop()
+        classes[cls.__name__] = cls
+        pending.extend(cls.__subclasses__())
+    assert "IdentityUnavailable" in classes and identity.IdentityUnavailable.status == 503
+
+    # Chalice's own 415 is rewritten by app.py's middleware into the shared shape.
+    found = {(415, app_module.FRAMEWORK_ERRORS["UnsupportedMediaType"][0])}
+    sources = [ROOT / "app.py", *sorted((ROOT / "chalicelib").rglob("*.py"))]
+    for source in sources:
+        tree = ast.parse(source.read_text(encoding="utf-8"))
+        # _fail's own body forwards its `code` argument; its call sites are read instead.
+        helper = {id(n) for f in ast.walk(tree)
+                  if isinstance(f, ast.FunctionDef) and f.name == "_fail" for n in ast.walk(f)}
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call) or id(node) in helper:
+                continue
+            name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+            keywords = {k.arg: k.value for k in node.keywords}
+            if name == "_fail":  # voucher.py: _fail(field, message, code="invalid_field")
+                raw = node.args[2] if len(node.args) > 2 else keywords.get("code")
+                status, default = 422, "invalid_field"
+            elif name in classes:
+                raw = keywords.get("code")
+                status, default = classes[name].status, classes[name].code
+            else:
+                continue
+            if raw is None:
+                found.add((status, default))
+            else:
+                assert isinstance(raw, ast.Constant), f"{source.name}:{node.lineno} computes a code"
+                found.add((status, raw.value))
+    return found
+
+
+def a_dossier(**overrides) -> Dossier:
+    fields = dict(
+        procedure="regular_spending_payment", procedure_version="347-2025", unit_id="1012345",
+        office_id="KV1", account_id="9523.1.1012345", amount=12_500_000, payment_kind="payment",
+        voucher_number="DEMO-A", status="under_review", step="review",
+        received_at="2026-03-09T02:15:00Z", due_at="2026-03-10T10:00:00Z",
+        updated_at="2026-03-09T02:15:00Z", content=sample_content("DEMO-A"), signatures=[],
+        supplements_used=0, open_task_id=None, audit_head=audit.GENESIS, audit_seq=0)
+    fields.update(overrides)
+    return Dossier("01JNZ3Q8W5X6Y7Z8A9B0C1D2E3", **fields)
+
+
+# --- the document itself -------------------------------------------------------------------
+def test_the_document_is_valid_openapi_3_1():
+    assert DOC["openapi"].startswith("3.1.")
+    validate_openapi(DOC)
+
+
+def test_the_file_is_two_space_indented_utf8_json_with_vietnamese_unescaped():
+    text = SPEC_PATH.read_text(encoding="utf-8")
+    assert text == json.dumps(DOC, ensure_ascii=False, indent=2) + "\n"
+    assert "\\u" not in text
+    assert "Chưa đăng nhập" in text
+
+
+def test_info_servers_and_the_bearer_scheme_are_as_agreed():
+    assert DOC["info"]["title"] == "KBNN DVCTT API"
+    assert DOC["info"]["version"] == "0.1.0"
+    assert "Kho bạc Nhà nước" in DOC["info"]["description"]
+    assert "State Treasury" in DOC["info"]["description"]
+    assert DOC["servers"] == [{"url": "http://127.0.0.1:8000"}]
+    schemes = DOC["components"]["securitySchemes"]
+    assert DOC["security"] == [{name: []} for name in schemes]
+    (scheme,) = schemes.values()
+    assert (scheme["type"], scheme["scheme"], scheme["bearerFormat"]) == ("http", "bearer", "JWT")
+    assert "/v1/auth/token" in scheme["description"]
+
+
+def test_the_app_serves_this_document_at_v1_openapi_json():
+    from chalice.test import Client
+    with Client(app_module.app) as client:
+        response = client.http.get("/v1/openapi.json")
+    assert response.status_code == 200
+    assert json.loads(response.body) == DOC
+
+
+# --- routes ------------------------------------------------------------------------------------
+def test_every_app_route_is_documented_and_every_documented_operation_exists_in_the_app():
+    in_app = {(method, path) for path, entries in app_module.app.routes.items()
+              for method in entries}
+    documented = {(method, path) for method, path, _ in operations()}
+    assert in_app - documented == set(), "routes missing from openapi.json"
+    assert documented - in_app == set(), "openapi.json documents routes the app does not have"
+
+
+def test_path_parameters_match_the_route_placeholders():
+    for method, path, op in operations():
+        declared = [resolve(p) for p in DOC["paths"][path].get("parameters", [])]
+        declared += [resolve(p) for p in op.get("parameters", [])]
+        in_path = {p["name"] for p in declared if p["in"] == "path"}
+        assert in_path == set(re.findall(r"{(\w+)}", path)), (method, path)
+        assert all(p["required"] for p in declared if p["in"] == "path")
+
+
+def test_only_login_procedures_and_the_document_itself_are_public():
+    for method, path, op in operations():
+        if (method, path) in PUBLIC:
+            assert op.get("security") == [], (method, path)
+            codes = {c for _, c, _ in error_examples(op)}
+            assert not codes & {"missing_token", "invalid_token"}, (method, path)
+        else:
+            assert op.get("security", DOC["security"]) == DOC["security"], (method, path)
+            assert resolve(op["responses"]["401"])["content"]["application/json"]["schema"] \
+                == {"$ref": ERROR_REF}, (method, path)
+
+
+def test_list_routes_document_their_query_parameters_and_limits():
+    def query_params(method, path):
+        op = DOC["paths"][path][method.lower()]
+        return {p["name"]: p for p in map(resolve, op.get("parameters", [])) if p["in"] == "query"}
+
+    dossier_params = query_params("GET", "/v1/dossiers")
+    task_params = query_params("GET", "/v1/tasks")
+    assert set(dossier_params) == {"status", "procedure", "limit", "cursor"}
+    assert set(task_params) == {"state", "role", "limit", "cursor"}
+    for params in (dossier_params, task_params):
+        limit = params["limit"]["schema"]
+        assert (limit["type"], limit["minimum"], limit["maximum"]) == ("integer", 1, 200)
+    assert task_params["state"]["schema"]["enum"] == ["open", "decided", "expired"]
+    assert set(task_params["role"]["schema"]["enum"]) == {catalogue.CONTROL_OFFICER,
+                                                          catalogue.LEADER}
+
+
+def test_submit_takes_an_idempotency_key_with_the_services_own_pattern():
+    op = DOC["paths"]["/v1/dossiers"]["post"]
+    headers = [p for p in map(resolve, op["parameters"]) if p["in"] == "header"]
+    (key,) = [p for p in headers if p["name"] == "Idempotency-Key"]
+    schema = key["schema"]
+    assert schema["pattern"] == f"^{dossiers._IDEMPOTENCY_KEY.pattern}$"
+    assert (schema["minLength"], schema["maxLength"]) == (8, 128)
+    assert "idempotency_key_reused" in key["description"]
+    assert (422, "idempotency_key_reused") in {(int(s), c) for s, c, _ in error_examples(op)}
+    others = [(m, p) for m, p, o in operations() if (m, p) != ("POST", "/v1/dossiers")
+              and any(resolve(x)["name"] == "Idempotency-Key" for x in o.get("parameters", []))]
+    assert others == [], "only submission implements Idempotency-Key"
+
+
+# --- errors ----------------------------------------------------------------------------------
+def test_every_operation_that_reads_input_documents_a_4xx_with_the_shared_error_schema():
+    # GET /v1/procedures and GET /v1/openapi.json take no token, no parameter and no body, so
+    # the application cannot answer them with a 4xx; they are the only ones allowed to skip it,
+    # and they still document the framework's 415 and the shared 500.
+    inputless = set()
+    for method, path, op in operations():
+        error_4xx = [s for s, r in op["responses"].items() if s.startswith("4")
+                     and resolve(r).get("content", {}).get("application/json", {})
+                     .get("schema") == {"$ref": ERROR_REF}]
+        reads_input = (op.get("security", DOC["security"]) or op.get("parameters")
+                       or DOC["paths"][path].get("parameters") or op.get("requestBody"))
+        if reads_input:
+            assert error_4xx, f"{method} {path} documents no 4xx with the Error schema"
+        else:
+            inputless.add((method, path))
+        assert "415" in op["responses"] and "500" in op["responses"], (method, path)
+    assert inputless == {("GET", "/v1/procedures"), ("GET", "/v1/openapi.json")}
+
+
+def test_every_error_code_the_code_raises_is_documented_under_its_status_and_no_other():
+    raised = raised_error_codes()
+    documented = documented_error_codes()
+    reachable = {(s, c) for s, c in raised if c not in INTERNAL_CODES}
+    assert reachable - documented == set(), "raised but not documented"
+    assert documented - raised - {(500, "internal_error")} == set(), \
+        "documented but never raised"
+
+
+def test_every_error_example_is_a_valid_error_body_with_a_vietnamese_message():
+    seen = 0
+    for method, path, op in operations():
+        for status, code, body in error_examples(op):
+            assert 400 <= int(status) < 600
+            assert is_valid("Error", body), (method, path, code)
+            assert re.search(r"[^\x00-\x7f]", body["error"]["message"]), (method, path, code)
+            code_refs = resolve(op["responses"][status])["description"]
+            assert f"`{code}`" in code_refs, f"{method} {path} {status} does not describe {code}"
+            seen += 1
+    assert seen > 50
+    assert not is_valid("Error", {"error": {"code": "x", "message": "m"}})  # field is required
+    assert not is_valid("Error", {"message": "Not found"})
+
+
+# --- the submission schema against voucher.py ----------------------------------------------
+def test_the_submission_schema_accepts_the_demo_sample_content():
+    for number, amount in (("DEMO-A", 12_500_000), ("DEMO-B", 7_000_000)):
+        body = {"content": sample_content(number, amount)}
+        assert [e.message for e in validator("Submission").iter_errors(body)] == []
+    assert is_valid("Submission", {"content": sample_content("DEMO-C"), "signatures": []})
+    assert not is_valid("Submission", sample_content("DEMO-D"))  # not wrapped in "content"
+
+
+def test_the_submission_schema_rejects_a_float_amount():
+    body = {"content": sample_content("DEMO-F")}
+    body["content"]["voucher"]["lines"][0]["amount"] = 10_000_000.5
+    assert not is_valid("Submission", body)
+    body = {"content": sample_content("DEMO-F")}
+    body["content"]["voucher"]["total"] = 12_500_000.5
+    assert not is_valid("Submission", body)
+
+
+def test_the_documented_submission_example_is_valid():
+    op = DOC["paths"]["/v1/dossiers"]["post"]
+    example = op["requestBody"]["content"]["application/json"]["example"]
+    assert is_valid("Submission", example)
+
+
+def _set(path: str, value):
+    """A mutation of the sample voucher: `path` is dotted under content, `[i]` for list items;
+    the value `...` deletes the key."""
+    def apply(content: dict) -> dict:
+        parts = re.findall(r"[^.\[\]]+", path)
+        target = content
+        for part in parts[:-1]:
+            target = target[int(part)] if part.isdigit() else target[part]
+        last = parts[-1]
+        if value is ...:
+            del target[last]
+        else:
+            target[int(last) if last.isdigit() else last] = value
+        return content
+    return apply
+
+
+def _contract(content: dict, value: int = 50_000_000) -> dict:
+    content["voucher"]["payment_kind"] = "advance"
+    content["voucher"]["contract"] = {"number": "HĐ-01/2026", "date": "2026-01-05",
+                                      "value": value}
+    return content
+
+
+def _cash(content: dict) -> dict:
+    content["voucher"]["method"] = "cash"
+    del content["voucher"]["payee"]["account"]
+    del content["voucher"]["payee"]["bank"]
+    return content
+
+
+def _lines(n: int):
+    def apply(content: dict) -> dict:
+        line = dict(content["voucher"]["lines"][0], amount=1)
+        content["voucher"]["lines"] = [dict(line) for _ in range(n)]
+        content["voucher"]["total"] = n
+        return content
+    return apply
+
+
+def _parse(content: dict) -> None:
+    """The server's own validation of what the schema covers (no directory lookups)."""
+    voucher.parse_voucher(content.get("voucher"), catalogue.REGULAR_SPENDING_PAYMENT_347
+                          .payment_kinds)
+    voucher.parse_documents(content.get("documents"))
+
+
+REJECTED = {
+    "unit code of 6 digits": _set("voucher.payer.unit_code", "101234"),
+    "unit code with a letter": _set("voucher.payer.unit_code", "101234A"),
+    "chapter of 2 digits": _set("voucher.payer.chapter_code", "42"),
+    "economic code of 5 digits": _set("voucher.lines.0.economic_code", "65510"),
+    "sector code of 2 digits": _set("voucher.lines.0.sector_code", "72"),
+    "source code of 3 digits": _set("voucher.lines.0.source_code", "130"),
+    "account with a space": _set("voucher.payer.account", "9523 1"),
+    "zero amount": _set("voucher.lines.0.amount", 0),
+    "negative amount": _set("voucher.lines.0.amount", -5),
+    "amount of 10^15": _set("voucher.total", 10**15),
+    "amount as a string": _set("voucher.total", "12500000"),
+    "amount as a boolean": _set("voucher.lines.1.amount", True),
+    "missing total": _set("voucher.total", ...),
+    "unknown estimate type": _set("voucher.estimate_type", "final"),
+    "unknown payment kind": _set("voucher.payment_kind", "grant"),
+    "unknown method": _set("voucher.method", "cheque"),
+    "budget year 1999": _set("voucher.budget_year", 1999),
+    "voucher number of 31 characters": _set("voucher.number", "N" * 31),
+    "blank voucher number": _set("voucher.number", "   "),
+    "no lines": _set("voucher.lines", []),
+    "201 lines": _lines(201),
+    "blank line content": _set("voucher.lines.0.content", " "),
+    "missing payer": _set("voucher.payer", ...),
+    "transfer without payee account": _set("voucher.payee.account", ...),
+    "transfer with blank bank": _set("voucher.payee.bank", ""),
+    "tax code of 9 digits": _set("voucher.payee.tax_code", "010123456"),
+    "advance without contract": _set("voucher.payment_kind", "advance"),
+    "contract without date": lambda c: _set("voucher.contract.date", ...)(_contract(c)),
+    "contract date not YYYY-MM-DD": lambda c: _set("voucher.contract.date", "5/1/2026")(
+        _contract(c)),
+    "document name with a slash": _set("documents.0.name", "../etc/passwd"),
+    "document name starting with a dot": _set("documents.0.name", ".hidden.pdf"),
+    "upper-case sha256": _set("documents.0.sha256", "AB" * 32),
+    "51 documents": _set("documents", [{"name": f"f{i}.pdf", "sha256": "ab" * 32}
+                                       for i in range(51)]),
+}
+
+ACCEPTED = {
+    "the sample": lambda c: c,
+    "largest amount": lambda c: _set("voucher.total", 10**15 - 1)(
+        _set("voucher.lines", [dict(c["voucher"]["lines"][0], amount=10**15 - 1)])(c)),
+    "200 lines": _lines(200),
+    "cash without payee account or bank": _cash,
+    "advance with a contract": _contract,
+    "13-character tax code": _set("voucher.payee.tax_code", "0101234567-001"),
+    "no documents": _set("documents", ...),
+    "null documents": _set("documents", None),
+    "null contract on a payment": _set("voucher.contract", None),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REJECTED))
+def test_the_submission_schema_rejects_what_voucher_py_rejects(case):
+    content = REJECTED[case](sample_content("DEMO-R"))
+    with pytest.raises(InvalidField):
+        _parse(copy.deepcopy(content))
+    assert not is_valid("Submission", {"content": content}), case
+
+
+@pytest.mark.parametrize("case", sorted(ACCEPTED))
+def test_the_submission_schema_accepts_what_voucher_py_accepts(case):
+    content = ACCEPTED[case](sample_content("DEMO-OK"))
+    _parse(copy.deepcopy(content))
+    errors_found = [e.message for e in validator("Submission").iter_errors({"content": content})]
+    assert errors_found == [], case
+
+
+def test_the_voucher_schema_states_the_limits_of_voucher_py():
+    schemas = DOC["components"]["schemas"]
+    assert schemas["Amount"]["minimum"] == 1
+    assert schemas["Amount"]["maximum"] == voucher.MAX_AMOUNT - 1
+    assert schemas["Voucher"]["properties"]["lines"]["maxItems"] == voucher.MAX_LINES
+    assert "contract_required" in schemas["Voucher"]["description"]
+    assert "advance_over_limit" in schemas["Voucher"]["description"]
+
+
+# --- the catalogue -----------------------------------------------------------------------------
+def test_decision_values_per_step_come_from_the_catalogue():
+    schema = DOC["components"]["schemas"]["DecisionRequest"]
+    office_steps = {s.name: [d.name for d in s.decisions]
+                    for proc in catalogue.CATALOGUE for s in proc.steps
+                    if s.scope == "office" and not s.is_system}
+    assert schema["x-decisions-by-step"] == office_steps
+    assert set(schema["properties"]["decision"]["enum"]) == {
+        d for ds in office_steps.values() for d in ds}
+    needs_reason = {d.name for proc in catalogue.CATALOGUE for s in proc.steps
+                    if s.name in office_steps for d in s.decisions if d.needs_reason}
+    (rule,) = schema["allOf"]
+    assert set(rule["if"]["properties"]["decision"]["enum"]) == needs_reason
+    for step, names in office_steps.items():
+        assert all(f"`{n}`" in schema["description"] for n in names), step
+
+
+def test_the_decision_schema_requires_a_reason_exactly_where_the_catalogue_does():
+    assert is_valid("DecisionRequest", {"decision": "accept"})
+    assert is_valid("DecisionRequest", {"decision": "approve", "reason": None})
+    assert is_valid("DecisionRequest", {"decision": "refuse", "reason": "Sai dự toán."})
+    assert not is_valid("DecisionRequest", {"decision": "refuse"})
+    assert not is_valid("DecisionRequest", {"decision": "send_back", "reason": "   "})
+    assert not is_valid("DecisionRequest", {"decision": "resubmit"})
+    assert not is_valid("DecisionRequest", {"decision": "accept", "reason": "x" * 2001})
+
+
+def test_enumerations_follow_the_catalogue():
+    schemas = DOC["components"]["schemas"]
+    procs = catalogue.CATALOGUE
+    assert set(schemas["SubmissionContent"]["properties"]["procedure"]["enum"]) == {
+        p.code for p in procs}
+    assert set(schemas["Voucher"]["properties"]["payment_kind"]["enum"]) == {
+        k for p in procs for k in p.payment_kinds}
+    assert set(schemas["StepName"]["enum"]) == {s.name for p in procs for s in p.steps}
+    statuses = {s.waiting_status for p in procs for s in p.steps} | catalogue.END_STATUSES
+    assert set(schemas["DossierStatus"]["enum"]) == statuses
+
+
+# --- responses against what the code returns --------------------------------------------------
+def response_schema(method: str, path: str, status: str) -> str:
+    op = DOC["paths"][path][method.lower()]
+    ref = resolve(op["responses"][status])["content"]["application/json"]["schema"]["$ref"]
+    return ref.rsplit("/", 1)[1]
+
+
+def test_the_procedures_route_returns_what_its_schema_describes():
+    from chalice.test import Client
+    with Client(app_module.app) as client:
+        response = client.http.get("/v1/procedures")
+    assert response.status_code == 200
+    body = json.loads(response.body)
+    assert body["items"]
+    assert is_valid(response_schema("GET", "/v1/procedures", "200"), body)
+
+
+def test_the_response_schemas_accept_what_the_services_build():
+    officer = Principal("s-1", "kiemsoat.kv1", frozenset({"control_officer"}), None, "KV1")
+    assert is_valid(response_schema("GET", "/v1/me", "200"), officer.public())
+
+    detail = common.dossier_detail(a_dossier())
+    assert is_valid(response_schema("GET", "/v1/dossiers/{dossier_id}", "200"), detail)
+    paid = a_dossier(status="paid", step=None, result={
+        "outcome": "paid", "debit_advice": {"number": "GBN-1", "account_id": "9523.1.1012345",
+                                            "amount": 12_500_000,
+                                            "posted_at": "2026-03-09T03:00:00Z"}})
+    page = {"items": [common.dossier_summary(paid)], "next_cursor": None}
+    assert is_valid(response_schema("GET", "/v1/dossiers", "200"), page)
+    assert is_valid(response_schema("POST", "/v1/dossiers/{dossier_id}/supplement", "200"),
+                    common.dossier_summary(a_dossier(supplements_used=1)))
+
+    task = Task("01JNZ3Q8W5X6Y7Z8A9B0C1D2E3-0123456789abcdef01234567", kind="decision",
+                dossier_id="01JNZ3Q8W5X6Y7Z8A9B0C1D2E3", procedure="regular_spending_payment",
+                procedure_version="347-2025", step="review", scope="office", scope_id="KV1",
+                role="control_officer", state="open", inbox="office#KV1#control_officer#open",
+                overdue=False, created_at="2026-03-09T02:15:01Z", due_at="2026-03-10T10:00:00Z")
+    view = common.task_view(task)
+    assert view["allowed_decisions"] == ["accept", "request_supplement", "refuse"]
+    assert is_valid(response_schema("GET", "/v1/tasks", "200"),
+                    {"items": [view], "next_cursor": "opaque"})
+
+    first = audit.next_record(audit.GENESIS, 1, dossier_id="01JNZ3Q8W5X6Y7Z8A9B0C1D2E3",
+                              at="2026-03-09T02:15:00Z", actor=common.actor(officer),
+                              action="submitted", step=None, from_status=None,
+                              to_status="under_review", reason=None)
+    second = audit.next_record(first["hash"], 2, dossier_id="01JNZ3Q8W5X6Y7Z8A9B0C1D2E3",
+                               at="2026-03-09T03:00:00Z", actor=common.SYSTEM_ACTOR,
+                               action="posted", step="posting", from_status="posting",
+                               to_status="paid", reason=None)
+    trail = {"dossier_id": "01JNZ3Q8W5X6Y7Z8A9B0C1D2E3", "records": [first, second],
+             "verification": audit.verify_chain([first, second]).public()}
+    assert is_valid(response_schema("GET", "/v1/dossiers/{dossier_id}/audit", "200"), trail)
+    trail["records"][0]["actor"] = {"kind": "robot"}
+    assert not is_valid("AuditTrail", trail)
+
+
+# --- error answers the app gives without AWS --------------------------------------------------
+def test_every_secured_route_answers_a_missing_token_with_its_documented_401():
+    from chalice.test import Client
+    with Client(app_module.app) as client:
+        for method, path, op in operations():
+            if (method, path) in PUBLIC:
+                continue
+            url = re.sub(r"{\w+}", "X1", path)
+            call = getattr(client.http, method.lower())
+            response = call(url, body=b"{}") if method == "POST" else call(url)
+            body = json.loads(response.body)
+            assert response.status_code == 401, (method, path)
+            assert is_valid(response_schema(method, path, "401"), body)
+            documented = {c for s, c, _ in error_examples(op) if s == "401"}
+            assert body["error"]["code"] == "missing_token" in documented, (method, path)
+
+
+def test_login_answers_bad_json_and_oversized_bodies_as_documented():
+    from chalice.test import Client
+    op = DOC["paths"]["/v1/auth/token"]["post"]
+    documented = {(s, c) for s, c, _ in error_examples(op)}
+    with Client(app_module.app) as client:
+        cases = [(b"{not json", "400", "invalid_json"),
+                 (b'{"username": 1}', "422", "required"),
+                 (b'"' + b"a" * (app_module.MAX_BODY_BYTES + 1) + b'"', "413",
+                  "payload_too_large")]
+        for raw, status, code in cases:
+            response = client.http.post("/v1/auth/token", body=raw)
+            body = json.loads(response.body)
+            assert (str(response.status_code), body["error"]["code"]) == (status, code)
+            assert (status, code) in documented
+            assert is_valid("Error", body)
