@@ -261,3 +261,20 @@ def test_a_wrong_content_type_is_415_in_the_house_error_shape(stack, tokens):
     with pytest.raises(urllib.error.HTTPError) as err:
         urllib.request.urlopen(req)
     assert_error(err.value.code, json.loads(err.value.read()), 415, "unsupported_media_type")
+
+
+def test_concurrent_decisions_on_one_task_have_exactly_one_winner(flow, unique):
+    from concurrent.futures import ThreadPoolExecutor
+    d = flow.submit(unique("RACE"))
+    task = flow.task(flow.officer, d["dossier_id"])
+    path = f"/v1/tasks/{task['task_id']}/decision"
+    bodies = [{"decision": "accept"}, {"decision": "refuse", "reason": "r"}] * 4
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(lambda b: flow.api.call("POST", path, b, token=flow.officer),
+                                bodies))
+    statuses = sorted(status for status, _ in results)
+    assert statuses.count(200) == 1 and statuses.count(409) == 7, results
+    winner = next(body for status, body in results if status == 200)
+    assert flow.dossier(d["dossier_id"])["status"] == winner["status"]
+    _, trail = flow.api.call("GET", f"/v1/dossiers/{d['dossier_id']}/audit", token=flow.unit)
+    assert len(trail["records"]) == 2 and trail["verification"]["intact"]
