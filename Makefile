@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench workflows clean
+.PHONY: run test bench check workflows clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PY) -m venv $(VENV)
@@ -19,6 +19,9 @@ test: $(STAMP)           ## the whole test suite (unit + integration on moto)
 
 bench: $(STAMP)          ## happy-path benchmark on the local stack
 	$(BIN)/python -m bench
+
+check: $(STAMP)          ## lint
+	$(BIN)/ruff check .
 
 workflows: $(STAMP)      ## regenerate workflows/*.asl.json from the procedure catalogue
 	$(BIN)/python -m workflows.generate

@@ -11,8 +11,13 @@ from chalice import Chalice, Response
 
 from chalicelib import composition
 from chalicelib.domain import catalogue
-from chalicelib.domain.errors import (BadRequest, DomainError, InvalidField, PayloadTooLarge,
-                                      Unauthenticated)
+from chalicelib.domain.errors import (
+    BadRequest,
+    DomainError,
+    InvalidField,
+    PayloadTooLarge,
+    Unauthenticated,
+)
 
 app = Chalice(app_name="kbnn-dvc")
 log = logging.getLogger("kbnn")

@@ -55,7 +55,7 @@ class LocalStack:
     def api_url(self) -> str:
         return f"http://127.0.0.1:{self.api_port}"
 
-    def start(self) -> "LocalStack":
+    def start(self) -> LocalStack:
         from .moto_server import LocalMoto
         from .provision import provision
 
@@ -119,7 +119,7 @@ class LocalStack:
         if self._moto is not None:
             self._moto.stop()
 
-    def __enter__(self) -> "LocalStack":
+    def __enter__(self) -> LocalStack:
         return self.start()
 
     def __exit__(self, *exc) -> None:

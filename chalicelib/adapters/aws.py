@@ -7,8 +7,9 @@ scans.
 """
 from __future__ import annotations
 
-from functools import lru_cache
-from typing import Any, Callable
+from collections.abc import Callable
+from functools import cache
+from typing import Any
 
 Observer = Callable[[str, str], None]
 _observers: list[Observer] = []
@@ -36,7 +37,7 @@ def _botocore_config() -> Any:
                   connect_timeout=3, read_timeout=10, max_pool_connections=50)
 
 
-@lru_cache(maxsize=None)
+@cache
 def client(service: str, region: str) -> Any:
     import boto3
     return instrument(boto3.session.Session().client(service, region_name=region,

@@ -35,8 +35,8 @@ What the ``holidays`` library (0.108) gives us for VN, and what it does not:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
-from functools import lru_cache
+from datetime import UTC, date, datetime, time, timedelta, timezone
+from functools import cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -54,8 +54,8 @@ OFFICE_CLOSE = time(17, 0)
 RECEIPT_CUTOFF = time(16, 0)
 
 
-@lru_cache(maxsize=None)
-def _vn_holidays(year: int) -> "holidays.HolidayBase":
+@cache
+def _vn_holidays(year: int) -> holidays.HolidayBase:
     # One object per year, built on first use: generating lunar holidays is not
     # free and deadlines only ever touch a handful of years. expand=False keeps
     # the cached object read-only (a lookup for another year cannot mutate it),
@@ -95,7 +95,7 @@ def to_utc_iso(dt: datetime) -> str:
     lexicographically in time order and compare equal across writers.
     """
     _require_aware(dt)
-    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass(frozen=True)
@@ -195,7 +195,7 @@ class WorkingCalendar:
         due_day = self.add_working_days(self.start_day(received_at), working_days)
         # Returned in UTC because that is what we store and compare; local time
         # is a presentation concern.
-        return datetime.combine(due_day, OFFICE_CLOSE, tzinfo=VN_TZ).astimezone(timezone.utc)
+        return datetime.combine(due_day, OFFICE_CLOSE, tzinfo=VN_TZ).astimezone(UTC)
 
 
 # The calendar with no office-specific overrides; offices that declare their

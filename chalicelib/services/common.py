@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from ..adapters.identity import Principal
 from ..adapters.models import Dossier, Task
@@ -14,7 +14,7 @@ SYSTEM_ACTOR = {"kind": "system", "id": "kbnn-workflow"}
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def iso(dt: datetime) -> str:

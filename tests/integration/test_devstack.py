@@ -21,8 +21,8 @@ import pytest
 from botocore.exceptions import ClientError
 from chalice import Chalice
 
-from devstack.pump import EventPump
 from devstack.provision import DEFAULT_TEMPLATE, provision
+from devstack.pump import EventPump
 
 pytestmark = pytest.mark.integration
 

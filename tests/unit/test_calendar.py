@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ast
 import sys
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -27,7 +27,7 @@ from chalicelib.domain.calendar import (
 
 pytestmark = pytest.mark.unit
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def vn(y: int, m: int, d: int, hh: int = 10, mm: int = 0) -> datetime:

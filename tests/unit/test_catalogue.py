@@ -1,5 +1,5 @@
 """The transition table: where each decision leads and which rules it enforces."""
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -58,10 +58,10 @@ def test_posting_ends_paid_or_refused_for_a_short_balance():
 
 
 @pytest.mark.parametrize("received, days", [
-    (datetime(2026, 3, 10, 3, tzinfo=timezone.utc), 1),
-    (datetime(2026, 12, 28, 3, tzinfo=timezone.utc), 2),   # 25-31 Dec
-    (datetime(2027, 1, 26, 3, tzinfo=timezone.utc), 2),    # 25-31 Jan
-    (datetime(2026, 12, 24, 3, tzinfo=timezone.utc), 1),
+    (datetime(2026, 3, 10, 3, tzinfo=UTC), 1),
+    (datetime(2026, 12, 28, 3, tzinfo=UTC), 2),   # 25-31 Dec
+    (datetime(2027, 1, 26, 3, tzinfo=UTC), 2),    # 25-31 Jan
+    (datetime(2026, 12, 24, 3, tzinfo=UTC), 1),
 ])
 def test_year_end_and_late_january_dossiers_get_two_working_days(received, days):
     assert PROC.sla_days(received) == days
