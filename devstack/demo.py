@@ -71,7 +71,7 @@ def sample_content(number: str, amount: int = 12_500_000, *, unit_code: str = "1
 def wait_for_task(api: Api, token: str, dossier_id: str, timeout: float = 30) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        _, inbox = api.call("GET", "/v1/tasks?state=open", token=token)
+        _, inbox = api.call("GET", "/v1/tasks?state=open&limit=200", token=token)
         for task in inbox.get("items", []):
             if task["dossier_id"] == dossier_id and task["kind"] == "decision":
                 return task

@@ -65,8 +65,9 @@ class EventPump:
         self._sqs = sqs_client
         self._retry_delay = retry_delay_seconds
         self._region: str = sqs_client.meta.region_name
-        self._sources = [self._source(c, app_module) for c in app.event_sources
-                         if isinstance(c, SQSEventConfig)]
+        # Public so that a measuring tool (bench/) can wrap the handlers to attribute AWS calls.
+        self.sources = [self._source(c, app_module) for c in app.event_sources
+                        if isinstance(c, SQSEventConfig)]
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
@@ -83,7 +84,7 @@ class EventPump:
 
     def poll_once(self, wait_seconds: int = 0) -> int:
         """One receive per queue; returns how many messages were handled."""
-        return sum(self._poll(source, wait_seconds) for source in self._sources)
+        return sum(self._poll(source, wait_seconds) for source in self.sources)
 
     def drain(self, until: Callable[[], bool] | None = None, timeout: float = 10.0) -> None:
         """Poll until `until()` holds, or until every queue is empty and quiet."""
@@ -107,7 +108,7 @@ class EventPump:
         """Poll in the background, one thread per queue as Lambda would."""
         self._stop.clear()
         self._threads = [threading.Thread(target=self._loop, args=(s,), daemon=True,
-                                          name=f"pump:{s.queue_name}") for s in self._sources]
+                                          name=f"pump:{s.queue_name}") for s in self.sources]
         for thread in self._threads:
             thread.start()
 
@@ -137,7 +138,7 @@ class EventPump:
     def _all_empty(self) -> bool:
         names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
                  "ApproximateNumberOfMessagesDelayed"]
-        for source in self._sources:
+        for source in self.sources:
             attrs = self._sqs.get_queue_attributes(QueueUrl=self._resolve(source),
                                                    AttributeNames=names)["Attributes"]
             if any(int(attrs.get(name, 0)) for name in names):

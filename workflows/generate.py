@@ -8,6 +8,8 @@ JSON and the catalogue disagree. Shape of every human step S:
   S (overdue)  the same task again, marked overdue (the inbox escalates it to the leader) and
                re-escalated every working day until someone decides
   after S      a Choice on the decision; each decision leads to the next step or an end state
+               (a step whose every outcome ends the dossier, like posting, ends the execution
+               itself: two billed transitions fewer on every paid dossier)
 
 System steps go to the worker queue with a fixed timeout. Decisions arrive as the task output
 ({"decision": ..., "timeout_seconds": ...}); SendTaskFailure is reserved for technical failure.
@@ -61,6 +63,12 @@ def _task_state(proc: ProcedureVersion, step: Step, *, overdue: bool) -> dict:
     return state
 
 
+def ends_execution(step: Step) -> bool:
+    """A step whose every outcome ends the dossier needs no Choice: its task is the last state.
+    Standard workflows bill per transition, and the outcome is already recorded on the dossier."""
+    return all(d.next_step is None for d in step.decisions)
+
+
 def _choice_state(step: Step) -> dict:
     choices = []
     for decision in step.decisions:
@@ -75,8 +83,14 @@ def definition(proc: ProcedureVersion) -> dict:
     for step in proc.steps:
         states[step.name] = _task_state(proc, step, overdue=False)
         states[f"{step.name} (overdue)"] = _task_state(proc, step, overdue=True)
-        states[f"after {step.name}"] = _choice_state(step)
-    for name in sorted(set(END_STATE.values())):
+        if ends_execution(step):
+            for name in (step.name, f"{step.name} (overdue)"):
+                del states[name]["Next"]
+                states[name]["End"] = True
+        else:
+            states[f"after {step.name}"] = _choice_state(step)
+    targets = {c["Next"] for s in states.values() for c in s.get("Choices", [])}
+    for name in sorted(set(END_STATE.values()) & targets):
         states[name] = {"Type": "Succeed"}
     states["Unknown decision"] = {"Type": "Fail", "Error": "UnknownDecision",
                                   "Cause": "A task returned a decision the catalogue does not know."}

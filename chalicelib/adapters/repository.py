@@ -16,7 +16,7 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.expressions.update import Action
-from pynamodb.transactions import TransactGet, TransactWrite
+from pynamodb.transactions import TransactWrite
 
 from ..domain import audit
 from ..domain.errors import BadRequest, Conflict
@@ -133,11 +133,24 @@ class Repository:
         return _get(Task, task_id, consistent=True)
 
     def task_with_dossier(self, task_id: str, dossier_id: str) -> tuple[Task | None, Dossier | None]:
-        """One TransactGetItems call for both: a decision needs the task and the audit head."""
-        with TransactGet(connection=self._conn) as tg:
-            task_future = tg.get(Task, task_id)
-            dossier_future = tg.get(Dossier, dossier_id)
-        return _resolve(task_future), _resolve(dossier_future)
+        """Both in one consistent BatchGetItem: half the read cost of TransactGetItems, and the
+        decision's transaction re-checks both items' versions anyway."""
+        tables = {Task.Meta.table_name: ("task_id", task_id, Task),
+                  Dossier.Meta.table_name: ("dossier_id", dossier_id, Dossier)}
+        request = {table: {"Keys": [{attr: {"S": value}}], "ConsistentRead": True}
+                   for table, (attr, value, _) in tables.items()}
+        found: dict[str, dict] = {}
+        for _ in range(5):  # unprocessed keys are rare (throttling); retry them a few times
+            result = self._conn.client.batch_get_item(RequestItems=request)
+            for table, items in result.get("Responses", {}).items():
+                if items:
+                    found[table] = items[0]
+            request = result.get("UnprocessedKeys") or {}
+            if not request:
+                break
+        task, dossier = (model.from_raw_data(found[table]) if table in found else None
+                         for table, (_, _, model) in tables.items())
+        return task, dossier
 
     def inbox(self, inbox_key: str, *, limit: int, cursor: str | None) -> Page:
         result = Task.by_inbox.query(inbox_key, limit=limit,
@@ -221,11 +234,4 @@ def _get(model: Any, key: str, consistent: bool = False) -> Any:
     try:
         return model.get(key, consistent_read=consistent)
     except DoesNotExist:
-        return None
-
-
-def _resolve(future: Any) -> Any:
-    try:
-        return future.get()
-    except DoesNotExist:  # each model's DoesNotExist subclasses this one
         return None

@@ -20,9 +20,15 @@ class Flow:
 
     def task(self, token: str, dossier_id: str, *, kind: str = "decision") -> dict:
         def probe():
-            _, inbox = self.api.call("GET", "/v1/tasks?state=open", token=token)
-            return next((t for t in inbox["items"]
-                         if t["dossier_id"] == dossier_id and t["kind"] == kind), None)
+            cursor = ""
+            while True:  # inboxes outgrow one page over a test session
+                _, inbox = self.api.call("GET", f"/v1/tasks?state=open&limit=200{cursor}",
+                                         token=token)
+                match = next((t for t in inbox["items"]
+                              if t["dossier_id"] == dossier_id and t["kind"] == kind), None)
+                if match or not inbox.get("next_cursor"):
+                    return match
+                cursor = f"&cursor={inbox['next_cursor']}"
         return eventually(probe)
 
     def decide(self, token: str, dossier_id: str, decision: str, reason: str | None = None,

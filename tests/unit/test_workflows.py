@@ -52,9 +52,13 @@ def test_placeholders_are_exactly_the_substitutions_the_template_provides(proc):
     assert props["DefinitionS3Location"].endswith(generate.path_for(proc).name)
 
 
-def test_every_human_decision_in_the_catalogue_is_routed():
+def test_every_decision_in_the_catalogue_is_routed_or_ends_the_execution():
     for proc in CATALOGUE:
         states = generate.definition(proc)["States"]
         for step in proc.steps:
+            if generate.ends_execution(step):
+                assert states[step.name].get("End") is True
+                assert f"after {step.name}" not in states
+                continue
             routed = {c["StringEquals"] for c in states[f"after {step.name}"]["Choices"]}
             assert routed == {d.name for d in step.decisions}
