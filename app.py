@@ -10,18 +10,15 @@ from pathlib import Path
 from chalice import Chalice, Response
 
 from chalicelib import composition
-from chalicelib.domain import catalogue
+from chalicelib.domain import catalogue, jsonbody
 from chalicelib.domain.errors import (
-    BadRequest,
     DomainError,
     InvalidField,
-    PayloadTooLarge,
     Unauthenticated,
 )
 
 app = Chalice(app_name="kbnn-dvc")
 log = logging.getLogger("kbnn")
-MAX_BODY_BYTES = 1_000_000
 TASK_QUEUE = "kbnn-tasks"
 WORKER_QUEUE = "kbnn-worker"
 OPENAPI = Path(__file__).parent / "chalicelib" / "openapi.json"
@@ -71,14 +68,7 @@ def _framework_errors_in_house_shape(event, get_response):
 
 
 def _body() -> object:
-    raw = app.current_request.raw_body or b""
-    if len(raw) > MAX_BODY_BYTES:
-        raise PayloadTooLarge()
-    try:
-        return json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise BadRequest("Nội dung không phải JSON hợp lệ (UTF-8).", code="invalid_json",
-                         field="body") from exc
+    return jsonbody.parse(app.current_request.raw_body or b"")
 
 
 def _principal():
@@ -90,7 +80,10 @@ def _principal():
 
 
 def _query(name: str) -> str | None:
-    return (app.current_request.query_params or {}).get(name)
+    value = (app.current_request.query_params or {}).get(name)
+    if value is not None and len(value) > 512:
+        raise InvalidField("Tham số quá dài.", code="too_long", field=name)
+    return value
 
 
 def _limit() -> int:

@@ -22,7 +22,7 @@ _CHAPTER = re.compile(r"\d{3}")
 _ECONOMIC = re.compile(r"\d{4}")
 _SECTOR = re.compile(r"\d{3}")
 _SOURCE = re.compile(r"\d{2}")
-_ACCOUNT = re.compile(r"[0-9A-Za-z.\-]{4,40}")
+ACCOUNT_ID = re.compile(r"[0-9A-Za-z.\-]{4,40}")
 _TAX_CODE = re.compile(r"\d{10}(-\d{3})?")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -127,7 +127,7 @@ def parse_voucher(raw: Any, payment_kinds: tuple[str, ...], path: str = "content
     payer = _obj(obj.get("payer"), payer_path)
     unit_code = _text(payer, "unit_code", payer_path, pattern=_UNIT_CODE, shape="7 chữ số")
     chapter = _text(payer, "chapter_code", payer_path, pattern=_CHAPTER, shape="3 chữ số")
-    account = _text(payer, "account", payer_path, pattern=_ACCOUNT, shape="số tài khoản")
+    account = _text(payer, "account", payer_path, pattern=ACCOUNT_ID, shape="số tài khoản")
 
     raw_lines = obj.get("lines")
     if not isinstance(raw_lines, list) or not raw_lines:
@@ -143,7 +143,7 @@ def parse_voucher(raw: Any, payment_kinds: tuple[str, ...], path: str = "content
     payee = _obj(obj.get("payee"), payee_path)
     payee_name = _text(payee, "name", payee_path)
     payee_account = _text(payee, "account", payee_path, required=method == "transfer",
-                          pattern=_ACCOUNT, shape="số tài khoản")
+                          pattern=ACCOUNT_ID, shape="số tài khoản")
     _text(payee, "bank", payee_path, required=method == "transfer")
     _text(payee, "tax_code", payee_path, required=False, pattern=_TAX_CODE,
           shape="10 hoặc 13 chữ số")

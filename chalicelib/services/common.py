@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import re
 from datetime import UTC, datetime
 
 from ..adapters.identity import Principal
@@ -54,6 +55,16 @@ def can_see(principal: Principal, dossier: Dossier) -> bool:
     if is_unit_user(principal) and dossier.unit_id == principal.unit_id:
         return True
     return is_officer(principal) and dossier.office_id == principal.office_id
+
+
+# Ids are checked for shape before they reach DynamoDB: a malformed one is simply "not found".
+DOSSIER_ID = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}")
+TASK_ID = re.compile(r"(?P<dossier>[0-9A-HJKMNP-TV-Z]{26})-[0-9a-f]{24}(-esc)?")
+
+
+def load_dossier(repo, principal: Principal, dossier_id: str) -> Dossier:
+    dossier = repo.dossier(dossier_id) if DOSSIER_ID.fullmatch(dossier_id) else None
+    return visible_dossier(principal, dossier)
 
 
 def visible_dossier(principal: Principal, dossier: Dossier | None) -> Dossier:

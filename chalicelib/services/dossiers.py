@@ -23,7 +23,7 @@ from ..config import Config
 from ..domain import audit, catalogue
 from ..domain.calendar import local_date
 from ..domain.errors import BadRequest, Conflict, IdempotencyKeyReused, InvalidField
-from ..domain.voucher import Voucher, parse_documents, parse_voucher
+from ..domain.voucher import ACCOUNT_ID, Voucher, parse_documents, parse_voucher
 from . import common
 
 IDEMPOTENCY_TTL = timedelta(days=7)
@@ -146,7 +146,7 @@ def supplement(principal: Principal, dossier_id: str, body: Any, *, repo: Reposi
                workflows: Workflows, now: datetime) -> dict:
     """The unit's corrected dossier: replaces the content and restarts the legal clock."""
     common.require_unit_user(principal)
-    dossier = common.visible_dossier(principal, repo.dossier(dossier_id))
+    dossier = common.load_dossier(repo, principal, dossier_id)
     if dossier.status != catalogue.AWAITING_SUPPLEMENT or not dossier.open_task_id:
         raise Conflict("Hồ sơ không ở trạng thái chờ bổ sung.", code="not_awaiting_supplement")
     proc = catalogue.get_version(dossier.procedure, dossier.procedure_version)
@@ -176,7 +176,7 @@ def supplement(principal: Principal, dossier_id: str, body: Any, *, repo: Reposi
 
 
 def get(principal: Principal, dossier_id: str, *, repo: Repository) -> dict:
-    return common.dossier_detail(common.visible_dossier(principal, repo.dossier(dossier_id)))
+    return common.dossier_detail(common.load_dossier(repo, principal, dossier_id))
 
 
 def list_for(principal: Principal, *, repo: Repository, status: str | None,
@@ -194,7 +194,7 @@ def list_for(principal: Principal, *, repo: Repository, status: str | None,
 
 
 def audit_trail(principal: Principal, dossier_id: str, *, repo: Repository) -> dict:
-    dossier = common.visible_dossier(principal, repo.dossier(dossier_id))
+    dossier = common.load_dossier(repo, principal, dossier_id)
     records = repo.audit_records(dossier_id)
     verdict = audit.verify_chain(records, expected_head=dossier.audit_head)
     return {"dossier_id": dossier_id, "records": records, "verification": verdict.public()}
@@ -204,7 +204,7 @@ def account(principal: Principal, account_id: str, *, repo: Repository) -> dict:
     """A unit's own account and its balance (fresh read), for the unit to watch its money."""
     from ..domain.errors import NotFound
     unit_id = common.require_unit_user(principal)
-    acct = repo.account(account_id)
+    acct = repo.account(account_id) if ACCOUNT_ID.fullmatch(account_id) else None
     if acct is None or acct.unit_id != unit_id:
         raise NotFound("Không tìm thấy tài khoản.", code="account_not_found")
     return {"account_id": acct.account_id, "unit_id": acct.unit_id, "kind": acct.kind,

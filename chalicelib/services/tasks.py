@@ -89,8 +89,9 @@ def _parse_decision(body: object) -> tuple[str, str | None]:
 def decide(principal: Principal, task_id: str, body: object, *, repo: Repository,
            workflows: Workflows, now: datetime) -> dict:
     decision_name, reason = _parse_decision(body)
-    dossier_id = task_id.split("-", 1)[0]
-    task, dossier = repo.task_with_dossier(task_id, dossier_id) if "-" in task_id else (None, None)
+    well_formed = common.TASK_ID.fullmatch(task_id)
+    task, dossier = (repo.task_with_dossier(task_id, well_formed["dossier"]) if well_formed
+                     else (None, None))
     # Outsiders (another unit, or a unit user probing treasury tasks) learn nothing: 404.
     # A treasury officer of another office is told plainly that the task is not theirs: 403.
     visible = task is not None and dossier is not None and (

@@ -278,3 +278,17 @@ def test_concurrent_decisions_on_one_task_have_exactly_one_winner(flow, unique):
     assert flow.dossier(d["dossier_id"])["status"] == winner["status"]
     _, trail = flow.api.call("GET", f"/v1/dossiers/{d['dossier_id']}/audit", token=flow.unit)
     assert len(trail["records"]) == 2 and trail["verification"]["intact"]
+
+
+@pytest.mark.parametrize("method, path", [
+    ("GET", "/v1/dossiers/{junk}"), ("GET", "/v1/dossiers/{junk}/audit"),
+    ("POST", "/v1/dossiers/{junk}/supplement"), ("POST", "/v1/tasks/{junk}/decision"),
+    ("GET", "/v1/accounts/{junk}"),
+])
+def test_malformed_or_oversized_ids_are_404_never_5xx(flow, method, path):
+    for junk in ("x" * 3000, "01ARZ3NDEKTSV4RRFFQ69G5FAV-%27%20OR%201=1", "..%2F..%2Fetc"):
+        body = {"decision": "accept"} if "decision" in path else {"content": {}}
+        status, err = flow.api.call(method, path.format(junk=junk),
+                                    body if method == "POST" else None, token=flow.unit)
+        assert 400 <= status < 500, (path, status, err)
+        assert_error(status, err, status)

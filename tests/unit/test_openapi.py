@@ -21,7 +21,7 @@ import app as app_module
 from chalicelib.adapters import identity
 from chalicelib.adapters.identity import Principal
 from chalicelib.adapters.models import Dossier, Task
-from chalicelib.domain import audit, catalogue, errors, voucher
+from chalicelib.domain import audit, catalogue, errors, jsonbody, voucher
 from chalicelib.domain.errors import InvalidField
 from chalicelib.services import common, dossiers
 from devstack.demo import sample_content
@@ -541,7 +541,7 @@ def test_login_answers_bad_json_and_oversized_bodies_as_documented():
     with Client(app_module.app) as client:
         cases = [(b"{not json", "400", "invalid_json"),
                  (b'{"username": 1}', "422", "required"),
-                 (b'"' + b"a" * (app_module.MAX_BODY_BYTES + 1) + b'"', "413",
+                 (b'"' + b"a" * (jsonbody.MAX_BODY_BYTES + 1) + b'"', "413",
                   "payload_too_large")]
         for raw, status, code in cases:
             response = client.http.post("/v1/auth/token", body=raw)

@@ -1,0 +1,56 @@
+"""Parsing request bodies into JSON that the rest of the system can always handle.
+
+Everything a client sends may end up canonicalised with RFC 8785 (hashes, signatures) and
+stored in a DynamoDB item, so the parser refuses up front what those cannot represent: numbers
+beyond IEEE-754 double precision (JCS), NaN and infinities, absurd nesting, invalid UTF-8.
+"""
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from .errors import BadRequest, PayloadTooLarge
+
+MAX_BODY_BYTES = 256 * 1024     # a dossier item must stay well under DynamoDB's 400 KB
+MAX_DEPTH = 32
+SAFE_INTEGER = 2**53 - 1
+
+
+def _child(path: str, key: Any) -> str:
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    return f"{path}.{key}" if path else str(key)
+
+
+def _check(value: Any) -> None:
+    """Walk the document once (iteratively: no recursion limit to trip over), refusing numbers
+    JCS cannot represent and nesting deeper than MAX_DEPTH, naming where they are."""
+    stack: list[tuple[Any, str, int]] = [(value, "", 1)]
+    while stack:
+        node, path, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise BadRequest(f"JSON lồng nhau quá {MAX_DEPTH} cấp.", code="too_deep",
+                             field=path or "body")
+        if isinstance(node, bool):
+            continue
+        if (isinstance(node, int) and abs(node) > SAFE_INTEGER) or \
+                (isinstance(node, float) and not math.isfinite(node)):
+            raise BadRequest("Số vượt quá phạm vi cho phép (tối đa 2^53 - 1, không NaN/Infinity).",
+                             code="number_out_of_range", field=path or "body")
+        if isinstance(node, dict):
+            stack.extend((v, _child(path, k), depth + 1) for k, v in node.items())
+        elif isinstance(node, list):
+            stack.extend((v, _child(path, i), depth + 1) for i, v in enumerate(node))
+
+
+def parse(raw: bytes) -> Any:
+    if len(raw) > MAX_BODY_BYTES:
+        raise PayloadTooLarge(field="body")
+    try:
+        value = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise BadRequest("Nội dung không phải JSON hợp lệ (UTF-8).", code="invalid_json",
+                         field="body") from exc
+    _check(value)
+    return value
