@@ -38,6 +38,9 @@ def open_task(message: dict, *, repo: Repository, now: datetime) -> bool:
     dossier = repo.dossier(message["dossier_id"])
     if dossier is None:
         raise LookupError("dossier of a waiting step is missing")  # redelivered, then DLQ
+    task_id = task_id_for(dossier.dossier_id, message["token"])
+    if dossier.open_task_id == task_id:
+        return False  # a redelivery of a message already turned into this task
     overdue = bool(message.get("overdue"))
     scope_id = dossier.unit_id if step.scope == "unit" else dossier.office_id
     role = step.roles[0] if step.scope == "office" else "unit"
@@ -47,7 +50,7 @@ def open_task(message: dict, *, repo: Repository, now: datetime) -> bool:
     else:
         due = common.iso(now + timedelta(seconds=int(message.get("timeout_seconds") or 1)))
     at = common.iso(now)
-    task = Task(task_id_for(dossier.dossier_id, message["token"]), kind="decision",
+    task = Task(task_id, kind="decision",
                 dossier_id=dossier.dossier_id, procedure=proc.code,
                 procedure_version=proc.version, step=step.name, scope=step.scope,
                 scope_id=scope_id, role=role, state="open",
