@@ -177,8 +177,8 @@ def supplement_dossier(dossier_id):
 @app.route("/v1/accounts/{account_id}", methods=["GET"])
 @_api
 def get_account(account_id):
-    from chalicelib.services import dossiers
-    return 200, dossiers.account(_principal(), account_id, repo=composition.services().repo)
+    from chalicelib.services import accounts
+    return 200, accounts.account(_principal(), account_id, repo=composition.services().repo)
 
 
 @app.route("/v1/tasks", methods=["GET"])

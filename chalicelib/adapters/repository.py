@@ -209,6 +209,11 @@ class Repository:
             raise
 
 
+def inbox_key(scope: str, scope_id: str, role: str, state: str) -> str:
+    """The inbox GSI's partition: whose inbox, which role, which state (state always last)."""
+    return f"unit#{scope_id}#{state}" if scope == "unit" else f"office#{scope_id}#{role}#{state}"
+
+
 def closed_inbox(task: Task, state: str) -> str:
     """Decided and expired tasks leave the open inbox but stay listable by state."""
     return task.inbox.rsplit("#", 1)[0] + f"#{state}"

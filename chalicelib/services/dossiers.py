@@ -23,7 +23,7 @@ from ..config import Config
 from ..domain import audit, catalogue
 from ..domain.calendar import local_date
 from ..domain.errors import BadRequest, Conflict, IdempotencyKeyReused, InvalidField
-from ..domain.voucher import ACCOUNT_ID, Voucher, parse_documents, parse_voucher
+from ..domain.voucher import Voucher, parse_documents, parse_voucher
 from . import common
 
 IDEMPOTENCY_TTL = timedelta(days=7)
@@ -199,13 +199,3 @@ def audit_trail(principal: Principal, dossier_id: str, *, repo: Repository) -> d
     verdict = audit.verify_chain(records, expected_head=dossier.audit_head)
     return {"dossier_id": dossier_id, "records": records, "verification": verdict.public()}
 
-
-def account(principal: Principal, account_id: str, *, repo: Repository) -> dict:
-    """A unit's own account and its balance (fresh read), for the unit to watch its money."""
-    from ..domain.errors import NotFound
-    unit_id = common.require_unit_user(principal)
-    acct = repo.account(account_id) if ACCOUNT_ID.fullmatch(account_id) else None
-    if acct is None or acct.unit_id != unit_id:
-        raise NotFound("Không tìm thấy tài khoản.", code="account_not_found")
-    return {"account_id": acct.account_id, "unit_id": acct.unit_id, "kind": acct.kind,
-            "balance": int(acct.balance)}

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from ..adapters.identity import Principal
 from ..adapters.models import Dossier, Task
-from ..adapters.repository import Repository, decided_actions
+from ..adapters.repository import Repository, decided_actions, inbox_key
 from ..adapters.workflow import Workflows
 from ..domain import calendar, catalogue
 from ..domain.errors import BadRequest, Conflict, Forbidden, InvalidField, NotFound
@@ -25,10 +25,6 @@ def task_id_for(dossier_id: str, token: str) -> str:
     """Deterministic per token, so a redelivered message cannot open the same task twice; the
     dossier id prefix lets a decision fetch task and dossier in one read."""
     return f"{dossier_id}-{hashlib.sha256(token.encode()).hexdigest()[:24]}"
-
-
-def _inbox_key(scope: str, scope_id: str, role: str, state: str) -> str:
-    return f"unit#{scope_id}#{state}" if scope == "unit" else f"office#{scope_id}#{role}#{state}"
 
 
 def open_task(message: dict, *, repo: Repository, now: datetime) -> bool:
@@ -54,7 +50,7 @@ def open_task(message: dict, *, repo: Repository, now: datetime) -> bool:
                 dossier_id=dossier.dossier_id, procedure=proc.code,
                 procedure_version=proc.version, step=step.name, scope=step.scope,
                 scope_id=scope_id, role=role, state="open",
-                inbox=_inbox_key(step.scope, scope_id, role, "open"), token=message["token"],
+                inbox=inbox_key(step.scope, scope_id, role, "open"), token=message["token"],
                 overdue=overdue, created_at=at, due_at=due)
     actions = [Dossier.open_task_id.set(task.task_id), Dossier.step.set(step.name),
                Dossier.status.set(step.waiting_status), Dossier.updated_at.set(at)]
@@ -64,7 +60,7 @@ def open_task(message: dict, *, repo: Repository, now: datetime) -> bool:
                      procedure=proc.code, procedure_version=proc.version, step=step.name,
                      scope="office", scope_id=dossier.office_id, role=catalogue.LEADER,
                      state="open",
-                     inbox=_inbox_key("office", dossier.office_id, catalogue.LEADER, "open"),
+                     inbox=inbox_key("office", dossier.office_id, catalogue.LEADER, "open"),
                      overdue=True, created_at=at, due_at=due)
         actions.append(Dossier.alert_task_id.set(alert.task_id))
         audit_body = {"at": at, "actor": common.SYSTEM_ACTOR, "action": "escalated",
@@ -166,9 +162,9 @@ def inbox(principal: Principal, *, repo: Repository, state: str, role: str | Non
         chosen = role or office_roles[0]
         if chosen not in office_roles:
             raise Forbidden("Bạn không có vai trò này.", code="wrong_role")
-        key = _inbox_key("office", principal.office_id, chosen, state)
+        key = inbox_key("office", principal.office_id, chosen, state)
     elif common.is_unit_user(principal):
-        key = _inbox_key("unit", principal.unit_id, "unit", state)
+        key = inbox_key("unit", principal.unit_id, "unit", state)
     else:
         raise Forbidden()
     page = repo.inbox(key, limit=limit, cursor=cursor)
