@@ -114,7 +114,10 @@ def login():
 @app.route("/v1/me", methods=["GET"])
 @_api
 def me():
-    return 200, _principal().public()
+    from chalicelib.services import authz
+    principal = _principal()
+    authz.require(principal, "me.read")
+    return 200, principal.public()
 
 
 @app.route("/v1/procedures", methods=["GET"])
@@ -147,7 +150,7 @@ def list_dossiers():
     principal = _principal()
     return 200, dossiers.list_for(principal, repo=composition.services().repo,
                                   status=_query("status"), procedure=_query("procedure"),
-                                  limit=_limit(), cursor=_query("cursor"))
+                                  office=_query("office"), limit=_limit(), cursor=_query("cursor"))
 
 
 @app.route("/v1/dossiers/{dossier_id}", methods=["GET"])
@@ -162,6 +165,14 @@ def get_dossier(dossier_id):
 def dossier_audit(dossier_id):
     from chalicelib.services import dossiers
     return 200, dossiers.audit_trail(_principal(), dossier_id, repo=composition.services().repo)
+
+
+@app.route("/v1/dossiers/{dossier_id}/signatures", methods=["GET"])
+@_api
+def dossier_signatures(dossier_id):
+    from chalicelib.services import dossiers
+    return 200, dossiers.signature_check(_principal(), dossier_id,
+                                         repo=composition.services().repo, now=_now())
 
 
 @app.route("/v1/dossiers/{dossier_id}/supplement", methods=["POST"])
@@ -179,6 +190,32 @@ def supplement_dossier(dossier_id):
 def get_account(account_id):
     from chalicelib.services import accounts
     return 200, accounts.account(_principal(), account_id, repo=composition.services().repo)
+
+
+@app.route("/v1/certificates", methods=["POST"])
+@_api
+def register_certificate():
+    from chalicelib.services import certificates
+    principal = _principal()
+    return 201, certificates.register(principal, _body(), repo=composition.services().repo,
+                                      now=_now())
+
+
+@app.route("/v1/certificates", methods=["GET"])
+@_api
+def list_certificates():
+    from chalicelib.services import certificates
+    return 200, certificates.list_for(_principal(), _query("unit_id"),
+                                      repo=composition.services().repo)
+
+
+@app.route("/v1/certificates/{fingerprint}/revoke", methods=["POST"])
+@_api
+def revoke_certificate(fingerprint):
+    from chalicelib.services import certificates
+    principal = _principal()
+    return 200, certificates.revoke(principal, fingerprint, _body(),
+                                    repo=composition.services().repo, now=_now())
 
 
 @app.route("/v1/tasks", methods=["GET"])

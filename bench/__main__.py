@@ -177,6 +177,8 @@ def _sample_items(clients: dict, env: dict, run: dict) -> dict:
         "audit": get("TABLE_AUDIT", {"dossier_id": {"S": dossier_id}, "seq": {"N": "1"}}),
         "audit2": get("TABLE_AUDIT", {"dossier_id": {"S": dossier_id}, "seq": {"N": "2"}}),
         "task": get("TABLE_TASKS", {"task_id": {"S": run["task_ids"][0]}}),
+        "signer_fingerprints": [sig["fingerprint"]
+                                for sig in json.loads(dossier["signatures"]["S"])],
     }
 
 
@@ -194,6 +196,10 @@ def _floor_submit(clients: dict, env: dict, machine: str, samples: dict) -> str:
     dossier = {**samples["dossier"], "dossier_id": {"S": dossier_id},
                "received_at": {"S": now}, "version": {"N": "1"}}
     record = {**samples["audit"], "dossier_id": {"S": dossier_id}}
+    # The signers' certificate status, read fresh (as the product must, to honour revocations).
+    clients["dynamodb"].batch_get_item(RequestItems={env["TABLE_CERTIFICATES"]: {
+        "Keys": [{"fingerprint": {"S": fp}} for fp in samples["signer_fingerprints"]],
+        "ConsistentRead": True}})
     clients["dynamodb"].transact_write_items(TransactItems=[
         _put(env["TABLE_IDEMPOTENCY"], idem, "key"),
         _put(env["TABLE_AUDIT"], record, "seq"),
@@ -310,7 +316,8 @@ class Floor:
 
     def result(self) -> dict:
         return {"submit": {**latency(self.submit_ms),
-                           "calls": ["dynamodb.TransactWriteItems (3 Puts)",
+                           "calls": ["dynamodb.BatchGetItem (2 certificates)",
+                                     "dynamodb.TransactWriteItems (3 Puts)",
                                      "stepfunctions.StartExecution"]},
                 "decide": {**latency(self.decide_ms),
                            "calls": ["dynamodb.BatchGetItem (2 consistent Gets)",
@@ -338,9 +345,11 @@ def login(api: Any) -> dict[str, str]:
     return {role: api.login(username) for role, username in USERS.items()}
 
 
-def run_dossier(api: Any, tokens: dict[str, str], calls: CallLog, number: str) -> dict:
-    """One dossier through submit → accept → approve → paid; returns ids and client timings."""
-    from devstack.demo import sample_content, wait_for_status, wait_for_task
+def run_dossier(api: Any, tokens: dict[str, str], calls: CallLog, number: str,
+                pki_dir: Any) -> dict:
+    """One dossier through submit → accept → approve → paid; returns ids and client timings.
+    The unit signs before the clock starts: signing is the client's work, not the API's."""
+    from devstack.demo import sample_content, signed, wait_for_status, wait_for_task
 
     def measured(label: str, method: str, path: str, body: dict, token: str,
                  headers: dict | None = None) -> tuple[dict, float]:
@@ -355,8 +364,8 @@ def run_dossier(api: Any, tokens: dict[str, str], calls: CallLog, number: str) -
         return answer, ms
 
     key = f"bench-{uuid.uuid4()}"
-    submitted, submit_ms = measured(SUBMIT, "POST", "/v1/dossiers",
-                                    {"content": sample_content(number, AMOUNT)}, tokens["unit"],
+    body = signed(sample_content(number, AMOUNT), pki_dir)
+    submitted, submit_ms = measured(SUBMIT, "POST", "/v1/dossiers", body, tokens["unit"],
                                     {"Idempotency-Key": key})
     dossier_id = submitted["dossier_id"]
     decide_ms, task_ids = [], []
@@ -391,7 +400,7 @@ def measure_happy_path(stack: Any, n: int) -> tuple[dict, Floor]:
     unobserve = aws.observe(calls)
     try:
         tokens = login(api)
-        warm = run_dossier(api, tokens, calls, "BENCH-WARMUP")      # not measured
+        warm = run_dossier(api, tokens, calls, "BENCH-WARMUP", stack.pki_dir)  # not measured
         wait_for_executions(sfn, [execution_arn(stack, warm["dossier_id"])])
         floor = Floor(stack, warm)
         floor.run_once(record=False)                                 # its warm-up
@@ -400,7 +409,7 @@ def measure_happy_path(stack: Any, n: int) -> tuple[dict, Floor]:
         for i in range(n):
             calls.enabled = True
             started = time.perf_counter()
-            runs.append(run_dossier(api, tokens, calls, f"BENCH-{i:04d}"))
+            runs.append(run_dossier(api, tokens, calls, f"BENCH-{i:04d}", stack.pki_dir))
             # "paid" is written before the worker's SendTaskSuccess: wait for the execution to
             # end, so that call is counted and the next submission starts on a quiet stack.
             wait_for_executions(sfn, [execution_arn(stack, runs[-1]["dossier_id"])])
@@ -461,6 +470,39 @@ def _time_import(statement: str) -> float:
     return float(done.stdout.strip().splitlines()[-1])
 
 
+def measure_signature_verification(stack: Any, n: int = 200) -> dict:
+    """Verifying a two-signature dossier: the cryptography alone (canonical bytes, two chains,
+    two signatures; certificates parsed once and cached, as in a warm Lambda) and the whole
+    check as a submission runs it, including the fresh read of the certificates' status."""
+    from chalicelib import composition
+    from chalicelib.domain import signatures
+    from chalicelib.services import certificates, signing
+    from chalicelib.services.common import utcnow
+    from devstack.demo import sample_content, signed
+
+    body = signed(sample_content("BENCH-SIG", AMOUNT), stack.pki_dir)
+    repo, now = composition.services().repo, utcnow()
+    trust = certificates.trust_store(repo)
+    parsed = [certificates.parse(sig["certificate"], "c") for sig in body["signatures"]]
+
+    def crypto_only() -> None:
+        data = signatures.signed_bytes(body["content"])
+        for cert, sig in zip(parsed, body["signatures"], strict=True):
+            trust.verify(cert, now, "c")
+            signatures.verify_signature(cert, data, sig["signature"], "s")
+
+    def full_check() -> None:
+        signing.verify_submission(body["content"], body["signatures"],
+                                  required=("chief_accountant", "account_holder"),
+                                  unit_id=UNIT_ID, repo=repo, now=now)
+
+    full_check()
+    crypto = [timed(crypto_only)[1] for _ in range(n)]
+    full = [timed(full_check)[1] for _ in range(max(20, n // 5))]
+    algorithms = sorted(sig["algorithm"] for sig in body["signatures"])
+    return {"algorithms": algorithms, "crypto_only": latency(crypto), "with_status_read": latency(full)}
+
+
 def measure_imports(runs: int = 7) -> dict:
     """Median cold-import time of the app vs. its two unavoidable libraries, fresh processes."""
     subjects = {"app": "import app", "baseline": "import boto3, chalice"}
@@ -485,6 +527,7 @@ def render(result: dict) -> str:
     hp, tr, fl, im = (result[k] for k in ("happy_path", "transitions", "floor", "imports"))
     sub, dec, lat = hp["submission"], hp["decision"], hp["latency"]
     ratios = result["ratios"]
+    sv = result["signature_verification"]
     lines = [
         f"KBNN DVC happy-path benchmark — {result['dossiers']} dossiers "
         f"(submit → accept → approve → paid), local stack (moto + Chalice local over HTTP)",
@@ -546,6 +589,12 @@ def render(result: dict) -> str:
               f"  decide / floor (p50): {ratios['decide_vs_floor']:.2f}×   (no target)",
               "  note: the API path includes an HTTP hop to Chalice local, a new TCP connection "
               "per request (urllib) and JWT verification; the floor reuses pooled connections.",
+              "", "Verifying a two-signature dossier "
+              f"({' + '.join(result['signature_verification']['algorithms'])}), median (p95) ms",
+              f"  cryptography only (JCS bytes, 2 chains, 2 signatures)   "
+              f"{sv['crypto_only']['p50_ms']:6.2f} ({sv['crypto_only']['p95_ms']:.2f})",
+              f"  as a submission runs it (+ fresh certificate status read) "
+              f"{sv['with_status_read']['p50_ms']:6.2f} ({sv['with_status_read']['p95_ms']:.2f})",
               "", f"Cold import, fresh interpreter, median of {im['runs']} (ms)",
               f"  import app              {im['app_ms']:7.1f}",
               f"  import boto3, chalice   {im['baseline_ms']:7.1f}",
@@ -587,6 +636,7 @@ def main(argv: list[str] | None = None) -> int:
         happy, floor_run = measure_happy_path(stack, args.dossiers)
         transitions = state_transitions(stack, [r["dossier_id"] for r in happy["runs"]])
         floor = floor_run.result()
+        verification = measure_signature_verification(stack)
     finally:
         stack.stop()
     print("Timing cold imports…", file=sys.stderr)
@@ -599,6 +649,7 @@ def main(argv: list[str] | None = None) -> int:
         "transitions": transitions,
         "floor": floor,
         "imports": imports,
+        "signature_verification": verification,
         "ratios": {
             "submit_vs_floor": happy["latency"]["submit"]["p50_ms"] / floor["submit"]["p50_ms"],
             "decide_vs_floor": happy["latency"]["decide"]["p50_ms"] / floor["decide"]["p50_ms"]},

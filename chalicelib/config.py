@@ -23,6 +23,7 @@ class Config:
     tasks_table: str
     audit_table: str
     idempotency_table: str
+    certificates_table: str
     task_queue_url: str
     worker_queue_url: str
     user_pool_id: str
@@ -41,6 +42,7 @@ _NAMES = {
     "tasks_table": "TABLE_TASKS",
     "audit_table": "TABLE_AUDIT",
     "idempotency_table": "TABLE_IDEMPOTENCY",
+    "certificates_table": "TABLE_CERTIFICATES",
     "task_queue_url": "TASK_QUEUE_URL",
     "worker_queue_url": "WORKER_QUEUE_URL",
     "user_pool_id": "USER_POOL_ID",

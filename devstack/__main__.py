@@ -7,7 +7,9 @@ import signal
 import threading
 
 from .seed import DEMO_PASSWORD, USERS
-from .stack import LocalStack
+from .stack import ROOT, LocalStack
+
+PKI_DIR = ROOT / ".devstack" / "pki"
 
 
 def main() -> None:
@@ -19,7 +21,7 @@ def main() -> None:
     for noisy in ("werkzeug", "botocore", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
-    stack = LocalStack(moto_port=args.moto_port, api_port=args.port).start()
+    stack = LocalStack(moto_port=args.moto_port, api_port=args.port, pki_dir=PKI_DIR).start()
     print(f"""
 KBNN online public service — local stack is up
   API            {stack.api_url}/v1   (OpenAPI: {stack.api_url}/v1/openapi.json)
@@ -28,7 +30,8 @@ KBNN online public service — local stack is up
     for user in USERS:
         scope = f"unit {user.unit_id}" if user.unit_id else f"office {user.office_id}"
         print(f"    {user.username:<14} {user.role:<17} {scope}")
-    print(f"""  try it         .venv/bin/python -m devstack.demo --api {stack.api_url}
+    print(f"""  demo keys      {PKI_DIR}  (demo CA, signers' keys; DEMO ONLY, new at every start)
+  try it         .venv/bin/python -m devstack.demo --api {stack.api_url}
 Ctrl-C stops everything.""", flush=True)
 
     stop = threading.Event()

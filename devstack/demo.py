@@ -14,10 +14,24 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from pathlib import Path
 
-from .seed import DEMO_PASSWORD
+from .seed import DEMO_PASSWORD, SIGNING_TITLES, signer
 
 ACCOUNT = "9523.1.1012345"
+DEFAULT_PKI = Path(__file__).resolve().parent.parent / ".devstack" / "pki"
+
+
+def signed(content: dict, pki_dir: Path = DEFAULT_PKI, unit_code: str = "1012345") -> dict:
+    """The submission signed by the unit's chief accountant and account holder, with signtool:
+    the only code that touches their private keys."""
+    import signtool
+    submission: dict = {"content": content}
+    for title in SIGNING_TITLES:
+        name = signer(unit_code, title).username
+        submission = signtool.add_signature(submission, (pki_dir / f"{name}.key.pem").read_bytes(),
+                                            (pki_dir / f"{name}.cert.pem").read_bytes(), title)
+    return submission
 
 
 class Api:
@@ -92,12 +106,14 @@ def wait_for_status(api: Api, token: str, dossier_id: str, status: str, timeout:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--api", default="http://127.0.0.1:8000")
-    api = Api(parser.parse_args().api)
+    parser.add_argument("--pki", type=Path, default=DEFAULT_PKI, help="demo keys (make run prints it)")
+    args = parser.parse_args()
+    api, pki = Api(args.api), args.pki
     unit, officer, leader = (api.login(u) for u in ("ketoan.cva", "kiemsoat.kv1", "lanhdao.kv1"))
     _, before = api.call("GET", f"/v1/accounts/{ACCOUNT}", token=unit)
 
     print("A. submit → accept → approve → posted")
-    status, a = api.call("POST", "/v1/dossiers", {"content": sample_content("DEMO-A")}, token=unit,
+    status, a = api.call("POST", "/v1/dossiers", signed(sample_content("DEMO-A"), pki), token=unit,
                          headers={"Idempotency-Key": f"demo-{uuid.uuid4()}"})
     print(f"   submitted {a['dossier_id']} ({status}), due {a['due_at']}")
     task = wait_for_task(api, officer, a["dossier_id"])
@@ -110,7 +126,7 @@ def main() -> int:
     print("   unit sees:", paid["status"], "— debit advice", paid["result"]["debit_advice"]["number"])
 
     print("B. submit → request supplement → resubmit → refuse")
-    _, b = api.call("POST", "/v1/dossiers", {"content": sample_content("DEMO-B", 7_000_000)},
+    _, b = api.call("POST", "/v1/dossiers", signed(sample_content("DEMO-B", 7_000_000), pki),
                     token=unit)
     task = wait_for_task(api, officer, b["dossier_id"])
     api.call("POST", f"/v1/tasks/{task['task_id']}/decision",
@@ -120,7 +136,7 @@ def main() -> int:
     print("   supplement requested; unit resubmits")
     wait_for_task(api, unit, b["dossier_id"])
     status, _ = api.call("POST", f"/v1/dossiers/{b['dossier_id']}/supplement",
-                         {"content": sample_content("DEMO-B", 7_000_000)}, token=unit)
+                         signed(sample_content("DEMO-B", 7_000_000), pki), token=unit)
     task = wait_for_task(api, officer, b["dossier_id"])
     api.call("POST", f"/v1/tasks/{task['task_id']}/decision",
              {"decision": "refuse", "reason": "Nội dung chi không đúng dự toán được giao."},

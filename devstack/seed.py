@@ -6,7 +6,9 @@ run against anything but a loopback endpoint, so it can never land in a real use
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlparse
 
 import boto3
@@ -17,6 +19,7 @@ OFFICES = [
     {"office_id": "KBNN", "name": "Kho bạc Nhà nước (Trung ương)", "parent_id": None},
     {"office_id": "KV1", "name": "Kho bạc Nhà nước Khu vực I (Hà Nội)", "parent_id": "KBNN"},
     {"office_id": "KV2", "name": "Kho bạc Nhà nước Khu vực II (TP. Hồ Chí Minh)", "parent_id": "KBNN"},
+    {"office_id": "KV1-CG", "name": "Phòng Giao dịch Cầu Giấy (KBNN Khu vực I)", "parent_id": "KV1"},
 ]
 UNITS = [
     {"unit_id": "1012345", "name": "Trường THPT Chu Văn An", "office_id": "KV1",
@@ -25,6 +28,8 @@ UNITS = [
      "chapter_code": "423", "email": "taichinh@bvdongda.example.vn"},
     {"unit_id": "1034567", "name": "UBND Phường Sài Gòn", "office_id": "KV2",
      "chapter_code": "805", "email": "ketoan@phuongsaigon.example.vn"},
+    {"unit_id": "1045678", "name": "Trường Tiểu học Dịch Vọng", "office_id": "KV1-CG",
+     "chapter_code": "622", "email": "ketoan@thdichvong.example.vn"},
 ]
 ACCOUNTS = [
     # (account, unit, kind, opening balance in đồng)
@@ -33,6 +38,7 @@ ACCOUNTS = [
     ("9523.1.1023456", "1023456", "estimate", 5_000_000_000),
     ("3713.1.1023456", "1023456", "deposit", 20_000_000),
     ("9523.1.1034567", "1034567", "estimate", 800_000_000),
+    ("9523.1.1045678", "1045678", "estimate", 600_000_000),
 ]
 
 
@@ -48,13 +54,31 @@ USERS = [
     DemoUser("ketoan.cva", "unit_accountant", unit_id="1012345"),
     DemoUser("ktt.cva", "chief_accountant", unit_id="1012345"),
     DemoUser("chutk.cva", "account_holder", unit_id="1012345"),
+    DemoUser("phanmem.cva", "unit_software", unit_id="1012345"),
     DemoUser("ketoan.bvdd", "unit_accountant", unit_id="1023456"),
+    DemoUser("ktt.bvdd", "chief_accountant", unit_id="1023456"),
+    DemoUser("chutk.bvdd", "account_holder", unit_id="1023456"),
     DemoUser("ketoan.psg", "unit_accountant", unit_id="1034567"),
+    DemoUser("ktt.psg", "chief_accountant", unit_id="1034567"),
+    DemoUser("chutk.psg", "account_holder", unit_id="1034567"),
+    DemoUser("phanmem.psg", "unit_software", unit_id="1034567"),
+    DemoUser("ketoan.dv", "unit_accountant", unit_id="1045678"),
+    DemoUser("ktt.dv", "chief_accountant", unit_id="1045678"),
+    DemoUser("chutk.dv", "account_holder", unit_id="1045678"),
     DemoUser("kiemsoat.kv1", "control_officer", office_id="KV1"),
     DemoUser("lanhdao.kv1", "leader", office_id="KV1"),
     DemoUser("kiemsoat.kv2", "control_officer", office_id="KV2"),
     DemoUser("lanhdao.kv2", "leader", office_id="KV2"),
+    DemoUser("kiemsoat.cg", "control_officer", office_id="KV1-CG"),
+    DemoUser("lanhdao.cg", "leader", office_id="KV1-CG"),
 ]
+SIGNING_TITLES = ("chief_accountant", "account_holder")
+# Chief accountants sign with ECDSA P-256 and account holders with RSA: both algorithms stay used.
+KEY_TYPES = {"chief_accountant": "ec", "account_holder": "rsa"}
+
+
+def signer(unit_id: str, title: str) -> DemoUser:
+    return next(u for u in USERS if u.unit_id == unit_id and u.role == title)
 
 
 def seed(endpoint_url: str, env: dict[str, str], region: str = "us-east-1") -> None:
@@ -93,3 +117,43 @@ def seed(endpoint_url: str, env: dict[str, str], region: str = "us-east-1") -> N
                                         Password=DEMO_PASSWORD, Permanent=True)
         cognito.admin_add_user_to_group(UserPoolId=pool, Username=user.username,
                                         GroupName=user.role)
+
+
+def trust_demo_ca(env: dict[str, str], ca_pem: str, endpoint_url: str, region: str = "us-east-1") -> None:
+    """Operator configuration: the CAs whose certificates the treasury accepts."""
+    ddb = boto3.session.Session(region_name=region, aws_access_key_id="testing",
+                                aws_secret_access_key="testing").client("dynamodb",
+                                                                        endpoint_url=endpoint_url)
+    ddb.put_item(TableName=env["TABLE_DIRECTORY"], Item={
+        "pk": {"S": "TRUST#bundle"}, "pems": {"S": json.dumps([ca_pem])},
+        "updated_at": {"S": "2026-01-01T00:00:00Z"}})
+
+
+def register_demo_certificates(pki: Any, env: dict[str, str], endpoint_url: str,
+                               region: str = "us-east-1") -> None:
+    """Every demo signer gets a key pair from the demo CA and registers its certificate through
+    the same service a person uses, proving possession with a signature made by signtool."""
+    import signtool
+    from chalicelib import composition
+    from chalicelib.adapters.identity import Principal
+    from chalicelib.services import certificates
+    from chalicelib.services.common import utcnow
+
+    cognito = boto3.session.Session(region_name=region, aws_access_key_id="testing",
+                                    aws_secret_access_key="testing").client(
+        "cognito-idp", endpoint_url=endpoint_url)
+    repo = composition.services().repo
+    for user in USERS:
+        if user.role not in SIGNING_TITLES:
+            continue
+        attributes = cognito.admin_get_user(UserPoolId=env["USER_POOL_ID"],
+                                            Username=user.username)["UserAttributes"]
+        sub = next(a["Value"] for a in attributes if a["Name"] == "sub")
+        principal = Principal(sub=sub, username=user.username, roles=frozenset({user.role}),
+                              unit_id=user.unit_id, office_id=None)
+        key_path, cert_path = pki.issue(user.username, key_type=KEY_TYPES[user.role])
+        cert = certificates.parse(cert_path.read_text(), "certificate")
+        proof = signtool.sign_content(certificates.registration_challenge(cert.fingerprint, sub),
+                                      key_path.read_bytes(), cert_path.read_bytes(), user.role)
+        certificates.register(principal, {"title": user.role, "certificate": cert.pem,
+                                          "proof": proof["signature"]}, repo=repo, now=utcnow())

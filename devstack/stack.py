@@ -9,7 +9,9 @@ from __future__ import annotations
 import functools
 import json
 import os
+import shutil
 import socket
+import tempfile
 import threading
 from pathlib import Path
 
@@ -34,12 +36,16 @@ def free_port() -> int:
 
 class LocalStack:
     def __init__(self, *, moto_port: int = 0, api_port: int | None = 8000,
-                 seed_demo: bool = True, pump: bool = True, quiet: bool = False) -> None:
+                 seed_demo: bool = True, pump: bool = True, quiet: bool = False,
+                 pki_dir: Path | None = None) -> None:
         self.moto_port = moto_port
         self.api_port = api_port
         self.seed_demo = seed_demo
         self.run_pump = pump
         self.quiet = quiet
+        # Demo keys live only for the life of the stack: fresh at every start, never committed.
+        self.pki_dir = Path(pki_dir) if pki_dir else Path(tempfile.mkdtemp(prefix="kbnn-pki-"))
+        self.pki = None
         self.env: dict[str, str] = {}
         self.outputs: dict[str, str] = {}
         self._moto = None
@@ -69,12 +75,19 @@ class LocalStack:
         self.env = {**base, "AWS_ENDPOINT_URL": self.endpoint_url, **outputs}
         os.environ.update(self.env)
         if self.seed_demo:
-            from .seed import seed
+            from .pki import DemoPKI
+            from .seed import seed, trust_demo_ca
             seed(self.endpoint_url, self.env, region=REGION)
+            shutil.rmtree(self.pki_dir, ignore_errors=True)
+            self.pki = DemoPKI(self.pki_dir)
+            trust_demo_ca(self.env, self.pki.ca_pem, self.endpoint_url, region=REGION)
 
         import app as app_module
         from chalicelib import composition
         composition.reset()
+        if self.seed_demo:
+            from .seed import register_demo_certificates
+            register_demo_certificates(self.pki, self.env, self.endpoint_url, region=REGION)
         if self.run_pump:
             self._pump = self.make_pump()
             self._pump.start()

@@ -30,6 +30,11 @@ def tokens(api) -> dict[str, str]:
     return {user.username: api.login(user.username) for user in USERS}
 
 
+@pytest.fixture(scope="session")
+def pki_dir(stack):
+    return stack.pki_dir
+
+
 @pytest.fixture
 def unique() -> Callable[[str], str]:
     return lambda prefix: f"{prefix}-{uuid.uuid4().hex[:8]}"

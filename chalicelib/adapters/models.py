@@ -12,10 +12,11 @@ from pynamodb.attributes import (
     NumberAttribute,
     TTLAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
     VersionAttribute,
 )
 from pynamodb.connection import Connection
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 from ..config import Config
@@ -48,6 +49,20 @@ class Unit(_Unbound):
     chapter_code = UnicodeAttribute()
     email = UnicodeAttribute(null=True)
     mandatory = BooleanAttribute(default=True)
+    # Who holds each signing title (Cognito subs), kept on the unit so the per-title limits
+    # (3 chief accountants, 4 account holders) are enforced by one conditional write.
+    chief_accountant_signers = UnicodeSetAttribute(null=True)
+    account_holder_signers = UnicodeSetAttribute(null=True)
+
+
+class TrustBundle(_Unbound):
+    """The CAs whose certificates the treasury accepts: operator configuration kept as one item
+    (pk "TRUST#bundle") so the app reads it with one GetItem and never needs to list."""
+    class Meta(_Unbound.Meta):
+        pass
+    pk = UnicodeAttribute(hash_key=True)
+    pems = JSONAttribute()                  # list of PEM strings
+    updated_at = UnicodeAttribute()
 
 
 class Account(_Unbound):
@@ -59,6 +74,46 @@ class Account(_Unbound):
     kind = UnicodeAttribute()               # "estimate" (dự toán) or "deposit" (tiền gửi)
     balance = NumberAttribute()             # whole đồng
     version = VersionAttribute()
+
+
+# --- certificates ----------------------------------------------------------------------------
+class ByHolder(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by_holder"
+        projection = AllProjection()
+    holder = UnicodeAttribute(hash_key=True)
+    registered_at = UnicodeAttribute(range_key=True)
+
+
+class BySerial(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by_serial"
+        projection = KeysOnlyProjection()
+    serial_key = UnicodeAttribute(hash_key=True)
+
+
+class RegisteredCertificate(_Unbound):
+    """An X.509 certificate bound to one person and one title; revocation is a status change."""
+    class Meta(_Unbound.Meta):
+        pass
+    fingerprint = UnicodeAttribute(hash_key=True)  # SHA-256 of the DER
+    holder = UnicodeAttribute()                    # "unit#<id>" or "office#<id>"
+    serial_key = UnicodeAttribute()                # "<issuer>#<serial hex>", for CRLs
+    pem = UnicodeAttribute()
+    subject = UnicodeAttribute()
+    not_before = UnicodeAttribute()
+    not_after = UnicodeAttribute()
+    title = UnicodeAttribute()
+    owner_sub = UnicodeAttribute()
+    owner_username = UnicodeAttribute()
+    status = UnicodeAttribute()                    # active, revoked
+    registered_at = UnicodeAttribute()
+    revoked_at = UnicodeAttribute(null=True)
+    revoked_by = UnicodeAttribute(null=True)
+    revocation_reason = UnicodeAttribute(null=True)
+    version = VersionAttribute()
+    by_holder = ByHolder()
+    by_serial = BySerial()
 
 
 # --- dossiers ------------------------------------------------------------------------------
@@ -167,6 +222,7 @@ class IdempotencyRecord(_Unbound):
 
 _TABLES = {
     Office: "directory_table", Unit: "directory_table", Account: "directory_table",
+    TrustBundle: "directory_table", RegisteredCertificate: "certificates_table",
     Dossier: "dossiers_table", Task: "tasks_table", AuditRecord: "audit_table",
     IdempotencyRecord: "idempotency_table",
 }

@@ -15,12 +15,23 @@ from dataclasses import dataclass
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.expressions.condition import size
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from ..domain import audit
 from ..domain.errors import BadRequest, Conflict
-from .models import Account, AuditRecord, Dossier, IdempotencyRecord, Task, Unit
+from .models import (
+    Account,
+    AuditRecord,
+    Dossier,
+    IdempotencyRecord,
+    Office,
+    RegisteredCertificate,
+    Task,
+    TrustBundle,
+    Unit,
+)
 
 DIRECTORY_CACHE_SECONDS = 300
 
@@ -85,6 +96,15 @@ class Repository:
             return account.unit_id if account else None
         return self._cached(f"ACCOUNT#{account_id}", load)
 
+    def office_parent(self, office_id: str) -> str | None:
+        office = self._cached(f"OFFICE#{office_id}", lambda: _get(Office, f"OFFICE#{office_id}"))
+        return office.parent_id if office else None
+
+    def trusted_ca_pems(self) -> list[str]:
+        """Cached like the directory: trusting a new CA takes effect within minutes."""
+        bundle = self._cached("TRUST#bundle", lambda: _get(TrustBundle, "TRUST#bundle"))
+        return list(bundle.pems) if bundle else []
+
     def account(self, account_id: str) -> Account | None:
         return _get(Account, f"ACCOUNT#{account_id}", consistent=True)
 
@@ -127,6 +147,61 @@ class Repository:
         return [{"seq": int(r.seq), "prev_hash": r.prev_hash, "dossier_id": r.dossier_id,
                  **r.body, "hash": r.hash}
                 for r in AuditRecord.query(dossier_id, consistent_read=True)]
+
+    # --- certificates: never cached, so a revocation takes effect on the next request ---------
+    def certificate(self, fingerprint: str) -> RegisteredCertificate | None:
+        return _get(RegisteredCertificate, fingerprint, consistent=True)
+
+    def certificates(self, fingerprints: list[str]) -> dict[str, RegisteredCertificate]:
+        """One consistent BatchGetItem for the signers of a submission."""
+        keys = list(dict.fromkeys(fingerprints))
+        if not keys:
+            return {}
+        return {c.fingerprint: c for c in RegisteredCertificate.batch_get(keys, consistent_read=True)}
+
+    def certificates_by_serial(self, serial_key: str) -> list[RegisteredCertificate]:
+        keys = [c.fingerprint for c in RegisteredCertificate.by_serial.query(serial_key)]
+        return list(self.certificates(keys).values())
+
+    def holder_certificates(self, holder: str) -> list[RegisteredCertificate]:
+        return list(RegisteredCertificate.by_holder.query(holder, scan_index_forward=False))
+
+    def register_certificate(self, record: RegisteredCertificate, unit: Unit | None,
+                             limit: int | None) -> None:
+        """Bind the certificate, and add its owner to the unit's signers for that title unless
+        that would exceed `limit` people. Raises Conflict with a precise code."""
+        try:
+            with TransactWrite(connection=self._conn) as tx:
+                tx.save(record, condition=RegisteredCertificate.fingerprint.does_not_exist())
+                if unit is not None and limit is not None:
+                    signers = getattr(Unit, f"{record.title}_signers")
+                    tx.update(unit, add_version_condition=False, actions=[signers.add({record.owner_sub})],
+                              condition=signers.does_not_exist() | (signers.contains(record.owner_sub))
+                              | (size(signers) < limit))
+        except TransactWriteError as exc:
+            if _cancelled_on(exc, 0):
+                raise Conflict("Chứng thư số này đã được đăng ký.",
+                               code="certificate_already_registered", field="certificate") from exc
+            if _cancelled_on(exc, 1):
+                raise Conflict(f"Đơn vị đã có đủ {limit} người ký cho chức danh này.",
+                               code="signer_limit_reached", field="title") from exc
+            raise
+        self._cache.pop(f"UNIT#{record.holder.split('#', 1)[1]}", None)
+
+    def revoke_certificate(self, record: RegisteredCertificate, actions: list[Action],
+                           unit: Unit | None, release_signer: bool) -> None:
+        try:
+            with TransactWrite(connection=self._conn) as tx:
+                tx.update(record, actions=actions,
+                          condition=RegisteredCertificate.status == "active")
+                if unit is not None and release_signer:
+                    signers = getattr(Unit, f"{record.title}_signers")
+                    tx.update(unit, add_version_condition=False,
+                              actions=[signers.delete({record.owner_sub})])
+        except TransactWriteError as exc:
+            if _cancelled_on(exc, 0):
+                raise Conflict("Chứng thư số đã bị thu hồi.", code="certificate_already_revoked") from exc
+            raise
 
     # --- tasks ---------------------------------------------------------------------------
     def task(self, task_id: str) -> Task | None:

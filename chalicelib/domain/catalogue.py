@@ -74,6 +74,8 @@ class ProcedureVersion:
     first_step: str
     steps: tuple[Step, ...]
     payment_kinds: tuple[str, ...] = ("payment", "advance")
+    # Who must sign the content, each with a certificate registered to the unit for that title.
+    required_signers: tuple[str, ...] = ("chief_accountant", "account_holder")
     peak_windows: tuple[tuple[int, int, int], ...] = field(default=((1, 25, 31), (12, 25, 31)))
 
     @property

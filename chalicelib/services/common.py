@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 from ..adapters.identity import Principal
 from ..adapters.models import Dossier, Task
-from ..domain import catalogue
+from ..domain import catalogue, policy
 from ..domain.calendar import to_utc_iso
-from ..domain.errors import Forbidden, NotFound
+from ..domain.errors import NotFound
 
 SYSTEM_ACTOR = {"kind": "system", "id": "kbnn-workflow"}
 
@@ -36,41 +36,26 @@ def actor(principal: Principal, role: str | None = None) -> dict:
             "role": role or ",".join(sorted(principal.roles))}
 
 
-def is_unit_user(principal: Principal) -> bool:
-    return principal.unit_id is not None and bool(principal.roles & set(catalogue.UNIT_ROLES))
-
-
-def is_officer(principal: Principal) -> bool:
-    return principal.office_id is not None and bool(
-        principal.roles & {catalogue.CONTROL_OFFICER, catalogue.LEADER})
-
-
-def require_unit_user(principal: Principal) -> str:
-    if not is_unit_user(principal):
-        raise Forbidden("Chỉ người dùng của đơn vị được thực hiện thao tác này.", code="unit_only")
-    return principal.unit_id  # type: ignore[return-value]
-
-
-def can_see(principal: Principal, dossier: Dossier) -> bool:
-    if is_unit_user(principal) and dossier.unit_id == principal.unit_id:
-        return True
-    return is_officer(principal) and dossier.office_id == principal.office_id
-
-
 # Ids are checked for shape before they reach DynamoDB: a malformed one is simply "not found".
 DOSSIER_ID = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}")
 TASK_ID = re.compile(r"(?P<dossier>[0-9A-HJKMNP-TV-Z]{26})-[0-9a-f]{24}(-esc)?")
+DOSSIER_NOT_FOUND = "Không tìm thấy hồ sơ."
 
 
-def load_dossier(repo, principal: Principal, dossier_id: str) -> Dossier:
+def dossier_resource(dossier: Dossier) -> policy.Resource:
+    return policy.Resource(unit_id=dossier.unit_id, office_id=dossier.office_id)
+
+
+def load_dossier(repo, principal: Principal, dossier_id: str, action: str) -> Dossier:
+    """The dossier if `action` on it is within the caller's grant; otherwise "not found", so an
+    error never confirms that another unit's dossier exists."""
+    from . import authz
+    authz.require(principal, action)
+    missing = NotFound(DOSSIER_NOT_FOUND, code="dossier_not_found")
     dossier = repo.dossier(dossier_id) if DOSSIER_ID.fullmatch(dossier_id) else None
-    return visible_dossier(principal, dossier)
-
-
-def visible_dossier(principal: Principal, dossier: Dossier | None) -> Dossier:
-    # Another unit's dossier is "not found", not "forbidden": errors must not confirm it exists.
-    if dossier is None or not can_see(principal, dossier):
-        raise NotFound("Không tìm thấy hồ sơ.", code="dossier_not_found")
+    if dossier is None:
+        raise missing
+    authz.authorize(principal, action, dossier_resource(dossier), repo, not_found=missing)
     return dossier
 
 

@@ -20,11 +20,11 @@ from ..adapters.models import Dossier, IdempotencyRecord
 from ..adapters.repository import IdempotencyKeyTaken, Repository, decided_actions
 from ..adapters.workflow import Workflows
 from ..config import Config
-from ..domain import audit, catalogue
+from ..domain import audit, catalogue, policy
 from ..domain.calendar import local_date
-from ..domain.errors import BadRequest, Conflict, IdempotencyKeyReused, InvalidField
+from ..domain.errors import BadRequest, Conflict, Forbidden, IdempotencyKeyReused, InvalidField
 from ..domain.voucher import Voucher, parse_documents, parse_voucher
-from . import common
+from . import authz, common, signing
 
 IDEMPOTENCY_TTL = timedelta(days=7)
 _IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_.:\-]{8,128}")
@@ -55,9 +55,6 @@ def _parse_submission(body: Any, principal: Principal, repo: Repository, now: da
                            field="content.procedure")
     voucher = parse_voucher(content.get("voucher"), procedure.payment_kinds)
     parse_documents(content.get("documents"))
-    signatures = body.get("signatures", [])
-    if not isinstance(signatures, list):
-        raise InvalidField("Chữ ký phải là danh sách.", code="invalid_type", field="signatures")
 
     # The unit, its chapter and the account must exist and belong together.
     payer = "content.voucher.payer"
@@ -73,7 +70,10 @@ def _parse_submission(body: Any, principal: Principal, repo: Repository, now: da
     if repo.account_owner(voucher.account) != unit.unit_id:
         raise InvalidField("Tài khoản không tồn tại hoặc không thuộc đơn vị.", code="unknown_account",
                            field=f"{payer}.account")
-    return Submission(procedure, voucher, content, signatures)
+    signed = signing.verify_submission(content, body.get("signatures"),
+                                       required=procedure.required_signers, unit_id=unit.unit_id,
+                                       repo=repo, now=now)
+    return Submission(procedure, voucher, content, signed)
 
 
 def _request_hash(body: Any) -> str:
@@ -82,7 +82,8 @@ def _request_hash(body: Any) -> str:
 
 def submit(principal: Principal, body: Any, idempotency_key: str | None, *, repo: Repository,
            workflows: Workflows, config: Config, now: datetime) -> tuple[int, dict]:
-    unit_id = common.require_unit_user(principal)
+    authz.require(principal, "dossier.submit")
+    unit_id = principal.unit_id
     if idempotency_key is not None and not _IDEMPOTENCY_KEY.fullmatch(idempotency_key):
         raise BadRequest("Idempotency-Key phải dài 8-128 ký tự chữ, số hoặc _.:-",
                          code="invalid_idempotency_key", field="Idempotency-Key")
@@ -145,8 +146,7 @@ def _replay(principal: Principal, body: Any, key: str, *, repo: Repository, work
 def supplement(principal: Principal, dossier_id: str, body: Any, *, repo: Repository,
                workflows: Workflows, now: datetime) -> dict:
     """The unit's corrected dossier: replaces the content and restarts the legal clock."""
-    common.require_unit_user(principal)
-    dossier = common.load_dossier(repo, principal, dossier_id)
+    dossier = common.load_dossier(repo, principal, dossier_id, "dossier.supplement")
     if dossier.status != catalogue.AWAITING_SUPPLEMENT or not dossier.open_task_id:
         raise Conflict("Hồ sơ không ở trạng thái chờ bổ sung.", code="not_awaiting_supplement")
     proc = catalogue.get_version(dossier.procedure, dossier.procedure_version)
@@ -176,26 +176,41 @@ def supplement(principal: Principal, dossier_id: str, body: Any, *, repo: Reposi
 
 
 def get(principal: Principal, dossier_id: str, *, repo: Repository) -> dict:
-    return common.dossier_detail(common.load_dossier(repo, principal, dossier_id))
+    return common.dossier_detail(common.load_dossier(repo, principal, dossier_id, "dossier.read"))
 
 
 def list_for(principal: Principal, *, repo: Repository, status: str | None,
-             procedure: str | None, limit: int, cursor: str | None) -> dict:
-    if common.is_unit_user(principal):
-        page = repo.dossiers("unit_id", principal.unit_id, limit=limit, cursor=cursor,
-                             status=status, procedure=procedure)
-    elif common.is_officer(principal):
-        page = repo.dossiers("office_id", principal.office_id, limit=limit, cursor=cursor,
-                             status=status, procedure=procedure)
+             procedure: str | None, office: str | None, limit: int, cursor: str | None) -> dict:
+    """A unit's own dossiers, or an office's: the caller's own office by default, or (leaders)
+    an office under it, named by `office`."""
+    authz.require(principal, "dossier.list")
+    if principal.unit_id is not None:
+        scope_attr, scope_id = "unit_id", principal.unit_id
     else:
-        raise common.Forbidden()
+        scope_attr, scope_id = "office_id", office or principal.office_id
+        if not re.fullmatch(r"[A-Za-z0-9\-]{1,32}", scope_id or ""):
+            raise InvalidField("Mã đơn vị KBNN không hợp lệ.", code="invalid_format", field="office")
+        authz.authorize(principal, "dossier.list", policy.Resource(office_id=scope_id), repo,
+                        forbidden=Forbidden("Ngoài phạm vi đơn vị KBNN của bạn.", code="out_of_scope",
+                                            field="office"))
+    page = repo.dossiers(scope_attr, scope_id, limit=limit, cursor=cursor, status=status,
+                         procedure=procedure)
     return {"items": [common.dossier_summary(d) for d in page.items],
             "next_cursor": page.next_cursor}
 
 
 def audit_trail(principal: Principal, dossier_id: str, *, repo: Repository) -> dict:
-    dossier = common.load_dossier(repo, principal, dossier_id)
+    dossier = common.load_dossier(repo, principal, dossier_id, "dossier.audit")
     records = repo.audit_records(dossier_id)
     verdict = audit.verify_chain(records, expected_head=dossier.audit_head)
     return {"dossier_id": dossier_id, "records": records, "verification": verdict.public()}
 
+
+
+def signature_check(principal: Principal, dossier_id: str, *, repo: Repository,
+                    now: datetime) -> dict:
+    """Re-verify a dossier's stored signatures now: mathematics, chain, today's status."""
+    dossier = common.load_dossier(repo, principal, dossier_id, "dossier.read")
+    results = signing.reverify(dossier.content, dossier.signatures or [], repo=repo,
+                               received_at=common.parse_iso(dossier.received_at), now=now)
+    return {"dossier_id": dossier_id, "signed_content": "content", "signatures": results}

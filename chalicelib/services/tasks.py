@@ -14,9 +14,9 @@ from ..adapters.identity import Principal
 from ..adapters.models import Dossier, Task
 from ..adapters.repository import Repository, decided_actions, inbox_key
 from ..adapters.workflow import Workflows
-from ..domain import calendar, catalogue
+from ..domain import calendar, catalogue, policy
 from ..domain.errors import BadRequest, Conflict, Forbidden, InvalidField, NotFound
-from . import common
+from . import authz, common
 
 MAX_REASON = 2000
 
@@ -87,27 +87,20 @@ def _parse_decision(body: object) -> tuple[str, str | None]:
 
 def decide(principal: Principal, task_id: str, body: object, *, repo: Repository,
            workflows: Workflows, now: datetime) -> dict:
-    decision_name, reason = _parse_decision(body)
+    authz.require(principal, "task.decide")
     well_formed = common.TASK_ID.fullmatch(task_id)
     task, dossier = (repo.task_with_dossier(task_id, well_formed["dossier"]) if well_formed
                      else (None, None))
-    # Outsiders (another unit, or a unit user probing treasury tasks) learn nothing: 404.
-    # A treasury officer of another office is told plainly that the task is not theirs: 403.
-    visible = task is not None and dossier is not None and (
-        (task.scope == "office" and common.is_officer(principal))
-        or (task.scope == "unit" and task.scope_id == principal.unit_id))
-    if not visible:
+    if task is None or dossier is None or task.scope != "office":
         raise NotFound("Không tìm thấy nhiệm vụ.", code="task_not_found")
-    if task.scope == "office" and task.scope_id != principal.office_id:
-        raise Forbidden("Nhiệm vụ thuộc đơn vị KBNN khác.", code="wrong_office")
+    authz.authorize(principal, "task.decide", policy.Resource(office_id=task.scope_id), repo,
+                    forbidden=Forbidden("Nhiệm vụ thuộc đơn vị KBNN khác.", code="wrong_office"))
     if task.kind != "decision":
         raise InvalidField("Đây là thông báo, không phải nhiệm vụ cần quyết định.",
                            code="not_a_decision_task", field="task_id")
-    if task.scope == "unit":
-        raise InvalidField("Bổ sung hồ sơ qua POST /v1/dossiers/{id}/supplement.",
-                           code="use_supplement_endpoint", field="task_id")
     if task.role not in principal.roles:
         raise Forbidden("Vai trò của bạn không được quyết định ở bước này.", code="wrong_role")
+    decision_name, reason = _parse_decision(body)
     if task.state == "expired":
         raise Conflict("Nhiệm vụ đã quá hạn và được chuyển thành nhiệm vụ mới trong hộp việc.",
                        code="task_expired")
@@ -154,18 +147,17 @@ def _next_timeout(proc: catalogue.ProcedureVersion, move: catalogue.Transition, 
 
 def inbox(principal: Principal, *, repo: Repository, state: str, role: str | None, limit: int,
           cursor: str | None) -> dict:
+    authz.require(principal, "task.list")
     if state not in ("open", "decided", "expired"):
         raise InvalidField("state phải là open, decided hoặc expired.", code="invalid_choice",
                            field="state")
-    if common.is_officer(principal):
+    if principal.unit_id is not None:
+        key = inbox_key("unit", principal.unit_id, "unit", state)
+    else:
         office_roles = sorted(principal.roles & {catalogue.CONTROL_OFFICER, catalogue.LEADER})
         chosen = role or office_roles[0]
         if chosen not in office_roles:
-            raise Forbidden("Bạn không có vai trò này.", code="wrong_role")
+            raise Forbidden("Bạn không có vai trò này.", code="wrong_role", field="role")
         key = inbox_key("office", principal.office_id, chosen, state)
-    elif common.is_unit_user(principal):
-        key = inbox_key("unit", principal.unit_id, "unit", state)
-    else:
-        raise Forbidden()
     page = repo.inbox(key, limit=limit, cursor=cursor)
     return {"items": [common.task_view(t) for t in page.items], "next_cursor": page.next_cursor}

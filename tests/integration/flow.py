@@ -1,19 +1,24 @@
 """Steps of the payment workflow driven through the public HTTP API, for the integration tests."""
 from __future__ import annotations
 
-from devstack.demo import Api, sample_content
+from pathlib import Path
+
+from devstack.demo import Api, sample_content, signed
 from tests.conftest import eventually
 
 
 class Flow:
-    def __init__(self, api: Api, tokens: dict[str, str], unit: str = "ketoan.cva",
+    def __init__(self, api: Api, tokens: dict[str, str], pki_dir: Path, unit: str = "ketoan.cva",
                  officer: str = "kiemsoat.kv1", leader: str = "lanhdao.kv1") -> None:
-        self.api, self.tokens = api, tokens
+        self.api, self.tokens, self.pki_dir = api, tokens, pki_dir
         self.unit, self.officer, self.leader = tokens[unit], tokens[officer], tokens[leader]
+
+    def signed(self, content: dict) -> dict:
+        return signed(content, self.pki_dir, content["voucher"]["payer"]["unit_code"])
 
     def submit(self, number: str, amount: int = 1_000_000, **payer) -> dict:
         status, body = self.api.call("POST", "/v1/dossiers",
-                                     {"content": sample_content(number, amount, **payer)},
+                                     self.signed(sample_content(number, amount, **payer)),
                                      token=self.unit)
         assert status == 201, body
         return body

@@ -19,8 +19,8 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def flow(api, tokens) -> Flow:
-    return Flow(api, tokens)
+def flow(api, tokens, pki_dir) -> Flow:
+    return Flow(api, tokens, pki_dir)
 
 
 def raw_post(stack, path: str, data: bytes, token: str) -> tuple[int, dict]:
@@ -112,8 +112,9 @@ def test_a_decision_by_the_wrong_role_or_office_is_403(flow, tokens, unique):
                  403, "wrong_role")
     assert_error(*flow.api.call("POST", path, {"decision": "accept"},
                                 token=tokens["kiemsoat.kv2"]), 403, "wrong_office")
+    # A unit user may not decide at all: refused before anything is read, revealing nothing.
     assert_error(*flow.api.call("POST", path, {"decision": "accept"},
-                                token=tokens["ketoan.bvdd"]), 404, "task_not_found")
+                                token=tokens["ketoan.bvdd"]), 403, "role_not_allowed")
     assert flow.api.call("POST", path, {"decision": "accept"}, token=flow.officer)[0] == 200
 
 
@@ -157,7 +158,7 @@ def test_lists_paginate_with_an_opaque_cursor_that_cannot_cross_units(flow, toke
 
 # --- idempotency ------------------------------------------------------------------------------
 def test_the_same_idempotency_key_twice_creates_one_dossier(flow, unique):
-    body = {"content": sample_content(unique("IDEM"))}
+    body = flow.signed(sample_content(unique("IDEM")))
     key = {"Idempotency-Key": unique("key-0001")}
     first = flow.api.call("POST", "/v1/dossiers", body, token=flow.unit, headers=key)
     second = flow.api.call("POST", "/v1/dossiers", body, token=flow.unit, headers=key)
@@ -169,9 +170,9 @@ def test_the_same_idempotency_key_twice_creates_one_dossier(flow, unique):
 
 def test_the_same_idempotency_key_with_another_body_is_422(flow, unique):
     key = {"Idempotency-Key": unique("key-0002")}
-    flow.api.call("POST", "/v1/dossiers", {"content": sample_content(unique("A"))},
+    flow.api.call("POST", "/v1/dossiers", flow.signed(sample_content(unique("A"))),
                   token=flow.unit, headers=key)
-    assert_error(*flow.api.call("POST", "/v1/dossiers", {"content": sample_content(unique("B"))},
+    assert_error(*flow.api.call("POST", "/v1/dossiers", flow.signed(sample_content(unique("B"))),
                                 token=flow.unit, headers=key), 422, "idempotency_key_reused")
 
 
@@ -211,7 +212,7 @@ def test_wrong_types_and_values_are_4xx_naming_the_field(flow, body, field):
 
 def test_an_officer_cannot_submit(flow):
     assert_error(*flow.api.call("POST", "/v1/dossiers", {"content": sample_content("O")},
-                                token=flow.officer), 403, "unit_only")
+                                token=flow.officer), 403, "role_not_allowed")
 
 
 # --- audit ------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import boto3
 import pytest
 
+from devstack.demo import sample_content
 from tests.conftest import eventually
 from tests.integration.flow import Flow
 
@@ -15,8 +16,8 @@ ACCOUNT = "9523.1.1012345"
 
 
 @pytest.fixture
-def flow(api, tokens) -> Flow:
-    return Flow(api, tokens)
+def flow(api, tokens, pki_dir) -> Flow:
+    return Flow(api, tokens, pki_dir)
 
 
 def execution_status(stack, dossier_id: str) -> str:
@@ -48,18 +49,13 @@ def test_supplemented_dossier_goes_back_to_review_and_a_second_request_is_refuse
     assert (status, body["status"]) == (200, "awaiting_supplement")
     flow.task(flow.unit, d["dossier_id"])
     status, body = flow.api.call("POST", f"/v1/dossiers/{d['dossier_id']}/supplement",
-                                 {"content": flow_content(unique("SUP2"), 1_200_000)},
+                                 flow.signed(sample_content(unique("SUP2"), 1_200_000)),
                                  token=flow.unit)
     assert (status, body["status"], body["amount"]) == (200, "under_review", 1_200_000)
     status, body = flow.decide(flow.officer, d["dossier_id"], "request_supplement", "lần hai")
     assert (status, body["error"]["code"]) == (409, "supplement_limit_reached")
     assert flow.dossier(d["dossier_id"])["status"] == "under_review"   # nothing half-written
     assert flow.decide(flow.officer, d["dossier_id"], "accept")[0] == 200
-
-
-def flow_content(number, amount):
-    from devstack.demo import sample_content
-    return sample_content(number, amount)
 
 
 def test_refused_dossier_ends_with_the_reason_and_no_payment(flow, stack, unique):
@@ -86,8 +82,8 @@ def test_leader_can_send_back_to_the_officer_who_then_resubmits_for_approval(flo
 
 
 def test_payment_larger_than_the_balance_is_refused_and_the_balance_is_untouched(api, tokens,
-                                                                                 unique):
-    flow = Flow(api, tokens, unit="ketoan.bvdd")
+                                                                                 pki_dir, unique):
+    flow = Flow(api, tokens, pki_dir, unit="ketoan.bvdd")
     account = "3713.1.1023456"
     before = flow.balance(account)
     d = flow.submit(unique("BIG"), before + 1, unit_code="1023456", chapter_code="423",

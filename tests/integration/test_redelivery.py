@@ -14,8 +14,8 @@ ACCOUNT = "9523.1.1012345"
 
 
 @pytest.fixture
-def flow(api, tokens) -> Flow:
-    return Flow(api, tokens)
+def flow(api, tokens, pki_dir) -> Flow:
+    return Flow(api, tokens, pki_dir)
 
 
 def stored_token(stack, task_id: str) -> str:

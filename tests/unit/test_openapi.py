@@ -3,27 +3,33 @@
 The document is hand-kept, so these tests hold it to the app: the routes Chalice registers, the
 error codes the services raise, the voucher rules in voucher.py, the decisions in the catalogue
 and the shapes the services return. No AWS is touched: routes are called in-process only where
-they fail before reaching a service.
+they fail before reaching a service, or with no repository at all where the policy refuses the
+caller before anything is looked up.
 """
 from __future__ import annotations
 
 import ast
+import base64
+import binascii
 import copy
 import json
 import re
+from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate as validate_openapi
 
 import app as app_module
+from chalicelib import composition
 from chalicelib.adapters import identity
 from chalicelib.adapters.identity import Principal
 from chalicelib.adapters.models import Dossier, Task
-from chalicelib.domain import audit, catalogue, errors, jsonbody, voucher
+from chalicelib.domain import audit, catalogue, errors, jsonbody, policy, voucher
 from chalicelib.domain.errors import InvalidField
-from chalicelib.services import common, dossiers
+from chalicelib.services import certificates, common, dossiers, signing
 from devstack.demo import sample_content
 
 pytestmark = pytest.mark.unit
@@ -37,7 +43,22 @@ ERROR_REF = "#/components/schemas/Error"
 # Raised where no client sees them: the posting worker's retry give-up, a catalogue lookup of a
 # version already stored on a dossier or task, and the repository's signal that an
 # Idempotency-Key exists (submit catches it and replays or answers idempotency_key_reused).
-INTERNAL_CODES = {"posting_contention", "unknown_procedure_version", "idempotency_key_taken"}
+INTERNAL_CODES = {"posting_contention", "unknown_procedure_version", "idempotency_key_taken",
+                  # certificates.apply_crl refuses a CRL no trusted CA signed: an operator job
+                  # that loads CRLs, not a route.
+                  "untrusted_crl",
+                  # authz.authorize's last-resort NotFound(): every route passes its own
+                  # not_found (dossier_not_found, ...) or forbidden (out_of_scope, wrong_office).
+                  "not_found"}
+# A syntactically valid signature list, so that the schema tests of `content` fail only on the
+# content (the signatures themselves are checked by signing.py against registered certificates).
+DUMMY_CERT = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+DUMMY_SIGNATURES = [
+    {"title": "chief_accountant", "certificate": DUMMY_CERT, "algorithm": "ES256",
+     "signature": "c2lnbmF0dXJlIDE="},
+    {"title": "account_holder", "certificate": DUMMY_CERT, "algorithm": "RS256",
+     "signature": "c2lnbmF0dXJlIDI="},
+]
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -98,17 +119,31 @@ def raised_error_codes() -> set[tuple[int, str]]:
     sources = [ROOT / "app.py", *sorted((ROOT / "chalicelib").rglob("*.py"))]
     for source in sources:
         tree = ast.parse(source.read_text(encoding="utf-8"))
-        # _fail's own body forwards its `code` argument; its call sites are read instead.
-        helper = {id(n) for f in ast.walk(tree)
-                  if isinstance(f, ast.FunctionDef) and f.name == "_fail" for n in ast.walk(f)}
+        # A module's `_fail` helper builds its error from a `code` argument (voucher.py:
+        # _fail(field, message, code="invalid_field"); signatures.py: _fail(code, field, ...)):
+        # its own body forwards that argument, so its call sites are read instead.
+        helpers = [f for f in ast.walk(tree) if isinstance(f, ast.FunctionDef) and f.name == "_fail"]
+        helper = {id(n) for f in helpers for n in ast.walk(f)}
+        fail = None
+        if helpers:
+            (f,) = helpers
+            params = [a.arg for a in f.args.args]
+            defaults = dict(zip(params[len(params) - len(f.args.defaults):], f.args.defaults))
+            (built,) = {n.func.id for n in ast.walk(f) if isinstance(n, ast.Call)
+                        and getattr(n.func, "id", None) in classes}
+            default = defaults.get("code")
+            fail = (params.index("code"), default.value if default is not None else None,
+                    classes[built].status)
         for node in ast.walk(tree):
             if not isinstance(node, ast.Call) or id(node) in helper:
                 continue
             name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
             keywords = {k.arg: k.value for k in node.keywords}
-            if name == "_fail":  # voucher.py: _fail(field, message, code="invalid_field")
-                raw = node.args[2] if len(node.args) > 2 else keywords.get("code")
-                status, default = 422, "invalid_field"
+            if name == "_fail":
+                assert fail is not None, f"{source.name}:{node.lineno} calls an unknown _fail"
+                index, default, status = fail
+                raw = node.args[index] if len(node.args) > index else keywords.get("code")
+                assert raw is not None or default is not None, f"{source.name}:{node.lineno}"
             elif name in classes:
                 raw = keywords.get("code")
                 status, default = classes[name].status, classes[name].code
@@ -120,6 +155,10 @@ def raised_error_codes() -> set[tuple[int, str]]:
                 assert isinstance(raw, ast.Constant), f"{source.name}:{node.lineno} computes a code"
                 found.add((status, raw.value))
     return found
+
+
+def submission(content, signatures=DUMMY_SIGNATURES) -> dict:
+    return {"content": content, "signatures": copy.deepcopy(signatures)}
 
 
 def a_dossier(**overrides) -> Dossier:
@@ -205,8 +244,10 @@ def test_list_routes_document_their_query_parameters_and_limits():
 
     dossier_params = query_params("GET", "/v1/dossiers")
     task_params = query_params("GET", "/v1/tasks")
-    assert set(dossier_params) == {"status", "procedure", "limit", "cursor"}
+    assert set(dossier_params) == {"status", "procedure", "office", "limit", "cursor"}
     assert set(task_params) == {"state", "role", "limit", "cursor"}
+    assert set(query_params("GET", "/v1/certificates")) == {"unit_id"}
+    assert "out_of_scope" in dossier_params["office"]["description"]
     for params in (dossier_params, task_params):
         limit = params["limit"]["schema"]
         assert (limit["type"], limit["minimum"], limit["maximum"]) == ("integer", 1, 200)
@@ -276,17 +317,61 @@ def test_every_error_example_is_a_valid_error_body_with_a_vietnamese_message():
 # --- the submission schema against voucher.py ----------------------------------------------
 def test_the_submission_schema_accepts_the_demo_sample_content():
     for number, amount in (("DEMO-A", 12_500_000), ("DEMO-B", 7_000_000)):
-        body = {"content": sample_content(number, amount)}
+        body = submission(sample_content(number, amount))
         assert [e.message for e in validator("Submission").iter_errors(body)] == []
-    assert is_valid("Submission", {"content": sample_content("DEMO-C"), "signatures": []})
     assert not is_valid("Submission", sample_content("DEMO-D"))  # not wrapped in "content"
+    assert not is_valid("Submission", {"signatures": DUMMY_SIGNATURES})  # no content
+
+
+def test_the_submission_schema_requires_one_signature_per_title_the_catalogue_requires():
+    required = {t for p in catalogue.CATALOGUE for t in p.required_signers}
+    item = DOC["components"]["schemas"]["SubmissionSignature"]
+    assert set(item["properties"]["title"]["enum"]) == required
+    assert set(item["required"]) == {"title", "certificate", "signature"}  # what signing.py reads
+    content = sample_content("DEMO-S")
+    chief, holder = DUMMY_SIGNATURES
+    assert is_valid("Submission", submission(content, [holder, chief]))  # any order
+    no_algorithm = {k: v for k, v in holder.items() if k != "algorithm"}  # signing.py: optional
+    assert is_valid("Submission", submission(content, [chief, no_algorithm]))
+    refused = {
+        "no signatures": {"content": content},
+        "an empty list": submission(content, []),
+        "not a list": submission(content, {"chief_accountant": chief}),
+        "one title missing": submission(content, [chief]),
+        "a title twice": submission(content, [chief, holder, dict(chief)]),
+        # signing.py skips entries of titles it does not require; the contract does not offer them
+        "an unknown title": submission(content, [chief, holder, {**holder, "title": "leader"}]),
+        "no certificate": submission(content, [chief, {k: v for k, v in holder.items()
+                                                       if k != "certificate"}]),
+        "a signature that is not base64": submission(content, [chief, {**holder,
+                                                                       "signature": "not base64!"}]),
+        "base64 without its padding": submission(content, [chief, {**holder,
+                                                                   "signature": "YWJjZA"}]),
+        "an unknown algorithm": submission(content, [chief, {**holder, "algorithm": "HS256"}]),
+    }
+    for case, body in refused.items():
+        assert not is_valid("Submission", body), case
+
+
+def test_the_base64_schema_accepts_what_the_servers_decoder_accepts():
+    samples = ["YWJjZA==", "YWJjZGU=", "YWJjZGVm", "+/+/", "MEUCIQ==", "YWJjZA", "YWJjZA=",
+               "YWJj ZA==", "YWJj\nZA==", "YW=jZA==", "YWJjZA-_", "Y", "====", "YWJjZA===",
+               "YWJjZA==YWJj"]
+    for text in samples:
+        try:
+            base64.b64decode(text, validate=True)  # as signatures.verify_signature decodes
+            decodes = True
+        except binascii.Error:
+            decodes = False
+        assert is_valid("Base64", text) == decodes, text
+    assert not is_valid("Base64", "")  # decodes to nothing: no signature at all
 
 
 def test_the_submission_schema_rejects_a_float_amount():
-    body = {"content": sample_content("DEMO-F")}
+    body = submission(sample_content("DEMO-F"))
     body["content"]["voucher"]["lines"][0]["amount"] = 10_000_000.5
     assert not is_valid("Submission", body)
-    body = {"content": sample_content("DEMO-F")}
+    body = submission(sample_content("DEMO-F"))
     body["content"]["voucher"]["total"] = 12_500_000.5
     assert not is_valid("Submission", body)
 
@@ -295,6 +380,7 @@ def test_the_documented_submission_example_is_valid():
     op = DOC["paths"]["/v1/dossiers"]["post"]
     example = op["requestBody"]["content"]["application/json"]["example"]
     assert is_valid("Submission", example)
+    assert [s["title"] for s in example["signatures"]] == ["chief_accountant", "account_holder"]
 
 
 def _set(path: str, value):
@@ -401,14 +487,14 @@ def test_the_submission_schema_rejects_what_voucher_py_rejects(case):
     content = REJECTED[case](sample_content("DEMO-R"))
     with pytest.raises(InvalidField):
         _parse(copy.deepcopy(content))
-    assert not is_valid("Submission", {"content": content}), case
+    assert not is_valid("Submission", submission(content)), case
 
 
 @pytest.mark.parametrize("case", sorted(ACCEPTED))
 def test_the_submission_schema_accepts_what_voucher_py_accepts(case):
     content = ACCEPTED[case](sample_content("DEMO-OK"))
     _parse(copy.deepcopy(content))
-    errors_found = [e.message for e in validator("Submission").iter_errors({"content": content})]
+    errors_found = [e.message for e in validator("Submission").iter_errors(submission(content))]
     assert errors_found == [], case
 
 
@@ -458,6 +544,75 @@ def test_enumerations_follow_the_catalogue():
     assert set(schemas["StepName"]["enum"]) == {s.name for p in procs for s in p.steps}
     statuses = {s.waiting_status for p in procs for s in p.steps} | catalogue.END_STATUSES
     assert set(schemas["DossierStatus"]["enum"]) == statuses
+
+
+# --- the policy table and the certificate rules ------------------------------------------------
+def test_the_description_names_every_role_of_the_policy_table():
+    for role in policy.ROLES:
+        assert f"`{role}`" in DOC["info"]["description"], role
+        assert role in DOC["components"]["schemas"]["Me"]["properties"]["roles"]["description"]
+    assert "role_not_allowed" in DOC["info"]["description"]
+
+
+def test_every_route_behind_the_policy_table_documents_role_not_allowed():
+    # GET /v1/me only echoes the token, so no role can be refused there.
+    for method, path, op in operations():
+        if (method, path) in PUBLIC | {("GET", "/v1/me")}:
+            continue
+        documented = {(s, c) for s, c, _ in error_examples(op)}
+        assert ("403", "role_not_allowed") in documented, (method, path)
+
+
+def test_the_certificate_schemas_follow_certificates_py():
+    schemas = DOC["components"]["schemas"]
+    registration = schemas["CertificateRegistration"]
+    assert set(registration["properties"]["title"]["enum"]) == set(policy.SIGNING_TITLES)
+    assert set(schemas["Certificate"]["properties"]["title"]["enum"]) == set(policy.SIGNING_TITLES)
+    challenge = certificates.registration_challenge("ab" * 32, "sub-1")
+    proof = registration["properties"]["proof"]["description"]
+    assert all(f'"{key}"' in proof for key in challenge) and challenge["purpose"] in proof
+    reason = schemas["RevocationRequest"]["properties"]["reason"]
+    assert reason["maxLength"] == certificates.MAX_REASON
+    assert resolve(schemas["Certificate"]["properties"]["fingerprint"])["pattern"] == \
+        f"^{certificates.FINGERPRINT.pattern}$"
+    limits = DOC["paths"]["/v1/certificates"]["post"]["description"]
+    for title, limit in certificates.UNIT_TITLE_LIMITS.items():
+        assert re.search(rf"{limit} {title.replace('_', ' ')}s", limits), title
+
+
+class _Verifier:
+    def __init__(self, principal: Principal) -> None:
+        self.principal = principal
+
+    def verify(self, token: str) -> Principal:
+        return self.principal
+
+
+@pytest.mark.parametrize("roles", [frozenset(), frozenset({policy.UNIT_SOFTWARE})],
+                         ids=["no role", "unit_software"])
+def test_a_role_the_policy_refuses_gets_the_documented_403_before_any_lookup(monkeypatch, roles):
+    from chalice.test import Client
+    caller = Principal("s-9", "caller", roles, "1012345" if roles else None, None)
+    # No repository at all: a route that looked anything up before asking the policy would 500.
+    monkeypatch.setattr(composition, "services", lambda: SimpleNamespace(
+        repo=None, workflows=None, config=None, verifier=_Verifier(caller)))
+    refused_for_software = {("POST", "/v1/certificates"), ("GET", "/v1/certificates"),
+                            ("POST", "/v1/certificates/{fingerprint}/revoke"),
+                            ("POST", "/v1/tasks/{task_id}/decision")}
+    with Client(app_module.app) as client:
+        for method, path, op in operations():
+            if (method, path) in PUBLIC | {("GET", "/v1/me")}:
+                continue
+            if roles and (method, path) not in refused_for_software:
+                continue
+            call = getattr(client.http, method.lower())
+            url, headers = re.sub(r"{\w+}", "X1", path), {"Authorization": "Bearer t"}
+            response = call(url, body=b"{}", headers=headers) if method == "POST" \
+                else call(url, headers=headers)
+            body = json.loads(response.body)
+            assert (response.status_code, body["error"]["code"]) == (403, "role_not_allowed"), \
+                (method, path, body)
+            assert ("403", "role_not_allowed") in {(s, c) for s, c, _ in error_examples(op)}
 
 
 # --- responses against what the code returns --------------------------------------------------
@@ -515,6 +670,91 @@ def test_the_response_schemas_accept_what_the_services_build():
     assert is_valid(response_schema("GET", "/v1/dossiers/{dossier_id}/audit", "200"), trail)
     trail["records"][0]["actor"] = {"kind": "robot"}
     assert not is_valid("AuditTrail", trail)
+
+
+class MemoryRepo:
+    """What the certificate and signing services read and write, in memory."""
+
+    def __init__(self, ca_pem: str) -> None:
+        self.ca_pem, self.records, self.stored = ca_pem, {}, None
+
+    def trusted_ca_pems(self):
+        return [self.ca_pem]
+
+    def unit(self, unit_id):
+        return SimpleNamespace(unit_id=unit_id, office_id="KV1") if unit_id == "1012345" else None
+
+    def office_parent(self, office_id):
+        return None
+
+    def register_certificate(self, record, unit, limit):
+        self.records[record.fingerprint] = record
+
+    def certificate(self, fingerprint):
+        return self.records.get(fingerprint)
+
+    def certificates(self, fingerprints):
+        return {f: self.records[f] for f in fingerprints if f in self.records}
+
+    def holder_certificates(self, holder):
+        return [r for r in self.records.values() if r.holder == holder]
+
+    def revoke_certificate(self, record, actions, unit, release_signer):
+        pass
+
+    def dossier(self, dossier_id):
+        return self.stored if self.stored and self.stored.dossier_id == dossier_id else None
+
+
+def test_the_certificate_and_signature_schemas_accept_what_the_services_build(tmp_path):
+    import signtool
+    from devstack.pki import DemoPKI
+    pki, now = DemoPKI(tmp_path), datetime.now(UTC)
+    repo = MemoryRepo(pki.ca_pem)
+    people = {title: Principal(f"sub-{title}", username, frozenset({title}), "1012345", None)
+              for title, username in (("chief_accountant", "ktt.cva"),
+                                      ("account_holder", "chutk.cva"))}
+    keys = {}
+    for (title, person), kind in zip(people.items(), ("ec", "rsa"), strict=True):
+        key, cert = (path.read_bytes() for path in pki.issue(person.username, key_type=kind))
+        keys[title] = key, cert
+        fingerprint = certificates.parse(cert.decode(), "certificate").fingerprint
+        proof = signtool.sign_content(certificates.registration_challenge(fingerprint, person.sub),
+                                      key, cert, title)
+        body = {"title": title, "certificate": cert.decode(), "proof": proof["signature"]}
+        assert is_valid("CertificateRegistration", body)
+        view = certificates.register(person, body, repo=repo, now=now)
+        assert is_valid(response_schema("POST", "/v1/certificates", "201"), view)
+    listed = certificates.list_for(people["account_holder"], None, repo=repo)
+    assert len(listed["items"]) == 2
+    assert is_valid(response_schema("GET", "/v1/certificates", "200"), listed)
+
+    body = {"content": sample_content("DEMO-SIG")}
+    for title, (key, cert) in keys.items():
+        body = signtool.add_signature(body, key, cert, title)
+    assert is_valid("Submission", body)
+    stored = signing.verify_submission(body["content"], body["signatures"],
+                                       required=catalogue.REGULAR_SPENDING_PAYMENT_347
+                                       .required_signers, unit_id="1012345", repo=repo, now=now)
+    repo.stored = a_dossier(content=body["content"], signatures=stored,
+                            received_at=common.iso(now))
+    detail = common.dossier_detail(repo.stored)
+    assert is_valid(response_schema("GET", "/v1/dossiers/{dossier_id}", "200"), detail)
+
+    revoked = certificates.revoke(people["account_holder"], stored[0]["fingerprint"],
+                                  {"reason": "Mất thiết bị ký số."}, repo=repo, now=now)
+    assert revoked["status"] == "revoked"
+    assert is_valid(response_schema("POST", "/v1/certificates/{fingerprint}/revoke", "200"),
+                    revoked)
+    check = dossiers.signature_check(people["chief_accountant"], repo.stored.dossier_id,
+                                     repo=repo, now=now)
+    assert [(s["signature_valid"], s["chain_valid_at_receipt"], s["status_now"])
+            for s in check["signatures"]] == [(True, True, "revoked"), (True, True, "active")]
+    assert is_valid(response_schema("GET", "/v1/dossiers/{dossier_id}/signatures", "200"), check)
+    check["signatures"][0]["status_now"] = "suspended"
+    assert not is_valid("SignatureCheck", check)
+    detail["signatures"][0].pop("signer_sub")
+    assert not is_valid("DossierDetail", detail)
 
 
 # --- error answers the app gives without AWS --------------------------------------------------

@@ -1,0 +1,145 @@
+"""Every route × every role × own vs another unit/office, over HTTP against the local stack.
+
+Expectations come from the policy table (chalicelib/domain/policy.py, POLICY) read through the
+small oracle below — deliberately not through the code under test. An "allowed" call is made
+with a body that fails *after* authorization (an unknown decision, an empty reason...), so the
+matrix passes through every gate without changing any state; the test then checks that the
+answer is not a policy refusal. A "denied" call must be exactly the policy's refusal.
+"""
+from __future__ import annotations
+
+import pytest
+
+from chalicelib.domain.policy import POLICY, Scope
+from devstack.demo import sample_content
+from tests.integration.flow import Flow
+
+pytestmark = pytest.mark.integration
+
+# role -> (caller in unit A / office KV1, caller in unit C / office KV2)
+CALLERS = {
+    "unit_accountant": ("ketoan.cva", "ketoan.psg"),
+    "chief_accountant": ("ktt.cva", "ktt.psg"),
+    "account_holder": ("chutk.cva", "chutk.psg"),
+    "unit_software": ("phanmem.cva", "phanmem.psg"),
+    "control_officer": ("kiemsoat.kv1", "kiemsoat.kv2"),
+    "leader": ("lanhdao.kv1", "lanhdao.kv2"),
+}
+RESOURCE_OWNER = "ktt.cva"   # the certificate used below belongs to unit A's chief accountant
+
+# (action, method, path template, body that fails after authorization, not-found code)
+RESOURCE_ROUTES = [
+    ("dossier.read", "GET", "/v1/dossiers/{dossier}", None, "dossier_not_found"),
+    ("dossier.read", "GET", "/v1/dossiers/{dossier}/signatures", None, "dossier_not_found"),
+    ("dossier.audit", "GET", "/v1/dossiers/{dossier}/audit", None, "dossier_not_found"),
+    ("dossier.supplement", "POST", "/v1/dossiers/{dossier}/supplement", {}, "dossier_not_found"),
+    ("account.read", "GET", "/v1/accounts/9523.1.1012345", None, "account_not_found"),
+    ("task.decide", "POST", "/v1/tasks/{task}/decision", {"decision": "noop"}, "task_not_found"),
+    ("certificate.revoke", "POST", "/v1/certificates/{cert}/revoke", {"reason": ""},
+     "certificate_not_found"),
+]
+COLLECTION_ROUTES = [
+    ("me.read", "GET", "/v1/me", None),
+    ("dossier.submit", "POST", "/v1/dossiers", {"content": {}}),
+    ("dossier.list", "GET", "/v1/dossiers", None),
+    ("task.list", "GET", "/v1/tasks", None),
+    ("certificate.register", "POST", "/v1/certificates", {}),
+    ("certificate.list", "GET", "/v1/certificates", None),
+]
+POLICY_REFUSALS = {"role_not_allowed", "wrong_office", "out_of_scope", "dossier_not_found",
+                   "task_not_found", "account_not_found", "certificate_not_found"}
+
+
+def expected(action: str, role: str, side: str, username: str) -> str:
+    """The policy table as a reader would apply it, for resources of unit A in office KV1."""
+    scope = POLICY[action].get(role)
+    if scope is None:
+        return "no_role"
+    if scope is Scope.SELF:
+        return "allowed" if username == RESOURCE_OWNER else "out_of_scope"
+    return "allowed" if side == "own" else "out_of_scope"   # KV2 is not above KV1
+
+
+@pytest.fixture(scope="module")
+def world(api, tokens, pki_dir):
+    flow = Flow(api, tokens, pki_dir)
+    dossier = flow.submit("MATRIX-A")
+    task = flow.task(flow.officer, dossier["dossier_id"])
+    from chalicelib.services import certificates
+    cert = certificates.parse((pki_dir / "ktt.cva.cert.pem").read_text(), "c")
+    dv = Flow(api, tokens, pki_dir, unit="ketoan.dv", officer="kiemsoat.cg", leader="lanhdao.cg")
+    district = dv.submit("MATRIX-DV", unit_code="1045678", chapter_code="622",
+                         account="9523.1.1045678")
+    district_task = dv.task(dv.officer, district["dossier_id"])
+    return {"dossier": dossier["dossier_id"], "task": task["task_id"], "cert": cert.fingerprint,
+            "district": district["dossier_id"], "district_task": district_task["task_id"]}
+
+
+def cells():
+    for action, method, path, body, missing in RESOURCE_ROUTES:
+        for role, users in CALLERS.items():
+            for side, username in zip(("own", "other"), users, strict=True):
+                yield pytest.param(action, method, path, body, missing, role, side, username,
+                                   id=f"{method} {path} {role} {side}")
+
+
+@pytest.mark.parametrize("action, method, path, body, missing, role, side, username", list(cells()))
+def test_resource_routes_follow_the_policy_table(api, tokens, world, action, method, path, body,
+                                                 missing, role, side, username):
+    status, answer = api.call(method, path.format(**world), body, token=tokens[username])
+    code = answer.get("error", {}).get("code") if isinstance(answer, dict) else None
+    verdict = expected(action, role, side, username)
+    if verdict == "allowed":
+        assert code not in POLICY_REFUSALS, (status, answer)
+        assert status != 401
+    elif verdict == "no_role":
+        assert (status, code) == (403, "role_not_allowed"), answer
+    elif action == "task.decide":
+        assert (status, code) == (403, "wrong_office"), answer
+    else:
+        assert (status, code) == (404, missing), answer
+
+
+@pytest.mark.parametrize("action, method, path, body", COLLECTION_ROUTES,
+                         ids=[f"{m} {p}" for _, m, p, _ in COLLECTION_ROUTES])
+@pytest.mark.parametrize("role", list(CALLERS))
+def test_collection_routes_follow_the_policy_table(api, tokens, action, method, path, body, role):
+    status, answer = api.call(method, path, body, token=tokens[CALLERS[role][0]])
+    code = answer.get("error", {}).get("code") if isinstance(answer, dict) else None
+    if role in POLICY[action]:
+        assert code not in POLICY_REFUSALS and status != 401, (status, answer)
+    else:
+        assert (status, code) == (403, "role_not_allowed"), answer
+
+
+@pytest.mark.parametrize("method, path, body", [
+    (m, p.format(dossier="01ARZ3NDEKTSV4RRFFQ69G5FAV", task="x", cert="0" * 64), b)
+    for _, m, p, b, _ in RESOURCE_ROUTES] + [(m, p, b) for _, m, p, b in COLLECTION_ROUTES])
+def test_every_protected_route_needs_a_token(api, method, path, body):
+    status, answer = api.call(method, path, body)
+    assert (status, answer["error"]["code"]) == (401, "missing_token")
+
+
+def test_a_regional_leader_reads_but_does_not_decide_for_an_office_under_it(api, tokens, world):
+    leader, officer = tokens["lanhdao.kv1"], tokens["kiemsoat.kv1"]
+    assert api.call("GET", f"/v1/dossiers/{world['district']}", token=leader)[0] == 200
+    assert api.call("GET", "/v1/dossiers?office=KV1-CG", token=leader)[0] == 200
+    assert api.call("GET", f"/v1/dossiers/{world['district']}", token=officer)[0] == 404
+    assert api.call("GET", "/v1/dossiers?office=KV1-CG", token=officer)[1]["error"]["code"] == \
+        "out_of_scope"
+    status, answer = api.call("POST", f"/v1/tasks/{world['district_task']}/decision",
+                              {"decision": "approve"}, token=leader)
+    assert (status, answer["error"]["code"]) == (403, "wrong_office")
+    # ...and the district's own leader sees nothing of the regional office above it.
+    assert api.call("GET", f"/v1/dossiers/{world['dossier']}", token=tokens["lanhdao.cg"])[0] == 404
+    assert api.call("GET", "/v1/dossiers?office=KV1", token=tokens["lanhdao.cg"])[0] == 403
+
+
+def test_accounting_software_submits_for_its_unit_but_never_decides(api, tokens, pki_dir, world):
+    flow = Flow(api, tokens, pki_dir, unit="phanmem.cva")
+    status, body = api.call("POST", "/v1/dossiers", flow.signed(sample_content("SOFTWARE-1")),
+                            token=tokens["phanmem.cva"])
+    assert status == 201, body
+    status, answer = api.call("POST", f"/v1/tasks/{world['task']}/decision",
+                              {"decision": "accept"}, token=tokens["phanmem.cva"])
+    assert (status, answer["error"]["code"]) == (403, "role_not_allowed")
