@@ -143,6 +143,17 @@ def submit_dossier():
                            repo=svc.repo, workflows=svc.workflows, config=svc.config, now=_now())
 
 
+@app.route("/v1/registrations", methods=["POST"])
+@_api
+def submit_registration():
+    """Form TK01: no login yet; the account holder's signature is the proof."""
+    from chalicelib.services import registrations
+    svc = composition.services()
+    return registrations.submit(_body(), app.current_request.headers.get("idempotency-key"),
+                                repo=svc.repo, workflows=svc.workflows, config=svc.config,
+                                now=_now())
+
+
 @app.route("/v1/dossiers", methods=["GET"])
 @_api
 def list_dossiers():
@@ -248,9 +259,7 @@ def handle_task_messages(event):
 
 @app.on_sqs_message(queue=WORKER_QUEUE, batch_size=1)
 def handle_worker_messages(event):
-    """A workflow step is waiting for the system: post the payment."""
-    from chalicelib.services import posting
-    svc = composition.services()
+    """A workflow step is waiting for the system: post a payment, activate a registration."""
+    from chalicelib.services import workers
     for record in event:
-        posting.post_payment(json.loads(record.body), repo=svc.repo, workflows=svc.workflows,
-                             now=_now())
+        workers.run(json.loads(record.body), composition.services(), _now())

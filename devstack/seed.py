@@ -136,7 +136,7 @@ def register_demo_certificates(pki: Any, env: dict[str, str], endpoint_url: str,
     import signtool
     from chalicelib import composition
     from chalicelib.adapters.identity import Principal
-    from chalicelib.services import certificates
+    from chalicelib.services import certificates, common
     from chalicelib.services.common import utcnow
 
     cognito = boto3.session.Session(region_name=region, aws_access_key_id="testing",
@@ -157,3 +157,6 @@ def register_demo_certificates(pki: Any, env: dict[str, str], endpoint_url: str,
                                       key_path.read_bytes(), cert_path.read_bytes(), user.role)
         certificates.register(principal, {"title": user.role, "certificate": cert.pem,
                                           "proof": proof["signature"]}, repo=repo, now=utcnow())
+        # Demo data starts where an accepted change of signature specimens (Art. 8) would leave
+        # it: the same approval the workflow's apply_changes step makes.
+        repo.approve_certificate(repo.certificate(cert.fingerprint), common.iso(utcnow()))

@@ -36,6 +36,13 @@ def pki_dir(stack):
 
 
 @pytest.fixture
+def flow(api, tokens, pki_dir):
+    """Unit 1012345 (KV1) with its accountant, KV1's control officer and leader."""
+    from tests.integration.flow import Flow
+    return Flow(api, tokens, pki_dir)
+
+
+@pytest.fixture
 def unique() -> Callable[[str], str]:
     return lambda prefix: f"{prefix}-{uuid.uuid4().hex[:8]}"
 

@@ -84,3 +84,36 @@ def login(region: str, client_id: str, username: str, password: str) -> dict:
     return {"id_token": tokens["IdToken"], "access_token": tokens.get("AccessToken"),
             "refresh_token": tokens.get("RefreshToken"), "expires_in": tokens.get("ExpiresIn"),
             "token_type": "Bearer"}
+
+
+def username_taken(region: str, pool_id: str, username: str) -> bool:
+    cognito = aws.client("cognito-idp", region)
+    try:
+        cognito.admin_get_user(UserPoolId=pool_id, Username=username)
+    except cognito.exceptions.UserNotFoundException:
+        return False
+    return True
+
+
+def create_unit_user(region: str, pool_id: str, username: str, role: str, unit_id: str,
+                     email: str) -> str:
+    """A login for a newly registered unit's user; Cognito e-mails the temporary password (the
+    invitation). Idempotent: an existing user of the same unit is reused. Returns the user's sub."""
+    cognito = aws.client("cognito-idp", region)
+    try:
+        cognito.admin_create_user(
+            UserPoolId=pool_id, Username=username, DesiredDeliveryMediums=["EMAIL"],
+            UserAttributes=[{"Name": "custom:unit_id", "Value": unit_id},
+                            {"Name": "email", "Value": email}])
+    except cognito.exceptions.UsernameExistsException:
+        pass
+    user = cognito.admin_get_user(UserPoolId=pool_id, Username=username)
+    attributes = {a["Name"]: a["Value"] for a in user["UserAttributes"]}
+    if attributes.get("custom:unit_id") != unit_id:
+        raise UsernameTaken(username)
+    cognito.admin_add_user_to_group(UserPoolId=pool_id, Username=username, GroupName=role)
+    return attributes["sub"]
+
+
+class UsernameTaken(RuntimeError):
+    """The username belongs to someone else: the activation cannot complete as submitted."""

@@ -49,6 +49,7 @@ class Unit(_Unbound):
     chapter_code = UnicodeAttribute()
     email = UnicodeAttribute(null=True)
     mandatory = BooleanAttribute(default=True)
+    registered_by = UnicodeAttribute(null=True)   # the TK01 dossier that created it
     # Who holds each signing title (Cognito subs), kept on the unit so the per-title limits
     # (3 chief accountants, 4 account holders) are enforced by one conditional write.
     chief_accountant_signers = UnicodeSetAttribute(null=True)
@@ -141,10 +142,11 @@ class Dossier(_Unbound):
     procedure_version = UnicodeAttribute()
     unit_id = UnicodeAttribute()
     office_id = UnicodeAttribute()
-    account_id = UnicodeAttribute()
-    amount = NumberAttribute()
-    payment_kind = UnicodeAttribute()
-    voucher_number = UnicodeAttribute()
+    # Payment facts, for payment procedures only (a registration has none).
+    account_id = UnicodeAttribute(null=True)
+    amount = NumberAttribute(null=True)
+    payment_kind = UnicodeAttribute(null=True)
+    voucher_number = UnicodeAttribute(null=True)
     status = UnicodeAttribute()
     step = UnicodeAttribute(null=True)
     received_at = UnicodeAttribute()

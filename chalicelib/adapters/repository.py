@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
 from pynamodb.expressions.condition import size
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
@@ -83,7 +83,8 @@ class Repository:
         if hit and hit[0] > time.monotonic():
             return hit[1]
         value = load()
-        self._cache[key] = (time.monotonic() + DIRECTORY_CACHE_SECONDS, value)
+        if value is not None:  # never cache a miss: the unit or account may be created next
+            self._cache[key] = (time.monotonic() + DIRECTORY_CACHE_SECONDS, value)
         return value
 
     def unit(self, unit_id: str) -> Unit | None:
@@ -95,6 +96,27 @@ class Repository:
             account = _get(Account, f"ACCOUNT#{account_id}")
             return account.unit_id if account else None
         return self._cached(f"ACCOUNT#{account_id}", load)
+
+    def office_exists(self, office_id: str) -> bool:
+        return self._cached(f"OFFICE#{office_id}",
+                            lambda: _get(Office, f"OFFICE#{office_id}")) is not None
+
+    def create_unit(self, unit: Unit, accounts: list[Account]) -> bool:
+        """A new unit and its accounts, all or nothing. True if created now or earlier by the
+        same registration (a redelivered activation); False if the unit came from elsewhere."""
+        try:
+            with TransactWrite(connection=self._conn) as tx:
+                tx.save(unit, condition=Unit.pk.does_not_exist())
+                for account in accounts:
+                    tx.save(account, condition=Account.pk.does_not_exist())
+        except TransactWriteError as exc:
+            if not any(_cancelled_on(exc, i) for i in range(len(accounts) + 1)):
+                raise
+            existing = _get(Unit, unit.pk, consistent=True)
+            return existing is not None and existing.registered_by == unit.registered_by
+        finally:
+            self._cache.pop(unit.pk, None)
+        return True
 
     def office_parent(self, office_id: str) -> str | None:
         office = self._cached(f"OFFICE#{office_id}", lambda: _get(Office, f"OFFICE#{office_id}"))
@@ -188,12 +210,32 @@ class Repository:
             raise
         self._cache.pop(f"UNIT#{record.holder.split('#', 1)[1]}", None)
 
+    def approve_certificate(self, record: RegisteredCertificate, at: str) -> bool:
+        """pending -> active; False if it was not pending (already approved, or revoked)."""
+        try:
+            record.update(actions=[RegisteredCertificate.status.set("active")],
+                          condition=RegisteredCertificate.status == "pending",
+                          add_version_condition=False)
+        except UpdateError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def create_accounts(self, accounts: list[Account]) -> None:
+        for account in accounts:  # each on its own: a repeat finds it there and moves on
+            try:
+                account.save(condition=Account.pk.does_not_exist())
+            except PutError as exc:
+                if exc.cause_response_code != "ConditionalCheckFailedException":
+                    raise
+
     def revoke_certificate(self, record: RegisteredCertificate, actions: list[Action],
                            unit: Unit | None, release_signer: bool) -> None:
         try:
             with TransactWrite(connection=self._conn) as tx:
                 tx.update(record, actions=actions,
-                          condition=RegisteredCertificate.status == "active")
+                          condition=RegisteredCertificate.status.is_in("active", "pending"))
                 if unit is not None and release_signer:
                     signers = getattr(Unit, f"{record.title}_signers")
                     tx.update(unit, add_version_condition=False,

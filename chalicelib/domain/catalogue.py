@@ -18,9 +18,11 @@ UNDER_REVIEW = "under_review"
 AWAITING_SUPPLEMENT = "awaiting_supplement"
 AWAITING_APPROVAL = "awaiting_approval"
 POSTING = "posting"
+ACTIVATING = "activating"
 PAID = "paid"
 REFUSED = "refused"
-END_STATUSES = frozenset({PAID, REFUSED})
+REGISTERED = "registered"
+END_STATUSES = frozenset({PAID, REFUSED, REGISTERED})
 
 # Roles are Cognito groups.
 UNIT_ROLES = ("unit_accountant", "chief_accountant", "account_holder")
@@ -76,6 +78,11 @@ class ProcedureVersion:
     payment_kinds: tuple[str, ...] = ("payment", "advance")
     # Who must sign the content, each with a certificate registered to the unit for that title.
     required_signers: tuple[str, ...] = ("chief_accountant", "account_holder")
+    # What the content is ("payment": a voucher; "service_registration": form TK01). A procedure
+    # `without_login` is submitted before the unit has logins; its signer's certificate need only
+    # chain to a trusted CA, and is registered when the office accepts.
+    content_kind: str = "payment"
+    without_login: bool = False
     peak_windows: tuple[tuple[int, int, int], ...] = field(default=((1, 25, 31), (12, 25, 31)))
 
     @property
@@ -108,6 +115,7 @@ class ProcedureVersion:
             "sla_working_days": self.sla_working_days,
             "peak_sla_working_days": self.peak_sla_working_days,
             "supplement_limit": self.supplement_limit, "payment_kinds": list(self.payment_kinds),
+            "required_signers": list(self.required_signers), "without_login": self.without_login,
             "steps": [{
                 "name": s.name, "label_vi": s.label_vi, "roles": list(s.roles),
                 "decisions": [{"name": d.name, "label_vi": d.label_vi,
@@ -149,7 +157,65 @@ REGULAR_SPENDING_PAYMENT_347 = ProcedureVersion(
     ),
 )
 
-CATALOGUE: tuple[ProcedureVersion, ...] = (REGULAR_SPENDING_PAYMENT_347,)
+def _office_accepts_or_refuses(label_vi: str, *, then: str) -> Step:
+    """The review of registration-type dossiers: accept (a system step applies it) or refuse."""
+    return Step("review", label_vi, (CONTROL_OFFICER,), "office", UNDER_REVIEW, (
+        Decision("accept", "Chấp nhận", next_step=then),
+        Decision("refuse", "Từ chối", end_status=REFUSED, needs_reason=True),
+    ))
+
+
+SERVICE_REGISTRATION_TK01 = ProcedureVersion(
+    code="service_registration",
+    version="tk01",
+    name_vi="Đăng ký sử dụng dịch vụ công trực tuyến (mẫu TK01)",
+    name_en="Registration to use the online public service (form TK01)",
+    legal_basis="Hướng dẫn của KBNN về dịch vụ công trực tuyến, mẫu TK01",
+    effective_from=date(2020, 1, 1),
+    effective_to=None,
+    sla_working_days=1,
+    peak_sla_working_days=1,
+    supplement_limit=0,
+    first_step="review",
+    steps=(
+        _office_accepts_or_refuses("Kiểm tra đăng ký", then="activation"),
+        Step("activation", "Kích hoạt đơn vị và người dùng", (SYSTEM,), "office", ACTIVATING, (
+            Decision("activated", "Đã kích hoạt", end_status=REGISTERED),
+            Decision("unit_registered_meanwhile", "Đơn vị đã được đăng ký bởi hồ sơ khác",
+                     end_status=REFUSED),
+        ), system_timeout_seconds=900),
+    ),
+    payment_kinds=(),
+    required_signers=("account_holder",),
+    content_kind="service_registration",
+    without_login=True,
+)
+
+SIGNATURE_SPECIMENS_347 = ProcedureVersion(
+    code="signature_specimens",
+    version="347-2025",
+    name_vi="Đăng ký, thay đổi mẫu dấu, mẫu chữ ký; đăng ký mở tài khoản",
+    name_en="Account registration and change of signature specimens",
+    legal_basis="Nghị định 347/2025/NĐ-CP, Điều 8",
+    effective_from=date(2026, 1, 1),
+    effective_to=None,
+    sla_working_days=1,
+    peak_sla_working_days=1,
+    supplement_limit=0,
+    first_step="review",
+    steps=(
+        _office_accepts_or_refuses("Kiểm tra hồ sơ mẫu chữ ký", then="apply_changes"),
+        Step("apply_changes", "Áp dụng thay đổi", (SYSTEM,), "office", ACTIVATING, (
+            Decision("applied", "Đã áp dụng", end_status=REGISTERED),
+        ), system_timeout_seconds=900),
+    ),
+    payment_kinds=(),
+    required_signers=("account_holder",),
+    content_kind="signature_specimens",
+)
+
+CATALOGUE: tuple[ProcedureVersion, ...] = (REGULAR_SPENDING_PAYMENT_347, SERVICE_REGISTRATION_TK01,
+                                           SIGNATURE_SPECIMENS_347)
 
 
 def version_in_force(code: str, on: date) -> ProcedureVersion:

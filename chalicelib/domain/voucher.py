@@ -17,15 +17,15 @@ MAX_AMOUNT = 10**15          # well above any single budget payment; stops absur
 MAX_LINES = 200
 ADVANCE_SHARE_LIMIT = (1, 2)  # an advance is at most 50% of the contract value
 
-_UNIT_CODE = re.compile(r"\d{7}")
-_CHAPTER = re.compile(r"\d{3}")
-_ECONOMIC = re.compile(r"\d{4}")
-_SECTOR = re.compile(r"\d{3}")
-_SOURCE = re.compile(r"\d{2}")
+_UNIT_CODE = re.compile(r"[0-9]{7}")
+_CHAPTER = re.compile(r"[0-9]{3}")
+_ECONOMIC = re.compile(r"[0-9]{4}")
+_SECTOR = re.compile(r"[0-9]{3}")
+_SOURCE = re.compile(r"[0-9]{2}")
 ACCOUNT_ID = re.compile(r"[0-9A-Za-z.\-]{4,40}")
-_TAX_CODE = re.compile(r"\d{10}(-\d{3})?")
+_TAX_CODE = re.compile(r"[0-9]{10}(-[0-9]{3})?")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 @dataclass(frozen=True)

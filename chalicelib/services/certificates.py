@@ -1,10 +1,13 @@
 """Registering and revoking the certificates people sign with.
 
 A certificate is bound to one person (the Cognito user who registers it, proving possession of
-the key by signing a challenge) and one title. Unit titles are limited to 3 chief accountants and
-4 account holders per unit. Revocation — by the holder, the unit's account holder, the treasury
-office, or a loaded CRL — is a status change read fresh on every submission, so it takes effect
-on the very next request; only immutable facts (parsed certificates) are cached.
+the key by signing a challenge) and one title. A unit signer's certificate starts `pending` and
+becomes `active` when the treasury accepts the account holder's change of signature specimens
+(services/specimens.py); treasury officers' certificates are active at once. Unit titles are
+limited to 3 chief accountants and 4 account holders per unit. Revocation — by the holder, the
+unit's account holder, the treasury office, or a loaded CRL — is a status change read fresh on
+every submission, so it takes effect on the very next request; only immutable facts (parsed
+certificates) are cached.
 """
 from __future__ import annotations
 
@@ -82,7 +85,10 @@ def register(principal: Principal, body: Any, *, repo: Repository, now: datetime
         cert.fingerprint, holder=holder, serial_key=f"{cert.issuer}#{cert.serial}", pem=cert.pem,
         subject=cert.subject, not_before=common.iso(cert.not_before),
         not_after=common.iso(cert.not_after), title=title, owner_sub=principal.sub,
-        owner_username=principal.username, status="active", registered_at=common.iso(now))
+        owner_username=principal.username,
+        # A unit's signer is usable only once its account holder's Art. 8 dossier is accepted.
+        status="pending" if title in UNIT_TITLE_LIMITS else "active",
+        registered_at=common.iso(now))
     unit = repo.unit(principal.unit_id) if title in UNIT_TITLE_LIMITS else None
     if title in UNIT_TITLE_LIMITS and unit is None:
         raise Forbidden("Đơn vị chưa được đăng ký.", code="unknown_unit")
@@ -113,16 +119,16 @@ def revoke(principal: Principal, fingerprint: str, body: Any, *, repo: Repositor
     if not isinstance(reason, str) or not reason.strip() or len(reason) > MAX_REASON:
         raise InvalidField("Cần lý do thu hồi (tối đa 500 ký tự).", code="reason_required",
                            field="reason")
-    return _revoke(record, reason.strip(), principal.username, repo, now)
+    return revoke_record(record, reason.strip(), principal.username, repo, now)
 
 
-def _revoke(record: RegisteredCertificate, reason: str, by: str, repo: Repository,
+def revoke_record(record: RegisteredCertificate, reason: str, by: str, repo: Repository,
             now: datetime) -> dict:
     kind, holder_id = record.holder.split("#", 1)
     unit = repo.unit(holder_id) if kind == "unit" else None
     others = [c for c in repo.holder_certificates(record.holder)
               if c.owner_sub == record.owner_sub and c.title == record.title
-              and c.status == "active" and c.fingerprint != record.fingerprint]
+              and c.status != "revoked" and c.fingerprint != record.fingerprint]
     repo.revoke_certificate(record, [
         RegisteredCertificate.status.set("revoked"),
         RegisteredCertificate.revoked_at.set(common.iso(now)),
@@ -137,7 +143,7 @@ def list_for(principal: Principal, unit_id: str | None, *, repo: Repository) -> 
     if principal.unit_id is not None:
         holder = f"unit#{principal.unit_id}"
     elif unit_id:
-        unit = repo.unit(unit_id) if re.fullmatch(r"\d{7}", unit_id) else None
+        unit = repo.unit(unit_id) if re.fullmatch(r"[0-9]{7}", unit_id) else None
         if unit is None:
             raise NotFound("Không tìm thấy đơn vị.", code="unit_not_found")
         authz.authorize(principal, "certificate.list", policy.Resource(unit_id=unit_id,
@@ -161,8 +167,8 @@ def apply_crl(crl_pem: str, *, repo: Repository, now: datetime) -> list[str]:
     for entry in crl:
         key = f"{crl.issuer.rfc4514_string()}#{format(entry.serial_number, 'x')}"
         for record in repo.certificates_by_serial(key):
-            if record.status == "active":
-                _revoke(record, "Thu hồi theo CRL của tổ chức cung cấp dịch vụ chứng thực.",
+            if record.status != "revoked":
+                revoke_record(record, "Thu hồi theo CRL của tổ chức cung cấp dịch vụ chứng thực.",
                         "crl", repo, now)
                 revoked.append(record.fingerprint)
     return revoked

@@ -63,7 +63,8 @@ def dossier_summary(d: Dossier) -> dict:
     return {
         "dossier_id": d.dossier_id, "procedure": d.procedure, "version": d.procedure_version,
         "unit_id": d.unit_id, "office_id": d.office_id, "account_id": d.account_id,
-        "amount": int(d.amount), "payment_kind": d.payment_kind, "voucher_number": d.voucher_number,
+        "amount": None if d.amount is None else int(d.amount), "payment_kind": d.payment_kind,
+        "voucher_number": d.voucher_number,
         "status": d.status, "step": d.step, "received_at": d.received_at, "due_at": d.due_at,
         "updated_at": d.updated_at, "supplements_used": int(d.supplements_used or 0),
         "result": d.result,

@@ -23,7 +23,7 @@ from ..config import Config
 from ..domain import audit, catalogue, policy
 from ..domain.calendar import local_date
 from ..domain.errors import BadRequest, Conflict, Forbidden, IdempotencyKeyReused, InvalidField
-from ..domain.voucher import Voucher, parse_documents, parse_voucher
+from ..domain.voucher import parse_documents, parse_voucher
 from . import authz, common, signing
 
 IDEMPOTENCY_TTL = timedelta(days=7)
@@ -33,9 +33,9 @@ _IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_.:\-]{8,128}")
 @dataclass(frozen=True)
 class Submission:
     procedure: catalogue.ProcedureVersion
-    voucher: Voucher
     content: dict
     signatures: list
+    facts: dict          # procedure-specific dossier attributes (a payment's account, amount...)
 
 
 def _parse_submission(body: Any, principal: Principal, repo: Repository, now: datetime,
@@ -50,47 +50,80 @@ def _parse_submission(body: Any, principal: Principal, repo: Repository, now: da
         raise InvalidField("Thiếu mã thủ tục.", code="required", field="content.procedure")
     if procedure is None:
         procedure = catalogue.version_in_force(code, local_date(now))
+        if procedure.without_login:
+            raise InvalidField("Thủ tục này nộp qua POST /v1/registrations.",
+                               code="wrong_endpoint", field="content.procedure")
     elif code != procedure.code:
         raise InvalidField("Không được đổi thủ tục khi bổ sung hồ sơ.", code="procedure_changed",
                            field="content.procedure")
+    unit = repo.unit(principal.unit_id)
+    if unit is None:
+        raise InvalidField("Đơn vị chưa được đăng ký.", code="unknown_unit", field="content")
+    facts = _CONTENT_CHECKS[procedure.content_kind](content, procedure, unit, repo)
+    signed = signing.verify_submission(content, body.get("signatures"),
+                                       required=procedure.required_signers, unit_id=unit.unit_id,
+                                       repo=repo, now=now)
+    return Submission(procedure, content, signed, facts)
+
+
+def _payment_facts(content: dict, procedure: catalogue.ProcedureVersion, unit: Any,
+                   repo: Repository) -> dict:
+    """A voucher whose unit, chapter and account exist and belong together."""
     voucher = parse_voucher(content.get("voucher"), procedure.payment_kinds)
     parse_documents(content.get("documents"))
-
-    # The unit, its chapter and the account must exist and belong together.
     payer = "content.voucher.payer"
-    if voucher.unit_code != principal.unit_id:
+    if voucher.unit_code != unit.unit_id:
         raise InvalidField("Mã đơn vị không phải của đơn vị bạn.", code="unit_mismatch",
                            field=f"{payer}.unit_code")
-    unit = repo.unit(voucher.unit_code)
-    if unit is None:
-        raise InvalidField("Đơn vị chưa được đăng ký.", code="unknown_unit", field=f"{payer}.unit_code")
     if unit.chapter_code != voucher.chapter_code:
         raise InvalidField("Mã chương không khớp với đơn vị.", code="chapter_mismatch",
                            field=f"{payer}.chapter_code")
     if repo.account_owner(voucher.account) != unit.unit_id:
         raise InvalidField("Tài khoản không tồn tại hoặc không thuộc đơn vị.", code="unknown_account",
                            field=f"{payer}.account")
-    signed = signing.verify_submission(content, body.get("signatures"),
-                                       required=procedure.required_signers, unit_id=unit.unit_id,
-                                       repo=repo, now=now)
-    return Submission(procedure, voucher, content, signed)
+    return {"account_id": voucher.account, "amount": voucher.total,
+            "payment_kind": voucher.payment_kind, "voucher_number": voucher.number}
+
+
+def _specimen_facts(content: dict, procedure: catalogue.ProcedureVersion, unit: Any,
+                    repo: Repository) -> dict:
+    from . import specimens
+    specimens.check(content, unit.unit_id, repo)
+    return {}
+
+
+_CONTENT_CHECKS = {"payment": _payment_facts, "signature_specimens": _specimen_facts}
 
 
 def _request_hash(body: Any) -> str:
     return hashlib.sha256(audit.canonical(body)).hexdigest()
 
 
+def check_idempotency_key(key: str | None) -> None:
+    if key is not None and not _IDEMPOTENCY_KEY.fullmatch(key):
+        raise BadRequest("Idempotency-Key phải dài 8-128 ký tự chữ, số hoặc _.:-",
+                         code="invalid_idempotency_key", field="Idempotency-Key")
+
+
 def submit(principal: Principal, body: Any, idempotency_key: str | None, *, repo: Repository,
            workflows: Workflows, config: Config, now: datetime) -> tuple[int, dict]:
     authz.require(principal, "dossier.submit")
-    unit_id = principal.unit_id
-    if idempotency_key is not None and not _IDEMPOTENCY_KEY.fullmatch(idempotency_key):
-        raise BadRequest("Idempotency-Key phải dài 8-128 ký tự chữ, số hoặc _.:-",
-                         code="invalid_idempotency_key", field="Idempotency-Key")
+    check_idempotency_key(idempotency_key)
     sub = _parse_submission(body, principal, repo, now)
-    unit = repo.unit(unit_id)
-    proc, voucher = sub.procedure, sub.voucher
+    unit = repo.unit(principal.unit_id)
+    return receive(sub.procedure, body, idempotency_key, unit_id=unit.unit_id,
+                   office_id=unit.office_id, content=sub.content, signatures=sub.signatures,
+                   actor=common.actor(principal), repo=repo, workflows=workflows, config=config,
+                   now=now, **sub.facts)
 
+
+def receive(proc: catalogue.ProcedureVersion, body: Any, idempotency_key: str | None, *,
+            unit_id: str, office_id: str, content: dict, signatures: list, actor: dict,
+            repo: Repository, workflows: Workflows, config: Config, now: datetime,
+            idempotency_scope: str | None = None, **facts: Any) -> tuple[int, dict]:
+    """Every procedure's receipt: one transaction (dossier + first audit record + idempotency
+    record), then the workflow started under the dossier's id. `facts` are procedure-specific
+    dossier attributes (the payment's account and amount...)."""
     dossier_id = str(ULID())
     due = proc.due_at(now)
     response = {
@@ -100,24 +133,22 @@ def submit(principal: Principal, body: Any, idempotency_key: str | None, *, repo
     }
     dossier = Dossier(
         dossier_id, procedure=proc.code, procedure_version=proc.version, unit_id=unit_id,
-        office_id=unit.office_id, account_id=voucher.account, amount=voucher.total,
-        payment_kind=voucher.payment_kind, voucher_number=voucher.number,
-        status=catalogue.UNDER_REVIEW, step=proc.first_step, received_at=response["received_at"],
-        due_at=response["due_at"], updated_at=response["received_at"], content=sub.content,
-        signatures=sub.signatures, supplements_used=0, audit_head=audit.GENESIS, audit_seq=0)
+        office_id=office_id, status=catalogue.UNDER_REVIEW, step=proc.first_step,
+        received_at=response["received_at"], due_at=response["due_at"],
+        updated_at=response["received_at"], content=content, signatures=signatures,
+        supplements_used=0, audit_head=audit.GENESIS, audit_seq=0, **facts)
+    scope = f"{idempotency_scope or unit_id}#{idempotency_key}"
     idem = None
     if idempotency_key is not None:
-        idem = IdempotencyRecord(f"{unit_id}#{idempotency_key}", request_hash=_request_hash(body),
-                                 status_code=201, response=response,
-                                 expires_at=now + IDEMPOTENCY_TTL)
-    first_record = {"at": response["received_at"], "actor": common.actor(principal),
-                    "action": "submitted", "step": None, "from_status": None,
-                    "to_status": catalogue.UNDER_REVIEW, "reason": None}
+        idem = IdempotencyRecord(scope, request_hash=_request_hash(body), status_code=201,
+                                 response=response, expires_at=now + IDEMPOTENCY_TTL)
+    first_record = {"at": response["received_at"], "actor": actor, "action": "submitted",
+                    "step": None, "from_status": None, "to_status": catalogue.UNDER_REVIEW,
+                    "reason": None}
     try:
         repo.create_dossier(dossier, first_record, idem)
     except IdempotencyKeyTaken:
-        return _replay(principal, body, idempotency_key, repo=repo, workflows=workflows,
-                       config=config, now=now)
+        return _replay(scope, body, repo=repo, workflows=workflows, config=config, now=now)
     _start(proc, dossier_id, due, now, workflows, config)
     return 201, response
 
@@ -130,9 +161,9 @@ def _start(proc: catalogue.ProcedureVersion, dossier_id: str, due: datetime, now
     })
 
 
-def _replay(principal: Principal, body: Any, key: str, *, repo: Repository, workflows: Workflows,
-            config: Config, now: datetime) -> tuple[int, dict]:
-    record = repo.idempotency(f"{principal.unit_id}#{key}")
+def _replay(scope: str, body: Any, *, repo: Repository, workflows: Workflows, config: Config,
+            now: datetime) -> tuple[int, dict]:
+    record = repo.idempotency(scope)
     if record is None:  # expired between the failed put and this read: treat as taken
         raise Conflict("Yêu cầu trùng đang được xử lý, vui lòng thử lại.", code="retry_later")
     if record.request_hash != _request_hash(body):
@@ -158,14 +189,12 @@ def supplement(principal: Principal, dossier_id: str, body: Any, *, repo: Reposi
                                 supplements_used=int(dossier.supplements_used), reason=None)
     due = proc.due_at(now)
     at = common.iso(now)
-    voucher = sub.voucher
+    facts = [getattr(Dossier, name).set(value) for name, value in sub.facts.items()]
     repo.record_decision(
         task, decided_actions(task, "resubmit", principal.username, at, None),
         dossier, [Dossier.status.set(move.to_status), Dossier.step.set(move.next_step),
                   Dossier.content.set(sub.content), Dossier.signatures.set(sub.signatures),
-                  Dossier.amount.set(voucher.total), Dossier.account_id.set(voucher.account),
-                  Dossier.payment_kind.set(voucher.payment_kind),
-                  Dossier.voucher_number.set(voucher.number), Dossier.due_at.set(common.iso(due)),
+                  *facts, Dossier.due_at.set(common.iso(due)),
                   Dossier.updated_at.set(at), Dossier.open_task_id.remove()],
         {"at": at, "actor": common.actor(principal), "action": "resubmitted", "step": "supplement",
          "from_status": dossier.status, "to_status": move.to_status, "reason": None},

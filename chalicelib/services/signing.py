@@ -16,8 +16,11 @@ from . import certificates
 
 
 def verify_submission(content: dict, raw: Any, *, required: tuple[str, ...], unit_id: str,
-                      repo: Repository, now: datetime) -> list[dict]:
-    """Return the signatures as stored with the dossier, or raise the first rule broken."""
+                      repo: Repository, now: datetime, applicant: str | None = None) -> list[dict]:
+    """Return the signatures as stored with the dossier, or raise the first rule broken.
+
+    With `applicant` (form TK01, before the unit exists) the one signer's certificate must chain
+    to a trusted CA and be registered to nobody yet; it is bound to `applicant` on acceptance."""
     if not isinstance(raw, list):
         raise InvalidField("Chữ ký phải là danh sách.", code="invalid_type", field="signatures")
     by_title: dict[str, tuple[int, dict]] = {}
@@ -47,6 +50,12 @@ def verify_submission(content: dict, raw: Any, *, required: tuple[str, ...], uni
         parsed[title] = cert
 
     records = repo.certificates([c.fingerprint for c in parsed.values()])
+    if applicant is not None:
+        if records:
+            i, _ = by_title[required[0]]
+            raise InvalidField("Chứng thư số này đã được đăng ký cho người khác.",
+                               code="certificate_in_use", field=f"signatures[{i}].certificate")
+        return _checked(content, required, by_title, parsed, lambda _: (applicant, None))
     owners: dict[str, str] = {}
     for title in required:
         i, _ = by_title[title]
@@ -60,6 +69,9 @@ def verify_submission(content: dict, raw: Any, *, required: tuple[str, ...], uni
                                code="certificate_of_another_unit", field=field)
         if record.title != title:
             raise InvalidField("Chứng thư số đăng ký cho chức danh khác.", code="wrong_title", field=field)
+        if record.status == "pending":
+            raise InvalidField("Chứng thư số chưa được KBNN duyệt (hồ sơ thay đổi mẫu chữ ký).",
+                               code="certificate_pending", field=field)
         if record.status != "active":
             raise InvalidField("Chứng thư số đã bị thu hồi.", code="certificate_revoked", field=field)
         owners[title] = record.owner_sub
@@ -67,6 +79,13 @@ def verify_submission(content: dict, raw: Any, *, required: tuple[str, ...], uni
         raise InvalidField("Kế toán trưởng và chủ tài khoản phải là hai người khác nhau.",
                            code="same_signer", field="signatures")
 
+    return _checked(content, required, by_title, parsed,
+                    lambda fp: (records[fp].owner_username, records[fp].owner_sub))
+
+
+def _checked(content: dict, required: tuple[str, ...], by_title: dict, parsed: dict,
+             signer_of) -> list[dict]:
+    """Last, the mathematics: each signature over the RFC 8785 bytes of the content."""
     data = signatures.signed_bytes(content)
     stored = []
     for title in required:
@@ -75,11 +94,11 @@ def verify_submission(content: dict, raw: Any, *, required: tuple[str, ...], uni
         if entry.get("algorithm") not in (None, algorithm):
             raise InvalidField(f"Thuật toán phải là {algorithm} cho khóa của chứng thư này.",
                                code="algorithm_mismatch", field=f"signatures[{i}].algorithm")
-        signatures.verify_signature(parsed[title], data, entry["signature"], f"signatures[{i}].signature")
-        record = records[parsed[title].fingerprint]
-        stored.append({"title": title, "fingerprint": record.fingerprint,
-                       "signer": record.owner_username, "signer_sub": record.owner_sub,
-                       "algorithm": algorithm, "certificate": parsed[title].pem,
+        signatures.verify_signature(parsed[title], data, entry["signature"],
+                                    f"signatures[{i}].signature")
+        username, sub = signer_of(parsed[title].fingerprint)
+        stored.append({"title": title, "fingerprint": parsed[title].fingerprint, "signer": username,
+                       "signer_sub": sub, "algorithm": algorithm, "certificate": parsed[title].pem,
                        "signature": entry["signature"]})
     return stored
 

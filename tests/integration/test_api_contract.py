@@ -13,14 +13,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from chalicelib.adapters import aws
 from devstack.demo import sample_content
-from tests.integration.flow import Flow
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def flow(api, tokens, pki_dir) -> Flow:
-    return Flow(api, tokens, pki_dir)
 
 
 def raw_post(stack, path: str, data: bytes, token: str) -> tuple[int, dict]:

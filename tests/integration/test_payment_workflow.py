@@ -15,11 +15,6 @@ pytestmark = pytest.mark.integration
 ACCOUNT = "9523.1.1012345"
 
 
-@pytest.fixture
-def flow(api, tokens, pki_dir) -> Flow:
-    return Flow(api, tokens, pki_dir)
-
-
 def execution_status(stack, dossier_id: str) -> str:
     sfn = boto3.client("stepfunctions", endpoint_url=stack.endpoint_url)
     machine = stack.env["STATE_MACHINE_ARN_PREFIX"] + "regular-spending-payment-347-2025"

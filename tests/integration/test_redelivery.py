@@ -7,15 +7,9 @@ import pytest
 from chalicelib import composition
 from chalicelib.services import posting, tasks
 from chalicelib.services.common import utcnow
-from tests.integration.flow import Flow
 
 pytestmark = pytest.mark.integration
 ACCOUNT = "9523.1.1012345"
-
-
-@pytest.fixture
-def flow(api, tokens, pki_dir) -> Flow:
-    return Flow(api, tokens, pki_dir)
 
 
 def stored_token(stack, task_id: str) -> str:

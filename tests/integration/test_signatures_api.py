@@ -13,15 +13,10 @@ from chalicelib.services import certificates
 from chalicelib.services.common import utcnow
 from devstack.demo import sample_content, signed
 from devstack.pki import DemoPKI
+from devstack.registration_demo import approve_specimens
 from devstack.seed import DEMO_PASSWORD
-from tests.integration.flow import Flow
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def flow(api, tokens, pki_dir) -> Flow:
-    return Flow(api, tokens, pki_dir)
 
 
 def keys(pki_dir, name):
@@ -122,8 +117,12 @@ def test_a_signature_made_with_another_key_is_refused(flow, pki_dir, unique):
 def test_the_same_person_cannot_sign_as_both_titles(api, stack, pki_dir, tokens, unique):
     token = make_user(stack, api, unique("both"), ["chief_accountant", "account_holder"], "1045678")
     name_c, name_a = unique("both-c"), unique("both-a")
-    assert register(api, stack, token, name_c, "chief_accountant")[0] == 201
-    assert register(api, stack, token, name_a, "account_holder")[0] == 201
+    status_c, cert_c = register(api, stack, token, name_c, "chief_accountant")
+    status_a, cert_a = register(api, stack, token, name_a, "account_holder")
+    assert (status_c, status_a) == (201, 201)
+    approve_specimens(api, pki_dir, submitter=tokens["chutk.dv"], holder="chutk.dv",
+                      fingerprints=[cert_c["fingerprint"], cert_a["fingerprint"]],
+                      officer=tokens["kiemsoat.cg"])
     content = sample_content(unique("S8"), unit_code="1045678", chapter_code="622",
                              account="9523.1.1045678")
     body = sign_as(sign_as({"content": content}, pki_dir, name_c, "chief_accountant"),
@@ -137,6 +136,8 @@ def test_a_certificate_revoked_a_moment_before_submission_is_refused(api, stack,
     name = unique("ktt-dv-2")
     status, cert = register(api, stack, tokens["ktt.dv"], name, "chief_accountant", "ec")
     assert status == 201
+    approve_specimens(api, pki_dir, submitter=tokens["chutk.dv"], holder="chutk.dv",
+                      fingerprints=[cert["fingerprint"]], officer=tokens["kiemsoat.cg"])
     content = sample_content(unique("S9"), unit_code="1045678", chapter_code="622",
                              account="9523.1.1045678")
     body = sign_as(sign_as({"content": content}, pki_dir, name, "chief_accountant"),
@@ -158,6 +159,29 @@ def test_a_properly_signed_dossier_is_accepted_and_can_be_reverified(flow, uniqu
     assert status == 200
     assert all(s["signature_valid"] and s["chain_valid_at_receipt"] and s["status_now"] == "active"
                for s in check["signatures"])
+
+
+def test_a_certificate_not_yet_approved_by_the_treasury_cannot_sign(api, stack, pki_dir, tokens,
+                                                                    unique):
+    name = unique("ktt-psg-new")
+    status, cert = register(api, stack, tokens["ktt.psg"], name, "chief_accountant")
+    assert (status, cert["status"]) == (201, "pending")
+    content = sample_content(unique("S13"), unit_code="1034567", chapter_code="805",
+                             account="9523.1.1034567")
+    body = sign_as(sign_as({"content": content}, pki_dir, name, "chief_accountant"),
+                   pki_dir, "chutk.psg", "account_holder")
+    status, err = api.call("POST", "/v1/dossiers", body, token=tokens["ketoan.psg"])
+    assert (status, err["error"]["code"]) == (422, "certificate_pending")
+
+
+def test_a_change_of_specimens_must_name_the_units_own_pending_certificates(api, pki_dir, tokens):
+    import signtool
+    foreign = certificates.parse((pki_dir / "ktt.cva.cert.pem").read_text(), "c").fingerprint
+    content = {"procedure": "signature_specimens", "specimens": {"approve": [foreign]}}
+    body = signtool.add_signature({"content": content}, *keys(pki_dir, "chutk.psg"), "account_holder")
+    status, err = api.call("POST", "/v1/dossiers", body, token=tokens["chutk.psg"])
+    assert (status, err["error"]["code"], err["error"]["field"]) == \
+        (422, "certificate_not_pending", "content.specimens.approve[0]")
 
 
 # --- certificate registration and revocation ---------------------------------------------------

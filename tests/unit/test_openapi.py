@@ -1,10 +1,12 @@
 """The OpenAPI document in chalicelib/openapi.json against the code it describes.
 
 The document is hand-kept, so these tests hold it to the app: the routes Chalice registers, the
-error codes the services raise, the voucher rules in voucher.py, the decisions in the catalogue
-and the shapes the services return. No AWS is touched: routes are called in-process only where
-they fail before reaching a service, or with no repository at all where the policy refuses the
-caller before anything is looked up.
+error codes the services raise, the voucher rules in voucher.py, the TK01 rules in
+registration.py, the signature specimens rules in specimens.py, the decisions in the catalogue and
+the shapes the services return. No AWS is
+touched: routes are called in-process only where they fail before reaching a service, or with no
+repository at all where the policy refuses the caller before anything is looked up; services run
+against small in-memory repositories.
 """
 from __future__ import annotations
 
@@ -27,10 +29,22 @@ from chalicelib import composition
 from chalicelib.adapters import identity
 from chalicelib.adapters.identity import Principal
 from chalicelib.adapters.models import Dossier, Task
-from chalicelib.domain import audit, catalogue, errors, jsonbody, policy, voucher
+from chalicelib.domain import (
+    audit,
+    catalogue,
+    errors,
+    jsonbody,
+    policy,
+    registration,
+    signatures,
+    specimens,
+    voucher,
+)
 from chalicelib.domain.errors import InvalidField
-from chalicelib.services import certificates, common, dossiers, signing
+from chalicelib.services import certificates, common, dossiers, registrations, signing
+from chalicelib.services import specimens as specimen_changes
 from devstack.demo import sample_content
+from devstack.registration_demo import tk01
 
 pytestmark = pytest.mark.unit
 
@@ -38,7 +52,11 @@ ROOT = Path(__file__).resolve().parents[2]
 SPEC_PATH = ROOT / "chalicelib" / "openapi.json"
 DOC = json.loads(SPEC_PATH.read_text(encoding="utf-8"))
 METHODS = {"get", "put", "post", "delete", "patch", "options", "head", "trace"}
-PUBLIC = {("POST", "/v1/auth/token"), ("GET", "/v1/procedures"), ("GET", "/v1/openapi.json")}
+# Login, the catalogue, this document, and form TK01 (a unit that has no logins yet registers).
+PUBLIC = {("POST", "/v1/auth/token"), ("GET", "/v1/procedures"), ("GET", "/v1/openapi.json"),
+          ("POST", "/v1/registrations")}
+# The routes that take an Idempotency-Key: the two that create a dossier.
+SUBMISSIONS = {("POST", "/v1/dossiers"), ("POST", "/v1/registrations")}
 ERROR_REF = "#/components/schemas/Error"
 # Raised where no client sees them: the posting worker's retry give-up, a catalogue lookup of a
 # version already stored on a dossier or task, and the repository's signal that an
@@ -49,7 +67,10 @@ INTERNAL_CODES = {"posting_contention", "unknown_procedure_version", "idempotenc
                   "untrusted_crl",
                   # authz.authorize's last-resort NotFound(): every route passes its own
                   # not_found (dossier_not_found, ...) or forbidden (out_of_scope, wrong_office).
-                  "not_found"}
+                  "not_found",
+                  # registrations.activate, the worker queue's activation step of a TK01 dossier
+                  # that is not being activated.
+                  "not_activating"}
 # A syntactically valid signature list, so that the schema tests of `content` fail only on the
 # content (the signatures themselves are checked by signing.py against registered certificates).
 DUMMY_CERT = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
@@ -225,7 +246,7 @@ def test_path_parameters_match_the_route_placeholders():
         assert all(p["required"] for p in declared if p["in"] == "path")
 
 
-def test_only_login_procedures_and_the_document_itself_are_public():
+def test_only_login_procedures_registration_and_the_document_itself_are_public():
     for method, path, op in operations():
         if (method, path) in PUBLIC:
             assert op.get("security") == [], (method, path)
@@ -256,18 +277,21 @@ def test_list_routes_document_their_query_parameters_and_limits():
                                                           catalogue.LEADER}
 
 
-def test_submit_takes_an_idempotency_key_with_the_services_own_pattern():
-    op = DOC["paths"]["/v1/dossiers"]["post"]
-    headers = [p for p in map(resolve, op["parameters"]) if p["in"] == "header"]
-    (key,) = [p for p in headers if p["name"] == "Idempotency-Key"]
-    schema = key["schema"]
-    assert schema["pattern"] == f"^{dossiers._IDEMPOTENCY_KEY.pattern}$"
-    assert (schema["minLength"], schema["maxLength"]) == (8, 128)
-    assert "idempotency_key_reused" in key["description"]
-    assert (422, "idempotency_key_reused") in {(int(s), c) for s, c, _ in error_examples(op)}
-    others = [(m, p) for m, p, o in operations() if (m, p) != ("POST", "/v1/dossiers")
+def test_submissions_take_an_idempotency_key_with_the_services_own_pattern():
+    for method, path in SUBMISSIONS:
+        op = DOC["paths"][path][method.lower()]
+        headers = [p for p in map(resolve, op["parameters"]) if p["in"] == "header"]
+        (key,) = [p for p in headers if p["name"] == "Idempotency-Key"]
+        schema = key["schema"]
+        assert schema["pattern"] == f"^{dossiers._IDEMPOTENCY_KEY.pattern}$"
+        assert (schema["minLength"], schema["maxLength"]) == (8, 128)
+        assert "idempotency_key_reused" in key["description"] and path in key["description"]
+        documented = {(int(s), c) for s, c, _ in error_examples(op)}
+        assert {(422, "idempotency_key_reused"), (400, "invalid_idempotency_key"),
+                (409, "retry_later")} <= documented, path
+    others = [(m, p) for m, p, o in operations() if (m, p) not in SUBMISSIONS
               and any(resolve(x)["name"] == "Idempotency-Key" for x in o.get("parameters", []))]
-    assert others == [], "only submission implements Idempotency-Key"
+    assert others == [], "only the two submissions implement Idempotency-Key"
 
 
 # --- errors ----------------------------------------------------------------------------------
@@ -290,9 +314,13 @@ def test_every_operation_that_reads_input_documents_a_4xx_with_the_shared_error_
     assert inputless == {("GET", "/v1/procedures"), ("GET", "/v1/openapi.json")}
 
 
-def test_every_error_code_the_code_raises_is_documented_under_its_status_and_no_other():
+def test_every_error_code_the_code_raises_is_documented_under_each_status_and_no_other():
+    # Pairs, not codes: one code may be raised under several statuses (`signer_limit_reached`
+    # is 409 for a certificate over the unit's limit, 422 for a TK01 form listing too many
+    # signers); each (status, code) raised must be documented, and nothing else.
     raised = raised_error_codes()
     documented = documented_error_codes()
+    assert {(409, "signer_limit_reached"), (422, "signer_limit_reached")} <= raised
     reachable = {(s, c) for s, c in raised if c not in INTERNAL_CODES}
     assert reachable - documented == set(), "raised but not documented"
     assert documented - raised - {(500, "internal_error")} == set(), \
@@ -353,6 +381,25 @@ def test_the_submission_schema_requires_one_signature_per_title_the_catalogue_re
         assert not is_valid("Submission", body), case
 
 
+def test_the_submission_schema_takes_exactly_the_signers_each_procedure_requires():
+    by_title = dict(zip(("chief_accountant", "account_holder"), DUMMY_SIGNATURES, strict=True))
+    contents = {"regular_spending_payment": sample_content("DEMO-T"),
+                "signature_specimens": specimens_content()}
+    submitted = [p for p in catalogue.CATALOGUE if not p.without_login]
+    assert {p.code for p in submitted} == set(contents)
+    for proc in submitted:
+        content, required = contents[proc.code], [by_title[t] for t in proc.required_signers]
+        assert is_valid("Submission", submission(content, required)), proc.code
+        assert is_valid("Submission", submission(content, required[::-1])), proc.code
+        for i in range(len(required)):
+            fewer = required[:i] + required[i + 1:]
+            assert not is_valid("Submission", submission(content, fewer)), (proc.code, i)
+        for title, extra in by_title.items():
+            assert not is_valid("Submission", submission(content, [*required, extra])), \
+                (proc.code, title)
+    assert not is_valid("Submission", submission(registration_form()["content"]))
+
+
 def test_the_base64_schema_accepts_what_the_servers_decoder_accepts():
     samples = ["YWJjZA==", "YWJjZGU=", "YWJjZGVm", "+/+/", "MEUCIQ==", "YWJjZA", "YWJjZA=",
                "YWJj ZA==", "YWJj\nZA==", "YW=jZA==", "YWJjZA-_", "Y", "====", "YWJjZA===",
@@ -376,11 +423,48 @@ def test_the_submission_schema_rejects_a_float_amount():
     assert not is_valid("Submission", body)
 
 
-def test_the_documented_submission_example_is_valid():
+def _verifies(example: dict) -> bool:
+    """Every signature of a documented example is its certificate's key over the content."""
+    data = signatures.signed_bytes(example["content"])
+    for i, entry in enumerate(example["signatures"]):
+        cert = certificates.parse(entry["certificate"], f"signatures[{i}].certificate")
+        signatures.verify_signature(cert, data, entry["signature"], f"signatures[{i}].signature")
+        assert signing.ALGORITHMS[cert.key_type] == entry["algorithm"]
+    return True
+
+
+def test_the_documented_submission_examples_are_signed_and_valid_one_per_procedure():
     op = DOC["paths"]["/v1/dossiers"]["post"]
+    examples = op["requestBody"]["content"]["application/json"]["examples"]
+    submitted = {p.code: p for p in catalogue.CATALOGUE if not p.without_login}
+    assert set(examples) == set(submitted)
+    for code, example in examples.items():
+        body = example["value"]
+        assert [e.message for e in validator("Submission").iter_errors(body)] == [], code
+        assert body["content"]["procedure"] == code
+        assert [s["title"] for s in body["signatures"]] == list(submitted[code].required_signers)
+        assert _verifies(body)
+    _parse(copy.deepcopy(examples["regular_spending_payment"]["value"]["content"]))
+    changes = specimens.parse_specimens(
+        copy.deepcopy(examples["signature_specimens"]["value"]["content"]["specimens"]))
+    assert changes.approve and changes.revoke and changes.open_accounts  # shows every change
+
+
+def test_the_documented_registration_example_is_a_signed_tk01_that_registration_py_accepts():
+    op = DOC["paths"]["/v1/registrations"]["post"]
     example = op["requestBody"]["content"]["application/json"]["example"]
-    assert is_valid("Submission", example)
-    assert [s["title"] for s in example["signatures"]] == ["chief_accountant", "account_holder"]
+    assert [e.message for e in validator("RegistrationSubmission").iter_errors(example)] == []
+    content = example["content"]
+    assert content == tk01(content["registration"]["unit"]["unit_id"])
+    form = registration.parse_registration(copy.deepcopy(content["registration"]))
+    assert [s["title"] for s in example["signatures"]] == list(
+        catalogue.SERVICE_REGISTRATION_TK01.required_signers)
+    assert _verifies(example)
+    assert form.signer in certificates.parse(example["signatures"][0]["certificate"], "c").subject
+    tampered = copy.deepcopy(example)
+    tampered["content"]["registration"]["accounts"][0]["opening_balance"] += 1
+    with pytest.raises(InvalidField):
+        _verifies(tampered)
 
 
 def _set(path: str, value):
@@ -507,21 +591,280 @@ def test_the_voucher_schema_states_the_limits_of_voucher_py():
     assert "advance_over_limit" in schemas["Voucher"]["description"]
 
 
+# --- the change of signature specimens against specimens.py --------------------------------------
+FP_NEW, FP_OLD = "ab" * 32, "cd" * 32
+
+
+def specimens_content() -> dict:
+    return {"procedure": "signature_specimens", "specimens": {
+        "approve": [FP_NEW], "revoke": [{"fingerprint": FP_OLD, "reason": "Mất thiết bị ký số."}],
+        "open_accounts": [{"account_id": "3713.1.1012345", "kind": "deposit"}]}}
+
+
+def _fingerprints(n: int) -> list[str]:
+    return [f"{i:064x}" for i in range(n)]
+
+
+SPECIMENS_REJECTED = {
+    "no specimens": _set("specimens", ...),
+    "specimens not an object": _set("specimens", [FP_NEW]),
+    "no change at all": _set("specimens", {}),
+    "only empty lists": _set("specimens", {"approve": [], "revoke": [], "open_accounts": []}),
+    "null approve": _set("specimens.approve", None),
+    "approve not a list": _set("specimens.approve", FP_NEW),
+    "21 approvals": _set("specimens.approve", _fingerprints(21)),
+    "upper-case fingerprint": _set("specimens.approve.0", "AB" * 32),
+    "fingerprint of 63 digits": _set("specimens.approve.0", "a" * 63),
+    "fingerprint as a number": _set("specimens.approve.0", 1),
+    "a certificate approved twice": _set("specimens.approve", [FP_NEW, FP_NEW]),
+    "revocation that is not an object": _set("specimens.revoke.0", FP_OLD),
+    "revocation without fingerprint": _set("specimens.revoke.0.fingerprint", ...),
+    "revocation with an upper-case fingerprint": _set("specimens.revoke.0.fingerprint",
+                                                      "CD" * 32),
+    "revocation without reason": _set("specimens.revoke.0.reason", ...),
+    "blank reason": _set("specimens.revoke.0.reason", "   "),
+    "reason of 501 characters": _set("specimens.revoke.0.reason", "l" * 501),
+    "reason as a number": _set("specimens.revoke.0.reason", 5),
+    "21 revocations": _set("specimens.revoke", [{"fingerprint": fp, "reason": "x"}
+                                                for fp in _fingerprints(21)]),
+    "account that is not an object": _set("specimens.open_accounts.0", "3713.1.1012345"),
+    "account id with a space": _set("specimens.open_accounts.0.account_id", "3713 1"),
+    "account id of 3 characters": _set("specimens.open_accounts.0.account_id", "371"),
+    "missing account id": _set("specimens.open_accounts.0.account_id", ...),
+    "unknown account kind": _set("specimens.open_accounts.0.kind", "savings"),
+    "missing account kind": _set("specimens.open_accounts.0.kind", ...),
+    "21 accounts": _set("specimens.open_accounts", [{"account_id": f"3713.{i}", "kind": "deposit"}
+                                                    for i in range(21)]),
+}
+
+SPECIMENS_ACCEPTED = {
+    "the sample": lambda c: c,
+    "an approval only": _set("specimens", {"approve": [FP_NEW]}),
+    "a revocation only": _set("specimens", {"revoke": [{"fingerprint": FP_OLD, "reason": "x"}]}),
+    "an account only": _set("specimens", {"open_accounts": [{"account_id": "3713.1.1012345",
+                                                             "kind": "estimate"}]}),
+    "empty lists beside a change": _set("specimens", {"approve": [], "revoke": [],
+                                                      "open_accounts": [{"account_id": "3713.1",
+                                                                         "kind": "deposit"}]}),
+    "20 approvals": _set("specimens.approve", _fingerprints(20)),
+    "20 accounts": _set("specimens.open_accounts", [{"account_id": f"3713.{i}", "kind": "deposit"}
+                                                    for i in range(20)]),
+    "reason of 500 characters": _set("specimens.revoke.0.reason", "l" * 500),
+    "reason with surrounding spaces": _set("specimens.revoke.0.reason", "  Hết hạn.  "),
+}
+
+# What specimens.py refuses but a JSON Schema cannot say: the description names the code instead.
+SPECIMENS_DESCRIBED = {
+    "duplicate_certificate": _set("specimens.revoke.0.fingerprint", FP_NEW),
+}
+
+
+def _specimens_body(content: dict) -> dict:
+    return submission(content, [DUMMY_SIGNATURES[1]])
+
+
+@pytest.mark.parametrize("case", sorted(SPECIMENS_REJECTED))
+def test_the_specimens_schema_rejects_what_specimens_py_rejects(case):
+    content = SPECIMENS_REJECTED[case](specimens_content())
+    with pytest.raises(InvalidField):
+        specimens.parse_specimens(copy.deepcopy(content.get("specimens")))
+    assert not is_valid("Submission", _specimens_body(content)), case
+
+
+@pytest.mark.parametrize("case", sorted(SPECIMENS_ACCEPTED))
+def test_the_specimens_schema_accepts_what_specimens_py_accepts(case):
+    content = SPECIMENS_ACCEPTED[case](specimens_content())
+    specimens.parse_specimens(copy.deepcopy(content["specimens"]))
+    found = [e.message for e in validator("Submission").iter_errors(_specimens_body(content))]
+    assert found == [], case
+
+
+@pytest.mark.parametrize("code", sorted(SPECIMENS_DESCRIBED))
+def test_the_specimens_rules_beyond_the_schema_are_described(code):
+    content = SPECIMENS_DESCRIBED[code](specimens_content())
+    assert is_valid("Submission", _specimens_body(content))
+    with pytest.raises(InvalidField) as refused:
+        specimens.parse_specimens(content["specimens"])
+    assert refused.value.code == code
+    assert f"`{code}`" in DOC["components"]["schemas"]["SpecimenChanges"]["description"]
+
+
+# --- the TK01 registration against registration.py ---------------------------------------------
+def registration_form(unit_id: str = "1056789") -> dict:
+    return {"content": tk01(unit_id), "signatures": [copy.deepcopy(DUMMY_SIGNATURES[1])]}
+
+
+def _users(n: int, role: str = "unit_accountant"):
+    """`n` users in all: the signing account holder first, then `n - 1` of `role`."""
+    def apply(content: dict) -> dict:
+        users = content["registration"]["users"]
+        content["registration"]["users"] = users[:1] + [
+            {**users[2], "username": f"nv{i:02d}.thcg", "role": role} for i in range(n - 1)]
+        return content
+    return apply
+
+
+def _accounts(n: int):
+    def apply(content: dict) -> dict:
+        account = content["registration"]["accounts"][0]
+        content["registration"]["accounts"] = [
+            {**account, "account_id": f"{account['account_id']}.{i}"} for i in range(n)]
+        return content
+    return apply
+
+
+REGISTRATION_REJECTED = {
+    "no unit": _set("registration.unit", ...),
+    "unit id of 6 digits": _set("registration.unit.unit_id", "105678"),
+    "unit id with a letter": _set("registration.unit.unit_id", "105678A"),
+    "blank unit name": _set("registration.unit.name", "  "),
+    "unit name of 201 characters": _set("registration.unit.name", "T" * 201),
+    "office with a space": _set("registration.unit.office_id", "KV 1"),
+    "office of 33 characters": _set("registration.unit.office_id", "K" * 33),
+    "chapter of 4 digits": _set("registration.unit.chapter_code", "6222"),
+    "unit e-mail without a domain": _set("registration.unit.email", "ketoan@thcg"),
+    "missing unit e-mail": _set("registration.unit.email", ...),
+    "mandatory as a string": _set("registration.unit.mandatory", "yes"),
+    "no users": _set("registration.users", []),
+    "users not a list": _set("registration.users", {"chutk.thcg": "account_holder"}),
+    "21 users": _users(21),
+    "a user that is not an object": _set("registration.users.1", "ktt.thcg"),
+    "unknown role": _set("registration.users.2.role", "director"),
+    "leader role": _set("registration.users.2.role", "leader"),
+    "upper-case username": _set("registration.users.2.username", "KeToan.thcg"),
+    "username of 2 characters": _set("registration.users.2.username", "kt"),
+    "username starting with a dot": _set("registration.users.2.username", ".ketoan"),
+    "blank full name": _set("registration.users.1.full_name", ""),
+    "missing user e-mail": _set("registration.users.1.email", ...),
+    "user e-mail with a space": _set("registration.users.1.email", "ktt @thcg.example.vn"),
+    "4 chief accountants": _users(5, "chief_accountant"),
+    "5 account holders": _users(5, "account_holder"),
+    "no account holder at all": _set("registration.users.0.role", "unit_accountant"),
+    "no accounts": _set("registration.accounts", []),
+    "11 accounts": _accounts(11),
+    "unknown account kind": _set("registration.accounts.0.kind", "savings"),
+    "account id with a space": _set("registration.accounts.0.account_id", "9523 1"),
+    "missing account id": _set("registration.accounts.0.account_id", ...),
+    "negative opening balance": _set("registration.accounts.0.opening_balance", -1),
+    "opening balance of 10^15": _set("registration.accounts.0.opening_balance", 10**15),
+    "opening balance as a string": _set("registration.accounts.0.opening_balance", "0"),
+    "opening balance as a boolean": _set("registration.accounts.0.opening_balance", False),
+    "fractional opening balance": _set("registration.accounts.0.opening_balance", 0.5),
+    "missing signed_by": _set("registration.signed_by", ...),
+    "upper-case signed_by": _set("registration.signed_by", "ChuTK.thcg"),
+}
+
+REGISTRATION_ACCEPTED = {
+    "the sample": lambda c: c,
+    "mandatory omitted": _set("registration.unit.mandatory", ...),
+    "not mandatory": _set("registration.unit.mandatory", False),
+    "opening balance omitted": _set("registration.accounts.0.opening_balance", ...),
+    "zero opening balance": _set("registration.accounts.0.opening_balance", 0),
+    "largest opening balance": _set("registration.accounts.0.opening_balance", 10**15 - 1),
+    "a deposit account": _set("registration.accounts.0.kind", "deposit"),
+    "20 users": _users(20),
+    "3 chief accountants": _users(4, "chief_accountant"),
+    "4 account holders": _users(4, "account_holder"),
+    "the unit's software as a user": _set("registration.users.2.role", "unit_software"),
+    "10 accounts": _accounts(10),
+    "username of 64 characters": _set("registration.users.2.username", "k" * 64),
+}
+
+# What the server refuses but a JSON Schema cannot say: the description names the code instead.
+REGISTRATION_DESCRIBED = {
+    "duplicate_username": _set("registration.users.2.username", "ktt.thcg"),
+    "duplicate_account": lambda c: _set("registration.accounts", [
+        *c["registration"]["accounts"], {**c["registration"]["accounts"][0], "kind": "deposit"}])(c),
+    "signer_not_account_holder": _set("registration.signed_by", "ktt.thcg"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REGISTRATION_REJECTED))
+def test_the_registration_schema_rejects_what_registration_py_rejects(case):
+    content = REGISTRATION_REJECTED[case](tk01("1056789"))
+    with pytest.raises(InvalidField):
+        registration.parse_registration(copy.deepcopy(content["registration"]))
+    assert not is_valid("RegistrationSubmission", {**registration_form(), "content": content})
+
+
+@pytest.mark.parametrize("case", sorted(REGISTRATION_ACCEPTED))
+def test_the_registration_schema_accepts_what_registration_py_accepts(case):
+    content = REGISTRATION_ACCEPTED[case](tk01("1056789"))
+    registration.parse_registration(copy.deepcopy(content["registration"]))
+    body = {**registration_form(), "content": content}
+    assert [e.message for e in validator("RegistrationSubmission").iter_errors(body)] == []
+
+
+@pytest.mark.parametrize("code", sorted(REGISTRATION_DESCRIBED))
+def test_the_registration_rules_beyond_the_schema_are_described(code):
+    content = REGISTRATION_DESCRIBED[code](tk01("1056789"))
+    assert is_valid("RegistrationSubmission", {**registration_form(), "content": content})
+    with pytest.raises(InvalidField) as refused:
+        registration.parse_registration(content["registration"])
+    assert refused.value.code == code
+    assert f"`{code}`" in DOC["components"]["schemas"]["Registration"]["description"]
+
+
+def test_the_registration_schema_states_the_limits_of_registration_py():
+    schemas = DOC["components"]["schemas"]
+    users = schemas["Registration"]["properties"]["users"]
+    limits = {rule["contains"]["properties"]["role"]["const"]: rule["maxContains"]
+              for rule in users["allOf"]}
+    assert limits == registration.TITLE_LIMITS
+    assert set(schemas["RegistrationUser"]["properties"]["role"]["enum"]) == set(
+        registration.UNIT_USER_ROLES)
+    balance = schemas["RegistrationAccount"]["properties"]["opening_balance"]
+    assert (balance["minimum"], balance["maximum"]) == (0, voucher.MAX_AMOUNT - 1)
+    for title, limit in registration.TITLE_LIMITS.items():
+        assert f"{limit} {title.replace('_', ' ')}s" in schemas["Registration"]["description"]
+
+
+def test_the_registration_takes_one_signature_per_title_tk01_requires():
+    required = catalogue.SERVICE_REGISTRATION_TK01.required_signers
+    assert required == ("account_holder",)
+    chief, holder = DUMMY_SIGNATURES
+    body = registration_form()
+    assert is_valid("RegistrationSubmission", body)
+    no_algorithm = {k: v for k, v in holder.items() if k != "algorithm"}
+    assert is_valid("RegistrationSubmission", {**body, "signatures": [no_algorithm]})
+    refused = {
+        "no signatures": {"content": body["content"]},
+        "an empty list": {**body, "signatures": []},
+        "the chief accountant's": {**body, "signatures": [chief]},
+        "a second title": {**body, "signatures": [holder, chief]},
+        "the title twice": {**body, "signatures": [holder, dict(holder)]},
+        "a payment's content": {**body, "content": sample_content("DEMO-W")},
+        "a voucher with the form": {**body, "content": {**body["content"],
+                                                        "procedure": "regular_spending_payment"}},
+    }
+    for case, refused_body in refused.items():
+        assert not is_valid("RegistrationSubmission", refused_body), case
+    assert not is_valid("Submission", body)  # and a TK01 is not a payment submission
+
+
 # --- the catalogue -----------------------------------------------------------------------------
-def test_decision_values_per_step_come_from_the_catalogue():
+def test_decision_values_per_procedure_and_step_come_from_the_catalogue():
+    # Step names are per procedure: `review` offers request_supplement for a payment, not for
+    # TK01. The request carries no procedure, so its schema takes the union of the decisions,
+    # which only works while a decision name needs a reason everywhere or nowhere.
     schema = DOC["components"]["schemas"]["DecisionRequest"]
-    office_steps = {s.name: [d.name for d in s.decisions]
-                    for proc in catalogue.CATALOGUE for s in proc.steps
-                    if s.scope == "office" and not s.is_system}
-    assert schema["x-decisions-by-step"] == office_steps
-    assert set(schema["properties"]["decision"]["enum"]) == {
-        d for ds in office_steps.values() for d in ds}
-    needs_reason = {d.name for proc in catalogue.CATALOGUE for s in proc.steps
-                    if s.name in office_steps for d in s.decisions if d.needs_reason}
+    office_decisions = [(proc.code, s.name, d) for proc in catalogue.CATALOGUE
+                        for s in proc.steps if s.scope == "office" and not s.is_system
+                        for d in s.decisions]
+    by_procedure = {}
+    for code, step, d in office_decisions:
+        by_procedure.setdefault(code, {}).setdefault(step, []).append(d.name)
+    assert schema["x-decisions-by-procedure"] == by_procedure
+    assert set(schema["properties"]["decision"]["enum"]) == {d.name for _, _, d in office_decisions}
+    needs_reason = {d.name for _, _, d in office_decisions if d.needs_reason}
+    assert needs_reason.isdisjoint({d.name for _, _, d in office_decisions if not d.needs_reason})
     (rule,) = schema["allOf"]
     assert set(rule["if"]["properties"]["decision"]["enum"]) == needs_reason
-    for step, names in office_steps.items():
-        assert all(f"`{n}`" in schema["description"] for n in names), step
+    for code, steps in by_procedure.items():
+        for step, names in steps.items():
+            line = next(x for x in schema["description"].splitlines()
+                        if x.startswith(f"- `{code}`") and f"`{step}`" in x)
+            assert all(f"`{n}`" in line for n in names), (code, step)
 
 
 def test_the_decision_schema_requires_a_reason_exactly_where_the_catalogue_does():
@@ -537,8 +880,21 @@ def test_the_decision_schema_requires_a_reason_exactly_where_the_catalogue_does(
 def test_enumerations_follow_the_catalogue():
     schemas = DOC["components"]["schemas"]
     procs = catalogue.CATALOGUE
-    assert set(schemas["SubmissionContent"]["properties"]["procedure"]["enum"]) == {
-        p.code for p in procs}
+    # Each kind of content has its schema and its route; a new kind needs both documented.
+    content_schemas = {"payment": "SubmissionContent", "service_registration": "RegistrationContent",
+                       "signature_specimens": "SpecimensContent"}
+    assert {p.content_kind for p in procs} <= set(content_schemas)
+    submitted = schemas["Submission"]["properties"]["content"]["oneOf"]
+    assert {c["$ref"].rsplit("/", 1)[1] for c in submitted} == {
+        content_schemas[p.content_kind] for p in procs if not p.without_login}
+    for kind, name in content_schemas.items():
+        assert set(schemas[name]["properties"]["procedure"]["enum"]) == {
+            p.code for p in procs if p.content_kind == kind}, name
+    assert set(schemas["RegistrationContent"]["properties"]["procedure"]["enum"]) == {
+        p.code for p in procs if p.without_login}
+    detail_content = schemas["DossierDetail"]["allOf"][1]["properties"]["content"]["oneOf"]
+    assert {c["$ref"].rsplit("/", 1)[1] for c in detail_content} == set(content_schemas.values())
+    assert set(schemas["DossierResult"]["properties"]["outcome"]["enum"]) == catalogue.END_STATUSES
     assert set(schemas["Voucher"]["properties"]["payment_kind"]["enum"]) == {
         k for p in procs for k in p.payment_kinds}
     assert set(schemas["StepName"]["enum"]) == {s.name for p in procs for s in p.steps}
@@ -571,6 +927,10 @@ def test_the_certificate_schemas_follow_certificates_py():
     challenge = certificates.registration_challenge("ab" * 32, "sub-1")
     proof = registration["properties"]["proof"]["description"]
     assert all(f'"{key}"' in proof for key in challenge) and challenge["purpose"] in proof
+    statuses = set(schemas["Certificate"]["properties"]["status"]["enum"])
+    assert statuses == {"pending", "active", "revoked"}
+    assert set(schemas["SignatureCheckEntry"]["properties"]["status_now"]["enum"]) == \
+        statuses | {"unregistered", "unverifiable"}
     reason = schemas["RevocationRequest"]["properties"]["reason"]
     assert reason["maxLength"] == certificates.MAX_REASON
     assert resolve(schemas["Certificate"]["properties"]["fingerprint"])["pattern"] == \
@@ -628,8 +988,13 @@ def test_the_procedures_route_returns_what_its_schema_describes():
         response = client.http.get("/v1/procedures")
     assert response.status_code == 200
     body = json.loads(response.body)
-    assert body["items"]
+    assert len(body["items"]) == len(catalogue.CATALOGUE)
     assert is_valid(response_schema("GET", "/v1/procedures", "200"), body)
+    procedure = DOC["components"]["schemas"]["Procedure"]
+    for item in body["items"]:  # every field the catalogue publishes, and no other
+        assert set(procedure["required"]) == set(procedure["properties"]) == set(item)
+    titles = procedure["properties"]["required_signers"]["items"]["enum"]
+    assert set(titles) == {t for p in catalogue.CATALOGUE for t in p.required_signers}
 
 
 def test_the_response_schemas_accept_what_the_services_build():
@@ -676,7 +1041,7 @@ class MemoryRepo:
     """What the certificate and signing services read and write, in memory."""
 
     def __init__(self, ca_pem: str) -> None:
-        self.ca_pem, self.records, self.stored = ca_pem, {}, None
+        self.ca_pem, self.records, self.stored, self.accounts = ca_pem, {}, None, {}
 
     def trusted_ca_pems(self):
         return [self.ca_pem]
@@ -702,6 +1067,18 @@ class MemoryRepo:
     def revoke_certificate(self, record, actions, unit, release_signer):
         pass
 
+    def approve_certificate(self, record, at):
+        approved = record.status == "pending"
+        record.status = "active" if approved else record.status
+        return approved
+
+    def account_owner(self, account_id):
+        return self.accounts.get(account_id)
+
+    def create_accounts(self, accounts):
+        for account in accounts:
+            self.accounts.setdefault(account.account_id, account.unit_id)
+
     def dossier(self, dossier_id):
         return self.stored if self.stored and self.stored.dossier_id == dossier_id else None
 
@@ -724,6 +1101,7 @@ def test_the_certificate_and_signature_schemas_accept_what_the_services_build(tm
         body = {"title": title, "certificate": cert.decode(), "proof": proof["signature"]}
         assert is_valid("CertificateRegistration", body)
         view = certificates.register(person, body, repo=repo, now=now)
+        assert view["status"] == "pending"  # a unit title's, until a specimens dossier
         assert is_valid(response_schema("POST", "/v1/certificates", "201"), view)
     listed = certificates.list_for(people["account_holder"], None, repo=repo)
     assert len(listed["items"]) == 2
@@ -733,6 +1111,14 @@ def test_the_certificate_and_signature_schemas_accept_what_the_services_build(tm
     for title, (key, cert) in keys.items():
         body = signtool.add_signature(body, key, cert, title)
     assert is_valid("Submission", body)
+    with pytest.raises(InvalidField) as pending:
+        signing.verify_submission(body["content"], body["signatures"],
+                                  required=catalogue.REGULAR_SPENDING_PAYMENT_347.required_signers,
+                                  unit_id="1012345", repo=repo, now=now)
+    assert ("422", pending.value.code) in {
+        (s, c) for s, c, _ in error_examples(DOC["paths"]["/v1/dossiers"]["post"])}
+    for record in repo.records.values():  # what an accepted change of signature specimens does
+        assert repo.approve_certificate(record, common.iso(now))
     stored = signing.verify_submission(body["content"], body["signatures"],
                                        required=catalogue.REGULAR_SPENDING_PAYMENT_347
                                        .required_signers, unit_id="1012345", repo=repo, now=now)
@@ -755,6 +1141,238 @@ def test_the_certificate_and_signature_schemas_accept_what_the_services_build(tm
     assert not is_valid("SignatureCheck", check)
     detail["signatures"][0].pop("signer_sub")
     assert not is_valid("DossierDetail", detail)
+
+
+class RegistrationRepo(MemoryRepo):
+    """MemoryRepo plus what a submission and the system steps (a TK01 activation, the changes of
+    signature specimens applied) read and write."""
+
+    def __init__(self, ca_pem: str) -> None:
+        super().__init__(ca_pem)
+        self.new_units, self.first_record, self.records_after = {}, None, []
+
+    def office_exists(self, office_id):
+        return office_id == "KV1"
+
+    def unit(self, unit_id):
+        return self.new_units.get(unit_id) or super().unit(unit_id)
+
+    def create_dossier(self, dossier, first_record, idempotency):
+        self.stored, self.first_record = dossier, first_record
+
+    def create_unit(self, unit, accounts):
+        """As the repository: True if created now or earlier by the same registration."""
+        existing = self.new_units.setdefault(unit.unit_id, unit)
+        if existing is unit:
+            self.create_accounts(accounts)
+        return existing.registered_by == unit.registered_by
+
+    def record_decision(self, task, task_actions, dossier, actions, record, **_):
+        for action in actions:  # apply the update expressions to the dossier in memory
+            path, *value = action.values
+            attribute = getattr(type(dossier), path.path[0])
+            if value:
+                (raw,) = value[0].value.values()
+                setattr(dossier, attribute.attr_name, attribute.deserialize(raw))
+            else:
+                setattr(dossier, attribute.attr_name, None)
+        self.records_after.append(record)
+
+
+def test_the_registration_schemas_accept_what_the_services_build(tmp_path, monkeypatch):
+    import signtool
+    from devstack.pki import DemoPKI
+    pki, now = DemoPKI(tmp_path), datetime.now(UTC)
+    repo = RegistrationRepo(pki.ca_pem)
+    sample = a_dossier()  # the in-memory update expressions do what DynamoDB would
+    repo.record_decision(None, [], sample, [Dossier.step.remove(),
+                                            Dossier.result.set({"outcome": "paid"})], {})
+    assert (sample.step, sample.result, repo.records_after) == (None, {"outcome": "paid"}, [{}])
+    repo.records_after.clear()
+    key, cert = (path.read_bytes() for path in pki.issue("chutk.thcg", key_type="rsa"))
+    form = signtool.add_signature({"content": tk01("1056789")}, key, cert, "account_holder")
+    assert is_valid("RegistrationSubmission", form)
+    started = []
+    workflows = SimpleNamespace(start=lambda *args: started.append(args),
+                                complete=lambda token, output: started.append(output))
+    config = SimpleNamespace(state_machine_arn=lambda name: f"arn:{name}", region="r",
+                             user_pool_id="p")
+    monkeypatch.setattr(registrations.identity, "username_taken", lambda region, pool, name: False)
+    status, accepted = registrations.submit(form, "tk01-1056789", repo=repo, workflows=workflows,
+                                            config=config, now=now)
+    assert status == 201 and len(started) == 1
+    assert is_valid(response_schema("POST", "/v1/registrations", "201"), accepted)
+
+    dossier = repo.stored
+    summary = common.dossier_summary(dossier)
+    assert [summary[k] for k in ("account_id", "amount", "payment_kind", "voucher_number")] == \
+        [None] * 4
+    assert is_valid(response_schema("GET", "/v1/dossiers", "200"),
+                    {"items": [summary], "next_cursor": None})
+    detail = common.dossier_detail(dossier)
+    assert detail["signatures"][0]["signer_sub"] is None
+    assert is_valid(response_schema("GET", "/v1/dossiers/{dossier_id}", "200"), detail)
+    first = audit.next_record(audit.GENESIS, 1, dossier_id=dossier.dossier_id, **repo.first_record)
+    assert first["actor"]["kind"] == "applicant"
+    assert is_valid("AuditRecord", first)
+
+    officer = Principal("s-1", "kiemsoat.kv1", frozenset({"control_officer"}), None, "KV1")
+    check = dossiers.signature_check(officer, dossier.dossier_id, repo=repo, now=now)
+    assert [s["status_now"] for s in check["signatures"]] == ["unregistered"]
+    assert is_valid(response_schema("GET", "/v1/dossiers/{dossier_id}/signatures", "200"), check)
+
+    # The office accepted (the task handler moves the dossier to the activation step), and the
+    # worker activates: Cognito is replaced by a function that hands out subs.
+    dossier.status, dossier.step = catalogue.ACTIVATING, "activation"
+    assert is_valid("DossierDetail", common.dossier_detail(dossier))
+    monkeypatch.setattr(registrations.identity, "create_unit_user",
+                        lambda region, pool, username, *rest: f"sub-{username}")
+    registrations.activate({"dossier_id": dossier.dossier_id, "token": "t"}, repo=repo,
+                           workflows=workflows, config=config, now=now)
+    assert (dossier.status, dossier.step, dossier.result["outcome"]) == (
+        catalogue.REGISTERED, None, "registered")
+    detail = common.dossier_detail(dossier)
+    assert is_valid(response_schema("GET", "/v1/dossiers/{dossier_id}", "200"), detail)
+    second = audit.next_record(first["hash"], 2, dossier_id=dossier.dossier_id,
+                               **repo.records_after[0])
+    assert is_valid(response_schema("GET", "/v1/dossiers/{dossier_id}/audit", "200"), {
+        "dossier_id": dossier.dossier_id, "records": [first, second],
+        "verification": audit.verify_chain([first, second]).public()})
+    check = dossiers.signature_check(officer, dossier.dossier_id, repo=repo, now=now)
+    assert [s["status_now"] for s in check["signatures"]] == ["active"]
+    assert is_valid("SignatureCheck", check)
+    detail["result"]["users"] = "chutk.thcg"
+    assert not is_valid("DossierDetail", detail)
+    first["actor"]["kind"] = "anonymous"
+    assert not is_valid("AuditRecord", first)
+
+
+def test_a_tk01_that_the_activation_could_not_complete_is_refused_at_submission(monkeypatch):
+    # An existing account or username would fail the activation after the office said yes.
+    repo, now = RegistrationRepo(ca_pem=""), datetime.now(UTC)
+    config = SimpleNamespace(region="r", user_pool_id="p")
+    documented = {(int(s), c) for s, c, _ in
+                  error_examples(DOC["paths"]["/v1/registrations"]["post"])}
+    taken = set()
+    monkeypatch.setattr(registrations.identity, "username_taken",
+                        lambda region, pool, username: username in taken)
+    repo.accounts["9523.1.1056789"] = "1012345"
+    taken.add("ktt.thcg")
+    for code in ("account_exists", "username_taken"):
+        with pytest.raises(errors.DomainError) as refused:
+            registrations.submit(registration_form(), None, repo=repo, workflows=None,
+                                 config=config, now=now)
+        assert refused.value.code == code
+        assert (refused.value.status, code) in documented
+        repo.accounts.clear()
+    assert repo.stored is None
+
+
+def test_a_tk01_whose_unit_another_form_registered_meanwhile_ends_refused_as_documented():
+    repo, now = RegistrationRepo(ca_pem=""), datetime.now(UTC)
+    repo.new_units["1056789"] = SimpleNamespace(unit_id="1056789", office_id="KV1",
+                                                registered_by="01JNZ3Q8W5X6Y7Z8A9B0OTHER0")
+    repo.stored = dossier = a_dossier(
+        procedure="service_registration", procedure_version="tk01", unit_id="1056789",
+        account_id=None, amount=None, payment_kind=None, voucher_number=None,
+        status=catalogue.ACTIVATING, step="activation", content=tk01("1056789"))
+    answered = []
+    decision = registrations.activate(
+        {"dossier_id": dossier.dossier_id, "token": "t"}, repo=repo,
+        workflows=SimpleNamespace(complete=lambda token, output: answered.append(output)),
+        config=SimpleNamespace(region="r", user_pool_id="p"), now=now)
+    (step,) = [s for s in catalogue.SERVICE_REGISTRATION_TK01.steps if s.name == "activation"]
+    (refusal,) = [d for d in step.decisions if d.name == decision]
+    assert answered[0]["decision"] == decision and refusal.end_status == catalogue.REFUSED
+    assert (dossier.status, dossier.result["outcome"]) == (catalogue.REFUSED, "refused")
+    detail = common.dossier_detail(dossier)
+    assert detail["result"]["reason"]
+    assert is_valid(response_schema("GET", "/v1/dossiers/{dossier_id}", "200"), detail)
+    assert "`refused` with a reason" in DOC["components"]["schemas"]["DecisionRequest"][
+        "description"]
+    (record,) = repo.records_after
+    assert is_valid("AuditRecord", audit.next_record(audit.GENESIS, 1,
+                                                     dossier_id=dossier.dossier_id, **record))
+
+
+def test_the_specimens_schemas_accept_what_the_services_build(tmp_path):
+    import signtool
+    from devstack.pki import DemoPKI
+    pki, now = DemoPKI(tmp_path), datetime.now(UTC)
+    repo = RegistrationRepo(pki.ca_pem)
+    people = {title: Principal(f"sub-{title}", username, frozenset({title}), "1012345", None)
+              for title, username in (("chief_accountant", "ktt.cva"),
+                                      ("account_holder", "chutk.cva"))}
+    keys, fingerprints = {}, {}
+    for (title, person), kind in zip(people.items(), ("ec", "rsa"), strict=True):
+        key, cert = (path.read_bytes() for path in pki.issue(person.username, key_type=kind))
+        keys[title] = key, cert
+        fingerprints[title] = certificates.parse(cert.decode(), "c").fingerprint
+        proof = signtool.sign_content(
+            certificates.registration_challenge(fingerprints[title], person.sub), key, cert, title)
+        certificates.register(person, {"title": title, "certificate": cert.decode(),
+                                       "proof": proof["signature"]}, repo=repo, now=now)
+    # The account holder's certificate is active (TK01's activation registers it so); the chief
+    # accountant's waits for this dossier.
+    holder = repo.records[fingerprints["account_holder"]]
+    assert repo.approve_certificate(holder, common.iso(now))
+    chief = fingerprints["chief_accountant"]
+    content = {"procedure": "signature_specimens", "specimens": {
+        "approve": [chief], "open_accounts": [{"account_id": "3713.1.1012345", "kind": "deposit"}]}}
+    body = signtool.add_signature({"content": content}, *keys["account_holder"], "account_holder")
+    assert [e.message for e in validator("Submission").iter_errors(body)] == []
+    proc = catalogue.SIGNATURE_SPECIMENS_347
+    stored = signing.verify_submission(body["content"], body["signatures"],
+                                       required=proc.required_signers, unit_id="1012345",
+                                       repo=repo, now=now)
+    specimen_changes.check(content, "1012345", repo)
+    documented = {(int(s), c) for s, c, _ in error_examples(DOC["paths"]["/v1/dossiers"]["post"])}
+    refusals = {  # what check() refuses at receipt, each documented on POST /v1/dossiers
+        "certificate_not_pending": {"approve": [fingerprints["account_holder"]]},
+        "certificate_not_revocable": {"revoke": [{"fingerprint": "ef" * 32, "reason": "x"}]},
+        "account_exists": {"open_accounts": [{"account_id": "9523.1.1012345", "kind": "estimate"}]},
+    }
+    repo.accounts["9523.1.1012345"] = "1012345"
+    for code, changes in refusals.items():
+        with pytest.raises(errors.DomainError) as refused:
+            specimen_changes.check({**content, "specimens": changes}, "1012345", repo)
+        assert refused.value.code == code
+        assert (refused.value.status, code) in documented
+
+    repo.stored = dossier = a_dossier(
+        procedure=proc.code, procedure_version=proc.version, account_id=None, amount=None,
+        payment_kind=None, voucher_number=None, content=content, signatures=stored)
+    summary = common.dossier_summary(dossier)
+    assert is_valid(response_schema("GET", "/v1/dossiers", "200"),
+                    {"items": [summary], "next_cursor": None})
+    assert is_valid(response_schema("GET", "/v1/dossiers/{dossier_id}", "200"),
+                    common.dossier_detail(dossier))
+
+    # The office accepted: the dossier waits at apply_changes, and the worker applies.
+    dossier.status, dossier.step = catalogue.ACTIVATING, "apply_changes"
+    assert is_valid("DossierDetail", common.dossier_detail(dossier))
+    answered = []
+    decision = specimen_changes.apply(
+        {"dossier_id": dossier.dossier_id, "token": "t"}, repo=repo,
+        workflows=SimpleNamespace(complete=lambda token, output: answered.append(output)), now=now)
+    (step,) = [s for s in proc.steps if s.name == "apply_changes"]
+    assert answered[0]["decision"] == decision in {d.name for d in step.decisions}
+    assert (dossier.status, dossier.step) == (catalogue.REGISTERED, None)
+    assert repo.records[chief].status == "active" and repo.accounts["3713.1.1012345"] == "1012345"
+    detail = common.dossier_detail(dossier)
+    assert detail["result"]["approved"] == [chief]
+    assert is_valid(response_schema("GET", "/v1/dossiers/{dossier_id}", "200"), detail)
+    (record,) = repo.records_after
+    assert is_valid("AuditRecord", audit.next_record(audit.GENESIS, 1,
+                                                     dossier_id=dossier.dossier_id, **record))
+    listed = certificates.list_for(people["account_holder"], None, repo=repo)
+    assert {c["status"] for c in listed["items"]} == {"active"}
+    assert is_valid(response_schema("GET", "/v1/certificates", "200"), listed)
+    for mutate in (lambda d: d["result"].update(approved=[chief.upper()]),
+                   lambda d: d["content"].update(specimens={})):
+        broken = copy.deepcopy(detail)
+        mutate(broken)
+        assert not is_valid("DossierDetail", broken)
 
 
 # --- error answers the app gives without AWS --------------------------------------------------
@@ -789,3 +1407,47 @@ def test_login_answers_bad_json_and_oversized_bodies_as_documented():
             assert (str(response.status_code), body["error"]["code"]) == (status, code)
             assert (status, code) in documented
             assert is_valid("Error", body)
+
+
+def test_registration_answers_what_it_refuses_before_any_lookup_as_documented(monkeypatch):
+    from chalice.test import Client
+    # No repository at all: every case below is refused before anything is looked up.
+    monkeypatch.setattr(composition, "services", lambda: SimpleNamespace(
+        repo=None, workflows=None, config=None, verifier=None))
+    op = DOC["paths"]["/v1/registrations"]["post"]
+    documented = {(s, c) for s, c, _ in error_examples(op)}
+    too_many = {**registration_form(), "content": _users(5, "chief_accountant")(tk01("1056789"))}
+    cases = [
+        (b"{not json", {}, "400", "invalid_json"),
+        (b"[]", {}, "400", "invalid_type"),
+        (json.dumps({"content": "TK01"}).encode(), {}, "400", "invalid_type"),
+        (json.dumps(registration_form()).encode(), {"Idempotency-Key": "short"}, "400",
+         "invalid_idempotency_key"),
+        (json.dumps({"content": {"procedure": "no_such_procedure"}}).encode(), {}, "422",
+         "unknown_procedure"),
+        (json.dumps(submission(sample_content("DEMO-W"))).encode(), {}, "422", "wrong_endpoint"),
+        (json.dumps(too_many).encode(), {}, "422", "signer_limit_reached"),
+        (b'"' + b"a" * (jsonbody.MAX_BODY_BYTES + 1) + b'"', {}, "413", "payload_too_large"),
+    ]
+    with Client(app_module.app) as client:
+        for raw, headers, status, code in cases:
+            response = client.http.post("/v1/registrations", body=raw, headers=headers)
+            body = json.loads(response.body)
+            assert (str(response.status_code), body["error"]["code"]) == (status, code)
+            assert (status, code) in documented
+            assert is_valid("Error", body)
+    assert f"{jsonbody.MAX_BODY_BYTES:,}" in resolve(op["responses"]["413"])["description"]
+
+
+def test_a_payment_submission_of_a_tk01_is_the_documented_wrong_endpoint(monkeypatch):
+    from chalice.test import Client
+    caller = Principal("s-2", "ketoan.cva", frozenset({"unit_accountant"}), "1012345", None)
+    monkeypatch.setattr(composition, "services", lambda: SimpleNamespace(
+        repo=None, workflows=None, config=None, verifier=_Verifier(caller)))
+    with Client(app_module.app) as client:
+        response = client.http.post("/v1/dossiers", body=json.dumps(registration_form()).encode(),
+                                    headers={"Authorization": "Bearer t"})
+    body = json.loads(response.body)
+    assert (response.status_code, body["error"]["code"]) == (422, "wrong_endpoint")
+    op = DOC["paths"]["/v1/dossiers"]["post"]
+    assert ("422", "wrong_endpoint") in {(s, c) for s, c, _ in error_examples(op)}
