@@ -6,6 +6,7 @@ two-person rule, and last the signature mathematics over the RFC 8785 bytes of t
 """
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from typing import Any
 
@@ -139,3 +140,59 @@ def _passes(check, *args) -> bool:
 
 ALGORITHMS = {"RSA": "RS256", "EC-P256": "ES256"}
 _TITLE_VI = {"chief_accountant": "kế toán trưởng", "account_holder": "chủ tài khoản"}
+
+
+# --- treasury decisions ---------------------------------------------------------------------------
+DECISION_PURPOSE = "kbnn.decision"
+OFFICER_CERT_CACHE_SECONDS = 300
+_officer_certs: dict[tuple[str, str], tuple[float, bool]] = {}
+
+
+def decision_payload(task_id: str, decision: str, reason: str | None) -> dict:
+    """What an officer signs when deciding: the task, the decision and its reason."""
+    return {"purpose": DECISION_PURPOSE, "task_id": task_id, "decision": decision, "reason": reason}
+
+
+def _officer_has_certificate(principal: Any, title: str, repo: Repository) -> bool:
+    """Whether a signature is required of this officer. Cached for a few minutes per process (a
+    newly registered certificate becomes required within that window); the certificate actually
+    used to sign is always read fresh."""
+    key = (principal.sub, title)
+    hit = _officer_certs.get(key)
+    if hit and hit[0] > time.monotonic():
+        return hit[1]
+    has = any(c.owner_sub == principal.sub and c.title == title and c.status == "active"
+              for c in repo.holder_certificates(f"office#{principal.office_id}"))
+    _officer_certs[key] = (time.monotonic() + OFFICER_CERT_CACHE_SECONDS, has)
+    return has
+
+
+def verify_decision(raw: Any, payload: dict, *, principal: Any, title: str, repo: Repository,
+                    now: datetime) -> dict | None:
+    """The officer's signature over a decision, required where the officer has a certificate
+    registered for the step's title. Returns what the audit record keeps, or None."""
+    if raw is None:
+        if _officer_has_certificate(principal, title, repo):
+            raise InvalidField("Quyết định phải được ký số bằng chứng thư đã đăng ký của bạn.",
+                               code="decision_signature_required", field="signature")
+        return None
+    if not isinstance(raw, dict) or not all(isinstance(raw.get(k), str)
+                                            for k in ("certificate", "signature")):
+        raise InvalidField("Chữ ký cần certificate và signature.", code="invalid_type",
+                           field="signature")
+    cert = certificates.parse(raw["certificate"], "signature.certificate")
+    certificates.trust_store(repo).verify(cert, now, "signature.certificate")
+    record = repo.certificate(cert.fingerprint)
+    if record is None or record.owner_sub != principal.sub:
+        raise InvalidField("Chứng thư số chưa được đăng ký cho bạn.",
+                           code="certificate_not_registered", field="signature.certificate")
+    if record.title != title:
+        raise InvalidField("Chứng thư số đăng ký cho chức danh khác.", code="wrong_title",
+                           field="signature.certificate")
+    if record.status != "active":
+        raise InvalidField("Chứng thư số đã bị thu hồi.", code="certificate_revoked",
+                           field="signature.certificate")
+    signatures.verify_signature(cert, signatures.signed_bytes(payload), raw["signature"],
+                                "signature.signature")
+    return {"fingerprint": cert.fingerprint, "algorithm": ALGORITHMS[cert.key_type],
+            "signature": raw["signature"]}

@@ -16,7 +16,7 @@ from ..adapters.repository import Repository, decided_actions, inbox_key
 from ..adapters.workflow import Workflows
 from ..domain import calendar, catalogue, policy
 from ..domain.errors import BadRequest, Conflict, Forbidden, InvalidField, NotFound
-from . import authz, common
+from . import authz, common, signing
 
 MAX_REASON = 2000
 
@@ -110,6 +110,10 @@ def decide(principal: Principal, task_id: str, body: object, *, repo: Repository
     proc = catalogue.get_version(task.procedure, task.procedure_version)
     move = catalogue.transition(proc, task.step, decision_name,
                                 supplements_used=int(dossier.supplements_used or 0), reason=reason)
+    signed = signing.verify_decision(body.get("signature"),
+                                     signing.decision_payload(task_id, decision_name,
+                                                              body.get("reason")),
+                                     principal=principal, title=task.role, repo=repo, now=now)
     at = common.iso(now)
     actions = [Dossier.status.set(move.to_status), Dossier.updated_at.set(at),
                Dossier.open_task_id.remove()]
@@ -126,7 +130,7 @@ def decide(principal: Principal, task_id: str, body: object, *, repo: Repository
         dossier, actions,
         {"at": at, "actor": common.actor(principal, task.role), "action": decision_name,
          "step": task.step, "from_status": dossier.status, "to_status": move.to_status,
-         "reason": reason},
+         "reason": reason, **({"signature": signed} if signed else {})},
         resolve_alert=dossier.alert_task_id)
     workflows.complete(task.token, {"decision": decision_name,
                                     "timeout_seconds": _next_timeout(proc, move, dossier, now)})

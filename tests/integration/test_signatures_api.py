@@ -15,6 +15,7 @@ from devstack.demo import sample_content, signed
 from devstack.pki import DemoPKI
 from devstack.registration_demo import approve_specimens
 from devstack.seed import DEMO_PASSWORD
+from tests.integration.flow import Flow
 
 pytestmark = pytest.mark.integration
 
@@ -281,3 +282,40 @@ def test_an_account_with_a_unit_role_but_no_unit_is_refused_not_guessed(api, sta
     for path in ("/v1/tasks", "/v1/dossiers", "/v1/me"):
         status, err = api.call("GET", path, token=token)
         assert (status, err["error"]["code"]) == (403, "incomplete_profile"), path
+
+
+# --- treasury decisions --------------------------------------------------------------------------
+def test_an_officer_with_a_registered_certificate_signs_every_decision(api, stack, pki_dir, tokens,
+                                                                       unique):
+    cognito = boto3.client("cognito-idp", endpoint_url=stack.endpoint_url)
+    pool, username = stack.env["USER_POOL_ID"], unique("kiemsoat-kv2")
+    cognito.admin_create_user(UserPoolId=pool, Username=username, MessageAction="SUPPRESS",
+                              UserAttributes=[{"Name": "custom:office_id", "Value": "KV2"}])
+    cognito.admin_set_user_password(UserPoolId=pool, Username=username, Password=DEMO_PASSWORD,
+                                    Permanent=True)
+    cognito.admin_add_user_to_group(UserPoolId=pool, Username=username, GroupName="control_officer")
+    officer = api.login(username)
+    status, cert = register(api, stack, officer, username, "control_officer", "ec")
+    assert (status, cert["status"]) == (201, "active")   # treasury titles need no Art. 8 dossier
+
+    unit = Flow(api, tokens, pki_dir, unit="ketoan.psg", officer="kiemsoat.kv2", leader="lanhdao.kv2")
+    d = unit.submit(unique("SIGNED-DECISION"), unit_code="1034567", chapter_code="805",
+                    account="9523.1.1034567")
+    task = unit.task(officer, d["dossier_id"])
+    path = f"/v1/tasks/{task['task_id']}/decision"
+    status, err = api.call("POST", path, {"decision": "accept"}, token=officer)
+    assert (status, err["error"]["code"]) == (422, "decision_signature_required")
+
+    from chalicelib.services.signing import decision_payload
+    payload = decision_payload(task["task_id"], "accept", None)
+    forged = signtool.sign_content({**payload, "decision": "refuse"}, *keys(pki_dir, username),
+                                   "control_officer")
+    status, err = api.call("POST", path, {"decision": "accept", "signature": forged}, token=officer)
+    assert (status, err["error"]["code"]) == (422, "bad_signature")
+
+    good = signtool.sign_content(payload, *keys(pki_dir, username), "control_officer")
+    status, body = api.call("POST", path, {"decision": "accept", "signature": good}, token=officer)
+    assert (status, body["status"]) == (200, "awaiting_approval")
+    _, trail = api.call("GET", f"/v1/dossiers/{d['dossier_id']}/audit", token=officer)
+    assert trail["records"][-1]["signature"]["fingerprint"] == cert["fingerprint"]
+    assert trail["verification"]["intact"]
