@@ -67,7 +67,9 @@ class DemoPKI:
             x509.CertificateBuilder()
             .subject_name(_name(common_name)).issuer_name(_name(common_name))
             .public_key(self._key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=5 * 365))
+            # Back-dated like a real CA older than its certificates, so tests can simulate
+            # dossiers received in the past (e.g. under an earlier decree).
+            .not_valid_before(now - timedelta(days=3 * 365)).not_valid_after(now + timedelta(days=5 * 365))
             .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
             .add_extension(_key_usage(key_cert_sign=True, crl_sign=True), critical=True)
             .add_extension(ski, critical=False)

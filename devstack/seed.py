@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlparse
 
@@ -151,7 +152,9 @@ def register_demo_certificates(pki: Any, env: dict[str, str], endpoint_url: str,
         sub = next(a["Value"] for a in attributes if a["Name"] == "sub")
         principal = Principal(sub=sub, username=user.username, roles=frozenset({user.role}),
                               unit_id=user.unit_id, office_id=None)
-        key_path, cert_path = pki.issue(user.username, key_type=KEY_TYPES[user.role])
+        # Valid for two years back: tests replay dossiers received before Decree 347/2025.
+        key_path, cert_path = pki.issue(user.username, key_type=KEY_TYPES[user.role],
+                                        not_before=utcnow() - timedelta(days=730))
         cert = certificates.parse(cert_path.read_text(), "certificate")
         proof = signtool.sign_content(certificates.registration_challenge(cert.fingerprint, sub),
                                       key_path.read_bytes(), cert_path.read_bytes(), user.role)

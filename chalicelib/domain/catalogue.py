@@ -7,7 +7,7 @@ legal version means adding data here, not code in handlers.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from . import calendar
@@ -157,6 +157,13 @@ REGULAR_SPENDING_PAYMENT_347 = ProcedureVersion(
     ),
 )
 
+# Decree 11/2020 governed the same procedure until 347/2025 took over on 1 Jan 2026. A dossier
+# received under it finishes under it: same steps, its own legal basis and state machine.
+REGULAR_SPENDING_PAYMENT_11_2020 = replace(
+    REGULAR_SPENDING_PAYMENT_347, version="11-2020", legal_basis="Nghị định 11/2020/NĐ-CP, Điều 7",
+    effective_from=date(2020, 3, 10), effective_to=date(2026, 1, 1))
+
+
 def _office_accepts_or_refuses(label_vi: str, *, then: str) -> Step:
     """The review of registration-type dossiers: accept (a system step applies it) or refuse."""
     return Step("review", label_vi, (CONTROL_OFFICER,), "office", UNDER_REVIEW, (
@@ -214,8 +221,8 @@ SIGNATURE_SPECIMENS_347 = ProcedureVersion(
     content_kind="signature_specimens",
 )
 
-CATALOGUE: tuple[ProcedureVersion, ...] = (REGULAR_SPENDING_PAYMENT_347, SERVICE_REGISTRATION_TK01,
-                                           SIGNATURE_SPECIMENS_347)
+CATALOGUE: tuple[ProcedureVersion, ...] = (REGULAR_SPENDING_PAYMENT_347, REGULAR_SPENDING_PAYMENT_11_2020,
+                                           SERVICE_REGISTRATION_TK01, SIGNATURE_SPECIMENS_347)
 
 
 def version_in_force(code: str, on: date) -> ProcedureVersion:

@@ -1,5 +1,5 @@
 """The transition table: where each decision leads and which rules it enforces."""
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -69,6 +69,18 @@ def test_year_end_and_late_january_dossiers_get_two_working_days(received, days)
 
 def test_the_version_in_force_is_chosen_by_receipt_date():
     from datetime import date
-    assert catalogue.version_in_force("regular_spending_payment", date(2026, 6, 1)) is PROC
+    code = "regular_spending_payment"
+    assert catalogue.version_in_force(code, date(2026, 1, 1)) is PROC
+    assert catalogue.version_in_force(code, date(2025, 12, 31)).version == "11-2020"
+    assert catalogue.version_in_force(code, date(2025, 12, 31)).legal_basis.startswith(
+        "Nghị định 11/2020")
     with pytest.raises(InvalidField):
-        catalogue.version_in_force("regular_spending_payment", date(2025, 6, 1))
+        catalogue.version_in_force(code, date(2019, 6, 1))   # before Decree 11/2020
+
+
+def test_versions_of_one_procedure_never_overlap():
+    from itertools import combinations
+    for a, b in combinations(catalogue.CATALOGUE, 2):
+        if a.code == b.code:
+            a_end, b_end = a.effective_to or date.max, b.effective_to or date.max
+            assert a_end <= b.effective_from or b_end <= a.effective_from, (a.version, b.version)

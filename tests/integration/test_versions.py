@@ -1,0 +1,59 @@
+"""Procedures are versioned by law: a dossier is bound at receipt to the version in force and
+finishes on that version's own state machine, whatever comes into force later."""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import boto3
+import pytest
+
+from chalicelib import composition
+from chalicelib.services import dossiers
+from devstack.demo import sample_content
+
+pytestmark = pytest.mark.integration
+
+
+def receive_on(stack, tokens, flow, when: datetime, number: str) -> dict:
+    """Submit as if received at `when` (the service takes the receipt time as an argument)."""
+    svc = composition.services()
+    unit = svc.verifier.verify(tokens["ketoan.cva"])
+    status, body = dossiers.submit(unit, flow.signed(sample_content(number)), None, repo=svc.repo,
+                                   workflows=svc.workflows, config=svc.config, now=when)
+    assert status == 201, body
+    return body
+
+
+def execution_machine(stack, dossier_id: str, version: str) -> str:
+    sfn = boto3.client("stepfunctions", endpoint_url=stack.endpoint_url)
+    machine = stack.env["STATE_MACHINE_ARN_PREFIX"] + f"regular-spending-payment-{version}"
+    arn = machine.replace(":stateMachine:", ":execution:") + f":{dossier_id}"
+    return sfn.describe_execution(executionArn=arn)["stateMachineArn"]
+
+
+def test_a_dossier_received_under_decree_11_2020_finishes_under_it(stack, tokens, flow, unique):
+    old = receive_on(stack, tokens, flow, datetime(2025, 12, 31, 3, 0, tzinfo=UTC), unique("OLD"))
+    new = receive_on(stack, tokens, flow, datetime(2026, 1, 2, 3, 0, tzinfo=UTC), unique("NEW"))
+    assert (old["version"], new["version"]) == ("11-2020", "347-2025")
+    # 31 Dec 2025 is inside the year-end window: two working days, then 1 Jan is a holiday.
+    assert old["due_at"] == "2026-01-05T10:00:00Z"
+    assert execution_machine(stack, old["dossier_id"], "11-2020").endswith(
+        "regular-spending-payment-11-2020")
+    for d in (old, new):
+        flow.decide(flow.officer, d["dossier_id"], "accept")
+        flow.decide(flow.leader, d["dossier_id"], "approve")
+        paid = flow.reaches(d["dossier_id"], "paid")
+        assert paid["version"] == d["version"]
+
+
+def test_the_catalogue_served_is_the_one_that_generated_the_state_machines(api, stack):
+    from workflows import generate
+    _, served = api.call("GET", "/v1/procedures")
+    sfn = boto3.client("stepfunctions", endpoint_url=stack.endpoint_url)
+    from chalicelib.domain.catalogue import get_version
+    for item in served["items"]:
+        proc = get_version(item["code"], item["version"])
+        arn = stack.env["STATE_MACHINE_ARN_PREFIX"] + proc.workflow_name
+        deployed = sfn.describe_state_machine(stateMachineArn=arn)["definition"]
+        assert generate.render(proc).replace("${TaskQueueUrl}", stack.env["TASK_QUEUE_URL"])\
+            .replace("${WorkerQueueUrl}", stack.env["WORKER_QUEUE_URL"]).strip() == deployed.strip()
