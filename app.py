@@ -203,6 +203,28 @@ def get_account(account_id):
     return 200, accounts.account(_principal(), account_id, repo=composition.services().repo)
 
 
+@app.route("/v1/dossiers/{dossier_id}/delay-reason", methods=["POST"])
+@_api
+def record_delay_reason(dossier_id):
+    from chalicelib.services import reports
+    principal = _principal()
+    return 200, reports.record_delay_reason(principal, dossier_id, _body(),
+                                            repo=composition.services().repo, now=_now())
+
+
+@app.route("/v1/reports/overdue", methods=["GET"])
+@_api
+def overdue_report():
+    from chalicelib.services import reports
+    flag = (_query("without_reason") or "true").lower()
+    if flag not in ("true", "false"):
+        raise InvalidField("without_reason phải là true hoặc false.", code="invalid_choice",
+                           field="without_reason")
+    return 200, reports.overdue(_principal(), office=_query("office"),
+                                without_reason=flag == "true", repo=composition.services().repo,
+                                now=_now())
+
+
 @app.route("/v1/certificates", methods=["POST"])
 @_api
 def register_certificate():

@@ -158,6 +158,7 @@ class Dossier(_Unbound):
     open_task_id = UnicodeAttribute(null=True)
     alert_task_id = UnicodeAttribute(null=True)
     result = JSONAttribute(null=True)
+    delay_reason = JSONAttribute(null=True)       # {reason, by, at}: why a late dossier is late
     audit_seq = NumberAttribute(default=0)
     audit_head = UnicodeAttribute()
     version = VersionAttribute()

@@ -275,6 +275,20 @@ class Repository:
         items = list(result)
         return Page(items, _encode_cursor(result.last_evaluated_key))
 
+    def overdue_tasks(self, inbox_key: str, now_iso: str) -> list[Task]:
+        """Open tasks past their due time: a key condition on the inbox index, no filtering."""
+        return [t for t in Task.by_inbox.query(inbox_key, Task.due_at < now_iso)
+                if t.kind == "decision"]
+
+    def dossiers_by_id(self, dossier_ids: list[str]) -> dict[str, Dossier]:
+        keys = list(dict.fromkeys(dossier_ids))
+        return {d.dossier_id: d for d in Dossier.batch_get(keys)} if keys else {}
+
+    def note_on_dossier(self, dossier: Dossier, actions: list[Action], audit_body: dict) -> None:
+        """A change that is not a workflow move (a delay reason): the dossier and its audit
+        record, together."""
+        self.record_decision(None, [], dossier, actions, audit_body)
+
     def open_task(self, task: Task, dossier: Dossier, dossier_actions: list[Action], *,
                   expire: Task | None = None, alert: Task | None = None,
                   audit_body: dict | None = None) -> bool:

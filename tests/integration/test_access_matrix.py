@@ -35,6 +35,8 @@ RESOURCE_ROUTES = [
     ("dossier.supplement", "POST", "/v1/dossiers/{dossier}/supplement", {}, "dossier_not_found"),
     ("account.read", "GET", "/v1/accounts/9523.1.1012345", None, "account_not_found"),
     ("task.decide", "POST", "/v1/tasks/{task}/decision", {"decision": "noop"}, "task_not_found"),
+    ("dossier.delay_reason", "POST", "/v1/dossiers/{dossier}/delay-reason", {"reason": ""},
+     "dossier_not_found"),
     ("certificate.revoke", "POST", "/v1/certificates/{cert}/revoke", {"reason": ""},
      "certificate_not_found"),
 ]
@@ -45,6 +47,7 @@ COLLECTION_ROUTES = [
     ("task.list", "GET", "/v1/tasks", None),
     ("certificate.register", "POST", "/v1/certificates", {}),
     ("certificate.list", "GET", "/v1/certificates", None),
+    ("report.overdue", "GET", "/v1/reports/overdue", None),
 ]
 POLICY_REFUSALS = {"role_not_allowed", "wrong_office", "out_of_scope", "dossier_not_found",
                    "task_not_found", "account_not_found", "certificate_not_found"}
