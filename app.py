@@ -203,6 +203,13 @@ def get_account(account_id):
     return 200, accounts.account(_principal(), account_id, repo=composition.services().repo)
 
 
+@app.route("/v1/dossiers/{dossier_id}/checks", methods=["GET"])
+@_api
+def dossier_checks(dossier_id):
+    from chalicelib.services import checks
+    return 200, checks.checklist(_principal(), dossier_id, repo=composition.services().repo)
+
+
 @app.route("/v1/dossiers/{dossier_id}/delay-reason", methods=["POST"])
 @_api
 def record_delay_reason(dossier_id):

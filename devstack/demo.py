@@ -71,7 +71,7 @@ def sample_content(number: str, amount: int = 12_500_000, *, unit_code: str = "1
             "lines": [
                 {"content": "Mua văn phòng phẩm quý IV", "economic_code": "6551",
                  "sector_code": "072", "source_code": "13", "amount": amount - amount // 5},
-                {"content": "Cước internet tháng 11", "economic_code": "6618",
+                {"content": "Cước internet tháng 11", "economic_code": "6605",
                  "sector_code": "072", "source_code": "13", "amount": amount // 5},
             ],
             "total": amount,

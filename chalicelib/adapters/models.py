@@ -147,6 +147,7 @@ class Dossier(_Unbound):
     amount = NumberAttribute(null=True)
     payment_kind = UnicodeAttribute(null=True)
     voucher_number = UnicodeAttribute(null=True)
+    contract_number = UnicodeAttribute(null=True)
     status = UnicodeAttribute()
     step = UnicodeAttribute(null=True)
     received_at = UnicodeAttribute()

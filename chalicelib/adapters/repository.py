@@ -165,6 +165,12 @@ class Repository:
         items = list(result)
         return Page(items, _encode_cursor(result.last_evaluated_key))
 
+    def paid_under_contract(self, unit_id: str, contract_number: str, excluding: str) -> int:
+        """What the unit has been paid under a contract: a Query of the unit's own partition."""
+        condition = (Dossier.contract_number == contract_number) & (Dossier.status == "paid")
+        return sum(int(d.amount) for d in Dossier.by_unit.query(unit_id, filter_condition=condition)
+                   if d.dossier_id != excluding)
+
     def audit_records(self, dossier_id: str) -> list[dict]:
         return [{"seq": int(r.seq), "prev_hash": r.prev_hash, "dossier_id": r.dossier_id,
                  **r.body, "hash": r.hash}

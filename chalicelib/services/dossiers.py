@@ -82,7 +82,8 @@ def _payment_facts(content: dict, procedure: catalogue.ProcedureVersion, unit: A
         raise InvalidField("Tài khoản không tồn tại hoặc không thuộc đơn vị.", code="unknown_account",
                            field=f"{payer}.account")
     return {"account_id": voucher.account, "amount": voucher.total,
-            "payment_kind": voucher.payment_kind, "voucher_number": voucher.number}
+            "payment_kind": voucher.payment_kind, "voucher_number": voucher.number,
+            "contract_number": voucher.contract_number}
 
 
 def _specimen_facts(content: dict, procedure: catalogue.ProcedureVersion, unit: Any,

@@ -31,6 +31,7 @@ RESOURCE_OWNER = "ktt.cva"   # the certificate used below belongs to unit A's ch
 RESOURCE_ROUTES = [
     ("dossier.read", "GET", "/v1/dossiers/{dossier}", None, "dossier_not_found"),
     ("dossier.read", "GET", "/v1/dossiers/{dossier}/signatures", None, "dossier_not_found"),
+    ("dossier.read", "GET", "/v1/dossiers/{dossier}/checks", None, "dossier_not_found"),
     ("dossier.audit", "GET", "/v1/dossiers/{dossier}/audit", None, "dossier_not_found"),
     ("dossier.supplement", "POST", "/v1/dossiers/{dossier}/supplement", {}, "dossier_not_found"),
     ("account.read", "GET", "/v1/accounts/9523.1.1012345", None, "account_not_found"),

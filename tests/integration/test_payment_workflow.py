@@ -115,3 +115,27 @@ def test_a_step_past_the_legal_deadline_times_out_escalates_and_stays_decidable(
     flow.reaches(d["dossier_id"], "paid")
     _, inbox = flow.api.call("GET", "/v1/tasks?state=open", token=flow.leader)
     assert alert["task_id"] not in [t["task_id"] for t in inbox["items"]]
+
+
+def test_the_officer_sees_the_checklist_with_payments_already_made_under_the_contract(flow,
+                                                                                    unique):
+    contract = {"number": unique("HD"), "date": "2026-02-01", "value": 5_000_000}
+
+    def submit(amount):
+        content = sample_content(unique("CHK"), amount)
+        content["voucher"]["contract"] = contract
+        status, body = flow.api.call("POST", "/v1/dossiers", flow.signed(content), token=flow.unit)
+        assert status == 201, body
+        return body["dossier_id"]
+
+    first = submit(3_000_000)
+    flow.decide(flow.officer, first, "accept")
+    flow.decide(flow.leader, first, "approve")
+    flow.reaches(first, "paid")
+    second = submit(2_500_000)   # 3,000,000 + 2,500,000 > 5,000,000
+    status, checklist = flow.api.call("GET", f"/v1/dossiers/{second}/checks", token=flow.officer)
+    assert status == 200
+    checks = {c["code"]: c for c in checklist["checks"]}
+    assert checks["within_contract"]["passed"] is False
+    assert "đã thanh toán 3,000,000" in checks["within_contract"]["detail"]
+    assert checks["within_balance"]["passed"] and not checklist["all_passed"]

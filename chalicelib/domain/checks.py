@@ -1,0 +1,61 @@
+"""The checks a control officer does by hand on a payment, run automatically and shown as a
+checklist (pass/fail per item, with the figures). They inform the officer's decision; they do
+not make it — a failed check is a reason to refuse or ask for a supplement, with a human saying so.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from .voucher import ADVANCE_SHARE_LIMIT, Voucher
+
+
+@dataclass(frozen=True)
+class Check:
+    code: str
+    label_vi: str
+    passed: bool
+    detail: str
+
+    def public(self) -> dict:
+        return {"code": self.code, "label_vi": self.label_vi, "passed": self.passed,
+                "detail": self.detail}
+
+
+@lru_cache(maxsize=1)
+def economic_codes() -> dict[str, str]:
+    data = json.loads((Path(__file__).parent / "data" / "economic_codes.json").read_text("utf-8"))
+    return data["codes"]
+
+
+def payment_checks(voucher: Voucher, *, balance: int | None, paid_under_contract: int) -> list[Check]:
+    """`balance`: the account's available balance now (None if the account is gone);
+    `paid_under_contract`: what this unit has already been paid under the same contract."""
+    lines_total = sum(line.amount for line in voucher.lines)
+    unknown = [line.economic_code for line in voucher.lines
+               if line.economic_code not in economic_codes()]
+    checks = [
+        Check("lines_sum_to_total", "Tổng các dòng khớp tổng số tiền",
+              lines_total == voucher.total, f"{lines_total:,} / {voucher.total:,} đồng"),
+        Check("economic_codes_known", "Mã nội dung kinh tế có trong mục lục NSNN", not unknown,
+              "mã không có trong mục lục: " + ", ".join(unknown) if unknown else
+              ", ".join(f"{line.economic_code} {economic_codes()[line.economic_code]}"
+                        for line in voucher.lines)),
+        Check("within_balance", "Số tiền trong phạm vi số dư khả dụng",
+              balance is not None and voucher.total <= balance,
+              f"{voucher.total:,} / {balance:,} đồng" if balance is not None else "không có tài khoản"),
+    ]
+    if voucher.contract_value is not None:
+        cumulative = paid_under_contract + voucher.total
+        checks.append(Check("within_contract", "Lũy kế thanh toán không vượt giá trị hợp đồng",
+                            cumulative <= voucher.contract_value,
+                            f"{cumulative:,} / {voucher.contract_value:,} đồng "
+                            f"(đã thanh toán {paid_under_contract:,})"))
+    if voucher.payment_kind == "advance":
+        num, den = ADVANCE_SHARE_LIMIT
+        limit = voucher.contract_value * num // den if voucher.contract_value else 0
+        checks.append(Check("advance_within_half_contract", "Tạm ứng không quá 50% giá trị hợp đồng",
+                            voucher.total <= limit, f"{voucher.total:,} / {limit:,} đồng"))
+    return checks
