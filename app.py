@@ -232,6 +232,15 @@ def overdue_report():
                                 now=_now())
 
 
+@app.route("/v1/offices/{office_id}/days-off", methods=["POST"])
+@_api
+def add_office_day_off(office_id):
+    from chalicelib.services import offices
+    principal = _principal()
+    return 201, offices.add_day_off(principal, office_id, _body(),
+                                    repo=composition.services().repo, now=_now())
+
+
 @app.route("/v1/certificates", methods=["POST"])
 @_api
 def register_certificate():

@@ -37,6 +37,9 @@ class Office(_Unbound):
     office_id = UnicodeAttribute()
     name = UnicodeAttribute()
     parent_id = UnicodeAttribute(null=True)
+    # Compensatory days off (and make-up working days) the office declares: [{date, reason, by}]
+    days_off = JSONAttribute(null=True)
+    extra_working_days = JSONAttribute(null=True)
 
 
 class Unit(_Unbound):

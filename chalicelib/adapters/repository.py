@@ -12,6 +12,7 @@ import json
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
@@ -20,6 +21,7 @@ from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from ..domain import audit
+from ..domain.calendar import DEFAULT_CALENDAR, WorkingCalendar
 from ..domain.errors import BadRequest, Conflict
 from .models import (
     Account,
@@ -117,6 +119,25 @@ class Repository:
         finally:
             self._cache.pop(unit.pk, None)
         return True
+
+    def office_calendar(self, office_id: str) -> WorkingCalendar:
+        """The working-day calendar of an office: public holidays plus its own declared days."""
+        office = self._cached(f"OFFICE#{office_id}", lambda: _get(Office, f"OFFICE#{office_id}"))
+        if office is None:
+            return DEFAULT_CALENDAR
+        return WorkingCalendar(
+            extra_days_off=frozenset(date.fromisoformat(d["date"]) for d in office.days_off or []),
+            extra_working_days=frozenset(date.fromisoformat(d["date"])
+                                         for d in office.extra_working_days or []))
+
+    def add_office_day_off(self, office_id: str, entry: dict) -> None:
+        office = _get(Office, f"OFFICE#{office_id}", consistent=True)
+        if office is None:
+            raise Conflict("Không có đơn vị KBNN này.", code="unknown_office")
+        if any(d["date"] == entry["date"] for d in office.days_off or []):
+            raise Conflict("Ngày này đã là ngày nghỉ của đơn vị.", code="day_off_exists", field="date")
+        office.update(actions=[Office.days_off.set([*(office.days_off or []), entry])])
+        self._cache.pop(f"OFFICE#{office_id}", None)
 
     def office_parent(self, office_id: str) -> str | None:
         office = self._cached(f"OFFICE#{office_id}", lambda: _get(Office, f"OFFICE#{office_id}"))

@@ -100,8 +100,9 @@ class ProcedureVersion:
         in_peak = any(local.month == m and lo <= local.day <= hi for m, lo, hi in self.peak_windows)
         return self.peak_sla_working_days if in_peak else self.sla_working_days
 
-    def due_at(self, received_at: datetime) -> datetime:
-        return calendar.DEFAULT_CALENDAR.due_at(received_at, self.sla_days(received_at))
+    def due_at(self, received_at: datetime,
+               office_calendar: calendar.WorkingCalendar = calendar.DEFAULT_CALENDAR) -> datetime:
+        return office_calendar.due_at(received_at, self.sla_days(received_at))
 
     def is_in_force(self, on: date) -> bool:
         return self.effective_from <= on and (self.effective_to is None or on < self.effective_to)

@@ -126,7 +126,7 @@ def receive(proc: catalogue.ProcedureVersion, body: Any, idempotency_key: str | 
     record), then the workflow started under the dossier's id. `facts` are procedure-specific
     dossier attributes (the payment's account and amount...)."""
     dossier_id = str(ULID())
-    due = proc.due_at(now)
+    due = proc.due_at(now, repo.office_calendar(office_id))
     response = {
         "dossier_id": dossier_id, "procedure": proc.code, "version": proc.version,
         "status": catalogue.UNDER_REVIEW, "step": proc.first_step,
@@ -188,7 +188,7 @@ def supplement(principal: Principal, dossier_id: str, body: Any, *, repo: Reposi
         raise Conflict("Hồ sơ không ở trạng thái chờ bổ sung.", code="not_awaiting_supplement")
     move = catalogue.transition(proc, "supplement", "resubmit",
                                 supplements_used=int(dossier.supplements_used), reason=None)
-    due = proc.due_at(now)
+    due = proc.due_at(now, repo.office_calendar(dossier.office_id))
     at = common.iso(now)
     facts = [getattr(Dossier, name).set(value) for name, value in sub.facts.items()]
     repo.record_decision(

@@ -132,20 +132,20 @@ def decide(principal: Principal, task_id: str, body: object, *, repo: Repository
          "step": task.step, "from_status": dossier.status, "to_status": move.to_status,
          "reason": reason, **({"signature": signed} if signed else {})},
         resolve_alert=dossier.alert_task_id)
-    workflows.complete(task.token, {"decision": decision_name,
-                                    "timeout_seconds": _next_timeout(proc, move, dossier, now)})
+    workflows.complete(task.token, {"decision": decision_name, "timeout_seconds": _next_timeout(
+        proc, move, dossier, now, repo.office_calendar(dossier.office_id))})
     return {"task_id": task_id, "dossier_id": dossier.dossier_id, "decision": decision_name,
             "status": move.to_status, "next_step": move.next_step, "decided_at": at}
 
 
 def _next_timeout(proc: catalogue.ProcedureVersion, move: catalogue.Transition, dossier: Dossier,
-                  now: datetime) -> int:
+                  now: datetime, office_calendar: calendar.WorkingCalendar) -> int:
     """Seconds the next step may wait: its own working days, or what is left of the legal limit."""
     if move.next_step is None:
         return 1
     step = proc.step(move.next_step)
     if step.working_days:
-        return common.seconds_until(calendar.DEFAULT_CALENDAR.due_at(now, step.working_days), now)
+        return common.seconds_until(office_calendar.due_at(now, step.working_days), now)
     return common.seconds_until(common.parse_iso(dossier.due_at), now)
 
 

@@ -40,6 +40,7 @@ RESOURCE_ROUTES = [
      "dossier_not_found"),
     ("certificate.revoke", "POST", "/v1/certificates/{cert}/revoke", {"reason": ""},
      "certificate_not_found"),
+    ("office.calendar", "POST", "/v1/offices/KV1/days-off", {"date": "bad"}, None),
 ]
 COLLECTION_ROUTES = [
     ("me.read", "GET", "/v1/me", None),
@@ -98,8 +99,9 @@ def test_resource_routes_follow_the_policy_table(api, tokens, world, action, met
         assert status != 401
     elif verdict == "no_role":
         assert (status, code) == (403, "role_not_allowed"), answer
-    elif action == "task.decide":
-        assert (status, code) == (403, "wrong_office"), answer
+    elif action in ("task.decide", "office.calendar"):
+        assert (status, code) == (403, "wrong_office" if action == "task.decide" else "out_of_scope"), \
+            answer
     else:
         assert (status, code) == (404, missing), answer
 

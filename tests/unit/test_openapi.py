@@ -1156,6 +1156,10 @@ class RegistrationRepo(MemoryRepo):
     def office_exists(self, office_id):
         return office_id == "KV1"
 
+    def office_calendar(self, office_id):
+        from chalicelib.domain.calendar import DEFAULT_CALENDAR
+        return DEFAULT_CALENDAR
+
     def unit(self, unit_id):
         return self.new_units.get(unit_id) or super().unit(unit_id)
 
