@@ -209,10 +209,18 @@ SIGNATURE_SPECIMENS_347 = ProcedureVersion(
     effective_to=None,
     sla_working_days=1,
     peak_sla_working_days=1,
-    supplement_limit=0,
+    supplement_limit=1,
     first_step="review",
     steps=(
-        _office_accepts_or_refuses("Kiểm tra hồ sơ mẫu chữ ký", then="apply_changes"),
+        Step("review", "Kiểm tra hồ sơ mẫu chữ ký", (CONTROL_OFFICER,), "office", UNDER_REVIEW, (
+            Decision("accept", "Chấp nhận", next_step="apply_changes"),
+            Decision("request_supplement", "Yêu cầu bổ sung", next_step="supplement",
+                     needs_reason=True, counts_as_supplement=True),
+            Decision("refuse", "Từ chối", end_status=REFUSED, needs_reason=True),
+        )),
+        Step("supplement", "Đơn vị bổ sung hồ sơ", UNIT_ROLES, "unit", AWAITING_SUPPLEMENT, (
+            Decision("resubmit", "Gửi lại hồ sơ đã bổ sung", next_step="review"),
+        ), working_days=5),
         Step("apply_changes", "Áp dụng thay đổi", (SYSTEM,), "office", ACTIVATING, (
             Decision("applied", "Đã áp dụng", end_status=REGISTERED),
         ), system_timeout_seconds=900),

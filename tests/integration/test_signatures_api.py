@@ -319,3 +319,35 @@ def test_an_officer_with_a_registered_certificate_signs_every_decision(api, stac
     _, trail = api.call("GET", f"/v1/dossiers/{d['dossier_id']}/audit", token=officer)
     assert trail["records"][-1]["signature"]["fingerprint"] == cert["fingerprint"]
     assert trail["verification"]["intact"]
+
+
+def test_a_change_of_specimens_can_be_supplemented_once_then_applied(api, stack, pki_dir, tokens,
+                                                                     unique):
+    from devstack.demo import wait_for_status, wait_for_task
+    name = unique("ktt-sup")
+    status, cert = register(api, stack, tokens["ktt.bvdd"], name, "chief_accountant")
+    assert status == 201
+
+    def signed_change(approve):
+        content = {"procedure": "signature_specimens", "specimens": {"approve": approve}}
+        return sign_as({"content": content}, pki_dir, "chutk.bvdd", "account_holder")
+
+    officer, holder = tokens["kiemsoat.kv1"], tokens["chutk.bvdd"]
+    status, d = api.call("POST", "/v1/dossiers", signed_change([cert["fingerprint"]]), token=holder)
+    assert status == 201, d
+    task = wait_for_task(api, officer, d["dossier_id"])
+    api.call("POST", f"/v1/tasks/{task['task_id']}/decision",
+             {"decision": "request_supplement", "reason": "Bổ sung quyết định bổ nhiệm kế toán trưởng."},
+             token=officer)
+    wait_for_status(api, holder, d["dossier_id"], "awaiting_supplement")
+    wait_for_task(api, holder, d["dossier_id"])
+    status, body = api.call("POST", f"/v1/dossiers/{d['dossier_id']}/supplement",
+                            signed_change([cert["fingerprint"]]), token=holder)
+    assert (status, body["status"]) == (200, "under_review"), body
+    task = wait_for_task(api, officer, d["dossier_id"])
+    status, err = api.call("POST", f"/v1/tasks/{task['task_id']}/decision",
+                           {"decision": "request_supplement", "reason": "lần hai"}, token=officer)
+    assert (status, err["error"]["code"]) == (409, "supplement_limit_reached")
+    api.call("POST", f"/v1/tasks/{task['task_id']}/decision", {"decision": "accept"}, token=officer)
+    applied = wait_for_status(api, holder, d["dossier_id"], "registered")
+    assert applied["result"]["approved"] == [cert["fingerprint"]]
