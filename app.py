@@ -223,13 +223,9 @@ def record_delay_reason(dossier_id):
 @_api
 def overdue_report():
     from chalicelib.services import reports
-    flag = (_query("without_reason") or "true").lower()
-    if flag not in ("true", "false"):
-        raise InvalidField("without_reason phải là true hoặc false.", code="invalid_choice",
-                           field="without_reason")
     return 200, reports.overdue(_principal(), office=_query("office"),
-                                without_reason=flag == "true", repo=composition.services().repo,
-                                now=_now())
+                                without_reason=_query("without_reason"),
+                                repo=composition.services().repo, now=_now())
 
 
 @app.route("/v1/offices/{office_id}/days-off", methods=["POST"])

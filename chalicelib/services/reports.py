@@ -16,10 +16,16 @@ from . import authz, common
 MAX_REASON = 1000
 
 
-def overdue(principal: Principal, *, office: str | None, without_reason: bool,
+def overdue(principal: Principal, *, office: str | None, without_reason: str | None,
             repo: Repository, now: datetime) -> dict:
-    """Every dossier of the office whose open treasury step is past its due time."""
+    """Every dossier of the office whose open treasury step is past its due time; by default
+    (`without_reason` "true") only those with no recorded reason."""
     authz.require(principal, "report.overdue")
+    flag = (without_reason or "true").lower()
+    if flag not in ("true", "false"):
+        raise InvalidField("without_reason phải là true hoặc false.", code="invalid_choice",
+                           field="without_reason")
+    only_unexplained = flag == "true"
     office_id = office or principal.office_id
     if not re.fullmatch(r"[A-Za-z0-9\-]{1,32}", office_id or ""):
         raise InvalidField("Mã đơn vị KBNN không hợp lệ.", code="invalid_format", field="office")
@@ -33,7 +39,7 @@ def overdue(principal: Principal, *, office: str | None, without_reason: bool,
     items = []
     for task in sorted(tasks, key=lambda t: t.due_at):
         dossier = found.get(task.dossier_id)
-        if dossier is None or (without_reason and dossier.delay_reason):
+        if dossier is None or (only_unexplained and dossier.delay_reason):
             continue
         late = int((now - common.parse_iso(task.due_at)).total_seconds())
         items.append({"dossier_id": dossier.dossier_id, "procedure": dossier.procedure,
@@ -41,7 +47,7 @@ def overdue(principal: Principal, *, office: str | None, without_reason: bool,
                       "status": dossier.status, "step": task.step, "role": task.role,
                       "due_at": task.due_at, "late_seconds": late,
                       "delay_reason": dossier.delay_reason})
-    return {"office_id": office_id, "as_of": at, "without_reason_only": without_reason,
+    return {"office_id": office_id, "as_of": at, "without_reason_only": only_unexplained,
             "items": items}
 
 
