@@ -25,7 +25,7 @@ from chalicelib.domain.catalogue import CATALOGUE, ProcedureVersion, Step
 HERE = Path(__file__).resolve().parent
 TOKEN_TASK = "arn:aws:states:::sqs:sendMessage.waitForTaskToken"
 REESCALATE_SECONDS = 24 * 3600
-END_STATE = {"paid": "Paid", "refused": "Refused", "registered": "Registered"}
+END_STATE = {"paid": "Paid", "refused": "Refused", "registered": "Registered", "closed": "Closed"}
 
 
 def path_for(proc: ProcedureVersion) -> Path:

@@ -77,6 +77,7 @@ class Account(_Unbound):
     unit_id = UnicodeAttribute()
     kind = UnicodeAttribute()               # "estimate" (dự toán) or "deposit" (tiền gửi)
     balance = NumberAttribute()             # whole đồng
+    status = UnicodeAttribute(null=True)    # None: open; "closed" after an accepted closing
     version = VersionAttribute()
 
 

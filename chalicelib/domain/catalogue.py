@@ -22,7 +22,8 @@ ACTIVATING = "activating"
 PAID = "paid"
 REFUSED = "refused"
 REGISTERED = "registered"
-END_STATUSES = frozenset({PAID, REFUSED, REGISTERED})
+CLOSED = "closed"
+END_STATUSES = frozenset({PAID, REFUSED, REGISTERED, CLOSED})
 
 # Roles are Cognito groups.
 UNIT_ROLES = ("unit_accountant", "chief_accountant", "account_holder")
@@ -154,6 +155,7 @@ REGULAR_SPENDING_PAYMENT_347 = ProcedureVersion(
         Step("posting", "Hạch toán, thanh toán", (SYSTEM,), "office", POSTING, (
             Decision("posted", "Đã thanh toán", end_status=PAID),
             Decision("insufficient_balance", "Số dư không đủ", end_status=REFUSED),
+            Decision("account_closed", "Tài khoản đã tất toán", end_status=REFUSED),
         ), system_timeout_seconds=900),
     ),
 )
@@ -230,8 +232,40 @@ SIGNATURE_SPECIMENS_347 = ProcedureVersion(
     content_kind="signature_specimens",
 )
 
+ACCOUNT_CLOSING_347 = ProcedureVersion(
+    code="account_closing",
+    version="347-2025",
+    name_vi="Tất toán tài khoản",
+    name_en="Account closing",
+    legal_basis="Nghị định 347/2025/NĐ-CP, Điều 9",
+    effective_from=date(2026, 1, 1),
+    effective_to=None,
+    sla_working_days=1,
+    peak_sla_working_days=1,
+    supplement_limit=1,
+    first_step="review",
+    steps=(
+        Step("review", "Kiểm tra hồ sơ tất toán", (CONTROL_OFFICER,), "office", UNDER_REVIEW, (
+            Decision("accept", "Chấp nhận", next_step="close_account"),
+            Decision("request_supplement", "Yêu cầu bổ sung", next_step="supplement",
+                     needs_reason=True, counts_as_supplement=True),
+            Decision("refuse", "Từ chối", end_status=REFUSED, needs_reason=True),
+        )),
+        Step("supplement", "Đơn vị bổ sung hồ sơ", UNIT_ROLES, "unit", AWAITING_SUPPLEMENT, (
+            Decision("resubmit", "Gửi lại hồ sơ đã bổ sung", next_step="review"),
+        ), working_days=5),
+        Step("close_account", "Tất toán tài khoản", (SYSTEM,), "office", ACTIVATING, (
+            Decision("closed", "Đã tất toán", end_status=CLOSED),
+            Decision("balance_not_zero", "Số dư chưa bằng 0", end_status=REFUSED),
+        ), system_timeout_seconds=900),
+    ),
+    payment_kinds=(),
+    content_kind="account_closing",
+)
+
 CATALOGUE: tuple[ProcedureVersion, ...] = (REGULAR_SPENDING_PAYMENT_347, REGULAR_SPENDING_PAYMENT_11_2020,
-                                           SERVICE_REGISTRATION_TK01, SIGNATURE_SPECIMENS_347)
+                                           SERVICE_REGISTRATION_TK01, SIGNATURE_SPECIMENS_347,
+                                           ACCOUNT_CLOSING_347)
 
 
 def version_in_force(code: str, on: date) -> ProcedureVersion:

@@ -19,4 +19,4 @@ def account(principal: Principal, account_id: str, *, repo: Repository) -> dict:
     authz.authorize(principal, "account.read", policy.Resource(unit_id=acct.unit_id), repo,
                     not_found=missing)
     return {"account_id": acct.account_id, "unit_id": acct.unit_id, "kind": acct.kind,
-            "balance": int(acct.balance)}
+            "balance": int(acct.balance), "status": acct.status or "open"}

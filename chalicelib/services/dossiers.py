@@ -93,7 +93,14 @@ def _specimen_facts(content: dict, procedure: catalogue.ProcedureVersion, unit: 
     return {}
 
 
-_CONTENT_CHECKS = {"payment": _payment_facts, "signature_specimens": _specimen_facts}
+def _closing_facts(content: dict, procedure: catalogue.ProcedureVersion, unit: Any,
+                   repo: Repository) -> dict:
+    from . import closing
+    return closing.check(content, unit.unit_id, repo)
+
+
+_CONTENT_CHECKS = {"payment": _payment_facts, "signature_specimens": _specimen_facts,
+                   "account_closing": _closing_facts}
 
 
 def _request_hash(body: Any) -> str:

@@ -35,7 +35,8 @@ def post_payment(message: dict, *, repo: Repository, workflows: Workflows, now: 
             except Conflict:
                 continue  # the account or dossier moved under us: read again and re-decide
         else:
-            outcome = "posted" if dossier.status == catalogue.PAID else "insufficient_balance"
+            outcome = "posted" if dossier.status == catalogue.PAID else \
+                (dossier.result or {}).get("code", "insufficient_balance")
             break
     else:
         raise Conflict("posting kept losing races", code="posting_contention")
@@ -50,7 +51,7 @@ def _post_once(dossier: Dossier, repo: Repository, now: datetime) -> str:
     at = common.iso(now)
     account = repo.account(dossier.account_id)
     amount = int(dossier.amount)
-    if account is not None and int(account.balance) >= amount:
+    if account is not None and account.status != "closed" and int(account.balance) >= amount:
         advice = {"outcome": catalogue.PAID, "debit_advice": {
             "number": f"GBN-{dossier.dossier_id}", "account_id": dossier.account_id,
             "amount": amount, "posted_at": at}}
@@ -63,14 +64,16 @@ def _post_once(dossier: Dossier, repo: Repository, now: datetime) -> str:
             account=account,
             account_actions=[Account.balance.add(-amount)])
         return "posted"
-    reason = "Số dư tài khoản không đủ để thanh toán."
+    closed = account is not None and account.status == "closed"
+    reason = "Tài khoản đã được tất toán." if closed else "Số dư tài khoản không đủ để thanh toán."
+    code = "account_closed" if closed else "insufficient_balance"
     repo.record_decision(
         None, [], dossier,
         [Dossier.status.set(catalogue.REFUSED), Dossier.step.remove(),
          Dossier.result.set({"outcome": catalogue.REFUSED, "reason": reason,
-                             "code": "insufficient_balance", "decided_at": at}),
+                             "code": code, "decided_at": at}),
          Dossier.updated_at.set(at)],
-        {"at": at, "actor": common.SYSTEM_ACTOR, "action": "insufficient_balance",
+        {"at": at, "actor": common.SYSTEM_ACTOR, "action": code,
          "step": "posting", "from_status": dossier.status, "to_status": catalogue.REFUSED,
          "reason": reason})
-    return "insufficient_balance"
+    return code

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from ..composition import Services
-from . import posting, registrations, specimens
+from . import closing, posting, registrations, specimens
 
 
 def run(message: dict, svc: Services, now: datetime) -> str:
@@ -16,4 +16,6 @@ def run(message: dict, svc: Services, now: datetime) -> str:
                                       config=svc.config, now=now)
     if step == "apply_changes":
         return specimens.apply(message, repo=svc.repo, workflows=svc.workflows, now=now)
+    if step == "close_account":
+        return closing.close(message, repo=svc.repo, workflows=svc.workflows, now=now)
     raise LookupError(f"no worker for step {step!r}")  # redelivered, then dead-lettered

@@ -2,8 +2,8 @@
 
 The document is hand-kept, so these tests hold it to the app: the routes Chalice registers, the
 error codes the services raise, the voucher rules in voucher.py, the TK01 rules in
-registration.py, the signature specimens rules in specimens.py, the decisions in the catalogue and
-the shapes the services return. No AWS is
+registration.py, the signature specimens rules in specimens.py, the account closing rules in
+closing.py, the decisions in the catalogue and the shapes the services return. No AWS is
 touched: routes are called in-process only where they fail before reaching a service, or with no
 repository at all where the policy refuses the caller before anything is looked up; services run
 against small in-memory repositories.
@@ -41,7 +41,16 @@ from chalicelib.domain import (
     voucher,
 )
 from chalicelib.domain.errors import InvalidField
-from chalicelib.services import certificates, common, dossiers, registrations, signing
+from chalicelib.services import accounts as unit_accounts
+from chalicelib.services import (
+    certificates,
+    closing,
+    common,
+    dossiers,
+    posting,
+    registrations,
+    signing,
+)
 from chalicelib.services import specimens as specimen_changes
 from devstack.demo import sample_content
 from devstack.registration_demo import tk01
@@ -384,7 +393,7 @@ def test_the_submission_schema_requires_one_signature_per_title_the_catalogue_re
 def test_the_submission_schema_takes_exactly_the_signers_each_procedure_requires():
     by_title = dict(zip(("chief_accountant", "account_holder"), DUMMY_SIGNATURES, strict=True))
     contents = {"regular_spending_payment": sample_content("DEMO-T"),
-                "signature_specimens": specimens_content()}
+                "signature_specimens": specimens_content(), "account_closing": closing_content()}
     submitted = [p for p in catalogue.CATALOGUE if not p.without_login]
     assert {p.code for p in submitted} == set(contents)
     for proc in submitted:
@@ -448,6 +457,9 @@ def test_the_documented_submission_examples_are_signed_and_valid_one_per_procedu
     changes = specimens.parse_specimens(
         copy.deepcopy(examples["signature_specimens"]["value"]["content"]["specimens"]))
     assert changes.approve and changes.revoke and changes.open_accounts  # shows every change
+    closed = examples["account_closing"]["value"]["content"]
+    assert closing.check(copy.deepcopy(closed), "1012345", ClosingRepo()) == {
+        "account_id": closed["closing"]["account_id"]}
 
 
 def test_the_documented_registration_example_is_a_signed_tk01_that_registration_py_accepts():
@@ -689,6 +701,114 @@ def test_the_specimens_rules_beyond_the_schema_are_described(code):
     assert f"`{code}`" in DOC["components"]["schemas"]["SpecimenChanges"]["description"]
 
 
+# --- the account closing against closing.py -----------------------------------------------------
+CLOSING_ACCOUNT = "3713.1.1012345"
+
+
+def closing_content() -> dict:
+    return {"procedure": "account_closing",
+            "closing": {"account_id": CLOSING_ACCOUNT, "reason": "Kết thúc dự án."}}
+
+
+class ClosingRepo:
+    """The accounts closing.check reads: any account is an open one of unit 1012345 unless
+    `accounts` says otherwise (None: no such account)."""
+
+    def __init__(self, accounts: dict | None = None) -> None:
+        self.accounts = accounts or {}
+
+    def account(self, account_id):
+        default = SimpleNamespace(account_id=account_id, unit_id="1012345", kind="deposit",
+                                  balance=0, status=None)
+        return self.accounts.get(account_id, default)
+
+
+CLOSING_REJECTED = {
+    "no closing": _set("closing", ...),
+    "null closing": _set("closing", None),
+    "closing not an object": _set("closing", CLOSING_ACCOUNT),
+    "missing account id": _set("closing.account_id", ...),
+    "account id with a space": _set("closing.account_id", "3713 1"),
+    "account id of 3 characters": _set("closing.account_id", "371"),
+    "account id of 41 characters": _set("closing.account_id", "3" * 41),
+    "account id as a number": _set("closing.account_id", 3713),
+    "missing reason": _set("closing.reason", ...),
+    "null reason": _set("closing.reason", None),
+    "blank reason": _set("closing.reason", "   "),
+    "reason of 501 characters": _set("closing.reason", "l" * 501),
+    "reason as a number": _set("closing.reason", 5),
+}
+
+CLOSING_ACCEPTED = {
+    "the sample": lambda c: c,
+    "account id of 4 characters": _set("closing.account_id", "3713"),
+    "account id of 40 characters": _set("closing.account_id", "3" * 40),
+    "reason of 500 characters": _set("closing.reason", "l" * 500),
+    "reason with surrounding spaces": _set("closing.reason", "  Hết nhu cầu sử dụng.  "),
+}
+
+# What closing.py refuses against the registry, which no JSON Schema can say: the ClosingRequest
+# description names the code, and POST /v1/dossiers and the supplement document it.
+CLOSING_DESCRIBED = {
+    "unknown_account": ClosingRepo({CLOSING_ACCOUNT: None}),
+    "unknown_account of another unit": ClosingRepo({CLOSING_ACCOUNT: SimpleNamespace(
+        unit_id="1023456", status=None)}),
+    "account_closed": ClosingRepo({CLOSING_ACCOUNT: SimpleNamespace(unit_id="1012345",
+                                                                    status="closed")}),
+}
+
+
+def _closing_body(content: dict) -> dict:
+    return submission(content)  # the chief accountant's and the account holder's
+
+
+@pytest.mark.parametrize("case", sorted(CLOSING_REJECTED))
+def test_the_closing_schema_rejects_what_closing_py_rejects(case):
+    content = CLOSING_REJECTED[case](closing_content())
+    with pytest.raises(InvalidField) as refused:
+        closing.check(copy.deepcopy(content), "1012345", ClosingRepo())
+    assert refused.value.code in {"required", "invalid_format", "reason_required"}
+    assert not is_valid("Submission", _closing_body(content)), case
+
+
+@pytest.mark.parametrize("case", sorted(CLOSING_ACCEPTED))
+def test_the_closing_schema_accepts_what_closing_py_accepts(case):
+    content = CLOSING_ACCEPTED[case](closing_content())
+    facts = closing.check(copy.deepcopy(content), "1012345", ClosingRepo())
+    assert facts == {"account_id": content["closing"]["account_id"]}
+    found = [e.message for e in validator("Submission").iter_errors(_closing_body(content))]
+    assert found == [], case
+
+
+@pytest.mark.parametrize("case", sorted(CLOSING_DESCRIBED))
+def test_the_closing_rules_beyond_the_schema_are_described_and_documented(case):
+    content = closing_content()
+    assert is_valid("Submission", _closing_body(content))
+    with pytest.raises(errors.DomainError) as refused:
+        closing.check(content, "1012345", CLOSING_DESCRIBED[case])
+    code, status = refused.value.code, refused.value.status
+    assert case.split()[0] == code and refused.value.field == "content.closing.account_id"
+    assert f"`{code}`" in DOC["components"]["schemas"]["ClosingRequest"]["description"]
+    for path in ("/v1/dossiers", "/v1/dossiers/{dossier_id}/supplement"):
+        op = DOC["paths"][path]["post"]
+        assert (str(status), code) in {(s, c) for s, c, _ in error_examples(op)}, path
+
+
+def test_the_closing_codes_raised_at_receipt_are_documented_on_the_supplement_too():
+    # A closing (and a change of signature specimens) can be supplemented once: the supplement
+    # runs the same content checks as the submission, so it documents the same codes.
+    submit = {(s, c) for s, c, _ in error_examples(DOC["paths"]["/v1/dossiers"]["post"])}
+    supplement = {(s, c) for s, c, _ in
+                  error_examples(DOC["paths"]["/v1/dossiers/{dossier_id}/supplement"]["post"])}
+    content_codes = {("422", c) for c in ("required", "invalid_format", "reason_required",
+                                          "unknown_account", "duplicate_certificate",
+                                          "certificate_not_pending", "certificate_not_revocable")}
+    content_codes |= {("409", "account_exists"), ("409", "account_closed")}
+    assert content_codes <= submit & supplement
+    steps = {p.code: {s.name for s in p.steps} for p in catalogue.CATALOGUE}
+    assert {"supplement"} <= steps["account_closing"] & steps["signature_specimens"]
+
+
 # --- the TK01 registration against registration.py ---------------------------------------------
 def registration_form(unit_id: str = "1056789") -> dict:
     return {"content": tk01(unit_id), "signatures": [copy.deepcopy(DUMMY_SIGNATURES[1])]}
@@ -884,7 +1004,8 @@ def test_enumerations_follow_the_catalogue():
     procs = catalogue.CATALOGUE
     # Each kind of content has its schema and its route; a new kind needs both documented.
     content_schemas = {"payment": "SubmissionContent", "service_registration": "RegistrationContent",
-                       "signature_specimens": "SpecimensContent"}
+                       "signature_specimens": "SpecimensContent",
+                       "account_closing": "ClosingContent"}
     assert {p.content_kind for p in procs} <= set(content_schemas)
     submitted = schemas["Submission"]["properties"]["content"]["oneOf"]
     assert {c["$ref"].rsplit("/", 1)[1] for c in submitted} == {
@@ -1379,6 +1500,83 @@ def test_the_specimens_schemas_accept_what_the_services_build(tmp_path):
         broken = copy.deepcopy(detail)
         mutate(broken)
         assert not is_valid("DossierDetail", broken)
+
+
+class ClosingServiceRepo(RegistrationRepo):
+    """RegistrationRepo plus the accounts the closing and posting steps read."""
+
+    def __init__(self) -> None:
+        super().__init__(ca_pem="")
+        self.account_rows = {}
+
+    def account(self, account_id):
+        return self.account_rows.get(account_id)
+
+
+def test_the_closing_schemas_accept_what_the_services_build():
+    repo, now = ClosingServiceRepo(), datetime.now(UTC)
+    proc = catalogue.ACCOUNT_CLOSING_347
+    (step,) = [s for s in proc.steps if s.name == "close_account"]
+    ends = {d.name: d.end_status for d in step.decisions}
+    holder = Principal("s-2", "chutk.cva", frozenset({"account_holder"}), "1012345", None)
+    codes = set()
+    for balance, decision in ((0, "closed"), (5_000_000, "balance_not_zero")):
+        row = SimpleNamespace(account_id=CLOSING_ACCOUNT, unit_id="1012345", kind="deposit",
+                              balance=balance, status=None)
+        repo.account_rows[CLOSING_ACCOUNT] = row
+        repo.stored = dossier = a_dossier(
+            procedure=proc.code, procedure_version=proc.version, account_id=CLOSING_ACCOUNT,
+            amount=None, payment_kind=None, voucher_number=None, content=closing_content())
+        summary = common.dossier_summary(dossier)
+        assert summary["account_id"] == CLOSING_ACCOUNT
+        assert [summary[k] for k in ("amount", "payment_kind", "voucher_number")] == [None] * 3
+        assert is_valid(response_schema("GET", "/v1/dossiers", "200"),
+                        {"items": [summary], "next_cursor": None})
+        dossier.status, dossier.step = catalogue.ACTIVATING, "close_account"
+        assert is_valid("DossierDetail", common.dossier_detail(dossier))
+        answered = []
+        assert closing.close(
+            {"dossier_id": dossier.dossier_id, "token": "t"}, repo=repo,
+            workflows=SimpleNamespace(complete=lambda token, output: answered.append(output)),
+            now=now) == decision == answered[0]["decision"]
+        assert (dossier.status, dossier.step) == (ends[decision], None)
+        detail = common.dossier_detail(dossier)
+        assert detail["result"]["account_id"] == CLOSING_ACCOUNT
+        assert is_valid(response_schema("GET", "/v1/dossiers/{dossier_id}", "200"), detail)
+        codes.add(detail["result"].get("code"))
+        record = repo.records_after.pop()
+        assert is_valid("AuditRecord", audit.next_record(audit.GENESIS, 1,
+                                                         dossier_id=dossier.dossier_id, **record))
+    assert codes == {None, "balance_not_zero"}
+
+    # GET /v1/accounts/{account_id}: open, then closed (what an accepted closing writes).
+    for status in (None, "closed"):
+        repo.account_rows[CLOSING_ACCOUNT].status = status
+        view = unit_accounts.account(holder, CLOSING_ACCOUNT, repo=repo)
+        assert view["status"] == (status or "open")
+        assert is_valid(response_schema("GET", "/v1/accounts/{account_id}", "200"), view)
+    assert not is_valid("Account", {**view, "status": "frozen"})
+    assert not is_valid("Account", {k: v for k, v in view.items() if k != "status"})
+
+    # A payment from the closed account, then from an open one short of money, ends refused.
+    repo.account_rows["9523.1.1012345"] = SimpleNamespace(
+        account_id="9523.1.1012345", unit_id="1012345", kind="estimate", balance=0, status=None)
+    for account_id in (CLOSING_ACCOUNT, "9523.1.1012345"):
+        repo.stored = payment = a_dossier(account_id=account_id, status=catalogue.POSTING,
+                                          step="posting")
+        posting.post_payment({"dossier_id": payment.dossier_id, "token": "t"}, repo=repo,
+                             workflows=SimpleNamespace(complete=lambda token, output: None),
+                             now=now)
+        assert payment.status == catalogue.REFUSED
+        detail = common.dossier_detail(payment)
+        assert is_valid(response_schema("GET", "/v1/dossiers/{dossier_id}", "200"), detail)
+        codes.add(detail["result"]["code"])
+    documented = DOC["components"]["schemas"]["DossierResult"]["properties"]["code"]["enum"]
+    assert codes - {None} == set(documented)
+    assert all(f"`{c}`" in DOC["components"]["schemas"]["DossierResult"]["description"]
+               for c in documented)
+    detail["result"]["code"] = "frozen"
+    assert not is_valid("DossierDetail", detail)
 
 
 # --- error answers the app gives without AWS --------------------------------------------------

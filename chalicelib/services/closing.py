@@ -1,0 +1,81 @@
+"""Account closing (tất toán tài khoản, Decree 347/2025 Art. 9).
+
+The unit asks, signed by its chief accountant and account holder; the office decides; the system
+step closes the account only if its balance is zero at that moment (read fresh, the write guarded
+by the account's version), otherwise the dossier ends refused with the balance as the reason.
+A closed account takes no payment: posting refuses it even if a submission slipped past the
+directory cache.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from ..adapters.models import Account, Dossier
+from ..adapters.repository import Repository
+from ..adapters.workflow import TaskExpired, Workflows
+from ..domain import catalogue
+from ..domain.errors import Conflict, InvalidField
+from ..domain.voucher import ACCOUNT_ID
+from . import common
+
+log = logging.getLogger(__name__)
+MAX_REASON = 500
+
+
+def check(content: dict, unit_id: str, repo: Repository) -> dict:
+    """At submission: the account is this unit's and open; returns the dossier's facts."""
+    closing = content.get("closing")
+    if not isinstance(closing, dict):
+        raise InvalidField("Thiếu nội dung tất toán.", code="required", field="content.closing")
+    account_id, reason = closing.get("account_id"), closing.get("reason")
+    if not isinstance(account_id, str) or not ACCOUNT_ID.fullmatch(account_id):
+        raise InvalidField("Số tài khoản không hợp lệ.", code="invalid_format",
+                           field="content.closing.account_id")
+    if not isinstance(reason, str) or not reason.strip() or len(reason) > MAX_REASON:
+        raise InvalidField("Cần lý do tất toán (tối đa 500 ký tự).", code="reason_required",
+                           field="content.closing.reason")
+    account = repo.account(account_id)
+    if account is None or account.unit_id != unit_id:
+        raise InvalidField("Tài khoản không tồn tại hoặc không thuộc đơn vị.", code="unknown_account",
+                           field="content.closing.account_id")
+    if account.status == "closed":
+        raise Conflict("Tài khoản đã được tất toán.", code="account_closed",
+                       field="content.closing.account_id")
+    return {"account_id": account_id}
+
+
+def close(message: dict, *, repo: Repository, workflows: Workflows, now: datetime) -> str:
+    dossier = repo.dossier(message["dossier_id"])
+    if dossier is None:
+        raise LookupError("dossier of a close_account step is missing")
+    if dossier.status == catalogue.ACTIVATING:
+        _close(dossier, repo, now)
+        dossier = repo.dossier(dossier.dossier_id)
+    elif dossier.status not in catalogue.END_STATUSES:
+        raise Conflict("closing a dossier that is not being applied", code="not_activating")
+    decision = "closed" if dossier.status == catalogue.CLOSED else "balance_not_zero"
+    try:
+        workflows.complete(message["token"], {"decision": decision, "timeout_seconds": 1})
+    except TaskExpired:
+        log.warning("close_account token already answered", extra={"dossier_id": dossier.dossier_id})
+    return decision
+
+
+def _close(dossier: Dossier, repo: Repository, now: datetime) -> None:
+    at = common.iso(now)
+    account = repo.account(dossier.account_id)
+    balance = int(account.balance) if account else None
+    if balance == 0:
+        status, action, reason, result = catalogue.CLOSED, "closed", None, {"closed_at": at}
+        extra = {"account": account, "account_actions": [Account.status.set("closed")]}
+    else:
+        status, action = catalogue.REFUSED, "balance_not_zero"
+        reason = f"Số dư tài khoản còn {balance:,} đồng; chỉ tất toán khi số dư bằng 0."
+        result, extra = {"reason": reason, "code": "balance_not_zero"}, {}
+    repo.record_decision(
+        None, [], dossier,
+        [Dossier.status.set(status), Dossier.step.remove(), Dossier.updated_at.set(at),
+         Dossier.result.set({"outcome": status, "account_id": dossier.account_id, **result})],
+        {"at": at, "actor": common.SYSTEM_ACTOR, "action": action, "step": "close_account",
+         "from_status": dossier.status, "to_status": status, "reason": reason}, **extra)

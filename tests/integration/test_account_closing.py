@@ -1,0 +1,93 @@
+"""Account closing (Decree 347/2025 Art. 9): supplement once, accept, close only at zero balance;
+a closed account takes no payment."""
+from __future__ import annotations
+
+import pytest
+
+import signtool
+from devstack.demo import sample_content, wait_for_status, wait_for_task
+from tests.integration.flow import Flow
+
+pytestmark = pytest.mark.integration
+
+
+def keys(pki_dir, name):
+    return (pki_dir / f"{name}.key.pem").read_bytes(), (pki_dir / f"{name}.cert.pem").read_bytes()
+
+
+def closing_body(pki_dir, account_id, reason="Kết thúc dự án, không còn sử dụng."):
+    content = {"procedure": "account_closing", "closing": {"account_id": account_id, "reason": reason}}
+    body = signtool.add_signature({"content": content}, *keys(pki_dir, "ktt.bvdd"), "chief_accountant")
+    return signtool.add_signature(body, *keys(pki_dir, "chutk.bvdd"), "account_holder")
+
+
+def open_empty_account(api, pki_dir, tokens, account_id):
+    content = {"procedure": "signature_specimens",
+               "specimens": {"open_accounts": [{"account_id": account_id, "kind": "deposit"}]}}
+    body = signtool.add_signature({"content": content}, *keys(pki_dir, "chutk.bvdd"), "account_holder")
+    status, d = api.call("POST", "/v1/dossiers", body, token=tokens["chutk.bvdd"])
+    assert status == 201, d
+    officer = tokens["kiemsoat.kv1"]
+    task = wait_for_task(api, officer, d["dossier_id"])
+    api.call("POST", f"/v1/tasks/{task['task_id']}/decision", {"decision": "accept"}, token=officer)
+    wait_for_status(api, officer, d["dossier_id"], "registered")
+
+
+def decide(api, token, dossier_id, decision, reason=None):
+    task = wait_for_task(api, token, dossier_id)
+    body = {"decision": decision, **({"reason": reason} if reason else {})}
+    status, answer = api.call("POST", f"/v1/tasks/{task['task_id']}/decision", body, token=token)
+    assert status == 200, answer
+
+
+def test_an_empty_account_is_closed_after_one_supplement_and_then_takes_no_payment(
+        api, tokens, pki_dir, unique):
+    account = f"3713.9.{unique('x')[2:8]}"
+    open_empty_account(api, pki_dir, tokens, account)
+    unit, officer = tokens["ketoan.bvdd"], tokens["kiemsoat.kv1"]
+    status, d = api.call("POST", "/v1/dossiers", closing_body(pki_dir, account), token=unit)
+    assert status == 201, d
+    decide(api, officer, d["dossier_id"], "request_supplement", "Bổ sung biên bản đối chiếu số dư.")
+    wait_for_status(api, unit, d["dossier_id"], "awaiting_supplement")
+    wait_for_task(api, unit, d["dossier_id"])
+    status, body = api.call("POST", f"/v1/dossiers/{d['dossier_id']}/supplement",
+                            closing_body(pki_dir, account, "Kết thúc dự án; kèm biên bản đối chiếu."),
+                            token=unit)
+    assert (status, body["status"]) == (200, "under_review"), body
+    decide(api, officer, d["dossier_id"], "accept")
+    closed = wait_for_status(api, unit, d["dossier_id"], "closed")
+    assert closed["result"]["account_id"] == account
+    assert api.call("GET", f"/v1/accounts/{account}", token=unit)[1]["status"] == "closed"
+
+    status, err = api.call("POST", "/v1/dossiers", closing_body(pki_dir, account), token=unit)
+    assert (status, err["error"]["code"]) == (409, "account_closed")
+    # A payment from it is refused at posting: the guarantee does not rest on any cache. (At
+    # submission the account still exists and is the unit's, so the dossier is received.)
+    flow = Flow(api, tokens, pki_dir, unit="ketoan.bvdd")
+    status, pay = api.call("POST", "/v1/dossiers", flow.signed(sample_content(
+        unique("FROM-CLOSED"), 1_000, unit_code="1023456", chapter_code="423", account=account)),
+        token=unit)
+    assert status == 201, pay
+    decide(api, officer, pay["dossier_id"], "accept")
+    decide(api, tokens["lanhdao.kv1"], pay["dossier_id"], "approve")
+    refused = wait_for_status(api, unit, pay["dossier_id"], "refused")
+    assert refused["result"]["code"] == "account_closed"
+    _, trail = api.call("GET", f"/v1/dossiers/{pay['dossier_id']}/audit", token=unit)
+    assert trail["records"][-1]["action"] == "account_closed"
+
+
+def test_an_account_with_money_on_it_is_not_closed(api, tokens, pki_dir):
+    unit, officer = tokens["ketoan.bvdd"], tokens["kiemsoat.kv1"]
+    status, d = api.call("POST", "/v1/dossiers", closing_body(pki_dir, "9523.1.1023456"), token=unit)
+    assert status == 201, d
+    decide(api, officer, d["dossier_id"], "accept")
+    refused = wait_for_status(api, unit, d["dossier_id"], "refused")
+    assert refused["result"]["code"] == "balance_not_zero"
+    assert api.call("GET", "/v1/accounts/9523.1.1023456", token=unit)[1]["status"] == "open"
+
+
+def test_a_closing_must_name_the_units_own_account(api, tokens, pki_dir):
+    status, err = api.call("POST", "/v1/dossiers", closing_body(pki_dir, "9523.1.1012345"),
+                           token=tokens["ketoan.bvdd"])
+    assert (status, err["error"]["code"], err["error"]["field"]) == \
+        (422, "unknown_account", "content.closing.account_id")
