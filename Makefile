@@ -20,8 +20,9 @@ test: $(STAMP)           ## the whole test suite (unit + integration on moto)
 bench: $(STAMP)          ## happy-path benchmark on the local stack
 	$(BIN)/python -m bench
 
-check: $(STAMP)          ## lint
+check: $(STAMP)          ## lint; type-check the pure domain (services and adapters: not yet)
 	$(BIN)/ruff check .
+	$(BIN)/mypy chalicelib/domain
 
 workflows: $(STAMP)      ## regenerate workflows/*.asl.json from the procedure catalogue
 	$(BIN)/python -m workflows.generate

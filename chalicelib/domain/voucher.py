@@ -65,8 +65,8 @@ def _obj(value: Any, path: str) -> dict:
     return value
 
 
-def _text(obj: dict, key: str, path: str, *, required: bool = True, max_len: int = 200,
-          pattern: re.Pattern | None = None, shape: str = "") -> str | None:
+def _optional_text(obj: dict, key: str, path: str, *, required: bool = False, max_len: int = 200,
+                   pattern: re.Pattern | None = None, shape: str = "") -> str | None:
     value = obj.get(key)
     if value is None:
         if required:
@@ -81,6 +81,15 @@ def _text(obj: dict, key: str, path: str, *, required: bool = True, max_len: int
         raise _fail(f"{path}.{key}", f"Dài quá {max_len} ký tự.", "too_long")
     if pattern is not None and not pattern.fullmatch(value):
         raise _fail(f"{path}.{key}", f"Sai định dạng: {shape}.", "invalid_format")
+    return value
+
+
+def _text(obj: dict, key: str, path: str, *, max_len: int = 200,
+          pattern: re.Pattern | None = None, shape: str = "") -> str:
+    value = _optional_text(obj, key, path, required=True, max_len=max_len, pattern=pattern,
+                           shape=shape)
+    if value is None:  # unreachable: required=True raises first; keeps the type a plain str
+        raise _fail(f"{path}.{key}", "Thiếu thông tin bắt buộc.", "required")
     return value
 
 
@@ -142,10 +151,10 @@ def parse_voucher(raw: Any, payment_kinds: tuple[str, ...], path: str = "content
     payee_path = f"{path}.payee"
     payee = _obj(obj.get("payee"), payee_path)
     payee_name = _text(payee, "name", payee_path)
-    payee_account = _text(payee, "account", payee_path, required=method == "transfer",
+    payee_account = _optional_text(payee, "account", payee_path, required=method == "transfer",
                           pattern=ACCOUNT_ID, shape="số tài khoản")
-    _text(payee, "bank", payee_path, required=method == "transfer")
-    _text(payee, "tax_code", payee_path, required=False, pattern=_TAX_CODE,
+    _optional_text(payee, "bank", payee_path, required=method == "transfer")
+    _optional_text(payee, "tax_code", payee_path, pattern=_TAX_CODE,
           shape="10 hoặc 13 chữ số")
 
     contract_number = contract_value = None
@@ -157,7 +166,7 @@ def parse_voucher(raw: Any, payment_kinds: tuple[str, ...], path: str = "content
         _text(contract, "date", c_path, pattern=_DATE, shape="YYYY-MM-DD")
         contract_value = _amount(contract.get("value"), f"{c_path}.value")
     if payment_kind == "advance":
-        if contract_number is None:
+        if contract_number is None or contract_value is None:
             raise _fail(f"{path}.contract", "Tạm ứng phải có hợp đồng kèm theo.", "contract_required")
         num, den = ADVANCE_SHARE_LIMIT
         if total * den > contract_value * num:
