@@ -126,6 +126,23 @@ class ProcedureVersion:
         }
 
 
+def _office_review(label_vi: str, *, then: str, supplement: bool = True) -> Step:
+    """The control officer's review: accept (to `then`), ask for a supplement once (where the
+    unit can answer, i.e. it has logins), or refuse with a reason."""
+    decisions = [Decision("accept", "Chấp nhận", next_step=then)]
+    if supplement:
+        decisions.append(Decision("request_supplement", "Yêu cầu bổ sung", next_step="supplement",
+                                  needs_reason=True, counts_as_supplement=True))
+    decisions.append(Decision("refuse", "Từ chối", end_status=REFUSED, needs_reason=True))
+    return Step("review", label_vi, (CONTROL_OFFICER,), "office", UNDER_REVIEW, tuple(decisions))
+
+
+def _unit_supplement() -> Step:
+    return Step("supplement", "Đơn vị bổ sung hồ sơ", UNIT_ROLES, "unit", AWAITING_SUPPLEMENT, (
+        Decision("resubmit", "Gửi lại hồ sơ đã bổ sung", next_step="review"),
+    ), working_days=5)
+
+
 REGULAR_SPENDING_PAYMENT_347 = ProcedureVersion(
     code="regular_spending_payment",
     version="347-2025",
@@ -139,15 +156,8 @@ REGULAR_SPENDING_PAYMENT_347 = ProcedureVersion(
     supplement_limit=1,
     first_step="review",
     steps=(
-        Step("review", "Kiểm soát hồ sơ", (CONTROL_OFFICER,), "office", UNDER_REVIEW, (
-            Decision("accept", "Chấp nhận", next_step="approval"),
-            Decision("request_supplement", "Yêu cầu bổ sung", next_step="supplement",
-                     needs_reason=True, counts_as_supplement=True),
-            Decision("refuse", "Từ chối", end_status=REFUSED, needs_reason=True),
-        )),
-        Step("supplement", "Đơn vị bổ sung hồ sơ", UNIT_ROLES, "unit", AWAITING_SUPPLEMENT, (
-            Decision("resubmit", "Gửi lại hồ sơ đã bổ sung", next_step="review"),
-        ), working_days=5),
+        _office_review("Kiểm soát hồ sơ", then="approval"),
+        _unit_supplement(),
         Step("approval", "Lãnh đạo phê duyệt", (LEADER,), "office", AWAITING_APPROVAL, (
             Decision("approve", "Phê duyệt", next_step="posting"),
             Decision("send_back", "Trả lại cán bộ kiểm soát", next_step="review", needs_reason=True),
@@ -167,14 +177,6 @@ REGULAR_SPENDING_PAYMENT_11_2020 = replace(
     effective_from=date(2020, 3, 10), effective_to=date(2026, 1, 1))
 
 
-def _office_accepts_or_refuses(label_vi: str, *, then: str) -> Step:
-    """The review of registration-type dossiers: accept (a system step applies it) or refuse."""
-    return Step("review", label_vi, (CONTROL_OFFICER,), "office", UNDER_REVIEW, (
-        Decision("accept", "Chấp nhận", next_step=then),
-        Decision("refuse", "Từ chối", end_status=REFUSED, needs_reason=True),
-    ))
-
-
 SERVICE_REGISTRATION_TK01 = ProcedureVersion(
     code="service_registration",
     version="tk01",
@@ -188,7 +190,7 @@ SERVICE_REGISTRATION_TK01 = ProcedureVersion(
     supplement_limit=0,
     first_step="review",
     steps=(
-        _office_accepts_or_refuses("Kiểm tra đăng ký", then="activation"),
+        _office_review("Kiểm tra đăng ký", then="activation", supplement=False),
         Step("activation", "Kích hoạt đơn vị và người dùng", (SYSTEM,), "office", ACTIVATING, (
             Decision("activated", "Đã kích hoạt", end_status=REGISTERED),
             Decision("unit_registered_meanwhile", "Đơn vị đã được đăng ký bởi hồ sơ khác",
@@ -214,15 +216,8 @@ SIGNATURE_SPECIMENS_347 = ProcedureVersion(
     supplement_limit=1,
     first_step="review",
     steps=(
-        Step("review", "Kiểm tra hồ sơ mẫu chữ ký", (CONTROL_OFFICER,), "office", UNDER_REVIEW, (
-            Decision("accept", "Chấp nhận", next_step="apply_changes"),
-            Decision("request_supplement", "Yêu cầu bổ sung", next_step="supplement",
-                     needs_reason=True, counts_as_supplement=True),
-            Decision("refuse", "Từ chối", end_status=REFUSED, needs_reason=True),
-        )),
-        Step("supplement", "Đơn vị bổ sung hồ sơ", UNIT_ROLES, "unit", AWAITING_SUPPLEMENT, (
-            Decision("resubmit", "Gửi lại hồ sơ đã bổ sung", next_step="review"),
-        ), working_days=5),
+        _office_review("Kiểm tra hồ sơ mẫu chữ ký", then="apply_changes"),
+        _unit_supplement(),
         Step("apply_changes", "Áp dụng thay đổi", (SYSTEM,), "office", ACTIVATING, (
             Decision("applied", "Đã áp dụng", end_status=REGISTERED),
         ), system_timeout_seconds=900),
@@ -245,15 +240,8 @@ ACCOUNT_CLOSING_347 = ProcedureVersion(
     supplement_limit=1,
     first_step="review",
     steps=(
-        Step("review", "Kiểm tra hồ sơ tất toán", (CONTROL_OFFICER,), "office", UNDER_REVIEW, (
-            Decision("accept", "Chấp nhận", next_step="close_account"),
-            Decision("request_supplement", "Yêu cầu bổ sung", next_step="supplement",
-                     needs_reason=True, counts_as_supplement=True),
-            Decision("refuse", "Từ chối", end_status=REFUSED, needs_reason=True),
-        )),
-        Step("supplement", "Đơn vị bổ sung hồ sơ", UNIT_ROLES, "unit", AWAITING_SUPPLEMENT, (
-            Decision("resubmit", "Gửi lại hồ sơ đã bổ sung", next_step="review"),
-        ), working_days=5),
+        _office_review("Kiểm tra hồ sơ tất toán", then="close_account"),
+        _unit_supplement(),
         Step("close_account", "Tất toán tài khoản", (SYSTEM,), "office", ACTIVATING, (
             Decision("closed", "Đã tất toán", end_status=CLOSED),
             Decision("balance_not_zero", "Số dư chưa bằng 0", end_status=REFUSED),

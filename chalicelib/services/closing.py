@@ -8,18 +8,16 @@ directory cache.
 """
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 
 from ..adapters.models import Account, Dossier
 from ..adapters.repository import Repository
-from ..adapters.workflow import TaskExpired, Workflows
+from ..adapters.workflow import Workflows
 from ..domain import catalogue
 from ..domain.errors import Conflict, InvalidField
 from ..domain.voucher import ACCOUNT_ID
-from . import common
+from . import common, system_steps
 
-log = logging.getLogger(__name__)
 MAX_REASON = 500
 
 
@@ -46,20 +44,9 @@ def check(content: dict, unit_id: str, repo: Repository) -> dict:
 
 
 def close(message: dict, *, repo: Repository, workflows: Workflows, now: datetime) -> str:
-    dossier = repo.dossier(message["dossier_id"])
-    if dossier is None:
-        raise LookupError("dossier of a close_account step is missing")
-    if dossier.status == catalogue.ACTIVATING:
-        _close(dossier, repo, now)
-        dossier = repo.dossier(dossier.dossier_id)
-    elif dossier.status not in catalogue.END_STATUSES:
-        raise Conflict("closing a dossier that is not being applied", code="not_activating")
-    decision = "closed" if dossier.status == catalogue.CLOSED else "balance_not_zero"
-    try:
-        workflows.complete(message["token"], {"decision": decision, "timeout_seconds": 1})
-    except TaskExpired:
-        log.warning("close_account token already answered", extra={"dossier_id": dossier.dossier_id})
-    return decision
+    return system_steps.run(
+        message, repo=repo, workflows=workflows, work=lambda d: _close(d, repo, now),
+        outcome=lambda d: "closed" if d.status == catalogue.CLOSED else "balance_not_zero")
 
 
 def _close(dossier: Dossier, repo: Repository, now: datetime) -> None:

@@ -7,22 +7,19 @@ e-mails each an invitation), and binds the signing certificate to the account ho
 """
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 from typing import Any
 
 from ..adapters import identity
 from ..adapters.models import Account, Dossier, RegisteredCertificate, Unit
 from ..adapters.repository import Repository
-from ..adapters.workflow import TaskExpired, Workflows
+from ..adapters.workflow import Workflows
 from ..config import Config
 from ..domain import catalogue
 from ..domain.calendar import local_date
 from ..domain.errors import BadRequest, Conflict, InvalidField
 from ..domain.registration import Registration, parse_registration
-from . import certificates, common, dossiers, signing
-
-log = logging.getLogger(__name__)
+from . import certificates, common, dossiers, signing, system_steps
 
 
 def submit(body: Any, idempotency_key: str | None, *, repo: Repository, workflows: Workflows,
@@ -68,20 +65,11 @@ def activate(message: dict, *, repo: Repository, workflows: Workflows, config: C
              now: datetime) -> str:
     """The activation step. Every write is idempotent, so a redelivered message completes a
     half-done activation instead of duplicating it."""
-    dossier = repo.dossier(message["dossier_id"])
-    if dossier is None:
-        raise LookupError("dossier of an activation step is missing")
-    if dossier.status == catalogue.ACTIVATING:
-        _activate(dossier, parse_registration(dossier.content["registration"]), repo, config, now)
-        dossier = repo.dossier(dossier.dossier_id)
-    elif dossier.status not in catalogue.END_STATUSES:
-        raise Conflict("activation of a dossier that is not being activated", code="not_activating")
-    decision = "activated" if dossier.status == catalogue.REGISTERED else "unit_registered_meanwhile"
-    try:
-        workflows.complete(message["token"], {"decision": decision, "timeout_seconds": 1})
-    except TaskExpired:
-        log.warning("activation token already answered", extra={"dossier_id": dossier.dossier_id})
-    return decision
+    return system_steps.run(
+        message, repo=repo, workflows=workflows,
+        work=lambda d: _activate(d, parse_registration(d.content["registration"]), repo, config, now),
+        outcome=lambda d: "activated" if d.status == catalogue.REGISTERED
+        else "unit_registered_meanwhile")
 
 
 def _activate(dossier: Dossier, reg: Registration, repo: Repository, config: Config,

@@ -7,18 +7,15 @@ holder's signature and the office's acceptance as well, and leaves all of it in 
 """
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 
 from ..adapters.models import Account, Dossier
 from ..adapters.repository import Repository
-from ..adapters.workflow import TaskExpired, Workflows
+from ..adapters.workflow import Workflows
 from ..domain import catalogue
 from ..domain.errors import Conflict, InvalidField
 from ..domain.specimens import SpecimenChanges, parse_specimens
-from . import certificates, common
-
-log = logging.getLogger(__name__)
+from . import certificates, common, system_steps
 
 
 def check(content: dict, unit_id: str, repo: Repository) -> SpecimenChanges:
@@ -45,18 +42,10 @@ def check(content: dict, unit_id: str, repo: Repository) -> SpecimenChanges:
 
 def apply(message: dict, *, repo: Repository, workflows: Workflows, now: datetime) -> str:
     """The system step after acceptance. Idempotent: each change is guarded by its state."""
-    dossier = repo.dossier(message["dossier_id"])
-    if dossier is None:
-        raise LookupError("dossier of an apply_changes step is missing")
-    if dossier.status == catalogue.ACTIVATING:
-        _apply(dossier, parse_specimens(dossier.content["specimens"]), repo, now)
-    elif dossier.status != catalogue.REGISTERED:
-        raise Conflict("changes applied to a dossier not being applied", code="not_activating")
-    try:
-        workflows.complete(message["token"], {"decision": "applied", "timeout_seconds": 1})
-    except TaskExpired:
-        log.warning("apply_changes token already answered", extra={"dossier_id": dossier.dossier_id})
-    return "applied"
+    return system_steps.run(
+        message, repo=repo, workflows=workflows,
+        work=lambda d: _apply(d, parse_specimens(d.content["specimens"]), repo, now),
+        outcome=lambda d: "applied")
 
 
 def _apply(dossier: Dossier, changes: SpecimenChanges, repo: Repository, now: datetime) -> None:
