@@ -203,53 +203,36 @@ SERVICE_REGISTRATION_TK01 = ProcedureVersion(
     without_login=True,
 )
 
-SIGNATURE_SPECIMENS_347 = ProcedureVersion(
-    code="signature_specimens",
-    version="347-2025",
-    name_vi="Đăng ký, thay đổi mẫu dấu, mẫu chữ ký; đăng ký mở tài khoản",
-    name_en="Account registration and change of signature specimens",
-    legal_basis="Nghị định 347/2025/NĐ-CP, Điều 8",
-    effective_from=date(2026, 1, 1),
-    effective_to=None,
-    sla_working_days=1,
-    peak_sla_working_days=1,
-    supplement_limit=1,
-    first_step="review",
-    steps=(
-        _office_review("Kiểm tra hồ sơ mẫu chữ ký", then="apply_changes"),
-        _unit_supplement(),
-        Step("apply_changes", "Áp dụng thay đổi", (SYSTEM,), "office", ACTIVATING, (
-            Decision("applied", "Đã áp dụng", end_status=REGISTERED),
-        ), system_timeout_seconds=900),
-    ),
-    payment_kinds=(),
-    required_signers=("account_holder",),
-    content_kind="signature_specimens",
-)
+def _account_procedure_347(code: str, article: int, name_vi: str, name_en: str, review_vi: str,
+                           system_step: Step, content_kind: str,
+                           required_signers: tuple[str, ...]) -> ProcedureVersion:
+    """Decree 347/2025's account procedures share their legal frame: in force from 1 Jan 2026,
+    one working day, one supplement, office review -> unit supplement -> one system step."""
+    return ProcedureVersion(
+        code=code, version="347-2025", name_vi=name_vi, name_en=name_en,
+        legal_basis=f"Nghị định 347/2025/NĐ-CP, Điều {article}",
+        effective_from=date(2026, 1, 1), effective_to=None,
+        sla_working_days=1, peak_sla_working_days=1, supplement_limit=1, first_step="review",
+        steps=(_office_review(review_vi, then=system_step.name), _unit_supplement(), system_step),
+        payment_kinds=(), required_signers=required_signers, content_kind=content_kind,
+    )
 
-ACCOUNT_CLOSING_347 = ProcedureVersion(
-    code="account_closing",
-    version="347-2025",
-    name_vi="Tất toán tài khoản",
-    name_en="Account closing",
-    legal_basis="Nghị định 347/2025/NĐ-CP, Điều 9",
-    effective_from=date(2026, 1, 1),
-    effective_to=None,
-    sla_working_days=1,
-    peak_sla_working_days=1,
-    supplement_limit=1,
-    first_step="review",
-    steps=(
-        _office_review("Kiểm tra hồ sơ tất toán", then="close_account"),
-        _unit_supplement(),
-        Step("close_account", "Tất toán tài khoản", (SYSTEM,), "office", ACTIVATING, (
-            Decision("closed", "Đã tất toán", end_status=CLOSED),
-            Decision("balance_not_zero", "Số dư chưa bằng 0", end_status=REFUSED),
-        ), system_timeout_seconds=900),
-    ),
-    payment_kinds=(),
-    content_kind="account_closing",
-)
+
+SIGNATURE_SPECIMENS_347 = _account_procedure_347(
+    "signature_specimens", 8, "Đăng ký, thay đổi mẫu dấu, mẫu chữ ký; đăng ký mở tài khoản",
+    "Account registration and change of signature specimens", "Kiểm tra hồ sơ mẫu chữ ký",
+    Step("apply_changes", "Áp dụng thay đổi", (SYSTEM,), "office", ACTIVATING, (
+        Decision("applied", "Đã áp dụng", end_status=REGISTERED),
+    ), system_timeout_seconds=900),
+    content_kind="signature_specimens", required_signers=("account_holder",))
+
+ACCOUNT_CLOSING_347 = _account_procedure_347(
+    "account_closing", 9, "Tất toán tài khoản", "Account closing", "Kiểm tra hồ sơ tất toán",
+    Step("close_account", "Tất toán tài khoản", (SYSTEM,), "office", ACTIVATING, (
+        Decision("closed", "Đã tất toán", end_status=CLOSED),
+        Decision("balance_not_zero", "Số dư chưa bằng 0", end_status=REFUSED),
+    ), system_timeout_seconds=900),
+    content_kind="account_closing", required_signers=("chief_accountant", "account_holder"))
 
 CATALOGUE: tuple[ProcedureVersion, ...] = (REGULAR_SPENDING_PAYMENT_347, REGULAR_SPENDING_PAYMENT_11_2020,
                                            SERVICE_REGISTRATION_TK01, SIGNATURE_SPECIMENS_347,
