@@ -7,7 +7,9 @@ JSON and the catalogue disagree. Shape of every human step S:
                previous outcome (seconds to the legal due time); States.Timeout -> "S (overdue)"
   S (overdue)  the same task again, marked overdue (the inbox escalates it to the leader) and
                re-escalated every working day until someone decides
-  after S      a Choice on the decision; each decision leads to the next step or an end state
+  after S      a Choice on the decision; each decision leads to the next step or an end state;
+               on an office step, "extend" (a leader's audited extension of the time limit)
+               leads back to S, which waits again with the new timeout
                (a step whose every outcome ends the dossier, like posting, ends the execution
                itself: two billed transitions fewer on every paid dossier)
 
@@ -23,9 +25,12 @@ from pathlib import Path
 from chalicelib.domain.catalogue import CATALOGUE, ProcedureVersion, Step
 
 HERE = Path(__file__).resolve().parent
+TEMPLATE = HERE.parent / "infra" / "template.json"
 TOKEN_TASK = "arn:aws:states:::sqs:sendMessage.waitForTaskToken"
 REESCALATE_SECONDS = 24 * 3600
-END_STATE = {"paid": "Paid", "refused": "Refused", "registered": "Registered", "closed": "Closed"}
+END_STATE = {"paid": "Paid", "refused": "Refused", "recorded": "Recorded", "registered": "Registered",
+             "closed": "Closed", "reconciled": "Reconciled", "not_reconciled": "Not reconciled"}
+EXTEND = "extend"   # a leader's extension of an office step's time limit: the step waits again
 
 
 def path_for(proc: ProcedureVersion) -> Path:
@@ -71,6 +76,8 @@ def ends_execution(step: Step) -> bool:
 
 def _choice_state(step: Step) -> dict:
     choices = []
+    if step.extendable:
+        choices.append({"Variable": "$.outcome.decision", "StringEquals": EXTEND, "Next": step.name})
     for decision in step.decisions:
         target = decision.next_step or END_STATE[decision.end_status]
         choices.append({"Variable": "$.outcome.decision", "StringEquals": decision.name,
@@ -106,10 +113,42 @@ def render(proc: ProcedureVersion) -> str:
     return json.dumps(definition(proc), indent=2, ensure_ascii=False) + "\n"
 
 
+def state_machine_resources() -> dict[str, dict]:
+    """The template's state machine resources, one per procedure version, by logical id."""
+    return {
+        "".join(part.capitalize() for part in proc.workflow_name.split("-")): {
+            "Type": "AWS::StepFunctions::StateMachine",
+            "Properties": {
+                "StateMachineName": f"kbnn-{proc.workflow_name}",
+                "StateMachineType": "STANDARD",
+                "DefinitionS3Location": f"../workflows/{path_for(proc).name}",
+                "DefinitionSubstitutions": {
+                    name: ref for name, ref in (("TaskQueueUrl", {"Ref": "TaskQueue"}),
+                                                ("WorkerQueueUrl", {"Ref": "WorkerQueue"}))
+                    if f"${{{name}}}" in render(proc)},
+                "RoleArn": {"Fn::GetAtt": ["StateMachineRole", "Arn"]},
+            },
+        } for proc in CATALOGUE
+    }
+
+
+def sync_template() -> None:
+    """Replace the template's state machines with the catalogue's (other resources untouched)."""
+    path = TEMPLATE
+    template = json.loads(path.read_text(encoding="utf-8"))
+    resources = {k: v for k, v in template["Resources"].items()
+                 if v["Type"] != "AWS::StepFunctions::StateMachine"}
+    resources.update(state_machine_resources())
+    template["Resources"] = resources
+    path.write_text(json.dumps(template, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
 def main() -> int:
     for proc in CATALOGUE:
         path_for(proc).write_text(render(proc), encoding="utf-8")
         print(f"wrote {path_for(proc).relative_to(HERE.parent)}")
+    sync_template()
+    print(f"wrote {TEMPLATE.relative_to(HERE.parent)} (state machines)")
     return 0
 
 

@@ -21,9 +21,12 @@ POSTING = "posting"
 ACTIVATING = "activating"
 PAID = "paid"
 REFUSED = "refused"
+RECORDED = "recorded"            # posted without money leaving the account (settlement, refund...)
 REGISTERED = "registered"
 CLOSED = "closed"
-END_STATUSES = frozenset({PAID, REFUSED, REGISTERED, CLOSED})
+RECONCILED = "reconciled"        # the office confirms the unit's balance matches the ledger
+NOT_RECONCILED = "not_reconciled"
+END_STATUSES = frozenset({PAID, REFUSED, RECORDED, REGISTERED, CLOSED, RECONCILED, NOT_RECONCILED})
 
 # Roles are Cognito groups.
 UNIT_ROLES = ("unit_accountant", "chief_accountant", "account_holder")
@@ -43,6 +46,63 @@ class Decision:
 
 
 @dataclass(frozen=True)
+class PaymentKind:
+    """What a voucher does to its account when posted, and which earlier dossier it must name
+    (`voucher.related_dossier`): an advance settlement names the advance it settles, a data
+    adjustment names the payment whose codes it corrects."""
+    code: str
+    name_vi: str
+    name_en: str
+    balance_effect: int                  # -1 debit, +1 credit, 0 the balance does not move
+    relates_to: tuple[str, ...] = ()     # payment kinds the related dossier may have
+    needs_contract: bool = False
+
+    def public(self) -> dict:
+        return {"code": self.code, "name_vi": self.name_vi, "name_en": self.name_en,
+                "balance_effect": self.balance_effect, "relates_to": list(self.relates_to),
+                "needs_contract": self.needs_contract}
+
+
+PAYMENT_KINDS = {k.code: k for k in (
+    PaymentKind("payment", "Thực chi", "Payment", -1),
+    PaymentKind("advance", "Tạm ứng", "Advance", -1, needs_contract=True),
+    PaymentKind("advance_settlement", "Thanh toán tạm ứng", "Advance settlement", 0,
+                relates_to=("advance",)),
+    PaymentKind("refund", "Nộp trả kinh phí", "Refund of funds", +1),
+    PaymentKind("adjustment", "Điều chỉnh số liệu", "Data adjustment", 0,
+                relates_to=("payment", "advance", "advance_settlement")),
+    PaymentKind("oda_recording", "Ghi thu, ghi chi", "Recording revenue and spending", 0),
+)}
+
+# When a dossier component is required.
+ALWAYS = "always"
+OPTIONAL = "optional"
+CONTRACT_OVER_THRESHOLD = "contract_over_threshold"   # a contract above 50 million đồng
+CONTRACT_THRESHOLD = 50_000_000
+
+
+@dataclass(frozen=True)
+class Component:
+    """A document a dossier carries in its manifest (`content.documents[].kind`). A one-time
+    legal document is stored once per unit under its reference (the contract number, the budget
+    year) and not asked for again: later dossiers are complete without it."""
+    kind: str
+    name_vi: str
+    name_en: str
+    required: str = OPTIONAL
+    one_time: bool = False
+    payment_kinds: tuple[str, ...] = ()   # () : every kind of the procedure
+    # A one-time document's identity within the unit: the voucher fields naming it.
+    reference: tuple[str, ...] = ()
+
+    def public(self) -> dict:
+        return {"kind": self.kind, "name_vi": self.name_vi, "name_en": self.name_en,
+                "required": self.required, "one_time": self.one_time,
+                "reference": list(self.reference),
+                "payment_kinds": list(self.payment_kinds)}
+
+
+@dataclass(frozen=True)
 class Step:
     name: str
     label_vi: str
@@ -57,6 +117,12 @@ class Step:
     @property
     def is_system(self) -> bool:
         return self.roles == (SYSTEM,)
+
+    @property
+    def extendable(self) -> bool:
+        """The treasury's own time limits may be extended (for an IT failure, with a reason);
+        a unit's time to supplement and the system's steps may not."""
+        return self.scope == "office" and not self.is_system
 
     def decision(self, name: str) -> Decision | None:
         return next((d for d in self.decisions if d.name == name), None)
@@ -77,6 +143,10 @@ class ProcedureVersion:
     first_step: str
     steps: tuple[Step, ...]
     payment_kinds: tuple[str, ...] = ("payment", "advance")
+    components: tuple[Component, ...] = ()
+    # Blocks a voucher of this procedure must carry besides the common ones: "project" (the
+    # public investment project), "funding" (the foreign loan or grant agreement).
+    voucher_blocks: tuple[str, ...] = ()
     # Who must sign the content, each with a certificate registered to the unit for that title.
     required_signers: tuple[str, ...] = ("chief_accountant", "account_holder")
     # What the content is ("payment": a voucher; "service_registration": form TK01). A procedure
@@ -116,10 +186,14 @@ class ProcedureVersion:
             "effective_to": self.effective_to.isoformat() if self.effective_to else None,
             "sla_working_days": self.sla_working_days,
             "peak_sla_working_days": self.peak_sla_working_days,
-            "supplement_limit": self.supplement_limit, "payment_kinds": list(self.payment_kinds),
+            "supplement_limit": self.supplement_limit,
+            "payment_kinds": [PAYMENT_KINDS[k].public() for k in self.payment_kinds],
+            "voucher_blocks": list(self.voucher_blocks),
+            "components": [c.public() for c in self.components],
             "required_signers": list(self.required_signers), "without_login": self.without_login,
             "steps": [{
                 "name": s.name, "label_vi": s.label_vi, "roles": list(s.roles),
+                "working_days": s.working_days,
                 "decisions": [{"name": d.name, "label_vi": d.label_vi,
                                "needs_reason": d.needs_reason} for d in s.decisions],
             } for s in self.steps],
@@ -143,11 +217,66 @@ def _unit_supplement() -> Step:
     ), working_days=5)
 
 
+def _approval(then: str) -> Step:
+    return Step("approval", "Lãnh đạo phê duyệt", (LEADER,), "office", AWAITING_APPROVAL, (
+        Decision("approve", "Phê duyệt", next_step=then),
+        Decision("send_back", "Trả lại cán bộ kiểm soát", next_step="review", needs_reason=True),
+    ))
+
+
+def _posting() -> Step:
+    """Debit (or credit, or only record) the account as the voucher's kind says; refuse when the
+    money or the account is no longer there, or an advance settlement outgrew its advance."""
+    return Step("posting", "Hạch toán, thanh toán", (SYSTEM,), "office", POSTING, (
+        Decision("posted", "Đã thanh toán", end_status=PAID),
+        Decision("recorded", "Đã hạch toán", end_status=RECORDED),
+        Decision("insufficient_balance", "Số dư không đủ", end_status=REFUSED),
+        Decision("account_closed", "Tài khoản đã tất toán", end_status=REFUSED),
+        Decision("over_advance", "Vượt số tạm ứng còn lại", end_status=REFUSED),
+    ), system_timeout_seconds=900)
+
+
+def _payment_steps() -> tuple[Step, ...]:
+    return (_office_review("Kiểm soát hồ sơ", then="approval"), _unit_supplement(),
+            _approval(then="posting"), _posting())
+
+
+# Dossier components. One-time legal documents are identified by a voucher field (`reference`).
+ESTIMATE_APPROVAL = Component(
+    "estimate_approval", "Quyết định giao dự toán ngân sách năm", "Budget-estimate approval for the year",
+    ALWAYS, one_time=True, reference=("budget_year",), payment_kinds=("payment", "advance"))
+CONTRACT = Component(
+    "contract", "Hợp đồng kinh tế (giá trị trên 50 triệu đồng)", "Contract (above 50 million đồng)",
+    CONTRACT_OVER_THRESHOLD, one_time=True, reference=("contract_number",))
+PAYEE_LIST = Component(
+    "payee_list", "Bảng kê chứng từ thanh toán / danh sách người nhận",
+    "Payee list / list of payment documents")
+ACCEPTANCE = Component(
+    "acceptance_record", "Biên bản nghiệm thu", "Acceptance record",
+    payment_kinds=("payment", "advance_settlement"))
+SETTLEMENT_STATEMENT = Component(
+    "settlement_statement", "Bảng kê thanh toán tạm ứng", "Advance settlement statement",
+    payment_kinds=("advance_settlement",))
+INVESTMENT_DECISION = Component(
+    "investment_decision", "Quyết định phê duyệt dự án đầu tư", "Investment decision approving the project",
+    ALWAYS, one_time=True, reference=("project_code",))
+CAPITAL_PLAN = Component(
+    "capital_plan", "Kế hoạch vốn đầu tư công năm", "Public investment capital plan for the year",
+    ALWAYS, one_time=True, reference=("project_code", "budget_year"), payment_kinds=("payment", "advance"))
+VOLUME_STATEMENT = Component(
+    "volume_statement", "Bảng xác định giá trị khối lượng hoàn thành", "Statement of completed work",
+    payment_kinds=("payment",))
+FUNDING_AGREEMENT = Component(
+    "funding_agreement", "Hiệp định vay, viện trợ", "Loan or grant agreement",
+    ALWAYS, one_time=True, reference=("agreement_number",))
+DONOR_NOTICE = Component(
+    "donor_notice", "Thông báo giải ngân / rút vốn của nhà tài trợ", "Donor's disbursement notice", ALWAYS)
+
 REGULAR_SPENDING_PAYMENT_347 = ProcedureVersion(
     code="regular_spending_payment",
     version="347-2025",
-    name_vi="Kiểm soát, thanh toán các khoản chi thường xuyên (thanh toán, tạm ứng)",
-    name_en="Regular spending: payment and advance",
+    name_vi="Kiểm soát, thanh toán các khoản chi thường xuyên",
+    name_en="Regular spending: payment, advance, settlement, refund, adjustment",
     legal_basis="Nghị định 347/2025/NĐ-CP, Điều 6",
     effective_from=date(2026, 1, 1),
     effective_to=None,
@@ -155,19 +284,9 @@ REGULAR_SPENDING_PAYMENT_347 = ProcedureVersion(
     peak_sla_working_days=2,
     supplement_limit=1,
     first_step="review",
-    steps=(
-        _office_review("Kiểm soát hồ sơ", then="approval"),
-        _unit_supplement(),
-        Step("approval", "Lãnh đạo phê duyệt", (LEADER,), "office", AWAITING_APPROVAL, (
-            Decision("approve", "Phê duyệt", next_step="posting"),
-            Decision("send_back", "Trả lại cán bộ kiểm soát", next_step="review", needs_reason=True),
-        )),
-        Step("posting", "Hạch toán, thanh toán", (SYSTEM,), "office", POSTING, (
-            Decision("posted", "Đã thanh toán", end_status=PAID),
-            Decision("insufficient_balance", "Số dư không đủ", end_status=REFUSED),
-            Decision("account_closed", "Tài khoản đã tất toán", end_status=REFUSED),
-        ), system_timeout_seconds=900),
-    ),
+    steps=_payment_steps(),
+    payment_kinds=("payment", "advance", "advance_settlement", "refund", "adjustment"),
+    components=(ESTIMATE_APPROVAL, CONTRACT, PAYEE_LIST, ACCEPTANCE, SETTLEMENT_STATEMENT),
 )
 
 # Decree 11/2020 governed the same procedure until 347/2025 took over on 1 Jan 2026. A dossier
@@ -176,6 +295,62 @@ REGULAR_SPENDING_PAYMENT_11_2020 = replace(
     REGULAR_SPENDING_PAYMENT_347, version="11-2020", legal_basis="Nghị định 11/2020/NĐ-CP, Điều 7",
     effective_from=date(2020, 3, 10), effective_to=date(2026, 1, 1))
 
+# ODA and concessional loans: the treasury records revenue and spending of funds the donor paid
+# out directly (ghi thu, ghi chi); the unit's balance does not move.
+ODA_RECORDING_347 = ProcedureVersion(
+    code="oda_recording",
+    version="347-2025",
+    name_vi="Ghi thu, ghi chi vốn vay ODA, vay ưu đãi nước ngoài",
+    name_en="Recording ODA and concessional-loan funds",
+    legal_basis="Nghị định 347/2025/NĐ-CP, Điều 7",
+    effective_from=date(2026, 1, 1),
+    effective_to=None,
+    sla_working_days=2,
+    peak_sla_working_days=2,
+    supplement_limit=1,
+    first_step="review",
+    steps=(_office_review("Kiểm soát hồ sơ ghi thu, ghi chi", then="approval"), _unit_supplement(),
+           _approval(then="posting"), _posting()),
+    payment_kinds=("oda_recording",),
+    components=(FUNDING_AGREEMENT, DONOR_NOTICE),
+    voucher_blocks=("project", "funding"),
+)
+ODA_RECORDING_11_2020 = replace(
+    ODA_RECORDING_347, version="11-2020", legal_basis="Nghị định 11/2020/NĐ-CP, Điều 11",
+    effective_from=date(2020, 3, 10), effective_to=date(2026, 1, 1))
+
+# Decree 11/2020 Art. 8-10 procedures. DOMAIN.md names no Decree 347/2025 article for them, so
+# they stay in force under 11/2020 until a new version is added here; their time limits are
+# the catalogue's own ("set per procedure definition").
+INVESTMENT_CAPITAL_PAYMENT = ProcedureVersion(
+    code="investment_capital_payment",
+    version="11-2020",
+    name_vi="Kiểm soát, thanh toán vốn đầu tư công",
+    name_en="Investment capital payment",
+    legal_basis="Nghị định 11/2020/NĐ-CP, Điều 8",
+    effective_from=date(2020, 3, 10),
+    effective_to=None,
+    sla_working_days=4,
+    peak_sla_working_days=4,
+    supplement_limit=1,
+    first_step="review",
+    steps=_payment_steps(),
+    payment_kinds=("payment", "advance", "advance_settlement"),
+    components=(INVESTMENT_DECISION, CAPITAL_PLAN, CONTRACT, VOLUME_STATEMENT, SETTLEMENT_STATEMENT),
+    voucher_blocks=("project",),
+)
+PROJECT_MANAGEMENT_COSTS = replace(
+    INVESTMENT_CAPITAL_PAYMENT, code="project_management_costs",
+    name_vi="Kiểm soát, thanh toán chi phí quản lý dự án",
+    name_en="Project management costs", legal_basis="Nghị định 11/2020/NĐ-CP, Điều 9",
+    sla_working_days=2, peak_sla_working_days=2, payment_kinds=("payment", "advance"),
+    components=(INVESTMENT_DECISION, ESTIMATE_APPROVAL, CONTRACT, PAYEE_LIST))
+FOREIGN_CAPITAL_SPENDING = replace(
+    INVESTMENT_CAPITAL_PAYMENT, code="foreign_capital_spending",
+    name_vi="Kiểm soát chi vốn nước ngoài", name_en="Foreign capital spending",
+    legal_basis="Nghị định 11/2020/NĐ-CP, Điều 10",
+    components=(FUNDING_AGREEMENT, INVESTMENT_DECISION, CONTRACT, VOLUME_STATEMENT),
+    voucher_blocks=("project", "funding"))
 
 SERVICE_REGISTRATION_TK01 = ProcedureVersion(
     code="service_registration",
@@ -234,9 +409,46 @@ ACCOUNT_CLOSING_347 = _account_procedure_347(
     ), system_timeout_seconds=900),
     content_kind="account_closing", required_signers=("chief_accountant", "account_holder"))
 
-CATALOGUE: tuple[ProcedureVersion, ...] = (REGULAR_SPENDING_PAYMENT_347, REGULAR_SPENDING_PAYMENT_11_2020,
-                                           SERVICE_REGISTRATION_TK01, SIGNATURE_SPECIMENS_347,
-                                           ACCOUNT_CLOSING_347)
+
+def _under_11_2020(proc: ProcedureVersion, article: int) -> ProcedureVersion:
+    """The Decree 11/2020 version of a Decree 347/2025 procedure: same steps, its own article,
+    in force until 347/2025 took over."""
+    return replace(proc, version="11-2020", legal_basis=f"Nghị định 11/2020/NĐ-CP, Điều {article}",
+                   effective_from=date(2020, 3, 10), effective_to=date(2026, 1, 1))
+
+
+# Balance reconciliation: the unit states its book balance for a period, the office answers
+# "matches" or "does not match" (with the difference explained) within one working day.
+BALANCE_RECONCILIATION_347 = ProcedureVersion(
+    code="balance_reconciliation", version="347-2025",
+    name_vi="Đối chiếu, xác nhận số dư tài khoản",
+    name_en="Balance reconciliation", legal_basis="Nghị định 347/2025/NĐ-CP, Điều 10",
+    effective_from=date(2026, 1, 1), effective_to=None,
+    sla_working_days=1, peak_sla_working_days=1, supplement_limit=1, first_step="review",
+    steps=(
+        Step("review", "Đối chiếu số dư", (CONTROL_OFFICER,), "office", UNDER_REVIEW, (
+            Decision("matches", "Xác nhận khớp đúng", end_status=RECONCILED),
+            Decision("does_not_match", "Không khớp đúng (ghi rõ chênh lệch)",
+                     end_status=NOT_RECONCILED, needs_reason=True),
+            Decision("request_supplement", "Yêu cầu bổ sung", next_step="supplement",
+                     needs_reason=True, counts_as_supplement=True),
+            Decision("refuse", "Từ chối", end_status=REFUSED, needs_reason=True),
+        )),
+        _unit_supplement(),
+    ),
+    payment_kinds=(), required_signers=("chief_accountant", "account_holder"),
+    content_kind="balance_reconciliation",
+)
+
+CATALOGUE: tuple[ProcedureVersion, ...] = (
+    REGULAR_SPENDING_PAYMENT_347, REGULAR_SPENDING_PAYMENT_11_2020,
+    ODA_RECORDING_347, ODA_RECORDING_11_2020,
+    SIGNATURE_SPECIMENS_347, _under_11_2020(SIGNATURE_SPECIMENS_347, 12),
+    ACCOUNT_CLOSING_347, _under_11_2020(ACCOUNT_CLOSING_347, 13),
+    BALANCE_RECONCILIATION_347, _under_11_2020(BALANCE_RECONCILIATION_347, 14),
+    INVESTMENT_CAPITAL_PAYMENT, PROJECT_MANAGEMENT_COSTS, FOREIGN_CAPITAL_SPENDING,
+    SERVICE_REGISTRATION_TK01,
+)
 
 
 def version_in_force(code: str, on: date) -> ProcedureVersion:

@@ -61,4 +61,23 @@ def test_every_decision_in_the_catalogue_is_routed_or_ends_the_execution():
                 assert f"after {step.name}" not in states
                 continue
             routed = {c["StringEquals"] for c in states[f"after {step.name}"]["Choices"]}
-            assert routed == {d.name for d in step.decisions}
+            assert routed - {generate.EXTEND} == {d.name for d in step.decisions}
+
+
+def test_the_template_holds_exactly_the_catalogues_state_machines():
+    machines = {name: r for name, r in TEMPLATE["Resources"].items()
+                if r["Type"] == "AWS::StepFunctions::StateMachine"}
+    assert machines == generate.state_machine_resources(), "run `make workflows`"
+
+
+def test_an_extension_sends_an_office_step_back_to_wait_and_nothing_else_can_be_extended():
+    for proc in CATALOGUE:
+        states = generate.definition(proc)["States"]
+        for step in proc.steps:
+            if generate.ends_execution(step):
+                continue
+            rules = {c["StringEquals"]: c["Next"] for c in states[f"after {step.name}"]["Choices"]}
+            if step.scope == "office" and not step.is_system:
+                assert rules[generate.EXTEND] == step.name
+            else:
+                assert generate.EXTEND not in rules
