@@ -61,12 +61,16 @@ class Api:
 
 
 def sample_content(number: str, amount: int = 12_500_000, *, unit_code: str = "1012345",
-                   chapter_code: str = "422", account: str = ACCOUNT) -> dict:
-    return {
-        "procedure": "regular_spending_payment",
+                   chapter_code: str = "422", account: str = ACCOUNT,
+                   procedure: str = "regular_spending_payment", payment_kind: str = "payment",
+                   documents: list | None = None, **voucher_extra) -> dict:
+    """A payment-like dossier's content. `voucher_extra` adds voucher blocks (contract, project,
+    funding, related_dossier); `documents` the manifest of uploaded files."""
+    content = {
+        "procedure": procedure,
         "voucher": {
             "number": number, "budget_year": 2026, "estimate_type": "official",
-            "payment_kind": "payment", "method": "transfer",
+            "payment_kind": payment_kind, "method": "transfer",
             "payer": {"unit_code": unit_code, "chapter_code": chapter_code, "account": account},
             "lines": [
                 {"content": "Mua văn phòng phẩm quý IV", "economic_code": "6551",
@@ -77,9 +81,12 @@ def sample_content(number: str, amount: int = 12_500_000, *, unit_code: str = "1
             "total": amount,
             "payee": {"name": "Công ty TNHH Văn phòng phẩm Hồng Hà", "tax_code": "0101234567",
                       "account": "0011004455667", "bank": "Vietcombank Hà Nội"},
+            **voucher_extra,
         },
-        "documents": [{"name": "hoa-don-0001234.pdf", "sha256": "ab" * 32}],
     }
+    if documents:
+        content["documents"] = documents
+    return content
 
 
 def wait_for_task(api: Api, token: str, dossier_id: str, timeout: float = 30) -> dict:

@@ -152,6 +152,8 @@ class Dossier(_Unbound):
     payment_kind = UnicodeAttribute(null=True)
     voucher_number = UnicodeAttribute(null=True)
     contract_number = UnicodeAttribute(null=True)
+    related_dossier = UnicodeAttribute(null=True)   # the advance settled, the payment adjusted
+    project_code = UnicodeAttribute(null=True)
     status = UnicodeAttribute()
     step = UnicodeAttribute(null=True)
     received_at = UnicodeAttribute()

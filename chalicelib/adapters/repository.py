@@ -192,6 +192,11 @@ class Repository:
         return sum(int(d.amount) for d in Dossier.by_unit.query(unit_id, filter_condition=condition)
                    if d.dossier_id != excluding)
 
+    def related_dossiers(self, unit_id: str, related_to: str) -> list[Dossier]:
+        """The unit's dossiers naming `related_to` (the settlements of an advance...): a Query
+        of the unit's own partition."""
+        return list(Dossier.by_unit.query(unit_id, filter_condition=Dossier.related_dossier == related_to))
+
     def audit_records(self, dossier_id: str) -> list[dict]:
         return [{"seq": int(r.seq), "prev_hash": r.prev_hash, "dossier_id": r.dossier_id,
                  **r.body, "hash": r.hash}

@@ -43,10 +43,12 @@ def payment_checks(voucher: Voucher, *, balance: int | None, paid_under_contract
               "mã không có trong mục lục: " + ", ".join(unknown) if unknown else
               ", ".join(f"{line.economic_code} {economic_codes()[line.economic_code]}"
                         for line in voucher.lines)),
-        Check("within_balance", "Số tiền trong phạm vi số dư khả dụng",
-              balance is not None and voucher.total <= balance,
-              f"{voucher.total:,} / {balance:,} đồng" if balance is not None else "không có tài khoản"),
     ]
+    if voucher.kind.balance_effect < 0:   # only a debit needs the money to be there
+        checks.append(Check("within_balance", "Số tiền trong phạm vi số dư khả dụng",
+                            balance is not None and voucher.total <= balance,
+                            f"{voucher.total:,} / {balance:,} đồng" if balance is not None
+                            else "không có tài khoản"))
     if voucher.contract_value is not None:
         cumulative = paid_under_contract + voucher.total
         checks.append(Check("within_contract", "Lũy kế thanh toán không vượt giá trị hợp đồng",

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from .catalogue import PAYMENT_KINDS, PaymentKind
 from .errors import InvalidField
 
 MAX_AMOUNT = 10**15          # well above any single budget payment; stops absurd numbers early
@@ -26,6 +27,10 @@ ACCOUNT_ID = re.compile(r"[0-9A-Za-z.\-]{4,40}")
 _TAX_CODE = re.compile(r"[0-9]{10}(-[0-9]{3})?")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+DOSSIER_ID = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}")
+_PROJECT_CODE = re.compile(r"[0-9]{7}")
+_CURRENCY = re.compile(r"[A-Z]{3}")
+_DECIMAL = re.compile(r"[0-9]{1,15}(\.[0-9]{1,2})?")   # a foreign amount, as text: never a float
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,13 @@ class Voucher:
     payee_account: str | None
     contract_number: str | None
     contract_value: int | None
+    related_dossier: str | None = None    # the advance a settlement settles, the payment adjusted
+    project_code: str | None = None
+    agreement_number: str | None = None
+
+    @property
+    def kind(self) -> PaymentKind:
+        return PAYMENT_KINDS[self.payment_kind]
 
 
 def _fail(field: str, message: str, code: str = "invalid_field") -> InvalidField:
@@ -122,7 +134,26 @@ def _line(raw: Any, path: str) -> Line:
     )
 
 
-def parse_voucher(raw: Any, payment_kinds: tuple[str, ...], path: str = "content.voucher") -> Voucher:
+def _project(obj: dict, path: str) -> str:
+    project = _obj(obj.get("project"), f"{path}.project")
+    _text(project, "name", f"{path}.project")
+    return _text(project, "code", f"{path}.project", pattern=_PROJECT_CODE, shape="7 chữ số")
+
+
+def _funding(obj: dict, path: str) -> str:
+    """The foreign loan or grant the money comes from, with the amount in its own currency."""
+    f_path = f"{path}.funding"
+    funding = _obj(obj.get("funding"), f_path)
+    number = _text(funding, "agreement_number", f_path, max_len=50)
+    _text(funding, "lender", f_path)
+    _text(funding, "currency", f_path, pattern=_CURRENCY, shape="mã tiền tệ ISO 4217, ví dụ USD")
+    _text(funding, "original_amount", f_path, max_len=20, pattern=_DECIMAL,
+          shape="số, tối đa 2 chữ số thập phân, viết dạng chuỗi")
+    return number
+
+
+def parse_voucher(raw: Any, payment_kinds: tuple[str, ...], path: str = "content.voucher",
+                  blocks: tuple[str, ...] = ()) -> Voucher:
     obj = _obj(raw, path)
     number = _text(obj, "number", path, max_len=30)
     year = obj.get("budget_year")
@@ -165,16 +196,24 @@ def parse_voucher(raw: Any, payment_kinds: tuple[str, ...], path: str = "content
         contract_number = _text(contract, "number", c_path, max_len=50)
         _text(contract, "date", c_path, pattern=_DATE, shape="YYYY-MM-DD")
         contract_value = _amount(contract.get("value"), f"{c_path}.value")
-    if payment_kind == "advance":
+    kind = PAYMENT_KINDS[payment_kind]
+    if kind.needs_contract:
         if contract_number is None or contract_value is None:
             raise _fail(f"{path}.contract", "Tạm ứng phải có hợp đồng kèm theo.", "contract_required")
         num, den = ADVANCE_SHARE_LIMIT
         if total * den > contract_value * num:
             raise _fail(f"{path}.total", "Tạm ứng vượt quá 50% giá trị hợp đồng.",
                         "advance_over_limit")
+    related = None
+    if kind.relates_to:
+        related = _text(obj, "related_dossier", path, max_len=26, pattern=DOSSIER_ID,
+                        shape="mã hồ sơ (26 ký tự)")
+    project_code = _project(obj, path) if "project" in blocks else None
+    agreement_number = _funding(obj, path) if "funding" in blocks else None
 
     return Voucher(number, year, estimate_type, payment_kind, method, unit_code, chapter, account,
-                   lines, total, payee_name, payee_account, contract_number, contract_value)
+                   lines, total, payee_name, payee_account, contract_number, contract_value,
+                   related, project_code, agreement_number)
 
 
 def parse_documents(raw: Any, path: str = "content.documents") -> tuple[dict, ...]:

@@ -1,25 +1,40 @@
-"""The officer's checklist for a payment dossier: domain/checks.py fed with fresh facts."""
+"""The officer's checklist: domain/checks.py (payments) or the reconciliation's balance check,
+fed with fresh facts."""
 from __future__ import annotations
 
 from ..adapters.identity import Principal
 from ..adapters.repository import Repository
 from ..domain import catalogue
-from ..domain.checks import payment_checks
+from ..domain.checks import Check, payment_checks
 from ..domain.errors import Conflict
 from ..domain.voucher import parse_voucher
-from . import common
+from . import common, reconciliation, related
 
 
 def checklist(principal: Principal, dossier_id: str, *, repo: Repository) -> dict:
     dossier = common.load_dossier(repo, principal, dossier_id, "dossier.read")
     proc = catalogue.get_version(dossier.procedure, dossier.procedure_version)
-    if proc.content_kind != "payment":
+    if proc.content_kind == "balance_reconciliation":
+        checks = reconciliation.checks(dossier.content, repo)
+    elif proc.content_kind == "payment":
+        checks = _payment(dossier, proc, repo)
+    else:
         raise Conflict("Thủ tục này không có bảng kiểm soát thanh toán.", code="no_payment_checks")
-    voucher = parse_voucher(dossier.content.get("voucher"), proc.payment_kinds)
+    return {"dossier_id": dossier_id, "all_passed": all(c.passed for c in checks),
+            "checks": [c.public() for c in checks]}
+
+
+def _payment(dossier, proc: catalogue.ProcedureVersion, repo: Repository) -> list[Check]:
+    voucher = parse_voucher(dossier.content.get("voucher"), proc.payment_kinds,
+                            blocks=proc.voucher_blocks)
     account = repo.account(voucher.account)
     paid = (repo.paid_under_contract(dossier.unit_id, voucher.contract_number, dossier.dossier_id)
             if voucher.contract_number else 0)
     checks = payment_checks(voucher, balance=int(account.balance) if account else None,
                             paid_under_contract=paid)
-    return {"dossier_id": dossier_id, "all_passed": all(c.passed for c in checks),
-            "checks": [c.public() for c in checks]}
+    if voucher.kind.relates_to:
+        wrong = related.problem(voucher, dossier.unit_id, repo, dossier_id=dossier.dossier_id)
+        checks.append(Check("related_dossier", "Hồ sơ liên quan (tạm ứng được thanh toán, chứng từ "
+                            "được điều chỉnh) hợp lệ", wrong is None,
+                            wrong.message if wrong else f"hồ sơ {voucher.related_dossier}"))
+    return checks

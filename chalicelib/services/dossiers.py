@@ -24,7 +24,7 @@ from ..domain import audit, catalogue, policy
 from ..domain.calendar import local_date
 from ..domain.errors import BadRequest, Conflict, Forbidden, IdempotencyKeyReused, InvalidField
 from ..domain.voucher import parse_documents, parse_voucher
-from . import authz, common, signing
+from . import authz, common, related, signing
 
 IDEMPOTENCY_TTL = timedelta(days=7)
 _IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_.:\-]{8,128}")
@@ -59,17 +59,19 @@ def _parse_submission(body: Any, principal: Principal, repo: Repository, now: da
     unit = repo.unit(principal.unit_id)
     if unit is None:
         raise InvalidField("Đơn vị chưa được đăng ký.", code="unknown_unit", field="content")
-    facts = _CONTENT_CHECKS[procedure.content_kind](content, procedure, unit, repo)
+    facts = _CONTENT_CHECKS[procedure.content_kind](content, procedure, unit, now, repo)
     signed = signing.verify_submission(content, body.get("signatures"),
                                        required=procedure.required_signers, unit_id=unit.unit_id,
                                        repo=repo, now=now)
     return Submission(procedure, content, signed, facts)
 
 
-def _payment_facts(content: dict, procedure: catalogue.ProcedureVersion, unit: Any,
+def _payment_facts(content: dict, procedure: catalogue.ProcedureVersion, unit: Any, now: datetime,
                    repo: Repository) -> dict:
-    """A voucher whose unit, chapter and account exist and belong together."""
-    voucher = parse_voucher(content.get("voucher"), procedure.payment_kinds)
+    """A voucher whose unit, chapter and account exist and belong together, and whose related
+    dossier (an advance settled, a payment adjusted) allows it."""
+    voucher = parse_voucher(content.get("voucher"), procedure.payment_kinds,
+                            blocks=procedure.voucher_blocks)
     parse_documents(content.get("documents"))
     payer = "content.voucher.payer"
     if voucher.unit_code != unit.unit_id:
@@ -81,26 +83,39 @@ def _payment_facts(content: dict, procedure: catalogue.ProcedureVersion, unit: A
     if repo.account_owner(voucher.account) != unit.unit_id:
         raise InvalidField("Tài khoản không tồn tại hoặc không thuộc đơn vị.", code="unknown_account",
                            field=f"{payer}.account")
+    wrong = related.problem(voucher, unit.unit_id, repo)
+    if wrong is not None:
+        field = "content.voucher.total" if wrong.code in ("over_advance", "adjustment_changes_amount") \
+            else "content.voucher.related_dossier"
+        raise InvalidField(wrong.message, code=wrong.code, field=field)
     return {"account_id": voucher.account, "amount": voucher.total,
             "payment_kind": voucher.payment_kind, "voucher_number": voucher.number,
-            "contract_number": voucher.contract_number}
+            "contract_number": voucher.contract_number, "related_dossier": voucher.related_dossier,
+            "project_code": voucher.project_code}
 
 
-def _specimen_facts(content: dict, procedure: catalogue.ProcedureVersion, unit: Any,
+def _specimen_facts(content: dict, procedure: catalogue.ProcedureVersion, unit: Any, now: datetime,
                     repo: Repository) -> dict:
     from . import specimens
     specimens.check(content, unit.unit_id, repo)
     return {}
 
 
-def _closing_facts(content: dict, procedure: catalogue.ProcedureVersion, unit: Any,
+def _closing_facts(content: dict, procedure: catalogue.ProcedureVersion, unit: Any, now: datetime,
                    repo: Repository) -> dict:
     from . import closing
     return closing.check(content, unit.unit_id, repo)
 
 
+def _reconciliation_facts(content: dict, procedure: catalogue.ProcedureVersion, unit: Any, now: datetime,
+                          repo: Repository) -> dict:
+    from . import reconciliation
+    return reconciliation.check(content, unit.unit_id, repo, local_date(now))
+
+
 _CONTENT_CHECKS = {"payment": _payment_facts, "signature_specimens": _specimen_facts,
-                   "account_closing": _closing_facts}
+                   "account_closing": _closing_facts,
+                   "balance_reconciliation": _reconciliation_facts}
 
 
 def _request_hash(body: Any) -> str:
@@ -197,7 +212,8 @@ def supplement(principal: Principal, dossier_id: str, body: Any, *, repo: Reposi
                                 supplements_used=int(dossier.supplements_used), reason=None)
     due = proc.due_at(now, repo.office_calendar(dossier.office_id))
     at = common.iso(now)
-    facts = [getattr(Dossier, name).set(value) for name, value in sub.facts.items()]
+    facts = [getattr(Dossier, name).set(value) if value is not None else getattr(Dossier, name).remove()
+             for name, value in sub.facts.items()]
     repo.record_decision(
         task, decided_actions(task, "resubmit", principal.username, at, None),
         dossier, [Dossier.status.set(move.to_status), Dossier.step.set(move.next_step),

@@ -1,5 +1,7 @@
-"""The posting step: debit the account and issue the debit advice (giấy báo Nợ), or refuse the
-dossier when the balance is short.
+"""The posting step: what the voucher's kind does to the account — a debit with its debit advice
+(giấy báo Nợ), a credit with its credit advice (giấy báo Có) for a refund of funds, or only a
+record (an advance settlement, a data adjustment, an ODA recording) — or the dossier refused when
+the balance is short, the account closed, or an advance settlement no longer fits its advance.
 
 It runs from the worker queue and may see the same message twice, so it is idempotent: the debit
 happens only in the transaction that moves the dossier out of `posting` (guarded by the dossier's
@@ -16,7 +18,8 @@ from ..adapters.repository import Repository
 from ..adapters.workflow import TaskExpired, Workflows
 from ..domain import catalogue
 from ..domain.errors import Conflict
-from . import common
+from ..domain.voucher import parse_voucher
+from . import common, related
 
 log = logging.getLogger(__name__)
 ATTEMPTS = 5
@@ -35,8 +38,8 @@ def post_payment(message: dict, *, repo: Repository, workflows: Workflows, now: 
             except Conflict:
                 continue  # the account or dossier moved under us: read again and re-decide
         else:
-            outcome = "posted" if dossier.status == catalogue.PAID else \
-                (dossier.result or {}).get("code", "insufficient_balance")
+            outcome = {catalogue.PAID: "posted", catalogue.RECORDED: "recorded"}.get(
+                dossier.status) or (dossier.result or {}).get("code", "insufficient_balance")
             break
     else:
         raise Conflict("posting kept losing races", code="posting_contention")
@@ -49,31 +52,53 @@ def post_payment(message: dict, *, repo: Repository, workflows: Workflows, now: 
 
 def _post_once(dossier: Dossier, repo: Repository, now: datetime) -> str:
     at = common.iso(now)
+    proc = catalogue.get_version(dossier.procedure, dossier.procedure_version)
+    voucher = parse_voucher(dossier.content.get("voucher"), proc.payment_kinds,
+                            blocks=proc.voucher_blocks)
     account = repo.account(dossier.account_id)
-    amount = int(dossier.amount)
-    if account is not None and account.status != "closed" and int(account.balance) >= amount:
-        advice = {"outcome": catalogue.PAID, "debit_advice": {
-            "number": f"GBN-{dossier.dossier_id}", "account_id": dossier.account_id,
-            "amount": amount, "posted_at": at}}
+    amount, effect = int(dossier.amount), voucher.kind.balance_effect
+    refusal = _refusal(voucher, dossier, account, repo)
+    if refusal is not None:
+        code, reason = refusal
         repo.record_decision(
             None, [], dossier,
-            [Dossier.status.set(catalogue.PAID), Dossier.step.remove(),
-             Dossier.result.set(advice), Dossier.updated_at.set(at)],
-            {"at": at, "actor": common.SYSTEM_ACTOR, "action": "posted", "step": "posting",
-             "from_status": dossier.status, "to_status": catalogue.PAID, "reason": None},
-            account=account,
-            account_actions=[Account.balance.add(-amount)])
-        return "posted"
-    closed = account is not None and account.status == "closed"
-    reason = "Tài khoản đã được tất toán." if closed else "Số dư tài khoản không đủ để thanh toán."
-    code = "account_closed" if closed else "insufficient_balance"
+            [Dossier.status.set(catalogue.REFUSED), Dossier.step.remove(),
+             Dossier.result.set({"outcome": catalogue.REFUSED, "reason": reason,
+                                 "code": code, "decided_at": at}),
+             Dossier.updated_at.set(at)],
+            {"at": at, "actor": common.SYSTEM_ACTOR, "action": code,
+             "step": "posting", "from_status": dossier.status, "to_status": catalogue.REFUSED,
+             "reason": reason})
+        return code
+    status = catalogue.PAID if effect < 0 else catalogue.RECORDED
+    advice_kind, prefix = ADVICES[effect]
+    result = {"outcome": status, advice_kind: {
+        "number": f"{prefix}-{dossier.dossier_id}", "account_id": dossier.account_id,
+        "amount": amount, "posted_at": at}}
+    money = {"account": account, "account_actions": [Account.balance.add(effect * amount)]} \
+        if effect else {}
     repo.record_decision(
         None, [], dossier,
-        [Dossier.status.set(catalogue.REFUSED), Dossier.step.remove(),
-         Dossier.result.set({"outcome": catalogue.REFUSED, "reason": reason,
-                             "code": code, "decided_at": at}),
-         Dossier.updated_at.set(at)],
-        {"at": at, "actor": common.SYSTEM_ACTOR, "action": code,
-         "step": "posting", "from_status": dossier.status, "to_status": catalogue.REFUSED,
-         "reason": reason})
-    return code
+        [Dossier.status.set(status), Dossier.step.remove(),
+         Dossier.result.set(result), Dossier.updated_at.set(at)],
+        {"at": at, "actor": common.SYSTEM_ACTOR, "action": "posted" if effect < 0 else "recorded",
+         "step": "posting", "from_status": dossier.status, "to_status": status, "reason": None},
+        **money)
+    return "posted" if effect < 0 else "recorded"
+
+
+# What the unit receives for each balance effect: the advice and its number's prefix.
+ADVICES = {-1: ("debit_advice", "GBN"), +1: ("credit_advice", "GBC"), 0: ("posting_note", "PHT")}
+
+
+def _refusal(voucher, dossier: Dossier, account: Account | None,
+             repo: Repository) -> tuple[str, str] | None:
+    if account is None or account.status == "closed":
+        return "account_closed", "Tài khoản đã được tất toán."
+    if voucher.kind.balance_effect < 0 and int(account.balance) < int(dossier.amount):
+        return "insufficient_balance", "Số dư tài khoản không đủ để thanh toán."
+    wrong = related.problem(voucher, dossier.unit_id, repo, dossier_id=dossier.dossier_id,
+                            at_posting=True)
+    if wrong is not None:
+        return wrong.code, wrong.message
+    return None
