@@ -140,7 +140,18 @@ def submit_dossier():
     svc = composition.services()
     return dossiers.submit(principal, _body(),
                            app.current_request.headers.get("idempotency-key"),
-                           repo=svc.repo, workflows=svc.workflows, config=svc.config, now=_now())
+                           repo=svc.repo, workflows=svc.workflows, config=svc.config,
+                           store=svc.documents, now=_now())
+
+
+@app.route("/v1/documents", methods=["POST"])
+@_api
+def start_document_upload():
+    """A presigned upload URL for one file of the caller's unit, named by its SHA-256."""
+    from chalicelib.services import documents
+    principal = _principal()
+    return documents.start_upload(principal, _body(), store=composition.services().documents,
+                                  now=_now())
 
 
 @app.route("/v1/registrations", methods=["POST"])
@@ -178,6 +189,15 @@ def dossier_audit(dossier_id):
     return 200, dossiers.audit_trail(_principal(), dossier_id, repo=composition.services().repo)
 
 
+@app.route("/v1/dossiers/{dossier_id}/documents", methods=["GET"])
+@_api
+def dossier_documents(dossier_id):
+    from chalicelib.services import documents
+    svc = composition.services()
+    return 200, documents.for_dossier(_principal(), dossier_id, repo=svc.repo, store=svc.documents,
+                                      now=_now())
+
+
 @app.route("/v1/dossiers/{dossier_id}/signatures", methods=["GET"])
 @_api
 def dossier_signatures(dossier_id):
@@ -193,7 +213,7 @@ def supplement_dossier(dossier_id):
     principal = _principal()
     svc = composition.services()
     return 200, dossiers.supplement(principal, dossier_id, _body(), repo=svc.repo,
-                                    workflows=svc.workflows, now=_now())
+                                    workflows=svc.workflows, store=svc.documents, now=_now())
 
 
 @app.route("/v1/accounts/{account_id}", methods=["GET"])

@@ -6,6 +6,7 @@ from functools import lru_cache
 
 from . import config as config_module
 from .adapters import aws, models
+from .adapters.documents import DocumentStore
 from .adapters.identity import TokenVerifier
 from .adapters.repository import Repository
 from .adapters.workflow import Workflows
@@ -18,6 +19,7 @@ class Services:
     repo: Repository
     workflows: Workflows
     verifier: TokenVerifier
+    documents: DocumentStore
 
 
 @lru_cache(maxsize=1)
@@ -28,6 +30,7 @@ def services() -> Services:
         repo=Repository(models.bind(cfg)),
         workflows=Workflows(cfg.region),
         verifier=TokenVerifier(cfg.jwt_issuer, cfg.user_pool_client_id, cfg.jwks_url),
+        documents=DocumentStore(cfg.documents_bucket, cfg.region),
     )
 
 

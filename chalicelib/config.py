@@ -24,6 +24,7 @@ class Config:
     audit_table: str
     idempotency_table: str
     certificates_table: str
+    documents_bucket: str
     task_queue_url: str
     worker_queue_url: str
     user_pool_id: str
@@ -43,6 +44,7 @@ _NAMES = {
     "audit_table": "TABLE_AUDIT",
     "idempotency_table": "TABLE_IDEMPOTENCY",
     "certificates_table": "TABLE_CERTIFICATES",
+    "documents_bucket": "DOCUMENTS_BUCKET",
     "task_queue_url": "TASK_QUEUE_URL",
     "worker_queue_url": "WORKER_QUEUE_URL",
     "user_pool_id": "USER_POOL_ID",

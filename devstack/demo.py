@@ -89,6 +89,24 @@ def sample_content(number: str, amount: int = 12_500_000, *, unit_code: str = "1
     return content
 
 
+def upload(api: Api, token: str, kind: str, name: str, data: bytes,
+           content_type: str = "application/pdf") -> dict:
+    """Upload a file as a unit's client does (ask for a URL, PUT the bytes to S3 with the
+    checksum header) and return its manifest entry."""
+    import hashlib
+    digest = hashlib.sha256(data).hexdigest()
+    status, answer = api.call("POST", "/v1/documents", {
+        "name": name, "sha256": digest, "size": len(data), "content_type": content_type},
+        token=token)
+    assert status in (200, 201), answer
+    if answer["upload"] is not None:
+        put = urllib.request.Request(answer["upload"]["url"], data=data, method="PUT",
+                                     headers=answer["upload"]["headers"])
+        with urllib.request.urlopen(put, timeout=30):
+            pass
+    return {"kind": kind, "name": name, "sha256": digest}
+
+
 def wait_for_task(api: Api, token: str, dossier_id: str, timeout: float = 30) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -2,12 +2,16 @@
 
 moto's own ThreadedMotoServer is almost what we need, but the local stack also
 has to switch on Step Functions execution, point moto's interpreter at the right
-port, and serialise DynamoDB requests so that no acknowledged write is lost.
+port, serialise DynamoDB requests so that no acknowledged write is lost, and
+refuse S3 uploads whose bytes differ from their checksum, as S3 does.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
+import hashlib
+import io
 import json
 import os
 import threading
@@ -53,6 +57,35 @@ class _SerialiseDynamoDB:
         return self._app(environ, start_response)
 
 
+class _EnforceS3Checksum:
+    """WSGI middleware refusing an S3 PUT whose body does not match its SHA-256 checksum header.
+
+    Real S3 answers 400 BadDigest when the bytes differ from `x-amz-checksum-sha256`; moto (5.2.5)
+    stores them anyway. The product's presigned uploads rely on S3 for this, so the local stack
+    does what S3 does. (The product still re-checks each file's hash at submission.)
+    """
+
+    _BAD_DIGEST = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>BadDigest</Code>'
+                   b"<Message>The SHA256 you specified did not match the calculated checksum."
+                   b"</Message></Error>")
+
+    def __init__(self, app: WSGIApp) -> None:
+        self._app = app
+
+    def __call__(self, environ: dict[str, Any],
+                 start_response: Callable[..., Any]) -> Iterable[bytes]:
+        expected = environ.get("HTTP_X_AMZ_CHECKSUM_SHA256")
+        if environ.get("REQUEST_METHOD") != "PUT" or not expected:
+            return self._app(environ, start_response)
+        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        if base64.b64encode(hashlib.sha256(body).digest()).decode() != expected:
+            start_response("400 Bad Request", [("Content-Type", "application/xml"),
+                                               ("Content-Length", str(len(self._BAD_DIGEST)))])
+            return [self._BAD_DIGEST]
+        environ["wsgi.input"] = io.BytesIO(body)
+        return self._app(environ, start_response)
+
+
 class _QuietRequestHandler(MotoRequestHandler):
     # werkzeug logs one line per request; the SDKs make hundreds of them.
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
@@ -69,7 +102,7 @@ class LocalMoto:
         self._server: BaseWSGIServer = make_server(
             host,
             port,
-            _SerialiseDynamoDB(DomainDispatcherApplication(create_backend_app)),
+            _SerialiseDynamoDB(_EnforceS3Checksum(DomainDispatcherApplication(create_backend_app))),
             threaded=True,
             request_handler=MotoRequestHandler if log_requests else _QuietRequestHandler,
         )

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import boto3
 
-from .demo import DEFAULT_PKI, Api, sample_content, wait_for_status, wait_for_task
-from .seed import DEMO_PASSWORD
+from .demo import DEFAULT_PKI, Api, sample_content, upload, wait_for_status, wait_for_task
+from .seed import DEMO_PASSWORD, demo_file
 
 
 def tk01(unit_id: str, office_id: str = "KV1", prefix: str = "thcg") -> dict:
@@ -112,8 +112,12 @@ def run(api: Api, pki_dir: Path, endpoint_url: str, pool_id: str, unit_id: str,
     log("5. the account holder's signed change of signature specimens (Art. 8) was accepted: "
         "the chief accountant's certificate is active")
 
+    # Its first payment of the year carries the year's budget-estimate approval, once; later
+    # dossiers find it on file.
+    approval = upload(api, accountant, "estimate_approval", "giao-du-toan-2026.pdf",
+                      demo_file(f"{unit_id} estimate_approval 2026"))
     content = sample_content("TK01-FIRST", 4_000_000, unit_code=unit_id, chapter_code="622",
-                             account=f"9523.1.{unit_id}")
+                             account=f"9523.1.{unit_id}", documents=[approval])
     body = signtool.add_signature({"content": content}, *keys(f"ktt.{prefix}"), "chief_accountant")
     body = signtool.add_signature(body, *keys(f"chutk.{prefix}"), "account_holder")
     status, first = api.call("POST", "/v1/dossiers", body, token=accountant)

@@ -6,6 +6,8 @@ run against anything but a loopback endpoint, so it can never land in a real use
 """
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 from dataclasses import dataclass
 from datetime import timedelta
@@ -41,6 +43,24 @@ ACCOUNTS = [
     ("9523.1.1034567", "1034567", "estimate", 800_000_000),
     ("9523.1.1045678", "1045678", "estimate", 600_000_000),
 ]
+
+# One-time legal documents on file for demo units: (unit, component kind, reference, file name).
+# The budget-estimate approvals of the years the demo and the tests pay in, and one public
+# investment project (7654321) financed by one IDA loan, for the investment and ODA procedures.
+DEMO_PROJECT, DEMO_LOAN = "7654321", "IDA-6789-VN"
+LEGAL_DOCUMENTS = [
+    *((unit["unit_id"], "estimate_approval", str(year), f"giao-du-toan-{year}.pdf")
+      for unit in UNITS for year in (2025, 2026, 2027)),
+    ("1012345", "investment_decision", DEMO_PROJECT, "qd-phe-duyet-du-an.pdf"),
+    *(("1012345", "capital_plan", f"{DEMO_PROJECT}#{year}", f"ke-hoach-von-{year}.pdf")
+      for year in (2025, 2026, 2027)),
+    ("1012345", "funding_agreement", DEMO_LOAN, "hiep-dinh-vay.pdf"),
+]
+
+
+def demo_file(name: str) -> bytes:
+    """Demo-only stand-in bytes for a document (not a real PDF)."""
+    return f"%PDF-1.4\n% demo document: {name}\n".encode()
 
 
 @dataclass(frozen=True)
@@ -107,6 +127,8 @@ def seed(endpoint_url: str, env: dict[str, str], region: str = "us-east-1") -> N
             "unit_id": {"S": unit_id}, "kind": {"S": kind}, "balance": {"N": str(balance)},
             "version": {"N": "1"}})
 
+    _file_legal_documents(session, endpoint_url, env)
+
     cognito = session.client("cognito-idp", endpoint_url=endpoint_url)
     pool = env["USER_POOL_ID"]
     for user in USERS:
@@ -118,6 +140,22 @@ def seed(endpoint_url: str, env: dict[str, str], region: str = "us-east-1") -> N
                                         Password=DEMO_PASSWORD, Permanent=True)
         cognito.admin_add_user_to_group(UserPoolId=pool, Username=user.username,
                                         GroupName=user.role)
+
+
+def _file_legal_documents(session: Any, endpoint_url: str, env: dict[str, str]) -> None:
+    """Put each demo legal document in the bucket (content-addressed, with its checksum) and on
+    file for its unit, as if an earlier dossier had brought it."""
+    s3, ddb = (session.client(name, endpoint_url=endpoint_url) for name in ("s3", "dynamodb"))
+    for unit_id, kind, reference, name in LEGAL_DOCUMENTS:
+        body = demo_file(f"{unit_id} {kind} {reference}")
+        digest = hashlib.sha256(body).digest()
+        s3.put_object(Bucket=env["DOCUMENTS_BUCKET"], Key=f"documents/{unit_id}/{digest.hex()}",
+                      Body=body, ContentType="application/pdf",
+                      ChecksumSHA256=base64.b64encode(digest).decode())
+        ddb.put_item(TableName=env["TABLE_DIRECTORY"], Item={
+            "pk": {"S": f"LEGALDOC#{unit_id}#{kind}#{reference}"}, "unit_id": {"S": unit_id},
+            "kind": {"S": kind}, "reference": {"S": reference}, "sha256": {"S": digest.hex()},
+            "name": {"S": name}, "registered_at": {"S": "2025-01-02T01:00:00Z"}})
 
 
 def trust_demo_ca(env: dict[str, str], ca_pem: str, endpoint_url: str, region: str = "us-east-1") -> None:

@@ -31,17 +31,19 @@ def instrument(botocore_client: Any) -> Any:
     return botocore_client
 
 
-def _botocore_config() -> Any:
+def _botocore_config(service: str) -> Any:
     from botocore.config import Config
+    # S3 presigned URLs must be SigV4 so the checksum header the uploader must send is signed.
+    extra = {"signature_version": "s3v4"} if service == "s3" else {}
     return Config(retries={"mode": "standard", "max_attempts": 4},
-                  connect_timeout=3, read_timeout=10, max_pool_connections=50)
+                  connect_timeout=3, read_timeout=10, max_pool_connections=50, **extra)
 
 
 @cache
 def client(service: str, region: str) -> Any:
     import boto3
     return instrument(boto3.session.Session().client(service, region_name=region,
-                                                       config=_botocore_config()))
+                                                       config=_botocore_config(service)))
 
 
 def reset() -> None:

@@ -81,6 +81,25 @@ class Account(_Unbound):
     version = VersionAttribute()
 
 
+class LegalDocument(_Unbound):
+    """A one-time legal document on file for a unit (pk "LEGALDOC#<unit>#<kind>#<reference>"):
+    the file itself is in the documents bucket under its SHA-256."""
+    class Meta(_Unbound.Meta):
+        pass
+    pk = UnicodeAttribute(hash_key=True)
+    unit_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    reference = UnicodeAttribute()
+    sha256 = UnicodeAttribute()
+    name = UnicodeAttribute()
+    dossier_id = UnicodeAttribute(null=True)   # the dossier that brought it (None: seeded)
+    registered_at = UnicodeAttribute()
+
+    @staticmethod
+    def key(unit_id: str, kind: str, reference: str) -> str:
+        return f"LEGALDOC#{unit_id}#{kind}#{reference}"
+
+
 # --- certificates ----------------------------------------------------------------------------
 class ByHolder(GlobalSecondaryIndex):
     class Meta:
@@ -166,6 +185,9 @@ class Dossier(_Unbound):
     alert_task_id = UnicodeAttribute(null=True)
     result = JSONAttribute(null=True)
     delay_reason = JSONAttribute(null=True)       # {reason, by, at}: why a late dossier is late
+    # One-time legal documents the dossier relies on without carrying them: [{kind, reference,
+    # sha256, name, dossier_id}] as on file at receipt.
+    on_file = JSONAttribute(null=True)
     audit_seq = NumberAttribute(default=0)
     audit_head = UnicodeAttribute()
     version = VersionAttribute()
@@ -232,7 +254,8 @@ class IdempotencyRecord(_Unbound):
 
 _TABLES = {
     Office: "directory_table", Unit: "directory_table", Account: "directory_table",
-    TrustBundle: "directory_table", RegisteredCertificate: "certificates_table",
+    TrustBundle: "directory_table", LegalDocument: "directory_table",
+    RegisteredCertificate: "certificates_table",
     Dossier: "dossiers_table", Task: "tasks_table", AuditRecord: "audit_table",
     IdempotencyRecord: "idempotency_table",
 }

@@ -28,6 +28,7 @@ from .models import (
     AuditRecord,
     Dossier,
     IdempotencyRecord,
+    LegalDocument,
     Office,
     RegisteredCertificate,
     Task,
@@ -158,14 +159,29 @@ class Repository:
     def idempotency(self, key: str) -> IdempotencyRecord | None:
         return _get(IdempotencyRecord, key, consistent=True)
 
+    def legal_documents(self, keys: list[str]) -> dict[str, LegalDocument]:
+        """One-time documents on file, by key; a document once on file stays, so hits are cached."""
+        now = time.monotonic()
+        found = {k: hit[1] for k in keys if (hit := self._cache.get(k)) and hit[0] > now}
+        missing = [k for k in keys if k not in found]
+        if missing:
+            for item in LegalDocument.batch_get(missing, consistent_read=True):
+                found[item.pk] = item
+                self._cache[item.pk] = (now + DIRECTORY_CACHE_SECONDS, item)
+        return found
+
     def create_dossier(self, dossier: Dossier, audit_body: dict,
-                       idempotency: IdempotencyRecord | None) -> None:
+                       idempotency: IdempotencyRecord | None, also_save: Iterable[Any] = ()) -> None:
+        """The dossier, its first audit record, the idempotency record and anything it brings
+        on file (`also_save`: one-time legal documents), all or nothing."""
         try:
             with TransactWrite(connection=self._conn) as tx:
                 if idempotency is not None:
                     tx.save(idempotency, condition=IdempotencyRecord.key.does_not_exist())
                 dossier.audit_seq, dossier.audit_head = _append_audit(tx, dossier, audit_body)
                 tx.save(dossier, condition=Dossier.dossier_id.does_not_exist())
+                for item in also_save:
+                    tx.save(item)
         except TransactWriteError as exc:
             if idempotency is not None and _cancelled_on(exc, 0):
                 raise IdempotencyKeyTaken() from exc
@@ -347,7 +363,7 @@ class Repository:
     def record_decision(self, task: Task, task_actions: list[Action], dossier: Dossier,
                         dossier_actions: list[Action], audit_body: dict, *,
                         resolve_alert: str | None = None, account: Account | None = None,
-                        account_actions: Iterable[Action] = ()) -> None:
+                        account_actions: Iterable[Action] = (), also_save: Iterable[Any] = ()) -> None:
         """The decision, the dossier's move and its audit record, all or nothing. Raises
         Conflict if the task was decided meanwhile or the dossier moved under us."""
         try:
@@ -365,6 +381,8 @@ class Repository:
                                        Task.inbox.set(f"resolved#{resolve_alert}")])
                 if account is not None:
                     tx.update(account, actions=list(account_actions))
+                for item in also_save:
+                    tx.save(item)
         except TransactWriteError as exc:
             if exc.cause_response_code == "TransactionCanceledException":
                 raise Conflict("Nhiệm vụ đã được xử lý hoặc hồ sơ vừa thay đổi.",

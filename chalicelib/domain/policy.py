@@ -35,6 +35,7 @@ POLICY: dict[str, dict[str, Scope]] = {
     "me.read":              {r: Scope.SELF for r in ROLES},
     "dossier.submit":       dict(_unit_all),
     "dossier.supplement":   dict(_unit_all),
+    "document.upload":      dict(_unit_all),
     "dossier.read":         {**_unit_all, **_treasury_read},
     "dossier.list":         {**_unit_all, **_treasury_read},
     "dossier.audit":        {**_unit_all, **_treasury_read},

@@ -216,18 +216,34 @@ def parse_voucher(raw: Any, payment_kinds: tuple[str, ...], path: str = "content
                    related, project_code, agreement_number)
 
 
-def parse_documents(raw: Any, path: str = "content.documents") -> tuple[dict, ...]:
-    """The document manifest: each file named with its SHA-256, so the signatures cover it."""
+MAX_DOCUMENTS = 50
+
+
+def parse_documents(raw: Any, kinds: tuple[str, ...], path: str = "content.documents") -> tuple[dict, ...]:
+    """The document manifest: each file named with its SHA-256 (so the signatures cover the
+    bytes) and the dossier component it is (`kinds`)."""
     if raw is None:
         return ()
-    if not isinstance(raw, list) or len(raw) > 50:
-        raise _fail(path, "Danh mục tài liệu phải là danh sách (tối đa 50).", "invalid_type")
+    if not isinstance(raw, list) or len(raw) > MAX_DOCUMENTS:
+        raise _fail(path, f"Danh mục tài liệu phải là danh sách (tối đa {MAX_DOCUMENTS}).",
+                    "invalid_type")
     docs = []
     for i, item in enumerate(raw):
         obj = _obj(item, f"{path}[{i}]")
-        name = _text(obj, "name", f"{path}[{i}]", max_len=120)
-        if "/" in name or "\\" in name or name.startswith("."):
-            raise _fail(f"{path}[{i}].name", "Tên tệp không hợp lệ.", "invalid_format")
-        digest = _text(obj, "sha256", f"{path}[{i}]", pattern=_SHA256, shape="SHA-256 hex")
-        docs.append({"name": name, "sha256": digest})
+        docs.append({"kind": _choice(obj, "kind", f"{path}[{i}]", kinds),
+                     "name": file_name(obj, "name", f"{path}[{i}]"),
+                     "sha256": sha256_hex(obj, "sha256", f"{path}[{i}]")})
     return tuple(docs)
+
+
+def file_name(obj: dict, key: str, path: str) -> str:
+    """A plain file name: no directories, no hidden files, no control characters."""
+    name = _text(obj, key, path, max_len=120)
+    if "/" in name or "\\" in name or name.startswith(".") or any(ord(c) < 32 for c in name) \
+            or '"' in name:
+        raise _fail(f"{path}.{key}", "Tên tệp không hợp lệ.", "invalid_format")
+    return name
+
+
+def sha256_hex(obj: dict, key: str, path: str) -> str:
+    return _text(obj, key, path, pattern=_SHA256, shape="SHA-256 hex")

@@ -15,6 +15,7 @@ from typing import Any
 
 from ulid import ULID
 
+from ..adapters.documents import DocumentStore
 from ..adapters.identity import Principal
 from ..adapters.models import Dossier, IdempotencyRecord
 from ..adapters.repository import IdempotencyKeyTaken, Repository, decided_actions
@@ -23,8 +24,8 @@ from ..config import Config
 from ..domain import audit, catalogue, policy
 from ..domain.calendar import local_date
 from ..domain.errors import BadRequest, Conflict, Forbidden, IdempotencyKeyReused, InvalidField
-from ..domain.voucher import parse_documents, parse_voucher
-from . import authz, common, related, signing
+from ..domain.voucher import parse_voucher
+from . import authz, common, documents, related, signing
 
 IDEMPOTENCY_TTL = timedelta(days=7)
 _IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_.:\-]{8,128}")
@@ -36,10 +37,11 @@ class Submission:
     content: dict
     signatures: list
     facts: dict          # procedure-specific dossier attributes (a payment's account, amount...)
+    manifest: documents.Manifest
 
 
-def _parse_submission(body: Any, principal: Principal, repo: Repository, now: datetime,
-                      procedure: catalogue.ProcedureVersion | None = None) -> Submission:
+def _parse_submission(body: Any, principal: Principal, repo: Repository, store: DocumentStore,
+                      now: datetime, procedure: catalogue.ProcedureVersion | None = None) -> Submission:
     if not isinstance(body, dict):
         raise BadRequest("Nội dung phải là một đối tượng JSON.", code="invalid_type", field="")
     content = body.get("content")
@@ -63,7 +65,10 @@ def _parse_submission(body: Any, principal: Principal, repo: Repository, now: da
     signed = signing.verify_submission(content, body.get("signatures"),
                                        required=procedure.required_signers, unit_id=unit.unit_id,
                                        repo=repo, now=now)
-    return Submission(procedure, content, signed, facts)
+    manifest = documents.check_manifest(content, procedure, unit.unit_id, repo=repo, store=store,
+                                        now=now)
+    facts["on_file"] = manifest.on_file or None
+    return Submission(procedure, content, signed, facts, manifest)
 
 
 def _payment_facts(content: dict, procedure: catalogue.ProcedureVersion, unit: Any, now: datetime,
@@ -72,7 +77,6 @@ def _payment_facts(content: dict, procedure: catalogue.ProcedureVersion, unit: A
     dossier (an advance settled, a payment adjusted) allows it."""
     voucher = parse_voucher(content.get("voucher"), procedure.payment_kinds,
                             blocks=procedure.voucher_blocks)
-    parse_documents(content.get("documents"))
     payer = "content.voucher.payer"
     if voucher.unit_code != unit.unit_id:
         raise InvalidField("Mã đơn vị không phải của đơn vị bạn.", code="unit_mismatch",
@@ -129,21 +133,23 @@ def check_idempotency_key(key: str | None) -> None:
 
 
 def submit(principal: Principal, body: Any, idempotency_key: str | None, *, repo: Repository,
-           workflows: Workflows, config: Config, now: datetime) -> tuple[int, dict]:
+           workflows: Workflows, config: Config, store: DocumentStore,
+           now: datetime) -> tuple[int, dict]:
     authz.require(principal, "dossier.submit")
     check_idempotency_key(idempotency_key)
-    sub = _parse_submission(body, principal, repo, now)
+    sub = _parse_submission(body, principal, repo, store, now)
     unit = repo.unit(principal.unit_id)
     return receive(sub.procedure, body, idempotency_key, unit_id=unit.unit_id,
                    office_id=unit.office_id, content=sub.content, signatures=sub.signatures,
                    actor=common.actor(principal), repo=repo, workflows=workflows, config=config,
-                   now=now, **sub.facts)
+                   now=now, to_file=sub.manifest.to_file, **sub.facts)
 
 
 def receive(proc: catalogue.ProcedureVersion, body: Any, idempotency_key: str | None, *,
             unit_id: str, office_id: str, content: dict, signatures: list, actor: dict,
             repo: Repository, workflows: Workflows, config: Config, now: datetime,
-            idempotency_scope: str | None = None, **facts: Any) -> tuple[int, dict]:
+            idempotency_scope: str | None = None, to_file: list | None = None,
+            **facts: Any) -> tuple[int, dict]:
     """Every procedure's receipt: one transaction (dossier + first audit record + idempotency
     record), then the workflow started under the dossier's id. `facts` are procedure-specific
     dossier attributes (the payment's account and amount...)."""
@@ -168,8 +174,10 @@ def receive(proc: catalogue.ProcedureVersion, body: Any, idempotency_key: str | 
     first_record = {"at": response["received_at"], "actor": actor, "action": "submitted",
                     "step": None, "from_status": None, "to_status": catalogue.UNDER_REVIEW,
                     "reason": None}
+    for legal in to_file or []:
+        legal.dossier_id = dossier_id
     try:
-        repo.create_dossier(dossier, first_record, idem)
+        repo.create_dossier(dossier, first_record, idem, also_save=to_file or [])
     except IdempotencyKeyTaken:
         return _replay(scope, body, repo=repo, workflows=workflows, config=config, now=now)
     _start(proc, dossier_id, due, now, workflows, config)
@@ -198,13 +206,15 @@ def _replay(scope: str, body: Any, *, repo: Repository, workflows: Workflows, co
 
 
 def supplement(principal: Principal, dossier_id: str, body: Any, *, repo: Repository,
-               workflows: Workflows, now: datetime) -> dict:
+               workflows: Workflows, store: DocumentStore, now: datetime) -> dict:
     """The unit's corrected dossier: replaces the content and restarts the legal clock."""
     dossier = common.load_dossier(repo, principal, dossier_id, "dossier.supplement")
     if dossier.status != catalogue.AWAITING_SUPPLEMENT or not dossier.open_task_id:
         raise Conflict("Hồ sơ không ở trạng thái chờ bổ sung.", code="not_awaiting_supplement")
     proc = catalogue.get_version(dossier.procedure, dossier.procedure_version)
-    sub = _parse_submission(body, principal, repo, now, procedure=proc)
+    sub = _parse_submission(body, principal, repo, store, now, procedure=proc)
+    for legal in sub.manifest.to_file:
+        legal.dossier_id = dossier_id
     task = repo.task(dossier.open_task_id)
     if task is None or task.state != "open":
         raise Conflict("Hồ sơ không ở trạng thái chờ bổ sung.", code="not_awaiting_supplement")
@@ -222,7 +232,7 @@ def supplement(principal: Principal, dossier_id: str, body: Any, *, repo: Reposi
                   Dossier.updated_at.set(at), Dossier.open_task_id.remove()],
         {"at": at, "actor": common.actor(principal), "action": "resubmitted", "step": "supplement",
          "from_status": dossier.status, "to_status": move.to_status, "reason": None},
-        resolve_alert=dossier.alert_task_id)
+        resolve_alert=dossier.alert_task_id, also_save=sub.manifest.to_file)
     workflows.complete(task.token, {"decision": "resubmit",
                                     "timeout_seconds": common.seconds_until(due, now)})
     return common.dossier_summary(repo.dossier(dossier_id))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from devstack.demo import Api, sample_content, signed
+from devstack.demo import Api, sample_content, signed, upload
 from tests.conftest import eventually
 
 
@@ -22,6 +22,10 @@ class Flow:
                                      token=self.unit)
         assert status == 201, body
         return body
+
+    def upload(self, kind: str, name: str, data: bytes) -> dict:
+        """A file of the unit, uploaded; its manifest entry."""
+        return upload(self.api, self.unit, kind, name, data)
 
     def task(self, token: str, dossier_id: str, *, kind: str = "decision") -> dict:
         def probe():

@@ -26,9 +26,19 @@ PROCEDURES = {
 }
 
 
-def content(procedure: str, number: str, amount: int = 1_000_000, **extra) -> dict:
+# Per-dossier documents a procedure always requires (its one-time ones are on file in the seed).
+ALWAYS_CARRIED = {"oda_recording": "donor_notice"}
+
+
+def content(procedure: str, number: str, amount: int = 1_000_000, *, flow: Flow | None = None,
+            **extra) -> dict:
     blocks, _ = PROCEDURES[procedure]
-    return sample_content(number, amount, procedure=procedure, **{**blocks, **extra})
+    documents = None
+    if procedure in ALWAYS_CARRIED:
+        kind = ALWAYS_CARRIED[procedure]
+        documents = [flow.upload(kind, f"{kind}-{number}.pdf", f"{kind} {number}".encode())]
+    return sample_content(number, amount, procedure=procedure, documents=documents,
+                          **{**blocks, **extra})
 
 
 def submit(flow: Flow, body: dict) -> dict:
@@ -40,7 +50,7 @@ def submit(flow: Flow, body: dict) -> dict:
 @pytest.mark.parametrize("procedure", PROCEDURES)
 def test_happy_refuse_and_supplement_paths(flow, unique, procedure):
     _, end_status = PROCEDURES[procedure]
-    happy, refused, supplemented = (submit(flow, content(procedure, unique(tag)))
+    happy, refused, supplemented = (submit(flow, content(procedure, unique(tag), flow=flow))
                                     for tag in ("OK", "NO", "SUP"))
     assert happy["procedure"] == procedure and happy["status"] == "under_review"
 
@@ -53,7 +63,7 @@ def test_happy_refuse_and_supplement_paths(flow, unique, procedure):
             flow.task(flow.unit, d["dossier_id"])
             status, again = flow.api.call(
                 "POST", f"/v1/dossiers/{d['dossier_id']}/supplement",
-                flow.signed(content(procedure, unique("SUP2"))), token=flow.unit)
+                flow.signed(content(procedure, unique("SUP2"), flow=flow)), token=flow.unit)
             assert (status, again["status"]) == (200, "under_review"), again
         assert flow.decide(flow.officer, d["dossier_id"], "accept")[0] == 200
         assert flow.decide(flow.leader, d["dossier_id"], "approve")[0] == 200

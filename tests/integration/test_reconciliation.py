@@ -81,7 +81,7 @@ def test_a_request_received_under_decree_11_2020_finishes_under_it(stack, tokens
     unit = svc.verifier.verify(tokens["ketoan.cva"])
     status, d = dossiers.submit(unit, body(pki_dir, 5, period=("2025-11-01", "2025-11-30")), None,
                                 repo=svc.repo, workflows=svc.workflows, config=svc.config,
-                                now=datetime(2025, 12, 30, 2, 0, tzinfo=UTC))
+                                store=svc.documents, now=datetime(2025, 12, 30, 2, 0, tzinfo=UTC))
     assert (status, d["version"]) == (201, "11-2020"), d
     flow.decide(flow.officer, d["dossier_id"], "does_not_match", "Chênh lệch 5 đồng.")
     assert flow.reaches(d["dossier_id"], "not_reconciled")["version"] == "11-2020"

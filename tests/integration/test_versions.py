@@ -19,7 +19,7 @@ def receive_on(stack, tokens, flow, when: datetime, number: str) -> dict:
     svc = composition.services()
     unit = svc.verifier.verify(tokens["ketoan.cva"])
     status, body = dossiers.submit(unit, flow.signed(sample_content(number)), None, repo=svc.repo,
-                                   workflows=svc.workflows, config=svc.config, now=when)
+                                   workflows=svc.workflows, config=svc.config, store=svc.documents, now=when)
     assert status == 201, body
     return body
 

@@ -85,7 +85,17 @@ def test_a_transfer_needs_the_payee_account():
     rejects(voucher(payee__account=DELETE), "content.voucher.payee.account", "required")
 
 
-def test_document_names_cannot_traverse_paths():
+@pytest.mark.parametrize("name", ["../../etc/passwd", "a/b.pdf", "a\\b.pdf", ".hidden",
+                                  'say "hi".pdf', "line\nbreak.pdf"])
+def test_document_names_cannot_traverse_paths_or_break_headers(name):
     with pytest.raises(InvalidField) as err:
-        parse_documents([{"name": "../../etc/passwd", "sha256": "a" * 64}])
+        parse_documents([{"kind": "other", "name": name, "sha256": "a" * 64}], ("other",))
     assert err.value.field == "content.documents[0].name"
+
+
+def test_a_document_is_one_of_the_procedure_s_components():
+    with pytest.raises(InvalidField) as err:
+        parse_documents([{"kind": "selfie", "name": "a.pdf", "sha256": "a" * 64}], ("contract", "other"))
+    assert (err.value.field, err.value.code) == ("content.documents[0].kind", "invalid_choice")
+    assert parse_documents([{"kind": "contract", "name": "a.pdf", "sha256": "a" * 64}],
+                           ("contract", "other"))[0]["kind"] == "contract"
