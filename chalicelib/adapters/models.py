@@ -164,6 +164,9 @@ class Dossier(_Unbound):
     alert_task_id = UnicodeAttribute(null=True)
     result = JSONAttribute(null=True)
     delay_reason = JSONAttribute(null=True)       # {reason, by, at}: why a late dossier is late
+    # Deadline extensions granted, oldest first:
+    # [{step, cause, reason, working_days, from_due_at, to_due_at, by, at}]
+    extensions = JSONAttribute(null=True)
     audit_seq = NumberAttribute(default=0)
     audit_head = UnicodeAttribute()
     version = VersionAttribute()
