@@ -239,6 +239,16 @@ def record_delay_reason(dossier_id):
                                             repo=composition.services().repo, now=_now())
 
 
+@app.route("/v1/dossiers/{dossier_id}/extension", methods=["POST"])
+@_api
+def extend_deadline(dossier_id):
+    from chalicelib.services import extensions
+    principal = _principal()
+    svc = composition.services()
+    return 200, extensions.extend(principal, dossier_id, _body(), repo=svc.repo,
+                                  workflows=svc.workflows, now=_now())
+
+
 @app.route("/v1/reports/overdue", methods=["GET"])
 @_api
 def overdue_report():

@@ -188,6 +188,9 @@ class Dossier(_Unbound):
     # One-time legal documents the dossier relies on without carrying them: [{kind, reference,
     # sha256, name, dossier_id}] as on file at receipt.
     on_file = JSONAttribute(null=True)
+    # Deadline extensions granted, oldest first:
+    # [{step, cause, reason, working_days, from_due_at, to_due_at, by, at}]
+    extensions = JSONAttribute(null=True)
     audit_seq = NumberAttribute(default=0)
     audit_head = UnicodeAttribute()
     version = VersionAttribute()

@@ -197,6 +197,22 @@ class WorkingCalendar:
         # is a presentation concern.
         return datetime.combine(due_day, OFFICE_CLOSE, tzinfo=VN_TZ).astimezone(UTC)
 
+    def extended_due(self, due: datetime, working_days: int) -> datetime:
+        """A deadline extended by ``working_days`` working days, as an aware UTC datetime.
+
+        OFFICE_CLOSE local time on the ``working_days``-th working day after the
+        local day of ``due``. A due day that has since become a day off (an
+        office declared it) is first rolled forward to the next working day,
+        so an extension always grants whole working days the office is open.
+        """
+        _require_aware(due)
+        if isinstance(working_days, bool) or not isinstance(working_days, int):
+            raise TypeError(f"working_days must be an int, got {type(working_days).__name__}")
+        if working_days < 1:
+            raise ValueError("working_days must be >= 1")
+        day = self.add_working_days(local_date(due), working_days)
+        return datetime.combine(day, OFFICE_CLOSE, tzinfo=VN_TZ).astimezone(UTC)
+
 
 # The calendar with no office-specific overrides; offices that declare their
 # own compensatory days build their own WorkingCalendar.

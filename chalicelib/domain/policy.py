@@ -43,6 +43,7 @@ POLICY: dict[str, dict[str, Scope]] = {
     "task.list":            {**_unit_all, CONTROL_OFFICER: Scope.OWN_OFFICE, LEADER: Scope.OWN_OFFICE},
     "task.decide":          {CONTROL_OFFICER: Scope.OWN_OFFICE, LEADER: Scope.OWN_OFFICE},
     "dossier.delay_reason": {CONTROL_OFFICER: Scope.OWN_OFFICE, LEADER: Scope.OWN_OFFICE},
+    "dossier.extend":       {LEADER: Scope.OWN_OFFICE},
     "report.overdue":       dict(_treasury_read),
     "office.calendar":      {LEADER: Scope.OWN_OFFICE},
     "certificate.register": {"chief_accountant": Scope.SELF, "account_holder": Scope.SELF,

@@ -73,7 +73,7 @@ def dossier_summary(d: Dossier) -> dict:
 
 def dossier_detail(d: Dossier) -> dict:
     return {**dossier_summary(d), "content": d.content, "signatures": d.signatures or [],
-            "open_task_id": d.open_task_id}
+            "open_task_id": d.open_task_id, "extensions": d.extensions or []}
 
 
 def task_view(t: Task) -> dict:

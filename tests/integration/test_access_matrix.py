@@ -38,6 +38,8 @@ RESOURCE_ROUTES = [
     ("task.decide", "POST", "/v1/tasks/{task}/decision", {"decision": "noop"}, "task_not_found"),
     ("dossier.delay_reason", "POST", "/v1/dossiers/{dossier}/delay-reason", {"reason": ""},
      "dossier_not_found"),
+    ("dossier.extend", "POST", "/v1/dossiers/{dossier}/extension",
+     {"cause": "it_failure", "reason": "", "working_days": 1}, "dossier_not_found"),
     ("certificate.revoke", "POST", "/v1/certificates/{cert}/revoke", {"reason": ""},
      "certificate_not_found"),
     ("office.calendar", "POST", "/v1/offices/KV1/days-off", {"date": "bad"}, None),

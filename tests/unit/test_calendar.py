@@ -168,6 +168,52 @@ def test_overrides_given_as_datetimes_are_rejected() -> None:
         WorkingCalendar(extra_days_off=frozenset({datetime(2026, 3, 10)}))
 
 
+# --- extending a deadline (gia hạn) ----------------------------------------
+
+
+def test_an_extension_by_one_working_day_moves_the_due_to_the_next_days_close() -> None:
+    # Due Tue 10 Mar 17:00 local (10:00 UTC) -> Wed 11 Mar 17:00 local.
+    assert DEFAULT_CALENDAR.extended_due(utc(2026, 3, 10, 10), 1) == utc(2026, 3, 11, 10)
+
+
+def test_an_extension_from_a_friday_skips_the_weekend() -> None:
+    assert DEFAULT_CALENDAR.extended_due(utc(2026, 3, 13, 10), 1) == utc(2026, 3, 16, 10)
+    assert DEFAULT_CALENDAR.extended_due(utc(2026, 3, 13, 10), 3) == utc(2026, 3, 18, 10)
+
+
+def test_an_extension_just_before_tet_lands_after_the_break() -> None:
+    # Due Fri 13 Feb 2026; the break runs Sat 14 .. Sun 22 Feb.
+    assert DEFAULT_CALENDAR.extended_due(utc(2026, 2, 13, 10), 1) == utc(2026, 2, 23, 10)
+
+
+def test_an_extension_counts_past_the_offices_own_days_off() -> None:
+    office = WorkingCalendar(extra_days_off=frozenset({date(2026, 3, 11)}))
+    assert office.extended_due(utc(2026, 3, 10, 10), 1) == utc(2026, 3, 12, 10)
+
+
+def test_a_due_day_that_became_a_day_off_rolls_forward_before_extending() -> None:
+    office = WorkingCalendar(extra_days_off=frozenset({date(2026, 3, 10)}))
+    assert office.extended_due(utc(2026, 3, 10, 10), 1) == utc(2026, 3, 12, 10)
+
+
+def test_an_extension_counts_from_the_vietnam_local_day_of_the_due() -> None:
+    # 18:00 UTC on Mon 9 Mar is already Tue 10 Mar in Vietnam.
+    assert DEFAULT_CALENDAR.extended_due(utc(2026, 3, 9, 18), 1) == utc(2026, 3, 11, 10)
+
+
+@pytest.mark.parametrize("days", [0, -1])
+def test_an_extension_is_at_least_one_working_day(days: int) -> None:
+    with pytest.raises(ValueError):
+        DEFAULT_CALENDAR.extended_due(utc(2026, 3, 10, 10), days)
+
+
+def test_an_extension_refuses_a_naive_due_and_a_boolean_count() -> None:
+    with pytest.raises(ValueError):
+        DEFAULT_CALENDAR.extended_due(datetime(2026, 3, 10, 17, 0), 1)
+    with pytest.raises(TypeError):
+        DEFAULT_CALENDAR.extended_due(utc(2026, 3, 10, 10), True)
+
+
 # --- input validation and output form -------------------------------------
 
 

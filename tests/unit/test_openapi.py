@@ -33,6 +33,7 @@ from chalicelib.domain import (
     audit,
     catalogue,
     errors,
+    extension,
     jsonbody,
     policy,
     registration,
@@ -47,6 +48,7 @@ from chalicelib.services import (
     closing,
     common,
     dossiers,
+    extensions,
     posting,
     registrations,
     signing,
@@ -1576,6 +1578,61 @@ def test_the_closing_schemas_accept_what_the_services_build():
     assert all(f"`{c}`" in DOC["components"]["schemas"]["DossierResult"]["description"]
                for c in documented)
     detail["result"]["code"] = "frozen"
+    assert not is_valid("DossierDetail", detail)
+
+
+class ExtensionRepo(RegistrationRepo):
+    """RegistrationRepo plus the one open task an extension reads."""
+
+    def __init__(self, task: Task) -> None:
+        super().__init__(ca_pem="")
+        self.open_task = task
+
+    def task(self, task_id):
+        return self.open_task if self.open_task.task_id == task_id else None
+
+
+def test_the_extension_schemas_follow_extension_py_and_accept_what_the_service_builds():
+    schemas = DOC["components"]["schemas"]
+    asked = schemas["ExtensionRequest"]["properties"]
+    for causes in (asked["cause"], schemas["Extension"]["properties"]["cause"],
+                   schemas["AuditRecord"]["properties"]["extension"]["properties"]["cause"]):
+        assert causes["enum"] == list(extension.CAUSES)
+    days = asked["working_days"]
+    assert (days["type"], days["minimum"], days["maximum"]) == ("integer", 1,
+                                                                extension.MAX_WORKING_DAYS)
+    assert asked["reason"]["maxLength"] == extension.MAX_REASON
+    example = schemas["ExtensionRequest"]["example"]
+    assert extension.parse_extension(copy.deepcopy(example)).working_days == 1
+
+    leader = Principal("s-3", "lanhdao.kv1", frozenset({"leader"}), None, "KV1")
+    dossier_id = "01JNZ3Q8W5X6Y7Z8A9B0C1D2E3"
+    task = Task(f"{dossier_id}-0123456789abcdef01234567", kind="decision", dossier_id=dossier_id,
+                procedure="regular_spending_payment", procedure_version="347-2025", step="review",
+                scope="office", scope_id="KV1", role="control_officer", state="open",
+                inbox="office#KV1#control_officer#open", token="t", overdue=False,
+                created_at="2026-03-09T02:15:01Z", due_at="2026-03-10T10:00:00Z")
+    repo = ExtensionRepo(task)
+    repo.stored = dossier = a_dossier(open_task_id=task.task_id)
+    answered = []
+    now = datetime(2026, 3, 10, 3, 0, tzinfo=UTC)   # Tue 10 Mar, 10:00 in Hà Nội; due at 17:00
+    summary = extensions.extend(
+        leader, dossier_id, copy.deepcopy(example), repo=repo, now=now,
+        workflows=SimpleNamespace(complete=lambda token, output: answered.append(output)))
+    # one working day later: Wed 11 Mar 17:00 local, 31 hours from now
+    assert summary["due_at"] == "2026-03-11T10:00:00Z"
+    assert answered == [{"decision": extension.DECISION, "timeout_seconds": 31 * 3600}]
+    assert is_valid(response_schema("POST", "/v1/dossiers/{dossier_id}/extension", "200"), summary)
+    detail = common.dossier_detail(dossier)
+    (granted,) = detail["extensions"]
+    assert (granted["from_due_at"], granted["to_due_at"]) == ("2026-03-10T10:00:00Z",
+                                                              "2026-03-11T10:00:00Z")
+    assert is_valid(response_schema("GET", "/v1/dossiers/{dossier_id}", "200"), detail)
+    (record,) = repo.records_after
+    assert (record["action"], record["reason"]) == ("deadline_extended", example["reason"])
+    assert is_valid("AuditRecord", audit.next_record(audit.GENESIS, 1, dossier_id=dossier_id,
+                                                     **record))
+    granted["cause"] = "holiday"
     assert not is_valid("DossierDetail", detail)
 
 

@@ -1,0 +1,73 @@
+"""What a request for a deadline extension may ask (domain/extension.py), without any AWS."""
+from __future__ import annotations
+
+import pytest
+
+from chalicelib.domain import catalogue, extension
+from chalicelib.domain.errors import BadRequest, InvalidField
+from workflows import generate
+
+pytestmark = pytest.mark.unit
+
+VALID = {"cause": "it_failure", "reason": "  Hệ thống TABMIS gián đoạn.  ", "working_days": 3}
+
+
+def test_a_request_for_an_it_failure_is_read_with_its_reason_trimmed():
+    assert extension.parse_extension(VALID) == extension.ExtensionRequest(
+        "it_failure", "Hệ thống TABMIS gián đoạn.", 3)
+
+
+@pytest.mark.parametrize("change, code, field", [
+    ({"cause": None}, "invalid_cause", "cause"),
+    ({"cause": "holiday"}, "invalid_cause", "cause"),
+    ({"cause": ["it_failure"]}, "invalid_cause", "cause"),
+    ({"reason": None}, "reason_required", "reason"),
+    ({"reason": "   "}, "reason_required", "reason"),
+    ({"reason": "x" * (extension.MAX_REASON + 1)}, "reason_required", "reason"),
+    ({"working_days": None}, "invalid_working_days", "working_days"),
+    ({"working_days": 0}, "invalid_working_days", "working_days"),
+    ({"working_days": extension.MAX_WORKING_DAYS + 1}, "invalid_working_days", "working_days"),
+    ({"working_days": "2"}, "invalid_working_days", "working_days"),
+    ({"working_days": 1.5}, "invalid_working_days", "working_days"),
+    ({"working_days": True}, "invalid_working_days", "working_days"),
+])
+def test_a_request_outside_the_rule_is_refused_naming_the_field(change, code, field):
+    with pytest.raises(InvalidField) as refused:
+        extension.parse_extension({**VALID, **change})
+    assert (refused.value.status, refused.value.code, refused.value.field) == (422, code, field)
+
+
+def test_the_longest_reason_and_every_allowed_number_of_days_are_accepted():
+    for days in range(1, extension.MAX_WORKING_DAYS + 1):
+        assert extension.parse_extension({**VALID, "working_days": days}).working_days == days
+    assert extension.parse_extension({**VALID, "reason": "x" * extension.MAX_REASON})
+
+
+def test_a_body_that_is_not_an_object_is_a_bad_request():
+    with pytest.raises(BadRequest) as refused:
+        extension.parse_extension([VALID])
+    assert refused.value.code == "invalid_type"
+
+
+def test_the_messages_state_the_limits_the_parser_applies():
+    messages = {}
+    for change in ({"cause": "x"}, {"reason": ""}, {"working_days": 0}):
+        with pytest.raises(InvalidField) as refused:
+            extension.parse_extension({**VALID, **change})
+        messages[refused.value.field] = refused.value.message
+    assert all(c in messages["cause"] for c in extension.CAUSES)
+    assert str(extension.MAX_REASON) in messages["reason"]
+    assert f"1 đến {extension.MAX_WORKING_DAYS}" in messages["working_days"]
+
+
+def test_the_workflow_routes_the_extension_decision_back_to_every_extendable_step():
+    assert generate.EXTEND == extension.DECISION
+    for proc in catalogue.CATALOGUE:
+        states = generate.definition(proc)["States"]
+        for step in proc.steps:
+            if step.extendable:
+                (back,) = [c for c in states[f"after {step.name}"]["Choices"]
+                           if c["StringEquals"] == extension.DECISION]
+                assert back["Next"] == step.name
+            # no catalogue decision may take the name the extension uses
+            assert step.decision(extension.DECISION) is None
