@@ -461,6 +461,41 @@ def state_transitions(stack: Any, dossier_ids: list[str]) -> dict:
             "path": path}
 
 
+def measure_procedures(stack: Any) -> list[dict]:
+    """One dossier of every procedure in force down its happy path: the AWS calls of its
+    submission (the first of its kind in this process: directory caches may be cold) and the
+    state transitions its execution took."""
+    from chalicelib.adapters import aws
+    from chalicelib.domain import catalogue
+    from devstack.demo import Api
+    from devstack.samples import happy_path
+
+    calls = CallLog()
+    unobserve = aws.observe(calls)
+    calls.enabled = True
+    try:
+        done = happy_path(Api(stack.api_url), stack.pki_dir, f"PROC-{uuid.uuid4().hex[:6]}",
+                          on_submit=lambda code: setattr(calls, "label", code or WAIT))
+    finally:
+        unobserve()
+    sfn = boto_clients(stack)["stepfunctions"]
+    rows = []
+    for item in done:
+        d = item["dossier"]
+        proc = catalogue.get_version(d["procedure"], d["version"])
+        machine = stack.env["STATE_MACHINE_ARN_PREFIX"] + proc.workflow_name
+        arn = machine.replace(":stateMachine:", ":execution:") + ":" + d["dossier_id"]
+        history = [e for page in sfn.get_paginator("get_execution_history").paginate(executionArn=arn)
+                   for e in page["events"]]
+        states = [e["stateEnteredEventDetails"]["name"] for e in history
+                  if e["type"].endswith("StateEntered")]
+        submitted = calls.counts.get(item["procedure"], Counter())
+        rows.append({"procedure": proc.code, "version": proc.version, "end_status": d["status"],
+                     "transitions": len(states), "path": states,
+                     "submit_calls": dict(sorted(submitted.items()))})
+    return rows
+
+
 # --- cold import ------------------------------------------------------------------------------
 def _time_import(statement: str) -> float:
     code = ("import time; t = time.perf_counter(); " + statement +
@@ -595,6 +630,14 @@ def render(result: dict) -> str:
               f"{sv['crypto_only']['p50_ms']:6.2f} ({sv['crypto_only']['p95_ms']:.2f})",
               f"  as a submission runs it (+ fresh certificate status read) "
               f"{sv['with_status_read']['p50_ms']:6.2f} ({sv['with_status_read']['p95_ms']:.2f})",
+              "", "Every procedure in force, one dossier down its happy path (first decision "
+              "offered at each step)",
+              f"  {'procedure':<28}{'version':<10}{'end':<12}{'transitions':>11}   "
+              "AWS calls of the submission",
+              *(f"  {r['procedure']:<28}{r['version']:<10}{r['end_status']:<12}"
+                f"{r['transitions']:>11}   "
+                + ", ".join(f"{op}×{n}" for op, n in r["submit_calls"].items())
+                for r in result["procedures"]),
               "", f"Cold import, fresh interpreter, median of {im['runs']} (ms)",
               f"  import app              {im['app_ms']:7.1f}",
               f"  import boto3, chalice   {im['baseline_ms']:7.1f}",
@@ -637,6 +680,7 @@ def main(argv: list[str] | None = None) -> int:
         transitions = state_transitions(stack, [r["dossier_id"] for r in happy["runs"]])
         floor = floor_run.result()
         verification = measure_signature_verification(stack)
+        procedures = measure_procedures(stack)
     finally:
         stack.stop()
     print("Timing cold imports…", file=sys.stderr)
@@ -650,6 +694,7 @@ def main(argv: list[str] | None = None) -> int:
         "floor": floor,
         "imports": imports,
         "signature_verification": verification,
+        "procedures": procedures,
         "ratios": {
             "submit_vs_floor": happy["latency"]["submit"]["p50_ms"] / floor["submit"]["p50_ms"],
             "decide_vs_floor": happy["latency"]["decide"]["p50_ms"] / floor["decide"]["p50_ms"]},

@@ -1,0 +1,126 @@
+"""One signed, valid submission of every procedure in force, for the demo data, over HTTP.
+
+`happy_path(api, tokens, pki_dir, tag)` submits a dossier of each procedure and drives it down its
+happy path (the first decision offered at every step) to its end status; the benchmark counts the
+state transitions and AWS calls of each, and the same content builders serve the tests.
+"""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+from .demo import Api, sample_content, signed, upload
+from .registration_demo import tk01
+from .seed import DEMO_LOAN, DEMO_PROJECT
+
+PROJECT = {"code": DEMO_PROJECT, "name": "Cải tạo, nâng cấp trụ sở làm việc"}
+FUNDING = {"agreement_number": DEMO_LOAN, "lender": "Hiệp hội Phát triển Quốc tế (IDA)",
+           "currency": "USD", "original_amount": "1250.00"}
+# The unit whose people sign the account procedures (its accountant submits).
+ACCOUNT_UNIT = ("1023456", "bvdd")
+
+
+def _sign(content: dict, pki_dir: Path, *signers: tuple[str, str]) -> dict:
+    import signtool
+    body: dict = {"content": content}
+    for name, title in signers:
+        body = signtool.add_signature(body, (pki_dir / f"{name}.key.pem").read_bytes(),
+                                      (pki_dir / f"{name}.cert.pem").read_bytes(), title)
+    return body
+
+
+def payment_like(procedure: str, number: str, amount: int = 1_000_000, **extra) -> dict:
+    blocks: dict = {
+        "investment_capital_payment": {"project": PROJECT},
+        "project_management_costs": {"project": PROJECT},
+        "foreign_capital_spending": {"project": PROJECT, "funding": FUNDING},
+        "oda_recording": {"project": PROJECT, "funding": FUNDING, "payment_kind": "oda_recording"},
+    }.get(procedure, {})
+    return sample_content(number, amount, procedure=procedure, **{**blocks, **extra})
+
+
+def reconciliation(pki_dir: Path, account_id: str, book_balance: int) -> dict:
+    return _sign({"procedure": "balance_reconciliation", "reconciliation": {
+        "account_id": account_id, "period": {"from": "2026-10-01", "to": "2026-10-31"},
+        "book_balance": book_balance}}, pki_dir, ("ktt.cva", "chief_accountant"),
+        ("chutk.cva", "account_holder"))
+
+
+def open_account(pki_dir: Path, account_id: str) -> dict:
+    _, prefix = ACCOUNT_UNIT
+    return _sign({"procedure": "signature_specimens", "specimens": {
+        "open_accounts": [{"account_id": account_id, "kind": "deposit"}]}},
+        pki_dir, (f"chutk.{prefix}", "account_holder"))
+
+
+def close_account(pki_dir: Path, account_id: str) -> dict:
+    _, prefix = ACCOUNT_UNIT
+    return _sign({"procedure": "account_closing", "closing": {
+        "account_id": account_id, "reason": "Kết thúc dự án, không còn sử dụng."}},
+        pki_dir, (f"ktt.{prefix}", "chief_accountant"), (f"chutk.{prefix}", "account_holder"))
+
+
+def drive(api: Api, office: dict[str, str], dossier_id: str, reader: str) -> dict:
+    """Take the dossier down its happy path: at each step, the first decision offered."""
+    import time
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        _, d = api.call("GET", f"/v1/dossiers/{dossier_id}", token=reader)
+        if d["status"] in ("paid", "recorded", "registered", "closed", "reconciled",
+                           "not_reconciled", "refused"):
+            return d
+        for token in office.values():
+            _, inbox = api.call("GET", "/v1/tasks?state=open&limit=200", token=token)
+            task = next((t for t in inbox["items"] if t["dossier_id"] == dossier_id
+                         and t["kind"] == "decision" and t["allowed_decisions"]), None)
+            if task:
+                api.call("POST", f"/v1/tasks/{task['task_id']}/decision",
+                         {"decision": task["allowed_decisions"][0]}, token=token)
+        time.sleep(0.1)
+    raise TimeoutError(f"{dossier_id} did not finish")
+
+
+def happy_path(api: Api, pki_dir: Path, tag: str,
+               on_submit: Callable[[str], None] = lambda _: None) -> list[dict]:
+    """One dossier of each procedure in force, each driven to its end; [{procedure, dossier}]."""
+    login = api.login
+    unit, other = login("ketoan.cva"), login(f"ketoan.{ACCOUNT_UNIT[1]}")
+    office = {"officer": login("kiemsoat.kv1"), "leader": login("lanhdao.kv1")}
+    new_account = f"3713.9.{uuid.uuid4().int % 10**6:06d}"
+    _, acct = api.call("GET", "/v1/accounts/3713.1.1012345", token=unit)
+
+    def donor_notice() -> list[dict]:
+        return [upload(api, unit, "donor_notice", f"tb-giai-ngan-{tag}.pdf", f"notice {tag}".encode())]
+
+    plans: list[tuple[str, Callable[[], tuple[str, dict, str | None]]]] = [
+        *((code, lambda code=code: ("/v1/dossiers", signed(payment_like(
+            code, f"{tag}-{code[:6]}", documents=donor_notice() if code == "oda_recording" else None),
+            pki_dir), unit))
+          for code in ("regular_spending_payment", "investment_capital_payment",
+                       "project_management_costs", "foreign_capital_spending", "oda_recording")),
+        ("balance_reconciliation", lambda: ("/v1/dossiers", reconciliation(
+            pki_dir, "3713.1.1012345", acct["balance"]), unit)),
+        ("signature_specimens", lambda: ("/v1/dossiers", open_account(pki_dir, new_account), other)),
+        ("account_closing", lambda: ("/v1/dossiers", close_account(pki_dir, new_account), other)),
+        ("service_registration", lambda: ("/v1/registrations", _registration(pki_dir, tag), None)),
+    ]
+    done = []
+    for code, plan in plans:
+        path, body, token = plan()
+        on_submit(code)
+        status, d = api.call("POST", path, body, token=token)
+        if status != 201:
+            raise RuntimeError(f"{code}: {status} {d}")
+        on_submit("")
+        end = drive(api, office, d["dossier_id"], token or office["officer"])
+        done.append({"procedure": code, "dossier": end})
+    return done
+
+
+def _registration(pki_dir: Path, tag: str) -> dict:
+    from .pki import DemoPKI
+    unit_id = f"19{uuid.uuid4().int % 10**5:05d}"
+    prefix = f"b{unit_id}"
+    DemoPKI(pki_dir).issue(f"chutk.{prefix}", key_type="rsa")
+    return _sign(tk01(unit_id, prefix=prefix), pki_dir, (f"chutk.{prefix}", "account_holder"))

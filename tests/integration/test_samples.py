@@ -1,0 +1,24 @@
+"""The benchmark's walk: one dossier of every procedure in force, down its happy path."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from chalicelib.domain import catalogue
+from devstack.samples import happy_path
+
+pytestmark = pytest.mark.integration
+END = {"regular_spending_payment": "paid", "investment_capital_payment": "paid",
+       "project_management_costs": "paid", "foreign_capital_spending": "paid",
+       "oda_recording": "recorded", "balance_reconciliation": "reconciled",
+       "signature_specimens": "registered", "account_closing": "closed",
+       "service_registration": "registered"}
+
+
+def test_every_procedure_in_force_reaches_its_happy_end(api, pki_dir, unique):
+    in_force = {p.code for p in catalogue.CATALOGUE if p.is_in_force(date.today())}
+    done = happy_path(api, pki_dir, unique("HP"))
+    assert {item["procedure"] for item in done} == in_force
+    for item in done:
+        assert item["dossier"]["status"] == END[item["procedure"]], item
