@@ -193,8 +193,9 @@ def dossier_audit(dossier_id):
 @_api
 def dossier_documents(dossier_id):
     from chalicelib.services import documents
+    principal = _principal()
     svc = composition.services()
-    return 200, documents.for_dossier(_principal(), dossier_id, repo=svc.repo, store=svc.documents,
+    return 200, documents.for_dossier(principal, dossier_id, repo=svc.repo, store=svc.documents,
                                       now=_now())
 
 

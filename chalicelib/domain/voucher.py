@@ -67,6 +67,11 @@ class Voucher:
         return PAYMENT_KINDS[self.payment_kind]
 
 
+def _at(path: str, key: str) -> str:
+    """The JSON path of `key` in the object at `path` ("" : the body itself)."""
+    return f"{path}.{key}" if path else key
+
+
 def _fail(field: str, message: str, code: str = "invalid_field") -> InvalidField:
     return InvalidField(message, code=code, field=field)
 
@@ -82,17 +87,17 @@ def _optional_text(obj: dict, key: str, path: str, *, required: bool = False, ma
     value = obj.get(key)
     if value is None:
         if required:
-            raise _fail(f"{path}.{key}", "Thiếu thông tin bắt buộc.", "required")
+            raise _fail(_at(path, key), "Thiếu thông tin bắt buộc.", "required")
         return None
     if not isinstance(value, str):
-        raise _fail(f"{path}.{key}", "Phải là chuỗi ký tự.", "invalid_type")
+        raise _fail(_at(path, key), "Phải là chuỗi ký tự.", "invalid_type")
     value = value.strip()
     if required and not value:
-        raise _fail(f"{path}.{key}", "Thiếu thông tin bắt buộc.", "required")
+        raise _fail(_at(path, key), "Thiếu thông tin bắt buộc.", "required")
     if len(value) > max_len:
-        raise _fail(f"{path}.{key}", f"Dài quá {max_len} ký tự.", "too_long")
+        raise _fail(_at(path, key), f"Dài quá {max_len} ký tự.", "too_long")
     if pattern is not None and not pattern.fullmatch(value):
-        raise _fail(f"{path}.{key}", f"Sai định dạng: {shape}.", "invalid_format")
+        raise _fail(_at(path, key), f"Sai định dạng: {shape}.", "invalid_format")
     return value
 
 
@@ -101,7 +106,7 @@ def _text(obj: dict, key: str, path: str, *, max_len: int = 200,
     value = _optional_text(obj, key, path, required=True, max_len=max_len, pattern=pattern,
                            shape=shape)
     if value is None:  # unreachable: required=True raises first; keeps the type a plain str
-        raise _fail(f"{path}.{key}", "Thiếu thông tin bắt buộc.", "required")
+        raise _fail(_at(path, key), "Thiếu thông tin bắt buộc.", "required")
     return value
 
 
@@ -119,7 +124,7 @@ def _amount(value: Any, path: str) -> int:
 def _choice(obj: dict, key: str, path: str, allowed: tuple[str, ...]) -> str:
     value = obj.get(key)
     if value not in allowed:
-        raise _fail(f"{path}.{key}", f"Phải là một trong: {', '.join(allowed)}.", "invalid_choice")
+        raise _fail(_at(path, key), f"Phải là một trong: {', '.join(allowed)}.", "invalid_choice")
     return value
 
 
@@ -241,7 +246,7 @@ def file_name(obj: dict, key: str, path: str) -> str:
     name = _text(obj, key, path, max_len=120)
     if "/" in name or "\\" in name or name.startswith(".") or any(ord(c) < 32 for c in name) \
             or '"' in name:
-        raise _fail(f"{path}.{key}", "Tên tệp không hợp lệ.", "invalid_format")
+        raise _fail(_at(path, key), "Tên tệp không hợp lệ.", "invalid_format")
     return name
 
 

@@ -32,15 +32,15 @@ def start_upload(principal: Principal, body: Any, *, store: DocumentStore,
     authz.require(principal, "document.upload")
     if not isinstance(body, dict):
         raise BadRequest("Nội dung phải là một đối tượng JSON.", code="invalid_type", field="")
-    name, sha256 = file_name(body, "name", "document"), sha256_hex(body, "sha256", "document")
+    name, sha256 = file_name(body, "name", ""), sha256_hex(body, "sha256", "")
     size = body.get("size")
     if isinstance(size, bool) or not isinstance(size, int) or not 0 < size <= MAX_FILE_BYTES:
         raise InvalidField("Kích thước tệp phải từ 1 byte đến 20 MB.", code="invalid_size",
-                           field="document.size")
+                           field="size")
     content_type = body.get("content_type")
     if content_type not in CONTENT_TYPES:
         raise InvalidField(f"Loại tệp phải là một trong: {', '.join(CONTENT_TYPES)}.",
-                           code="invalid_content_type", field="document.content_type")
+                           code="invalid_content_type", field="content_type")
     answer = {"name": name, "sha256": sha256}
     stored = store.stored(principal.unit_id, sha256)
     if stored is not None and stored.sha256 == sha256:

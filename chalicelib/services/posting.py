@@ -97,8 +97,10 @@ def _refusal(voucher, dossier: Dossier, account: Account | None,
         return "account_closed", "Tài khoản đã được tất toán."
     if voucher.kind.balance_effect < 0 and int(account.balance) < int(dossier.amount):
         return "insufficient_balance", "Số dư tài khoản không đủ để thanh toán."
+    # The related dossier was final at receipt, so only what other settlements posted since can
+    # have changed: the room left in the advance.
     wrong = related.problem(voucher, dossier.unit_id, repo, dossier_id=dossier.dossier_id,
                             at_posting=True)
-    if wrong is not None:
+    if wrong is not None and wrong.code == "over_advance":
         return wrong.code, wrong.message
     return None

@@ -39,7 +39,7 @@ def check(content: dict, unit_id: str, repo: Repository, today: date) -> dict:
         raise InvalidField("Thiếu kỳ đối chiếu.", code="required", field=f"{FIELD}.period")
     start = _date(period.get("from"), f"{FIELD}.period.from")
     end = _date(period.get("to"), f"{FIELD}.period.to")
-    if start > end or end > today:
+    if start > end or end >= today:   # the period must be over
         raise InvalidField("Kỳ đối chiếu phải là một khoảng đã kết thúc.", code="invalid_period",
                            field=f"{FIELD}.period")
     balance = body.get("book_balance")

@@ -118,11 +118,11 @@ def test_a_procedure_s_always_required_document_must_be_carried(flow, unique):
 
 def test_bad_upload_requests_name_the_field(flow):
     data = b"x"
-    for overrides, field in (({"size": 0}, "document.size"),
-                             ({"size": 21 * 1024 * 1024}, "document.size"),
-                             ({"content_type": "application/x-msdownload"}, "document.content_type"),
-                             ({"name": "../../etc/passwd"}, "document.name"),
-                             ({"sha256": "not-a-hash"}, "document.sha256")):
+    for overrides, field in (({"size": 0}, "size"),
+                             ({"size": 21 * 1024 * 1024}, "size"),
+                             ({"content_type": "application/x-msdownload"}, "content_type"),
+                             ({"name": "../../etc/passwd"}, "name"),
+                             ({"sha256": "not-a-hash"}, "sha256")):
         status, err = ask_upload(flow, data, **overrides)
         assert (status, err["error"]["field"]) == (422, field), (overrides, err)
 
