@@ -144,6 +144,9 @@ class ProcedureVersion:
     steps: tuple[Step, ...]
     payment_kinds: tuple[str, ...] = ("payment", "advance")
     components: tuple[Component, ...] = ()
+    # The officer's checklist for this procedure (GET /v1/dossiers/{id}/checks): the codes of the
+    # checks run automatically and shown pass/fail; which apply to one dossier depends on its kind.
+    checks: tuple[str, ...] = ()
     # Blocks a voucher of this procedure must carry besides the common ones: "project" (the
     # public investment project), "funding" (the foreign loan or grant agreement).
     voucher_blocks: tuple[str, ...] = ()
@@ -190,6 +193,7 @@ class ProcedureVersion:
             "payment_kinds": [PAYMENT_KINDS[k].public() for k in self.payment_kinds],
             "voucher_blocks": list(self.voucher_blocks),
             "components": [c.public() for c in self.components],
+            "checks": list(self.checks),
             "required_signers": list(self.required_signers), "without_login": self.without_login,
             "steps": [{
                 "name": s.name, "label_vi": s.label_vi, "roles": list(s.roles),
@@ -234,6 +238,10 @@ def _posting() -> Step:
         Decision("account_closed", "Tài khoản đã tất toán", end_status=REFUSED),
         Decision("over_advance", "Vượt số tạm ứng còn lại", end_status=REFUSED),
     ), system_timeout_seconds=900)
+
+
+PAYMENT_CHECKS = ("lines_sum_to_total", "economic_codes_known", "within_balance", "within_contract",
+                  "advance_within_half_contract", "related_dossier")
 
 
 def _payment_steps() -> tuple[Step, ...]:
@@ -287,6 +295,7 @@ REGULAR_SPENDING_PAYMENT_347 = ProcedureVersion(
     steps=_payment_steps(),
     payment_kinds=("payment", "advance", "advance_settlement", "refund", "adjustment"),
     components=(ESTIMATE_APPROVAL, CONTRACT, PAYEE_LIST, ACCEPTANCE, SETTLEMENT_STATEMENT),
+    checks=PAYMENT_CHECKS,
 )
 
 # Decree 11/2020 governed the same procedure until 347/2025 took over on 1 Jan 2026. A dossier
@@ -314,6 +323,7 @@ ODA_RECORDING_347 = ProcedureVersion(
     payment_kinds=("oda_recording",),
     components=(FUNDING_AGREEMENT, DONOR_NOTICE),
     voucher_blocks=("project", "funding"),
+    checks=("lines_sum_to_total", "economic_codes_known", "within_contract"),
 )
 ODA_RECORDING_11_2020 = replace(
     ODA_RECORDING_347, version="11-2020", legal_basis="Nghị định 11/2020/NĐ-CP, Điều 11",
@@ -338,12 +348,14 @@ INVESTMENT_CAPITAL_PAYMENT = ProcedureVersion(
     payment_kinds=("payment", "advance", "advance_settlement"),
     components=(INVESTMENT_DECISION, CAPITAL_PLAN, CONTRACT, VOLUME_STATEMENT, SETTLEMENT_STATEMENT),
     voucher_blocks=("project",),
+    checks=PAYMENT_CHECKS,
 )
 PROJECT_MANAGEMENT_COSTS = replace(
     INVESTMENT_CAPITAL_PAYMENT, code="project_management_costs",
     name_vi="Kiểm soát, thanh toán chi phí quản lý dự án",
     name_en="Project management costs", legal_basis="Nghị định 11/2020/NĐ-CP, Điều 9",
     sla_working_days=2, peak_sla_working_days=2, payment_kinds=("payment", "advance"),
+    checks=tuple(c for c in PAYMENT_CHECKS if c != "related_dossier"),
     components=(INVESTMENT_DECISION, ESTIMATE_APPROVAL, CONTRACT, PAYEE_LIST))
 FOREIGN_CAPITAL_SPENDING = replace(
     INVESTMENT_CAPITAL_PAYMENT, code="foreign_capital_spending",
@@ -437,7 +449,7 @@ BALANCE_RECONCILIATION_347 = ProcedureVersion(
         _unit_supplement(),
     ),
     payment_kinds=(), required_signers=("chief_accountant", "account_holder"),
-    content_kind="balance_reconciliation",
+    content_kind="balance_reconciliation", checks=("book_balance_matches_ledger",),
 )
 
 CATALOGUE: tuple[ProcedureVersion, ...] = (

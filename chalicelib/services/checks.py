@@ -20,6 +20,7 @@ def checklist(principal: Principal, dossier_id: str, *, repo: Repository) -> dic
         checks = _payment(dossier, proc, repo)
     else:
         raise Conflict("Thủ tục này không có bảng kiểm soát thanh toán.", code="no_payment_checks")
+    checks = [c for c in checks if c.code in proc.checks]   # the catalogue says what is shown
     return {"dossier_id": dossier_id, "all_passed": all(c.passed for c in checks),
             "checks": [c.public() for c in checks]}
 

@@ -3,9 +3,11 @@ import copy
 
 import pytest
 
+from chalicelib.domain import catalogue
 from chalicelib.domain.checks import payment_checks
 from chalicelib.domain.voucher import parse_voucher
 from devstack.demo import sample_content
+from devstack.samples import payment_like
 
 pytestmark = pytest.mark.unit
 
@@ -57,3 +59,20 @@ def test_an_advance_is_checked_against_half_the_contract():
 def test_a_missing_account_fails_the_balance_check():
     assert not by_code(payment_checks(voucher(), balance=None,
                                       paid_under_contract=0))["within_balance"].passed
+
+
+@pytest.mark.parametrize("proc", [p for p in catalogue.CATALOGUE if p.content_kind == "payment"],
+                         ids=lambda p: p.workflow_name)
+def test_the_catalogue_lists_exactly_the_checks_a_procedure_s_dossiers_can_get(proc):
+    """The service shows only the checks the catalogue lists: every check a dossier of the
+    procedure can get must be listed, and every listed one must be reachable."""
+    contract = {"number": "HD-1", "date": "2026-01-05", "value": 40_000_000}
+    reachable = set()
+    for kind in proc.payment_kinds:
+        raw = payment_like(proc.code, "C-2", 1_000_000, payment_kind=kind, contract=contract,
+                           related_dossier="0" * 26)["voucher"]
+        v = parse_voucher(raw, proc.payment_kinds, blocks=proc.voucher_blocks)
+        reachable |= {c.code for c in payment_checks(v, balance=1, paid_under_contract=0)}
+        if v.kind.relates_to:
+            reachable.add("related_dossier")   # added by the service for these kinds
+    assert reachable == set(proc.checks)
