@@ -21,6 +21,15 @@ app = Chalice(app_name="kbnn-dvc")
 log = logging.getLogger("kbnn")
 TASK_QUEUE = "kbnn-tasks"
 WORKER_QUEUE = "kbnn-worker"
+
+
+def _stream(table: str) -> str:
+    """The change stream of one of the template's tables. The ARN of a stream is known only once
+    the table exists: deploys set STREAM_ARN_<TABLE>; the local event pump reads the table's name
+    from this ARN and finds its stream itself."""
+    import os
+    return os.environ.get(f"STREAM_ARN_{table.upper()}",
+                          f"arn:aws:dynamodb:ap-southeast-1:000000000000:table/kbnn-{table}/stream/local")
 OPENAPI = Path(__file__).parent / "chalicelib" / "openapi.json"
 
 
@@ -141,7 +150,8 @@ def submit_dossier():
     return dossiers.submit(principal, _body(),
                            app.current_request.headers.get("idempotency-key"),
                            repo=svc.repo, workflows=svc.workflows, config=svc.config,
-                           store=svc.documents, now=_now())
+                           store=svc.documents, now=_now(),
+                           correlation_id=app.current_request.headers.get("x-correlation-id"))
 
 
 @app.route("/v1/documents", methods=["POST"])
@@ -328,3 +338,28 @@ def handle_worker_messages(event):
     from chalicelib.services import workers
     for record in event:
         workers.run(json.loads(record.body), composition.services(), _now())
+
+
+# --- change streams -> domain events on the bus ---------------------------------------------
+def _publish(table: str, event) -> None:
+    from chalicelib.services import events
+    events.publish(table, event, composition.services().events)
+
+
+@app.on_dynamodb_record(stream_arn=_stream("dossiers"), batch_size=25, starting_position="TRIM_HORIZON")
+def handle_dossier_changes(event):
+    """Every status change of a dossier becomes a domain event."""
+    _publish("dossiers", event)
+
+
+@app.on_dynamodb_record(stream_arn=_stream("directory"), batch_size=25, starting_position="TRIM_HORIZON")
+def handle_directory_changes(event):
+    """Every balance change of an account becomes `balance.changed`."""
+    _publish("directory", event)
+
+
+@app.on_dynamodb_record(stream_arn=_stream("certificates"), batch_size=25,
+                        starting_position="TRIM_HORIZON")
+def handle_certificate_changes(event):
+    """Certificates registered, activated and revoked."""
+    _publish("certificates", event)

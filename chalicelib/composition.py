@@ -7,6 +7,7 @@ from functools import lru_cache
 from . import config as config_module
 from .adapters import aws, models
 from .adapters.documents import DocumentStore
+from .adapters.eventbus import EventBus
 from .adapters.identity import TokenVerifier
 from .adapters.repository import Repository
 from .adapters.workflow import Workflows
@@ -20,6 +21,7 @@ class Services:
     workflows: Workflows
     verifier: TokenVerifier
     documents: DocumentStore
+    events: EventBus
 
 
 @lru_cache(maxsize=1)
@@ -31,6 +33,7 @@ def services() -> Services:
         workflows=Workflows(cfg.region),
         verifier=TokenVerifier(cfg.jwt_issuer, cfg.user_pool_client_id, cfg.jwks_url),
         documents=DocumentStore(cfg.documents_bucket, cfg.region),
+        events=EventBus(cfg.event_bus_name, cfg.region),
     )
 
 

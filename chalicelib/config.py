@@ -25,6 +25,7 @@ class Config:
     idempotency_table: str
     certificates_table: str
     documents_bucket: str
+    event_bus_name: str
     task_queue_url: str
     worker_queue_url: str
     user_pool_id: str
@@ -45,6 +46,7 @@ _NAMES = {
     "idempotency_table": "TABLE_IDEMPOTENCY",
     "certificates_table": "TABLE_CERTIFICATES",
     "documents_bucket": "DOCUMENTS_BUCKET",
+    "event_bus_name": "EVENT_BUS_NAME",
     "task_queue_url": "TASK_QUEUE_URL",
     "worker_queue_url": "WORKER_QUEUE_URL",
     "user_pool_id": "USER_POOL_ID",

@@ -227,6 +227,32 @@ def _state_machine(stack: _Stack, props: dict[str, Any]) -> tuple[str, dict[str,
     return arn, {"Arn": arn, "Name": props["StateMachineName"]}
 
 
+def _event_bus(stack: _Stack, props: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    arn = stack.client("events").create_event_bus(Name=props["Name"])["EventBusArn"]
+    return props["Name"], {"Arn": arn, "Name": props["Name"]}
+
+
+def _event_rule(stack: _Stack, props: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    events = stack.client("events")
+    arn = events.put_rule(Name=props["Name"], EventBusName=props["EventBusName"],
+                          EventPattern=json.dumps(props["EventPattern"]),
+                          State=props.get("State", "ENABLED"))["RuleArn"]
+    targets = [{"Id": t["Id"], "Arn": t["Arn"]} for t in props.get("Targets", [])]
+    if targets:
+        events.put_targets(Rule=props["Name"], EventBusName=props["EventBusName"], Targets=targets)
+    return arn, {"Arn": arn}
+
+
+def _sqs_queue_policy(stack: _Stack, props: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    # moto delivers events to queues without reading their policies; AWS needs them.
+    return "queue-policy", {}
+
+
+def _ses_identity(stack: _Stack, props: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    stack.client("ses").verify_email_identity(EmailAddress=props["EmailIdentity"])
+    return props["EmailIdentity"], {}
+
+
 _CREATORS: dict[str, Callable[[_Stack, dict[str, Any]], tuple[str, dict[str, str]]]] = {
     "AWS::DynamoDB::Table": _dynamodb_table,
     "AWS::SQS::Queue": _sqs_queue,
@@ -236,6 +262,10 @@ _CREATORS: dict[str, Callable[[_Stack, dict[str, Any]], tuple[str, dict[str, str
     "AWS::Cognito::UserPoolGroup": _user_pool_group,
     "AWS::IAM::Role": _iam_role,
     "AWS::StepFunctions::StateMachine": _state_machine,
+    "AWS::Events::EventBus": _event_bus,
+    "AWS::Events::Rule": _event_rule,
+    "AWS::SQS::QueuePolicy": _sqs_queue_policy,
+    "AWS::SES::EmailIdentity": _ses_identity,
 }
 
 

@@ -78,6 +78,9 @@ class Account(_Unbound):
     kind = UnicodeAttribute()               # "estimate" (dự toán) or "deposit" (tiền gửi)
     balance = NumberAttribute()             # whole đồng
     status = UnicodeAttribute(null=True)    # None: open; "closed" after an accepted closing
+    # The last change: when, and which dossier moved it (carried by `balance.changed` events).
+    updated_at = UnicodeAttribute(null=True)
+    last_dossier_id = UnicodeAttribute(null=True)
     version = VersionAttribute()
 
 
@@ -175,6 +178,8 @@ class Dossier(_Unbound):
     project_code = UnicodeAttribute(null=True)
     status = UnicodeAttribute()
     step = UnicodeAttribute(null=True)
+    # Ties the dossier's events to the request that created it (X-Correlation-Id, else its id).
+    correlation_id = UnicodeAttribute(null=True)
     received_at = UnicodeAttribute()
     due_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()

@@ -134,22 +134,26 @@ def check_idempotency_key(key: str | None) -> None:
 
 def submit(principal: Principal, body: Any, idempotency_key: str | None, *, repo: Repository,
            workflows: Workflows, config: Config, store: DocumentStore,
-           now: datetime) -> tuple[int, dict]:
+           now: datetime, correlation_id: str | None = None) -> tuple[int, dict]:
     authz.require(principal, "dossier.submit")
     check_idempotency_key(idempotency_key)
+    if correlation_id is not None and not _IDEMPOTENCY_KEY.fullmatch(correlation_id):
+        raise BadRequest("X-Correlation-Id phải dài 8-128 ký tự chữ, số hoặc _.:-",
+                         code="invalid_correlation_id", field="X-Correlation-Id")
     sub = _parse_submission(body, principal, repo, store, now)
     unit = repo.unit(principal.unit_id)
     return receive(sub.procedure, body, idempotency_key, unit_id=unit.unit_id,
                    office_id=unit.office_id, content=sub.content, signatures=sub.signatures,
                    actor=common.actor(principal), repo=repo, workflows=workflows, config=config,
-                   now=now, to_file=sub.manifest.to_file, **sub.facts)
+                   now=now, to_file=sub.manifest.to_file, correlation_id=correlation_id,
+                   **sub.facts)
 
 
 def receive(proc: catalogue.ProcedureVersion, body: Any, idempotency_key: str | None, *,
             unit_id: str, office_id: str, content: dict, signatures: list, actor: dict,
             repo: Repository, workflows: Workflows, config: Config, now: datetime,
             idempotency_scope: str | None = None, to_file: list | None = None,
-            **facts: Any) -> tuple[int, dict]:
+            correlation_id: str | None = None, **facts: Any) -> tuple[int, dict]:
     """Every procedure's receipt: one transaction (dossier + first audit record + idempotency
     record), then the workflow started under the dossier's id. `facts` are procedure-specific
     dossier attributes (the payment's account and amount...)."""
@@ -165,7 +169,8 @@ def receive(proc: catalogue.ProcedureVersion, body: Any, idempotency_key: str | 
         office_id=office_id, status=catalogue.UNDER_REVIEW, step=proc.first_step,
         received_at=response["received_at"], due_at=response["due_at"],
         updated_at=response["received_at"], content=content, signatures=signatures,
-        supplements_used=0, audit_head=audit.GENESIS, audit_seq=0, **facts)
+        supplements_used=0, audit_head=audit.GENESIS, audit_seq=0,
+        correlation_id=correlation_id or dossier_id, **facts)
     scope = f"{idempotency_scope or unit_id}#{idempotency_key}"
     idem = None
     if idempotency_key is not None:

@@ -75,8 +75,9 @@ def _post_once(dossier: Dossier, repo: Repository, now: datetime) -> str:
     result = {"outcome": status, advice_kind: {
         "number": f"{prefix}-{dossier.dossier_id}", "account_id": dossier.account_id,
         "amount": amount, "posted_at": at}}
-    money = {"account": account, "account_actions": [Account.balance.add(effect * amount)]} \
-        if effect else {}
+    money = {"account": account, "account_actions": [
+        Account.balance.add(effect * amount), Account.updated_at.set(at),
+        Account.last_dossier_id.set(dossier.dossier_id)]} if effect else {}
     repo.record_decision(
         None, [], dossier,
         [Dossier.status.set(status), Dossier.step.remove(),
