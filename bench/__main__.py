@@ -638,6 +638,11 @@ def render(result: dict) -> str:
                 f"{r['transitions']:>11}   "
                 + ", ".join(f"{op}×{n}" for op, n in r["submit_calls"].items())
                 for r in result["procedures"]),
+              "", "Domain events: a backlog of stream records drained by the event pump to a queue "
+              "subscribed to the bus",
+              f"  {result['event_throughput']['events']} events in "
+              f"{result['event_throughput']['seconds']:.1f} s = "
+              f"{result['event_throughput']['events_per_second']:.1f} events/s",
               "", f"Cold import, fresh interpreter, median of {im['runs']} (ms)",
               f"  import app              {im['app_ms']:7.1f}",
               f"  import boto3, chalice   {im['baseline_ms']:7.1f}",
@@ -664,6 +669,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="dossiers to measure after the warm-up (default 30)")
     parser.add_argument("--switch-ms", type=float, default=0.5, metavar="MS",
                         help="GIL switch interval while measuring (default 0.5; Python's is 5)")
+    parser.add_argument("--events", type=int, default=100, metavar="N",
+                        help="stream backlog the event throughput is measured on (default 100)")
     args = parser.parse_args(argv)
     if args.dossiers < 1:
         parser.error("--dossiers must be at least 1")
@@ -681,6 +688,8 @@ def main(argv: list[str] | None = None) -> int:
         floor = floor_run.result()
         verification = measure_signature_verification(stack)
         procedures = measure_procedures(stack)
+        from bench.events import measure_event_throughput
+        event_throughput = measure_event_throughput(stack, args.events)
     finally:
         stack.stop()
     print("Timing cold imports…", file=sys.stderr)
@@ -695,6 +704,7 @@ def main(argv: list[str] | None = None) -> int:
         "imports": imports,
         "signature_verification": verification,
         "procedures": procedures,
+        "event_throughput": event_throughput,
         "ratios": {
             "submit_vs_floor": happy["latency"]["submit"]["p50_ms"] / floor["submit"]["p50_ms"],
             "decide_vs_floor": happy["latency"]["decide"]["p50_ms"] / floor["decide"]["p50_ms"]},
