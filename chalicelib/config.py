@@ -20,6 +20,7 @@ class Config:
     region: str
     directory_table: str
     dossiers_table: str
+    dossier_bodies_table: str
     tasks_table: str
     audit_table: str
     idempotency_table: str
@@ -41,6 +42,7 @@ class Config:
 _NAMES = {
     "directory_table": "TABLE_DIRECTORY",
     "dossiers_table": "TABLE_DOSSIERS",
+    "dossier_bodies_table": "TABLE_DOSSIER_BODIES",
     "tasks_table": "TABLE_TASKS",
     "audit_table": "TABLE_AUDIT",
     "idempotency_table": "TABLE_IDEMPOTENCY",

@@ -183,8 +183,6 @@ class Dossier(_Unbound):
     received_at = UnicodeAttribute()
     due_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
-    content = JSONAttribute()
-    signatures = JSONAttribute(default=list)
     supplements_used = NumberAttribute(default=0)
     open_task_id = UnicodeAttribute(null=True)
     alert_task_id = UnicodeAttribute(null=True)
@@ -201,6 +199,18 @@ class Dossier(_Unbound):
     version = VersionAttribute()
     by_unit = ByUnit()
     by_office = ByOffice()
+
+
+class DossierBody(_Unbound):
+    """What the unit signed: the content and its signatures, kept apart from the dossier's
+    state. The state item changes at every step and streams every change; the body changes only
+    on a supplement. Keeping the (large) body out of it makes each status change a small write
+    (DynamoDB bills writes per KB) and each stream record small."""
+    class Meta(_Unbound.Meta):
+        pass
+    dossier_id = UnicodeAttribute(hash_key=True)
+    content = JSONAttribute()
+    signatures = JSONAttribute(default=list)
 
 
 # --- tasks: the inbox ----------------------------------------------------------------------
@@ -264,7 +274,8 @@ _TABLES = {
     Office: "directory_table", Unit: "directory_table", Account: "directory_table",
     TrustBundle: "directory_table", LegalDocument: "directory_table",
     RegisteredCertificate: "certificates_table",
-    Dossier: "dossiers_table", Task: "tasks_table", AuditRecord: "audit_table",
+    Dossier: "dossiers_table", DossierBody: "dossier_bodies_table", Task: "tasks_table",
+    AuditRecord: "audit_table",
     IdempotencyRecord: "idempotency_table",
 }
 _connection: Connection | None = None

@@ -27,6 +27,7 @@ from .models import (
     Account,
     AuditRecord,
     Dossier,
+    DossierBody,
     IdempotencyRecord,
     LegalDocument,
     Office,
@@ -156,6 +157,13 @@ class Repository:
     def dossier(self, dossier_id: str) -> Dossier | None:
         return _get(Dossier, dossier_id, consistent=True)
 
+    def body(self, dossier: Dossier) -> DossierBody:
+        """What the unit signed (content and signatures) of a dossier that exists."""
+        body = _get(DossierBody, dossier.dossier_id, consistent=True)
+        if body is None:
+            raise LookupError("a dossier without its body")
+        return body
+
     def idempotency(self, key: str) -> IdempotencyRecord | None:
         return _get(IdempotencyRecord, key, consistent=True)
 
@@ -170,7 +178,7 @@ class Repository:
                 self._cache[item.pk] = (now + DIRECTORY_CACHE_SECONDS, item)
         return found
 
-    def create_dossier(self, dossier: Dossier, audit_body: dict,
+    def create_dossier(self, dossier: Dossier, body: DossierBody, audit_body: dict,
                        idempotency: IdempotencyRecord | None, also_save: Iterable[Any] = ()) -> None:
         """The dossier, its first audit record, the idempotency record and anything it brings
         on file (`also_save`: one-time legal documents), all or nothing."""
@@ -180,6 +188,7 @@ class Repository:
                     tx.save(idempotency, condition=IdempotencyRecord.key.does_not_exist())
                 dossier.audit_seq, dossier.audit_head = _append_audit(tx, dossier, audit_body)
                 tx.save(dossier, condition=Dossier.dossier_id.does_not_exist())
+                tx.save(body)
                 for item in also_save:
                     tx.save(item)
         except TransactWriteError as exc:

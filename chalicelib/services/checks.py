@@ -15,7 +15,7 @@ def checklist(principal: Principal, dossier_id: str, *, repo: Repository) -> dic
     dossier = common.load_dossier(repo, principal, dossier_id, "dossier.read")
     proc = catalogue.get_version(dossier.procedure, dossier.procedure_version)
     if proc.content_kind == "balance_reconciliation":
-        checks = reconciliation.checks(dossier.content, repo)
+        checks = reconciliation.checks(repo.body(dossier).content, repo)
     elif proc.content_kind == "payment":
         checks = _payment(dossier, proc, repo)
     else:
@@ -26,7 +26,7 @@ def checklist(principal: Principal, dossier_id: str, *, repo: Repository) -> dic
 
 
 def _payment(dossier, proc: catalogue.ProcedureVersion, repo: Repository) -> list[Check]:
-    voucher = parse_voucher(dossier.content.get("voucher"), proc.payment_kinds,
+    voucher = parse_voucher(repo.body(dossier).content.get("voucher"), proc.payment_kinds,
                             blocks=proc.voucher_blocks)
     account = repo.account(voucher.account)
     paid = (repo.paid_under_contract(dossier.unit_id, voucher.contract_number, dossier.dossier_id)

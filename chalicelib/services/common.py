@@ -6,7 +6,7 @@ import re
 from datetime import UTC, datetime
 
 from ..adapters.identity import Principal
-from ..adapters.models import Dossier, Task
+from ..adapters.models import Dossier, DossierBody, Task
 from ..domain import catalogue, policy
 from ..domain.calendar import to_utc_iso
 from ..domain.errors import NotFound
@@ -71,8 +71,8 @@ def dossier_summary(d: Dossier) -> dict:
     }
 
 
-def dossier_detail(d: Dossier) -> dict:
-    return {**dossier_summary(d), "content": d.content, "signatures": d.signatures or [],
+def dossier_detail(d: Dossier, body: DossierBody) -> dict:
+    return {**dossier_summary(d), "content": body.content, "signatures": body.signatures or [],
             "open_task_id": d.open_task_id, "extensions": d.extensions or []}
 
 

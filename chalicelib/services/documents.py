@@ -109,7 +109,7 @@ def for_dossier(principal: Principal, dossier_id: str, *, repo: Repository, stor
     expires = common.iso(now + timedelta(seconds=DOWNLOAD_SECONDS))
     items = [{"kind": d.get("kind", components.OTHER), "name": d["name"], "sha256": d["sha256"],
               "source": "dossier", "from_dossier": dossier_id}
-             for d in dossier.content.get("documents") or []]
+             for d in repo.body(dossier).content.get("documents") or []]
     items += [{"kind": d["kind"], "name": d["name"], "sha256": d["sha256"], "source": "on_file",
                "from_dossier": d.get("dossier_id")} for d in dossier.on_file or []]
     for item in items:

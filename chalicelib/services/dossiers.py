@@ -17,7 +17,7 @@ from ulid import ULID
 
 from ..adapters.documents import DocumentStore
 from ..adapters.identity import Principal
-from ..adapters.models import Dossier, IdempotencyRecord
+from ..adapters.models import Dossier, DossierBody, IdempotencyRecord
 from ..adapters.repository import IdempotencyKeyTaken, Repository, decided_actions
 from ..adapters.workflow import Workflows
 from ..config import Config
@@ -168,8 +168,7 @@ def receive(proc: catalogue.ProcedureVersion, body: Any, idempotency_key: str | 
         dossier_id, procedure=proc.code, procedure_version=proc.version, unit_id=unit_id,
         office_id=office_id, status=catalogue.UNDER_REVIEW, step=proc.first_step,
         received_at=response["received_at"], due_at=response["due_at"],
-        updated_at=response["received_at"], content=content, signatures=signatures,
-        supplements_used=0, audit_head=audit.GENESIS, audit_seq=0,
+        updated_at=response["received_at"], supplements_used=0, audit_head=audit.GENESIS, audit_seq=0,
         correlation_id=correlation_id or dossier_id, **facts)
     scope = f"{idempotency_scope or unit_id}#{idempotency_key}"
     idem = None
@@ -182,7 +181,8 @@ def receive(proc: catalogue.ProcedureVersion, body: Any, idempotency_key: str | 
     for legal in to_file or []:
         legal.dossier_id = dossier_id
     try:
-        repo.create_dossier(dossier, first_record, idem, also_save=to_file or [])
+        repo.create_dossier(dossier, DossierBody(dossier_id, content=content, signatures=signatures),
+                            first_record, idem, also_save=to_file or [])
     except IdempotencyKeyTaken:
         return _replay(scope, body, repo=repo, workflows=workflows, config=config, now=now)
     _start(proc, dossier_id, due, now, workflows, config)
@@ -232,19 +232,21 @@ def supplement(principal: Principal, dossier_id: str, body: Any, *, repo: Reposi
     repo.record_decision(
         task, decided_actions(task, "resubmit", principal.username, at, None),
         dossier, [Dossier.status.set(move.to_status), Dossier.step.set(move.next_step),
-                  Dossier.content.set(sub.content), Dossier.signatures.set(sub.signatures),
                   *facts, Dossier.due_at.set(common.iso(due)),
                   Dossier.updated_at.set(at), Dossier.open_task_id.remove()],
         {"at": at, "actor": common.actor(principal), "action": "resubmitted", "step": "supplement",
          "from_status": dossier.status, "to_status": move.to_status, "reason": None},
-        resolve_alert=dossier.alert_task_id, also_save=sub.manifest.to_file)
+        resolve_alert=dossier.alert_task_id,
+        also_save=[DossierBody(dossier_id, content=sub.content, signatures=sub.signatures),
+                   *sub.manifest.to_file])
     workflows.complete(task.token, {"decision": "resubmit",
                                     "timeout_seconds": common.seconds_until(due, now)})
     return common.dossier_summary(repo.dossier(dossier_id))
 
 
 def get(principal: Principal, dossier_id: str, *, repo: Repository) -> dict:
-    return common.dossier_detail(common.load_dossier(repo, principal, dossier_id, "dossier.read"))
+    dossier = common.load_dossier(repo, principal, dossier_id, "dossier.read")
+    return common.dossier_detail(dossier, repo.body(dossier))
 
 
 def list_for(principal: Principal, *, repo: Repository, status: str | None,
@@ -279,6 +281,7 @@ def signature_check(principal: Principal, dossier_id: str, *, repo: Repository,
                     now: datetime) -> dict:
     """Re-verify a dossier's stored signatures now: mathematics, chain, today's status."""
     dossier = common.load_dossier(repo, principal, dossier_id, "dossier.read")
-    results = signing.reverify(dossier.content, dossier.signatures or [], repo=repo,
+    body = repo.body(dossier)
+    results = signing.reverify(body.content, body.signatures or [], repo=repo,
                                received_at=common.parse_iso(dossier.received_at), now=now)
     return {"dossier_id": dossier_id, "signed_content": "content", "signatures": results}

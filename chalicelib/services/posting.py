@@ -53,7 +53,7 @@ def post_payment(message: dict, *, repo: Repository, workflows: Workflows, now: 
 def _post_once(dossier: Dossier, repo: Repository, now: datetime) -> str:
     at = common.iso(now)
     proc = catalogue.get_version(dossier.procedure, dossier.procedure_version)
-    voucher = parse_voucher(dossier.content.get("voucher"), proc.payment_kinds,
+    voucher = parse_voucher(repo.body(dossier).content.get("voucher"), proc.payment_kinds,
                             blocks=proc.voucher_blocks)
     account = repo.account(dossier.account_id)
     amount, effect = int(dossier.amount), voucher.kind.balance_effect

@@ -67,7 +67,8 @@ def activate(message: dict, *, repo: Repository, workflows: Workflows, config: C
     half-done activation instead of duplicating it."""
     return system_steps.run(
         message, repo=repo, workflows=workflows,
-        work=lambda d: _activate(d, parse_registration(d.content["registration"]), repo, config, now),
+        work=lambda d: _activate(d, parse_registration(repo.body(d).content["registration"]), repo,
+                                 config, now),
         outcome=lambda d: "activated" if d.status == catalogue.REGISTERED
         else "unit_registered_meanwhile")
 
@@ -88,7 +89,7 @@ def _activate(dossier: Dossier, reg: Registration, repo: Repository, config: Con
     subs = {u.username: identity.create_unit_user(config.region, config.user_pool_id, u.username,
                                                   u.role, reg.unit_id, u.email)
             for u in reg.users}
-    signature = dossier.signatures[0]
+    signature = repo.body(dossier).signatures[0]
     cert = certificates.parse(signature["certificate"], "certificate")
     record = RegisteredCertificate(
         cert.fingerprint, holder=f"unit#{reg.unit_id}", serial_key=f"{cert.issuer}#{cert.serial}",

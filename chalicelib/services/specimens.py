@@ -44,7 +44,7 @@ def apply(message: dict, *, repo: Repository, workflows: Workflows, now: datetim
     """The system step after acceptance. Idempotent: each change is guarded by its state."""
     return system_steps.run(
         message, repo=repo, workflows=workflows,
-        work=lambda d: _apply(d, parse_specimens(d.content["specimens"]), repo, now),
+        work=lambda d: _apply(d, parse_specimens(repo.body(d).content["specimens"]), repo, now),
         outcome=lambda d: "applied")
 
 

@@ -33,7 +33,7 @@ from chalicelib import composition
 from chalicelib.adapters import aws, identity
 from chalicelib.adapters.documents import DocumentStore, StoredFile
 from chalicelib.adapters.identity import Principal
-from chalicelib.adapters.models import Dossier, Task
+from chalicelib.adapters.models import Dossier, DossierBody, Task
 from chalicelib.domain import (
     audit,
     catalogue,
@@ -222,6 +222,10 @@ def submission(content, signatures=DUMMY_SIGNATURES) -> dict:
     return {"content": content, "signatures": copy.deepcopy(signatures)}
 
 
+# What each in-memory dossier's unit signed, by dossier id (the repository keeps bodies apart).
+BODIES: dict[str, DossierBody] = {}
+
+
 def a_dossier(dossier_id: str = "01JNZ3Q8W5X6Y7Z8A9B0C1D2E3", **overrides) -> Dossier:
     fields = dict(
         procedure="regular_spending_payment", procedure_version="347-2025", unit_id="1012345",
@@ -231,7 +235,13 @@ def a_dossier(dossier_id: str = "01JNZ3Q8W5X6Y7Z8A9B0C1D2E3", **overrides) -> Do
         updated_at="2026-03-09T02:15:00Z", content=sample_content("DEMO-A"), signatures=[],
         supplements_used=0, open_task_id=None, audit_head=audit.GENESIS, audit_seq=0)
     fields.update(overrides)
+    BODIES[dossier_id] = DossierBody(dossier_id, content=fields.pop("content"),
+                                     signatures=fields.pop("signatures"))
     return Dossier(dossier_id, **fields)
+
+
+def detail_of(dossier: Dossier) -> dict:
+    return common.dossier_detail(dossier, BODIES[dossier.dossier_id])
 
 
 # --- the document itself -------------------------------------------------------------------
@@ -1493,7 +1503,7 @@ def test_the_response_schemas_accept_what_the_services_build():
     officer = Principal("s-1", "kiemsoat.kv1", frozenset({"control_officer"}), None, "KV1")
     assert is_valid(response_schema("GET", "/v1/me", "200"), officer.public())
 
-    detail = common.dossier_detail(a_dossier())
+    detail = detail_of(a_dossier())
     assert is_valid(response_schema("GET", "/v1/dossiers/{dossier_id}", "200"), detail)
     paid = a_dossier(status="paid", step=None, result={
         "outcome": "paid", "debit_advice": {"number": "GBN-1", "account_id": "9523.1.1012345",
@@ -1574,6 +1584,9 @@ class MemoryRepo:
     def dossier(self, dossier_id):
         return self.stored if self.stored and self.stored.dossier_id == dossier_id else None
 
+    def body(self, dossier):
+        return BODIES[dossier.dossier_id]
+
 
 def test_the_certificate_and_signature_schemas_accept_what_the_services_build(tmp_path):
     import signtool
@@ -1616,7 +1629,7 @@ def test_the_certificate_and_signature_schemas_accept_what_the_services_build(tm
                                        .required_signers, unit_id="1012345", repo=repo, now=now)
     repo.stored = a_dossier(content=body["content"], signatures=stored,
                             received_at=common.iso(now))
-    detail = common.dossier_detail(repo.stored)
+    detail = detail_of(repo.stored)
     assert is_valid(response_schema("GET", "/v1/dossiers/{dossier_id}", "200"), detail)
 
     revoked = certificates.revoke(people["account_holder"], stored[0]["fingerprint"],
@@ -1653,8 +1666,9 @@ class RegistrationRepo(MemoryRepo):
     def unit(self, unit_id):
         return self.new_units.get(unit_id) or super().unit(unit_id)
 
-    def create_dossier(self, dossier, first_record, idempotency, also_save=()):
+    def create_dossier(self, dossier, body, first_record, idempotency, also_save=()):
         self.stored, self.first_record = dossier, first_record
+        BODIES[dossier.dossier_id] = body
 
     def create_unit(self, unit, accounts):
         """As the repository: True if created now or earlier by the same registration."""
@@ -1705,7 +1719,7 @@ def test_the_registration_schemas_accept_what_the_services_build(tmp_path, monke
         [None] * 4
     assert is_valid(response_schema("GET", "/v1/dossiers", "200"),
                     {"items": [summary], "next_cursor": None})
-    detail = common.dossier_detail(dossier)
+    detail = detail_of(dossier)
     assert detail["signatures"][0]["signer_sub"] is None
     assert is_valid(response_schema("GET", "/v1/dossiers/{dossier_id}", "200"), detail)
     first = audit.next_record(audit.GENESIS, 1, dossier_id=dossier.dossier_id, **repo.first_record)
@@ -1720,14 +1734,14 @@ def test_the_registration_schemas_accept_what_the_services_build(tmp_path, monke
     # The office accepted (the task handler moves the dossier to the activation step), and the
     # worker activates: Cognito is replaced by a function that hands out subs.
     dossier.status, dossier.step = catalogue.ACTIVATING, "activation"
-    assert is_valid("DossierDetail", common.dossier_detail(dossier))
+    assert is_valid("DossierDetail", detail_of(dossier))
     monkeypatch.setattr(registrations.identity, "create_unit_user",
                         lambda region, pool, username, *rest: f"sub-{username}")
     registrations.activate({"dossier_id": dossier.dossier_id, "token": "t"}, repo=repo,
                            workflows=workflows, config=config, now=now)
     assert (dossier.status, dossier.step, dossier.result["outcome"]) == (
         catalogue.REGISTERED, None, "registered")
-    detail = common.dossier_detail(dossier)
+    detail = detail_of(dossier)
     assert is_valid(response_schema("GET", "/v1/dossiers/{dossier_id}", "200"), detail)
     second = audit.next_record(first["hash"], 2, dossier_id=dossier.dossier_id,
                                **repo.records_after[0])
@@ -1781,7 +1795,7 @@ def test_a_tk01_whose_unit_another_form_registered_meanwhile_ends_refused_as_doc
     (refusal,) = [d for d in step.decisions if d.name == decision]
     assert answered[0]["decision"] == decision and refusal.end_status == catalogue.REFUSED
     assert (dossier.status, dossier.result["outcome"]) == (catalogue.REFUSED, "refused")
-    detail = common.dossier_detail(dossier)
+    detail = detail_of(dossier)
     assert detail["result"]["reason"]
     assert is_valid(response_schema("GET", "/v1/dossiers/{dossier_id}", "200"), detail)
     assert "`refused` with a reason" in DOC["components"]["schemas"]["DecisionRequest"][
@@ -1842,11 +1856,11 @@ def test_the_specimens_schemas_accept_what_the_services_build(tmp_path):
     assert is_valid(response_schema("GET", "/v1/dossiers", "200"),
                     {"items": [summary], "next_cursor": None})
     assert is_valid(response_schema("GET", "/v1/dossiers/{dossier_id}", "200"),
-                    common.dossier_detail(dossier))
+                    detail_of(dossier))
 
     # The office accepted: the dossier waits at apply_changes, and the worker applies.
     dossier.status, dossier.step = catalogue.ACTIVATING, "apply_changes"
-    assert is_valid("DossierDetail", common.dossier_detail(dossier))
+    assert is_valid("DossierDetail", detail_of(dossier))
     answered = []
     decision = specimen_changes.apply(
         {"dossier_id": dossier.dossier_id, "token": "t"}, repo=repo,
@@ -1855,7 +1869,7 @@ def test_the_specimens_schemas_accept_what_the_services_build(tmp_path):
     assert answered[0]["decision"] == decision in {d.name for d in step.decisions}
     assert (dossier.status, dossier.step) == (catalogue.REGISTERED, None)
     assert repo.records[chief].status == "active" and repo.accounts["3713.1.1012345"] == "1012345"
-    detail = common.dossier_detail(dossier)
+    detail = detail_of(dossier)
     assert detail["result"]["approved"] == [chief]
     assert is_valid(response_schema("GET", "/v1/dossiers/{dossier_id}", "200"), detail)
     (record,) = repo.records_after
@@ -1910,14 +1924,14 @@ def test_the_closing_schemas_accept_what_the_services_build():
         assert is_valid(response_schema("GET", "/v1/dossiers", "200"),
                         {"items": [summary], "next_cursor": None})
         dossier.status, dossier.step = catalogue.ACTIVATING, "close_account"
-        assert is_valid("DossierDetail", common.dossier_detail(dossier))
+        assert is_valid("DossierDetail", detail_of(dossier))
         answered = []
         assert closing.close(
             {"dossier_id": dossier.dossier_id, "token": "t"}, repo=repo,
             workflows=SimpleNamespace(complete=lambda token, output: answered.append(output)),
             now=now) == decision == answered[0]["decision"]
         assert (dossier.status, dossier.step) == (ends[decision], None)
-        detail = common.dossier_detail(dossier)
+        detail = detail_of(dossier)
         assert detail["result"]["account_id"] == CLOSING_ACCOUNT
         assert is_valid(response_schema("GET", "/v1/dossiers/{dossier_id}", "200"), detail)
         codes.add(detail["result"].get("code"))
@@ -1945,7 +1959,7 @@ def test_the_closing_schemas_accept_what_the_services_build():
                              workflows=SimpleNamespace(complete=lambda token, output: None),
                              now=now)
         assert payment.status == catalogue.REFUSED
-        detail = common.dossier_detail(payment)
+        detail = detail_of(payment)
         assert is_valid(response_schema("GET", "/v1/dossiers/{dossier_id}", "200"), detail)
         codes.add(detail["result"]["code"])
 
@@ -1974,7 +1988,7 @@ def test_the_closing_schemas_accept_what_the_services_build():
             workflows=SimpleNamespace(complete=lambda token, output: answered.append(output)))
         assert answered[0]["decision"] == decision and step.decision(decision) is not None
         assert dossier.status == step.decision(decision).end_status
-        detail = common.dossier_detail(dossier)
+        detail = detail_of(dossier)
         assert is_valid(response_schema("GET", "/v1/dossiers/{dossier_id}", "200"), detail)
         outcomes[kind, amount] = detail["result"]
         codes.add(detail["result"].get("code"))
@@ -2168,7 +2182,7 @@ def test_the_extension_schemas_follow_extension_py_and_accept_what_the_service_b
     assert summary["due_at"] == "2026-03-11T10:00:00Z"
     assert answered == [{"decision": extension.DECISION, "timeout_seconds": 31 * 3600}]
     assert is_valid(response_schema("POST", "/v1/dossiers/{dossier_id}/extension", "200"), summary)
-    detail = common.dossier_detail(dossier)
+    detail = detail_of(dossier)
     (granted,) = detail["extensions"]
     assert (granted["from_due_at"], granted["to_due_at"]) == ("2026-03-10T10:00:00Z",
                                                               "2026-03-11T10:00:00Z")
