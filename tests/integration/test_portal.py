@@ -12,6 +12,7 @@ import pytest
 from boto3.dynamodb.types import TypeDeserializer
 
 from tests.conftest import eventually
+from tests.integration.test_reports import conforms
 
 pytestmark = pytest.mark.integration
 STREAM_LAG = 90
@@ -27,6 +28,7 @@ def pull(api, token, since: str, limit: int = 2) -> tuple[list[dict], str]:
         status, page = api.call("GET", f"/v1/portal/status?since={cursor}&limit={limit}", token=token)
         assert status == 200, page
         assert len(page["items"]) <= limit
+        conforms("PortalStatusFeed", page)
         items += page["items"]
         cursor = page["next_cursor"]
         if not page["has_more"]:

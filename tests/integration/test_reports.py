@@ -16,6 +16,7 @@ import urllib.request
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import boto3
@@ -138,9 +139,23 @@ def pct(part: int, whole: int) -> float | None:
 
 
 # --- the reports, as a leader reads them ---------------------------------------------------------
+SCHEMAS = {"/v1/reports/dossiers": "DossierFigures", "/v1/reports/participation": "ParticipationReport",
+           "/v1/reports/regular-senders": "RegularSendersReport",
+           "/v1/reports/online-vouchers": "OnlineVouchersReport"}
+
+
+def conforms(schema: str, body: dict) -> None:
+    """The answer is what chalicelib/openapi.json promises."""
+    from jsonschema import Draft202012Validator
+    doc = json.loads((Path(__file__).resolve().parents[2] / "chalicelib" / "openapi.json").read_text())
+    Draft202012Validator({"$ref": f"#/components/schemas/{schema}", "components": doc["components"]}
+                         ).validate(body)
+
+
 def get(api, token, path):
     status, body = api.call("GET", path, token=token)
     assert status == 200, body
+    conforms(SCHEMAS[path.split("?")[0]], body)
     return body
 
 
@@ -235,10 +250,12 @@ def test_every_report_figure_equals_its_recomputation_from_the_raw_records(
     status, body = api.call("POST", f"/v1/offices/{OFFICE}/paper-vouchers",
                             {"date": today.isoformat(), "count": 7}, token=officer)
     assert (status, body["count"], body["by"]) == (200, 7, "kiemsoat.cg"), body
+    conforms("PaperVouchersRecorded", body)
     mandatory_registered = sum(1 for u in raw.units(OFFICE) if u.get("mandatory", True))
     status, body = api.call("POST", f"/v1/offices/{OFFICE}/mandatory-units",
                             {"count": mandatory_registered + 1}, token=leader)
     assert status == 200, body
+    conforms("MandatoryUnitsDeclared", body)
 
     seen: list[tuple[str, str]] = []
     remove = aws.observe(lambda service, op: seen.append((service, op)))
