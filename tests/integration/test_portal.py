@@ -121,3 +121,20 @@ def test_the_feed_refuses_a_cursor_it_did_not_make_and_a_since_beyond_its_reach(
     assert (status, err["error"]["code"]) == (422, "since_too_old")
     status, page = api.call("GET", "/v1/portal/status?limit=1", token=portal)
     assert status == 200 and set(page) == {"items", "next_cursor", "has_more", "as_of"}
+
+
+def test_the_documented_command_shows_a_paid_dossiers_changes(api, stack, flow, unique, monkeypatch, capsys):
+    from devstack import portal_feed
+    d = flow.submit(unique("PORTAL-CMD"))["dossier_id"]
+    flow.decide(flow.officer, d, "accept")
+    flow.decide(flow.leader, d, "approve")
+    flow.reaches(d, "paid")
+    monkeypatch.setattr("sys.argv", ["portal_feed", "--api", stack.api_url, "--dossier", d])
+
+    def shown():
+        assert portal_feed.main() == 0
+        return capsys.readouterr().out.splitlines()
+    lines = eventually(lambda: len(lines := shown()) == 4 and lines, timeout=STREAM_LAG, interval=1)
+    assert [line.split()[3] for line in lines] == \
+        ["dossier.submitted", "dossier.accepted", "dossier.approved", "payment.posted"]
+    assert lines[-1].split()[4] == "paid"
