@@ -278,7 +278,7 @@ def test_every_report_figure_equals_its_recomputation_from_the_raw_records(
                                                      for x in b) >= 8 and b, timeout=STREAM_LAG)
     assert deliver_again(raw, bodies, ours) >= 7 + 5
     eventually(lambda: raw.drained("kbnn-reports") and raw.drained("kbnn-portal-feed"), timeout=STREAM_LAG)
-    figures_settle(api, leader, raw, today, timeout=5)
+    figures_settle(api, leader, raw, today, timeout=20)
 
 
 def figures_settle(api, leader, raw: Raw, today: date, timeout: float = STREAM_LAG) -> None:
