@@ -363,3 +363,130 @@ def handle_directory_changes(event):
 def handle_certificate_changes(event):
     """Certificates registered, activated and revoked."""
     _publish("certificates", event)
+
+
+# --- national portal mirror and reports from aggregates ------------------------------------------
+PORTAL_FEED_QUEUE = "kbnn-portal-feed"
+REPORTS_QUEUE = "kbnn-reports"
+
+
+@app.on_sqs_message(queue=PORTAL_FEED_QUEUE, batch_size=1)
+def handle_portal_feed_events(event):
+    """A dossier status change: one entry of the portal's status feed."""
+    from chalicelib.services import portal
+    from chalicelib.services.consumers import event_of
+    for record in event:
+        portal.record(event_of(record), store=composition.services().aggregates, now=_now())
+
+
+@app.on_sqs_message(queue=REPORTS_QUEUE, batch_size=1)
+def handle_report_events(event):
+    """A dossier received or decided, a unit registered: the report counters."""
+    from chalicelib.services import figures
+    from chalicelib.services.consumers import event_of
+    for record in event:
+        figures.consume(event_of(record), store=composition.services().aggregates, now=_now())
+
+
+def _csv_when_asked(route):
+    """A report as CSV for `?format=csv` or `Accept: text/csv`; errors stay JSON."""
+    @functools.wraps(route)
+    def wrapper(*args, **kwargs):
+        response = route(*args, **kwargs)
+        accept = app.current_request.headers.get("accept") or ""
+        wanted = (app.current_request.query_params or {}).get("format")
+        if response.status_code != 200 or not (wanted == "csv" or
+                                               (wanted is None and "text/csv" in accept)):
+            return response
+        from chalicelib.domain.aggregates import to_csv
+        report = json.loads(response.body)
+        return Response(body=to_csv(report["columns"], report["rows"]), status_code=200,
+                        headers={"Content-Type": "text/csv; charset=utf-8",
+                                 "Content-Disposition": f'attachment; filename="{route.__name__}.csv"',
+                                 "Cache-Control": "no-store"})
+    return wrapper
+
+
+def _report_format() -> None:
+    if _query("format") not in (None, "json", "csv"):
+        raise InvalidField("format phải là json hoặc csv.", code="invalid_choice", field="format")
+
+
+@app.route("/v1/portal/status", methods=["GET"])
+@_api
+def portal_status_feed():
+    from chalicelib.services import portal
+    principal = _principal()
+    return 200, portal.status_feed(principal, since=_query("since"), limit=_limit(),
+                                   store=composition.services().aggregates, now=_now())
+
+
+@app.route("/v1/reports/dossiers", methods=["GET"])
+@_csv_when_asked
+@_api
+def dossier_figures():
+    from chalicelib.services import figures
+    principal = _principal()
+    _report_format()
+    svc = composition.services()
+    return 200, figures.dossier_figures(principal, office=_query("office"), first=_query("from"),
+                                        last=_query("to"), repo=svc.repo, store=svc.aggregates,
+                                        now=_now())
+
+
+@app.route("/v1/reports/participation", methods=["GET"])
+@_csv_when_asked
+@_api
+def participation_figures():
+    from chalicelib.services import figures
+    principal = _principal()
+    _report_format()
+    svc = composition.services()
+    return 200, figures.participation(principal, office=_query("office"), repo=svc.repo,
+                                      store=svc.aggregates, now=_now())
+
+
+@app.route("/v1/reports/regular-senders", methods=["GET"])
+@_csv_when_asked
+@_api
+def regular_sender_figures():
+    from chalicelib.services import figures
+    principal = _principal()
+    _report_format()
+    svc = composition.services()
+    return 200, figures.regular_senders(principal, office=_query("office"), weeks=_query("weeks"),
+                                        on=_query("date"), repo=svc.repo, store=svc.aggregates,
+                                        now=_now())
+
+
+@app.route("/v1/reports/online-vouchers", methods=["GET"])
+@_csv_when_asked
+@_api
+def online_voucher_figures():
+    from chalicelib.services import figures
+    principal = _principal()
+    _report_format()
+    svc = composition.services()
+    return 200, figures.online_vouchers(principal, office=_query("office"), first=_query("from"),
+                                        last=_query("to"), repo=svc.repo, store=svc.aggregates,
+                                        now=_now())
+
+
+@app.route("/v1/offices/{office_id}/paper-vouchers", methods=["POST"])
+@_api
+def record_paper_vouchers(office_id):
+    from chalicelib.services import figures
+    principal = _principal()
+    svc = composition.services()
+    return 200, figures.record_paper_vouchers(principal, office_id, _body(), repo=svc.repo,
+                                              store=svc.aggregates, now=_now())
+
+
+@app.route("/v1/offices/{office_id}/mandatory-units", methods=["POST"])
+@_api
+def declare_mandatory_units(office_id):
+    from chalicelib.services import figures
+    principal = _principal()
+    svc = composition.services()
+    return 200, figures.declare_mandatory_units(principal, office_id, _body(), repo=svc.repo,
+                                                store=svc.aggregates, now=_now())

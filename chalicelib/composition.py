@@ -6,6 +6,7 @@ from functools import lru_cache
 
 from . import config as config_module
 from .adapters import aws, models
+from .adapters.aggregates import AggregateStore
 from .adapters.documents import DocumentStore
 from .adapters.eventbus import EventBus
 from .adapters.identity import TokenVerifier
@@ -22,6 +23,7 @@ class Services:
     verifier: TokenVerifier
     documents: DocumentStore
     events: EventBus
+    aggregates: AggregateStore
 
 
 @lru_cache(maxsize=1)
@@ -34,6 +36,7 @@ def services() -> Services:
         verifier=TokenVerifier(cfg.jwt_issuer, cfg.user_pool_client_id, cfg.jwks_url),
         documents=DocumentStore(cfg.documents_bucket, cfg.region),
         events=EventBus(cfg.event_bus_name, cfg.region),
+        aggregates=AggregateStore(cfg.aggregates_table, cfg.region),
     )
 
 

@@ -25,6 +25,7 @@ class Config:
     audit_table: str
     idempotency_table: str
     certificates_table: str
+    aggregates_table: str
     documents_bucket: str
     event_bus_name: str
     task_queue_url: str
@@ -47,6 +48,7 @@ _NAMES = {
     "audit_table": "TABLE_AUDIT",
     "idempotency_table": "TABLE_IDEMPOTENCY",
     "certificates_table": "TABLE_CERTIFICATES",
+    "aggregates_table": "TABLE_AGGREGATES",
     "documents_bucket": "DOCUMENTS_BUCKET",
     "event_bus_name": "EVENT_BUS_NAME",
     "task_queue_url": "TASK_QUEUE_URL",

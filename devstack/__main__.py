@@ -28,7 +28,8 @@ KBNN online public service — local stack is up
   moto (AWS)     {stack.endpoint_url}   (state machines, tables, queues, user pool)
   demo logins    password for all: {DEMO_PASSWORD}   (DEMO ONLY)""")
     for user in USERS:
-        scope = f"unit {user.unit_id}" if user.unit_id else f"office {user.office_id}"
+        scope = f"unit {user.unit_id}" if user.unit_id else \
+            f"office {user.office_id}" if user.office_id else "every office (status feed only)"
         print(f"    {user.username:<14} {user.role:<17} {scope}")
     print(f"""  demo keys      {PKI_DIR}  (demo CA, signers' keys; DEMO ONLY, new at every start)
   try it         .venv/bin/python -m devstack.demo --api {stack.api_url}

@@ -92,7 +92,12 @@ USERS = [
     DemoUser("lanhdao.kv2", "leader", office_id="KV2"),
     DemoUser("kiemsoat.cg", "control_officer", office_id="KV1-CG"),
     DemoUser("lanhdao.cg", "leader", office_id="KV1-CG"),
+    # The National Public Service Portal's machine client: reads the status feed, nothing else.
+    DemoUser("cong.dvcqg", "portal"),
 ]
+# Units each office must have on the service (the finance department's list), as its leader
+# declares them: the denominator of the participation rate (docs/reports.md).
+MANDATORY_UNITS = {"KV1": 2, "KV2": 1, "KV1-CG": 1}
 SIGNING_TITLES = ("chief_accountant", "account_holder")
 # Chief accountants sign with ECDSA P-256 and account holders with RSA: both algorithms stay used.
 KEY_TYPES = {"chief_accountant": "ec", "account_holder": "rsa"}
@@ -120,7 +125,7 @@ def seed(endpoint_url: str, env: dict[str, str], region: str = "us-east-1") -> N
             "pk": {"S": f"UNIT#{unit['unit_id']}"}, "unit_id": {"S": unit["unit_id"]},
             "name": {"S": unit["name"]}, "office_id": {"S": unit["office_id"]},
             "chapter_code": {"S": unit["chapter_code"]}, "email": {"S": unit["email"]},
-            "mandatory": {"BOOL": True}})
+            "mandatory": {"BOOL": True}, "registered_at": {"S": "2025-01-02T01:00:00Z"}})
     for account_id, unit_id, kind, balance in ACCOUNTS:
         ddb.put_item(TableName=table, Item={
             "pk": {"S": f"ACCOUNT#{account_id}"}, "account_id": {"S": account_id},
@@ -128,12 +133,19 @@ def seed(endpoint_url: str, env: dict[str, str], region: str = "us-east-1") -> N
             "version": {"N": "1"}})
 
     _file_legal_documents(session, endpoint_url, env)
+    for office_id, count in MANDATORY_UNITS.items():
+        ddb.update_item(TableName=env["TABLE_AGGREGATES"],
+                        Key={"pk": {"S": f"UNITS#{office_id}"}, "sk": {"S": "-"}},
+                        UpdateExpression="SET mandatory_units = :n, mandatory_units_by = :by, "
+                                         "mandatory_units_at = :at",
+                        ExpressionAttributeValues={":n": {"N": str(count)}, ":by": {"S": "seed"},
+                                                   ":at": {"S": "2025-01-02T01:00:00Z"}})
 
     cognito = session.client("cognito-idp", endpoint_url=endpoint_url)
     pool = env["USER_POOL_ID"]
     for user in USERS:
         attributes = [{"Name": "custom:unit_id", "Value": user.unit_id}] if user.unit_id else \
-            [{"Name": "custom:office_id", "Value": user.office_id}]
+            [{"Name": "custom:office_id", "Value": user.office_id}] if user.office_id else []
         cognito.admin_create_user(UserPoolId=pool, Username=user.username,
                                   UserAttributes=attributes, MessageAction="SUPPRESS")
         cognito.admin_set_user_password(UserPoolId=pool, Username=user.username,

@@ -53,6 +53,7 @@ class Unit(_Unbound):
     email = UnicodeAttribute(null=True)
     mandatory = BooleanAttribute(default=True)
     registered_by = UnicodeAttribute(null=True)   # the TK01 dossier that created it
+    registered_at = UnicodeAttribute(null=True)   # when it joined the service (unit.registered)
     # Who holds each signing title (Cognito subs), kept on the unit so the per-title limits
     # (3 chief accountants, 4 account holders) are enforced by one conditional write.
     chief_accountant_signers = UnicodeSetAttribute(null=True)

@@ -33,7 +33,7 @@ DOSSIER_EVENTS = ("dossier.submitted", "dossier.resubmitted", "dossier.sent_back
                   "dossier.approved", "dossier.overdue", "dossier.deadline_extended",
                   *_ENTERED.values())
 OTHER_EVENTS = ("balance.changed", "certificate.registered", "certificate.activated",
-                "certificate.revoked")
+                "certificate.revoked", "unit.registered")
 ALL_EVENTS = DOSSIER_EVENTS + OTHER_EVENTS
 
 
@@ -104,6 +104,21 @@ def from_account(old: dict | None, new: dict | None) -> list[Event]:
                       "delta": (after or 0) - (before or 0),
                       "correlation_id": new.get("last_dossier_id") or new["account_id"],
                       "dossier_id": new.get("last_dossier_id")})]
+
+
+def from_unit(old: dict | None, new: dict | None) -> list[Event]:
+    """A unit joined the service (its directory item was created: TK01 activation, or seeded)."""
+    if not new or not str(new.get("pk", "")).startswith("UNIT#") or old is not None:
+        return []
+    return [Event("unit.registered", f"{new['unit_id']}#registered", new.get("registered_at") or "", {
+        "unit_id": new["unit_id"], "office_id": new["office_id"],
+        "mandatory": bool(new.get("mandatory", True)), "registered_by": new.get("registered_by"),
+        "correlation_id": new.get("registered_by") or new["unit_id"]})]
+
+
+def from_directory(old: dict | None, new: dict | None) -> list[Event]:
+    """The directory table holds accounts and units: a balance moved, or a unit registered."""
+    return from_account(old, new) + from_unit(old, new)
 
 
 def from_certificate(old: dict | None, new: dict | None) -> list[Event]:

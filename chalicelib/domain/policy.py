@@ -16,7 +16,8 @@ from typing import Protocol
 from .catalogue import CONTROL_OFFICER, LEADER, UNIT_ROLES
 
 UNIT_SOFTWARE = "unit_software"   # a unit's accounting software: its own credentials, one unit
-ROLES = (*UNIT_ROLES, UNIT_SOFTWARE, CONTROL_OFFICER, LEADER)
+PORTAL = "portal"                 # the National Public Service Portal: a machine client
+ROLES = (*UNIT_ROLES, UNIT_SOFTWARE, CONTROL_OFFICER, LEADER, PORTAL)
 SIGNING_TITLES = ("chief_accountant", "account_holder", CONTROL_OFFICER, LEADER)
 
 
@@ -25,6 +26,7 @@ class Scope(StrEnum):
     OWN_OFFICE = "own_office"
     OFFICE_TREE = "office_tree"
     SELF = "self"
+    ALL = "all"                   # the whole service: the portal's feed of every office
 
 
 _unit_people = {r: Scope.OWN_UNIT for r in UNIT_ROLES}
@@ -32,7 +34,7 @@ _unit_all = {**_unit_people, UNIT_SOFTWARE: Scope.OWN_UNIT}
 _treasury_read = {CONTROL_OFFICER: Scope.OWN_OFFICE, LEADER: Scope.OFFICE_TREE}
 
 POLICY: dict[str, dict[str, Scope]] = {
-    "me.read":              {r: Scope.SELF for r in ROLES},
+    "me.read":              {r: Scope.SELF for r in ROLES if r != PORTAL},
     "dossier.submit":       dict(_unit_all),
     "dossier.supplement":   dict(_unit_all),
     "document.upload":      dict(_unit_all),
@@ -45,6 +47,10 @@ POLICY: dict[str, dict[str, Scope]] = {
     "dossier.delay_reason": {CONTROL_OFFICER: Scope.OWN_OFFICE, LEADER: Scope.OWN_OFFICE},
     "dossier.extend":       {LEADER: Scope.OWN_OFFICE},
     "report.overdue":       dict(_treasury_read),
+    "report.figures":       dict(_treasury_read),
+    "report.paper_vouchers": {CONTROL_OFFICER: Scope.OWN_OFFICE, LEADER: Scope.OWN_OFFICE},
+    "office.mandatory_units": {LEADER: Scope.OWN_OFFICE},
+    "portal.status":        {PORTAL: Scope.ALL},
     "office.calendar":      {LEADER: Scope.OWN_OFFICE},
     "certificate.register": {"chief_accountant": Scope.SELF, "account_holder": Scope.SELF,
                              CONTROL_OFFICER: Scope.SELF, LEADER: Scope.SELF},
@@ -56,6 +62,8 @@ POLICY: dict[str, dict[str, Scope]] = {
 # A machine client may submit and read for its unit but never decide or touch signers.
 assert all(UNIT_SOFTWARE not in POLICY[a] for a in ("task.decide", "certificate.register",
                                                     "certificate.revoke"))
+# The portal reads the status feed and nothing else.
+assert [action for action, grants in POLICY.items() if PORTAL in grants] == ["portal.status"]
 
 
 class Caller(Protocol):
@@ -102,6 +110,8 @@ def check(caller: Caller, action: str, resource: Resource,
 
 def _covers(scope: Scope, caller: Caller, resource: Resource,
             parent_of: Callable[[str], str | None]) -> bool:
+    if scope is Scope.ALL:
+        return True
     if scope is Scope.SELF:
         return resource.owner_sub is None or resource.owner_sub == caller.sub
     if scope is Scope.OWN_UNIT:

@@ -18,7 +18,7 @@ _deserializer = TypeDeserializer()
 Converter = Callable[[dict | None, dict | None], list[events.Event]]
 CONVERTERS: dict[str, Converter] = {
     "dossiers": events.from_dossier,
-    "directory": events.from_account,
+    "directory": events.from_directory,
     "certificates": events.from_certificate,
 }
 

@@ -78,7 +78,7 @@ def _activate(dossier: Dossier, reg: Registration, repo: Repository, config: Con
     at = common.iso(now)
     unit = Unit(f"UNIT#{reg.unit_id}", unit_id=reg.unit_id, name=reg.name,
                 office_id=reg.office_id, chapter_code=reg.chapter_code, email=reg.email,
-                mandatory=reg.mandatory, registered_by=dossier.dossier_id)
+                mandatory=reg.mandatory, registered_by=dossier.dossier_id, registered_at=at)
     created = repo.create_unit(unit, [Account(f"ACCOUNT#{a.account_id}", account_id=a.account_id,
                                               unit_id=reg.unit_id, kind=a.kind,
                                               balance=a.opening_balance) for a in reg.accounts])

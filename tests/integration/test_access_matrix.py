@@ -24,6 +24,7 @@ CALLERS = {
     "unit_software": ("phanmem.cva", "phanmem.psg"),
     "control_officer": ("kiemsoat.kv1", "kiemsoat.kv2"),
     "leader": ("lanhdao.kv1", "lanhdao.kv2"),
+    "portal": ("cong.dvcqg", "cong.dvcqg"),   # the National Public Service Portal: no unit, no office
 }
 RESOURCE_OWNER = "ktt.cva"   # the certificate used below belongs to unit A's chief accountant
 
@@ -43,6 +44,9 @@ RESOURCE_ROUTES = [
     ("certificate.revoke", "POST", "/v1/certificates/{cert}/revoke", {"reason": ""},
      "certificate_not_found"),
     ("office.calendar", "POST", "/v1/offices/KV1/days-off", {"date": "bad"}, None),
+    ("report.paper_vouchers", "POST", "/v1/offices/KV1/paper-vouchers", {"date": "bad", "count": 1},
+     None),
+    ("office.mandatory_units", "POST", "/v1/offices/KV1/mandatory-units", {"count": -1}, None),
 ]
 COLLECTION_ROUTES = [
     ("me.read", "GET", "/v1/me", None),
@@ -52,6 +56,11 @@ COLLECTION_ROUTES = [
     ("certificate.register", "POST", "/v1/certificates", {}),
     ("certificate.list", "GET", "/v1/certificates", None),
     ("report.overdue", "GET", "/v1/reports/overdue", None),
+    ("report.figures", "GET", "/v1/reports/dossiers", None),
+    ("report.figures", "GET", "/v1/reports/participation", None),
+    ("report.figures", "GET", "/v1/reports/regular-senders", None),
+    ("report.figures", "GET", "/v1/reports/online-vouchers", None),
+    ("portal.status", "GET", "/v1/portal/status", None),
 ]
 POLICY_REFUSALS = {"role_not_allowed", "wrong_office", "out_of_scope", "dossier_not_found",
                    "task_not_found", "account_not_found", "certificate_not_found"}
@@ -62,6 +71,8 @@ def expected(action: str, role: str, side: str, username: str) -> str:
     scope = POLICY[action].get(role)
     if scope is None:
         return "no_role"
+    if scope is Scope.ALL:
+        return "allowed"
     if scope is Scope.SELF:
         return "allowed" if username == RESOURCE_OWNER else "out_of_scope"
     return "allowed" if side == "own" else "out_of_scope"   # KV2 is not above KV1
@@ -101,7 +112,8 @@ def test_resource_routes_follow_the_policy_table(api, tokens, world, action, met
         assert status != 401
     elif verdict == "no_role":
         assert (status, code) == (403, "role_not_allowed"), answer
-    elif action in ("task.decide", "office.calendar"):
+    elif action in ("task.decide", "office.calendar", "report.paper_vouchers",
+                    "office.mandatory_units"):
         assert (status, code) == (403, "wrong_office" if action == "task.decide" else "out_of_scope"), \
             answer
     else:
