@@ -59,7 +59,7 @@ def _dossier_name(old: dict | None, new: dict) -> str | None:
             return "dossier.resubmitted" if before == catalogue.AWAITING_SUPPLEMENT else "dossier.sent_back"
         if after in (catalogue.POSTING, catalogue.ACTIVATING):
             return "dossier.approved" if before == catalogue.AWAITING_APPROVAL else "dossier.accepted"
-        return _ENTERED.get(after)
+        return _ENTERED.get(str(after))
     if new.get("alert_task_id") and new.get("alert_task_id") != old.get("alert_task_id"):
         return "dossier.overdue"
     if new.get("due_at") != old.get("due_at") and new.get("extensions") != old.get("extensions"):
@@ -128,7 +128,7 @@ def from_certificate(old: dict | None, new: dict | None) -> list[Event]:
     before, after = (old or {}).get("status"), new.get("status")
     if before == after:
         return []
-    name = {"pending": "certificate.registered", "revoked": "certificate.revoked"}.get(after)
+    name = {"pending": "certificate.registered", "revoked": "certificate.revoked"}.get(str(after))
     if after == "active":
         name = "certificate.activated" if before == "pending" else "certificate.registered"
     if name is None:
