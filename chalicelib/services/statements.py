@@ -110,6 +110,9 @@ def generate_due(now: datetime, *, store: StatementStore, periods: list[str] | N
     command and the tests."""
     chosen = [rules.parse_period(p) for p in periods] if periods is not None \
         else rules.due(local_date(now))
+    early = [p.key for p in chosen if p.opens > local_date(now)]
+    if early:
+        raise ValueError(f"periods not over yet: {', '.join(early)}")
     summary = {}
     for period in chosen:
         run = store.run(period.cadence, period.key)

@@ -11,9 +11,11 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from pathlib import Path
 
 import boto3
 import pytest
+from jsonschema import Draft202012Validator
 
 import signtool
 from chalicelib import composition
@@ -29,6 +31,14 @@ from tests.integration.flow import Flow
 
 pytestmark = pytest.mark.integration
 LAG = 60   # the pump may still be working through earlier tests' changes
+OPENAPI = json.loads((Path(__file__).resolve().parents[2] / "chalicelib" / "openapi.json")
+                     .read_text(encoding="utf-8"))
+
+
+def conforms(schema: str, instance: dict) -> None:
+    """The answer is what chalicelib/openapi.json documents."""
+    Draft202012Validator({"$ref": f"#/components/schemas/{schema}",
+                          "components": OPENAPI["components"]}).validate(instance)
 
 
 @dataclass
@@ -133,6 +143,7 @@ def test_statements_show_the_ledger_of_their_period_and_are_issued_once(api, tok
     month, quarter, year = (periods[c] for c in rules.CADENCES)
     status, monthly = get(api, unit, books.deposit, month.key)
     assert status == 200, monthly
+    conforms("StatementDetail", monthly)
     assert figures_of(monthly) == expected(books, books.deposit, month)
     assert monthly["lines"] and monthly["line_count"] == len(monthly["lines"])
     assert (monthly["status"], monthly["cadence"], monthly["reply_by"], monthly["office_id"]) == \
@@ -182,6 +193,8 @@ def test_each_kind_is_issued_on_its_days_and_not_after_the_reply_date(api, token
     # An operator may issue a missed period by naming it.
     run(at(date(2026, 11, 20)), periods=["2026-07"])
     assert issued(books.deposit, "2026-07")
+    with pytest.raises(ValueError, match="not over"):   # ...but only a period that is over
+        run(at(date(2026, 11, 20)), periods=["2026-11"])
     # Nothing moved in those months: each statement carries the balance through.
     _, august = get(api, unit, books.deposit, "2026-08")
     assert august["opening_balance"] == august["closing_balance"] == books.opening[books.deposit]
@@ -217,6 +230,7 @@ def test_a_signed_matches_reply_confirms_the_statement_once(api, tokens, pki_dir
                                 signed_reply(pki_dir, sid, "matches"), token=unit)
     assert (status, answered["status"], answered["reply"]["answer"]) == \
         (200, "confirmed", "matches"), answered
+    conforms("StatementSummary", answered)
     assert answered["reply"]["late"] is True      # August's reply date is long past
     assert {s["title"]: s["signer"] for s in answered["reply"]["signatures"]} == \
         {"chief_accountant": "ktt.cva", "account_holder": "chutk.cva"}
@@ -287,6 +301,7 @@ def test_a_dispute_is_resolved_by_a_control_officer_of_the_office_with_a_reason(
                                 token=officer)
     assert (status, resolved["status"], resolved["resolution"]["outcome"]) == \
         (200, "resolved", "upheld"), resolved
+    conforms("StatementSummary", resolved)
     assert resolved["resolution"]["resolved_by"] == "kiemsoat.kv1"
     status, err = api.call("POST", path, {"outcome": "corrected", "reason": "Lần hai."},
                            token=officer)
@@ -297,11 +312,13 @@ def test_a_dispute_is_resolved_by_a_control_officer_of_the_office_with_a_reason(
         [("issued", "issued"), ("replied", "disputed"), ("resolved", "resolved")]
     assert detail["history"][2]["reason"] == f"upheld: {reason}"
     assert detail["history_verification"]["intact"] is True
+    conforms("StatementDetail", detail)
 
 
 # --- listing, the report, the events ---------------------------------------------------------------
 def test_units_list_their_own_statements_and_officers_their_offices(api, tokens, books):
     _, mine = api.call("GET", "/v1/statements?period=2026-08", token=tokens["ketoan.cva"])
+    conforms("StatementPage", mine)
     assert rules.statement_id(books.deposit, rules.parse_period("2026-08")) in \
         {s["statement_id"] for s in mine["items"]}
     assert {s["unit_id"] for s in mine["items"]} == {"1012345"}
@@ -357,6 +374,7 @@ def test_the_confirmation_rate_per_office_equals_a_recount_of_its_statements(
         remove()
     assert "Scan" not in {op for _, op in seen}
     assert status == 200, report
+    conforms("ReconciliationReport", report)
     figures = recount(api, officer, "KV1", "2025")
     assert {k: report[k] for k in figures} == figures
     assert figures["confirmed"] >= 1 and figures["disputed"] >= 1
