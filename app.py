@@ -490,3 +490,92 @@ def declare_mandatory_units(office_id):
     svc = composition.services()
     return 200, figures.declare_mandatory_units(principal, office_id, _body(), repo=svc.repo,
                                                 store=svc.aggregates, now=_now())
+# --- balance reconciliation statements (Decree 347/2025 Art. 10) -----------------------------
+from chalice import Cron  # noqa: E402  (kept with this block)
+
+STATEMENT_LEDGER_QUEUE = "kbnn-statement-ledger"
+STATEMENT_JOB_QUEUE = "kbnn-statement-jobs"
+
+
+@app.schedule(Cron(0, 18, "*", "*", "?", "*"))   # 01:00 in Asia/Ho_Chi_Minh, every day
+def issue_due_statements(event):
+    """Issue the statements that are due and not yet issued: one job message per segment."""
+    from chalicelib.services import statements
+    statements.schedule(_now(), store=composition.services().statements)
+
+
+@app.on_sqs_message(queue=STATEMENT_JOB_QUEUE, batch_size=1)
+def handle_statement_jobs(event):
+    """A few pages of accounts of one segment of a due period; the rest follows in a new message."""
+    from chalicelib.services import statements
+    for record in event:
+        statements.run_segment(json.loads(record.body), store=composition.services().statements,
+                               now=_now())
+
+
+@app.on_sqs_message(queue=STATEMENT_LEDGER_QUEUE, batch_size=1)
+def handle_statement_ledger(event):
+    """Every `balance.changed` event becomes a ledger entry (once: its key is the change)."""
+    from chalicelib.services import statements
+    from chalicelib.services.consumers import event_of
+    for record in event:
+        statements.record_balance_change(event_of(record),
+                                         store=composition.services().statements)
+
+
+@app.on_dynamodb_record(stream_arn=_stream("statements"), batch_size=25,
+                        starting_position="TRIM_HORIZON")
+def handle_statement_changes(event):
+    """Statements issued, confirmed, disputed and resolved become domain events."""
+    _publish("statements", event)
+
+
+@app.route("/v1/statements", methods=["GET"])
+@_api
+def list_statements():
+    from chalicelib.services import statements
+    principal = _principal()
+    svc = composition.services()
+    return 200, statements.list_for(principal, store=svc.statements, repo=svc.repo,
+                                    period=_query("period"), status=_query("status"),
+                                    office=_query("office"), limit=_limit(),
+                                    cursor=_query("cursor"))
+
+
+@app.route("/v1/statements/{statement_id}", methods=["GET"])
+@_api
+def get_statement(statement_id):
+    from chalicelib.services import statements
+    principal = _principal()
+    svc = composition.services()
+    return 200, statements.get(principal, statement_id, store=svc.statements, repo=svc.repo)
+
+
+@app.route("/v1/statements/{statement_id}/reply", methods=["POST"])
+@_api
+def reply_to_statement(statement_id):
+    from chalicelib.services import statements
+    principal = _principal()
+    svc = composition.services()
+    return 200, statements.reply(principal, statement_id, _body(), store=svc.statements,
+                                 repo=svc.repo, now=_now())
+
+
+@app.route("/v1/statements/{statement_id}/resolution", methods=["POST"])
+@_api
+def resolve_statement(statement_id):
+    from chalicelib.services import statements
+    principal = _principal()
+    svc = composition.services()
+    return 200, statements.resolve(principal, statement_id, _body(), store=svc.statements,
+                                   repo=svc.repo, now=_now())
+
+
+@app.route("/v1/reports/reconciliation", methods=["GET"])
+@_api
+def reconciliation_report():
+    from chalicelib.services import statements
+    principal = _principal()
+    svc = composition.services()
+    return 200, statements.report(principal, office=_query("office"), period=_query("period"),
+                                  store=svc.statements, repo=svc.repo)

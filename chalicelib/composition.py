@@ -11,6 +11,7 @@ from .adapters.documents import DocumentStore
 from .adapters.eventbus import EventBus
 from .adapters.identity import TokenVerifier
 from .adapters.repository import Repository
+from .adapters.statements import StatementStore
 from .adapters.workflow import Workflows
 from .config import Config
 
@@ -24,19 +25,23 @@ class Services:
     documents: DocumentStore
     events: EventBus
     aggregates: AggregateStore
+    statements: StatementStore
 
 
 @lru_cache(maxsize=1)
 def services() -> Services:
     cfg = config_module.current()
+    connection = models.bind(cfg)
     return Services(
         config=cfg,
-        repo=Repository(models.bind(cfg)),
+        repo=Repository(connection),
         workflows=Workflows(cfg.region),
         verifier=TokenVerifier(cfg.jwt_issuer, cfg.user_pool_client_id, cfg.jwks_url),
         documents=DocumentStore(cfg.documents_bucket, cfg.region),
         events=EventBus(cfg.event_bus_name, cfg.region),
         aggregates=AggregateStore(cfg.aggregates_table, cfg.region),
+        statements=StatementStore(connection, cfg.statements_table, cfg.directory_table,
+                                  cfg.region, cfg.statement_job_queue_url),
     )
 
 

@@ -35,6 +35,8 @@ class Config:
     jwt_issuer: str
     jwks_url: str
     state_machine_arn_prefix: str
+    statements_table: str
+    statement_job_queue_url: str
 
     def state_machine_arn(self, workflow_name: str) -> str:
         return self.state_machine_arn_prefix + workflow_name
@@ -58,6 +60,8 @@ _NAMES = {
     "jwt_issuer": "JWT_ISSUER",
     "jwks_url": "JWKS_URL",
     "state_machine_arn_prefix": "STATE_MACHINE_ARN_PREFIX",
+    "statements_table": "TABLE_STATEMENTS",
+    "statement_job_queue_url": "STATEMENT_JOB_QUEUE_URL",
 }
 
 

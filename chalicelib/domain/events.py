@@ -34,7 +34,10 @@ DOSSIER_EVENTS = ("dossier.submitted", "dossier.resubmitted", "dossier.sent_back
                   *_ENTERED.values())
 OTHER_EVENTS = ("balance.changed", "certificate.registered", "certificate.activated",
                 "certificate.revoked", "unit.registered")
-ALL_EVENTS = DOSSIER_EVENTS + OTHER_EVENTS
+# A balance reconciliation statement issued by the treasury, and what becomes of it.
+STATEMENT_EVENTS = ("statement.issued", "statement.confirmed", "statement.disputed",
+                    "statement.resolved")
+ALL_EVENTS = DOSSIER_EVENTS + OTHER_EVENTS + STATEMENT_EVENTS
 
 
 @dataclass(frozen=True)
@@ -143,6 +146,35 @@ def from_certificate(old: dict | None, new: dict | None) -> list[Event]:
                       "office_id": holder_id if kind == "office" else None,
                       "status": after, "reason": new.get("revocation_reason"),
                       "correlation_id": new["fingerprint"]})]
+
+
+_STATEMENT_ENTERED = {"issued": "statement.issued", "confirmed": "statement.confirmed",
+                      "disputed": "statement.disputed", "resolved": "statement.resolved"}
+
+
+def from_statement(old: dict | None, new: dict | None) -> list[Event]:
+    """A reconciliation statement issued, confirmed, disputed or resolved (the statements table
+    also holds the ledger, counters and job runs: those are not events)."""
+    if not new or not str(new.get("pk", "")).startswith("STATEMENT#"):
+        return []
+    before, after = (old or {}).get("status"), new.get("status")
+    if before == after or after not in _STATEMENT_ENTERED:
+        return []
+    reply, resolution = _json(new.get("reply")) or {}, _json(new.get("resolution")) or {}
+    return [Event(_STATEMENT_ENTERED[after], f"{new['statement_id']}#{after}",
+                  new.get("updated_at") or new.get("issued_at") or "", {
+                      "statement_id": new["statement_id"], "correlation_id": new["statement_id"],
+                      "account_id": new["account_id"], "account_kind": new.get("account_kind"),
+                      "unit_id": new["unit_id"], "office_id": new["office_id"],
+                      "cadence": new.get("cadence"), "period": new.get("period"),
+                      "period_from": new.get("period_from"), "period_to": new.get("period_to"),
+                      "reply_by": new.get("reply_by"),
+                      "opening_balance": _int(new.get("opening_balance")),
+                      "debits": _int(new.get("debits")), "credits": _int(new.get("credits")),
+                      "closing_balance": _int(new.get("closing_balance")),
+                      "status": after, "from_status": before,
+                      "answer": reply.get("answer"), "details": reply.get("details"),
+                      "outcome": resolution.get("outcome"), "reason": resolution.get("reason")})]
 
 
 def _json(value: Any) -> Any:

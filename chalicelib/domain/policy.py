@@ -58,10 +58,17 @@ POLICY: dict[str, dict[str, Scope]] = {
     "certificate.revoke":   {"chief_accountant": Scope.SELF, "account_holder": Scope.OWN_UNIT,
                              "unit_accountant": Scope.SELF,
                              CONTROL_OFFICER: Scope.OWN_OFFICE, LEADER: Scope.OWN_OFFICE},
+    # Balance reconciliation statements: the unit answers (signed by its chief accountant and
+    # account holder); a control officer of the statement's office resolves a dispute.
+    "statement.list":       {**_unit_all, **_treasury_read},
+    "statement.read":       {**_unit_all, **_treasury_read},
+    "statement.reply":      dict(_unit_all),
+    "statement.resolve":    {CONTROL_OFFICER: Scope.OWN_OFFICE},
+    "report.reconciliation": dict(_treasury_read),
 }
 # A machine client may submit and read for its unit but never decide or touch signers.
 assert all(UNIT_SOFTWARE not in POLICY[a] for a in ("task.decide", "certificate.register",
-                                                    "certificate.revoke"))
+                                                    "certificate.revoke", "statement.resolve"))
 # The portal reads the status feed and nothing else.
 assert [action for action, grants in POLICY.items() if PORTAL in grants] == ["portal.status"]
 

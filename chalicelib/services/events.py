@@ -20,6 +20,7 @@ CONVERTERS: dict[str, Converter] = {
     "dossiers": events.from_dossier,
     "directory": events.from_directory,
     "certificates": events.from_certificate,
+    "statements": events.from_statement,
 }
 
 

@@ -47,6 +47,10 @@ RESOURCE_ROUTES = [
     ("report.paper_vouchers", "POST", "/v1/offices/KV1/paper-vouchers", {"date": "bad", "count": 1},
      None),
     ("office.mandatory_units", "POST", "/v1/offices/KV1/mandatory-units", {"count": -1}, None),
+    ("statement.read", "GET", "/v1/statements/{statement}", None, "statement_not_found"),
+    ("statement.reply", "POST", "/v1/statements/{statement}/reply", {}, "statement_not_found"),
+    ("statement.resolve", "POST", "/v1/statements/{statement}/resolution", {"outcome": "noop"},
+     "statement_not_found"),
 ]
 COLLECTION_ROUTES = [
     ("me.read", "GET", "/v1/me", None),
@@ -61,9 +65,12 @@ COLLECTION_ROUTES = [
     ("report.figures", "GET", "/v1/reports/regular-senders", None),
     ("report.figures", "GET", "/v1/reports/online-vouchers", None),
     ("portal.status", "GET", "/v1/portal/status", None),
+    ("statement.list", "GET", "/v1/statements", None),
+    ("report.reconciliation", "GET", "/v1/reports/reconciliation", None),
 ]
 POLICY_REFUSALS = {"role_not_allowed", "wrong_office", "out_of_scope", "dossier_not_found",
-                   "task_not_found", "account_not_found", "certificate_not_found"}
+                   "task_not_found", "account_not_found", "certificate_not_found",
+                   "statement_not_found"}
 
 
 def expected(action: str, role: str, side: str, username: str) -> str:
@@ -90,7 +97,26 @@ def world(api, tokens, pki_dir):
                          account="9523.1.1045678")
     district_task = dv.task(dv.officer, district["dossier_id"])
     return {"dossier": dossier["dossier_id"], "task": task["task_id"], "cert": cert.fingerprint,
-            "district": district["dossier_id"], "district_task": district_task["task_id"]}
+            "district": district["dossier_id"], "district_task": district_task["task_id"],
+            "statement": _statement_of_unit_a()}
+
+
+def _statement_of_unit_a() -> str:
+    """A reconciliation statement of unit A's estimate account, issued by the statement job for
+    a period no other test uses (once the ledger has caught up with the account's payments)."""
+    from datetime import UTC, datetime
+
+    from chalicelib import composition
+    from chalicelib.domain import statements as rules
+    from chalicelib.services import statements
+    from tests.conftest import eventually
+    period = rules.parse_period("2026-Q1")
+    sid = rules.statement_id("9523.1.1012345", period)
+    store = composition.services().statements
+    eventually(lambda: statements.generate_due(datetime.now(UTC), store=store,
+                                               periods=[period.key]) and store.statement(sid),
+               timeout=60)
+    return sid
 
 
 def cells():
@@ -133,7 +159,7 @@ def test_collection_routes_follow_the_policy_table(api, tokens, action, method, 
 
 
 @pytest.mark.parametrize("method, path, body", [
-    (m, p.format(dossier="01ARZ3NDEKTSV4RRFFQ69G5FAV", task="x", cert="0" * 64), b)
+    (m, p.format(dossier="01ARZ3NDEKTSV4RRFFQ69G5FAV", task="x", cert="0" * 64, statement="x"), b)
     for _, m, p, b, _ in RESOURCE_ROUTES] + [(m, p, b) for _, m, p, b in COLLECTION_ROUTES])
 def test_every_protected_route_needs_a_token(api, method, path, body):
     status, answer = api.call(method, path, body)
