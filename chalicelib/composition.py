@@ -6,9 +6,11 @@ from functools import lru_cache
 
 from . import config as config_module
 from .adapters import aws, models
+from .adapters.alerts import AlertStore
 from .adapters.documents import DocumentStore
 from .adapters.eventbus import EventBus
 from .adapters.identity import TokenVerifier
+from .adapters.notify import Mailer, Topics
 from .adapters.repository import Repository
 from .adapters.workflow import Workflows
 from .config import Config
@@ -22,6 +24,9 @@ class Services:
     verifier: TokenVerifier
     documents: DocumentStore
     events: EventBus
+    mailer: Mailer
+    topics: Topics
+    alerts: AlertStore
 
 
 @lru_cache(maxsize=1)
@@ -34,6 +39,9 @@ def services() -> Services:
         verifier=TokenVerifier(cfg.jwt_issuer, cfg.user_pool_client_id, cfg.jwks_url),
         documents=DocumentStore(cfg.documents_bucket, cfg.region),
         events=EventBus(cfg.event_bus_name, cfg.region),
+        mailer=Mailer(cfg.notification_sender, cfg.region),
+        topics=Topics(cfg.region),
+        alerts=AlertStore(),
     )
 
 

@@ -24,6 +24,7 @@ class Config:
     audit_table: str
     idempotency_table: str
     certificates_table: str
+    alerts_table: str
     documents_bucket: str
     event_bus_name: str
     task_queue_url: str
@@ -33,6 +34,7 @@ class Config:
     jwt_issuer: str
     jwks_url: str
     state_machine_arn_prefix: str
+    notification_sender: str           # the SES identity results are e-mailed from
 
     def state_machine_arn(self, workflow_name: str) -> str:
         return self.state_machine_arn_prefix + workflow_name
@@ -45,6 +47,7 @@ _NAMES = {
     "audit_table": "TABLE_AUDIT",
     "idempotency_table": "TABLE_IDEMPOTENCY",
     "certificates_table": "TABLE_CERTIFICATES",
+    "alerts_table": "TABLE_ALERTS",
     "documents_bucket": "DOCUMENTS_BUCKET",
     "event_bus_name": "EVENT_BUS_NAME",
     "task_queue_url": "TASK_QUEUE_URL",
@@ -54,6 +57,7 @@ _NAMES = {
     "jwt_issuer": "JWT_ISSUER",
     "jwks_url": "JWKS_URL",
     "state_machine_arn_prefix": "STATE_MACHINE_ARN_PREFIX",
+    "notification_sender": "NOTIFICATION_SENDER",
 }
 
 
