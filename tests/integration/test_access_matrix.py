@@ -43,6 +43,8 @@ RESOURCE_ROUTES = [
     ("certificate.revoke", "POST", "/v1/certificates/{cert}/revoke", {"reason": ""},
      "certificate_not_found"),
     ("office.calendar", "POST", "/v1/offices/KV1/days-off", {"date": "bad"}, None),
+    ("alert.subscribe", "DELETE", "/v1/alerts/subscriptions/{subscription}", None,
+     "subscription_not_found"),
 ]
 COLLECTION_ROUTES = [
     ("me.read", "GET", "/v1/me", None),
@@ -52,9 +54,13 @@ COLLECTION_ROUTES = [
     ("certificate.register", "POST", "/v1/certificates", {}),
     ("certificate.list", "GET", "/v1/certificates", None),
     ("report.overdue", "GET", "/v1/reports/overdue", None),
+    ("alert.list", "GET", "/v1/alerts", None),
+    ("alert.subscribe", "POST", "/v1/alerts/subscriptions", {}),
+    ("alert.subscribe", "GET", "/v1/alerts/subscriptions", None),
 ]
 POLICY_REFUSALS = {"role_not_allowed", "wrong_office", "out_of_scope", "dossier_not_found",
-                   "task_not_found", "account_not_found", "certificate_not_found"}
+                   "task_not_found", "account_not_found", "certificate_not_found",
+                   "subscription_not_found"}
 
 
 def expected(action: str, role: str, side: str, username: str) -> str:
@@ -78,8 +84,13 @@ def world(api, tokens, pki_dir):
     district = dv.submit("MATRIX-DV", unit_code="1045678", chapter_code="622",
                          account="9523.1.1045678")
     district_task = dv.task(dv.officer, district["dossier_id"])
+    status, subscription = api.call("POST", "/v1/alerts/subscriptions",
+                                    {"protocol": "email", "endpoint": "matrix.ktt@chuvanan.example.vn"},
+                                    token=tokens[RESOURCE_OWNER])
+    assert status in (200, 201), subscription
     return {"dossier": dossier["dossier_id"], "task": task["task_id"], "cert": cert.fingerprint,
-            "district": district["dossier_id"], "district_task": district_task["task_id"]}
+            "district": district["dossier_id"], "district_task": district_task["task_id"],
+            "subscription": subscription["subscription_id"]}
 
 
 def cells():
@@ -121,7 +132,7 @@ def test_collection_routes_follow_the_policy_table(api, tokens, action, method, 
 
 
 @pytest.mark.parametrize("method, path, body", [
-    (m, p.format(dossier="01ARZ3NDEKTSV4RRFFQ69G5FAV", task="x", cert="0" * 64), b)
+    (m, p.format(dossier="01ARZ3NDEKTSV4RRFFQ69G5FAV", task="x", cert="0" * 64, subscription="x"), b)
     for _, m, p, b, _ in RESOURCE_ROUTES] + [(m, p, b) for _, m, p, b in COLLECTION_ROUTES])
 def test_every_protected_route_needs_a_token(api, method, path, body):
     status, answer = api.call(method, path, body)
