@@ -4,8 +4,8 @@ reconciled or not), rendered from the templates in chalicelib/templates/email.
 
 Each result event arrives at least once; the e-mail is sent inside `consumers.once`, so a copy of
 the event sends nothing and a failed send is retried by the queue (then dead-lettered). The
-address is the one the unit registered (`Unit.email`); for a service registration (TK01) not yet
-in effect, the one the form itself gave.
+address is the one the unit registered (`Unit.email`); for a service registration (TK01), the one
+its form gave.
 """
 from __future__ import annotations
 
@@ -44,15 +44,16 @@ def send(event: dict, svc: Any) -> str | None:
 
 
 def recipient(event: dict, repo: Any) -> tuple[str | None, str]:
-    """The unit's registered address and name."""
-    unit = repo.unit(event["unit_id"])
-    if unit is not None and unit.email:
-        return unit.email, unit.name
+    """The unit's registered address and name. A registration (TK01) answers the applicant at
+    the address its own form gave: the unit may not exist yet, or (a refused form) be another's."""
     if event.get("procedure") == REGISTRATION:
         dossier = repo.dossier(event["dossier_id"])
         form = ((dossier.content if dossier else {}) or {}).get("registration", {}).get("unit", {})
         return form.get("email"), form.get("name") or event["unit_id"]
-    return None, unit.name if unit else event["unit_id"]
+    unit = repo.unit(event["unit_id"])
+    if unit is None:
+        return None, event["unit_id"]
+    return unit.email, unit.name
 
 
 def _reason_of_change(event: dict, repo: Any) -> str | None:

@@ -163,6 +163,26 @@ def test_a_supplement_request_says_what_is_missing_and_a_refusal_is_the_notice_w
     assert len(subjects) == 2, subjects           # no acceptance, no payment
 
 
+def test_a_registrations_result_goes_to_the_address_its_own_form_gave(api, stack, flow):
+    import signtool
+    from devstack.registration_demo import tk01
+    prefix = f"mail{uuid.uuid4().hex[:5]}"
+    stack.pki.issue(f"chutk.{prefix}")
+    form = signtool.add_signature({"content": tk01("1098765", prefix=prefix)},
+                                  (stack.pki_dir / f"chutk.{prefix}.key.pem").read_bytes(),
+                                  (stack.pki_dir / f"chutk.{prefix}.cert.pem").read_bytes(),
+                                  "account_holder")
+    status, registration = api.call("POST", "/v1/registrations", form)
+    assert status == 201, registration
+    reason = "Mã ĐVQHNS không khớp quyết định giao dự toán."
+    assert flow.decide(flow.officer, registration["dossier_id"], "refuse", reason)[0] == 200
+    notice = eventually(lambda: next(iter(emails_about(stack, registration["dossier_id"])), None),
+                        timeout=STREAM_LAG)
+    assert notice["to"] == [f"ketoan@{prefix}.example.vn"]
+    assert "Kính gửi: Trường THCS Cầu Giấy (mã ĐVQHNS 1098765)" in notice["body"]
+    assert reason in notice["body"]
+
+
 @pytest.mark.parametrize("queue", [NOTIFICATION_QUEUE, RISK_QUEUE])
 def test_a_poison_message_ends_in_the_consumers_dead_letter_queue(stack, queue):
     sqs = sqs_client(stack)
