@@ -579,3 +579,63 @@ def reconciliation_report():
     svc = composition.services()
     return 200, statements.report(principal, office=_query("office"), period=_query("period"),
                                   store=svc.statements, repo=svc.repo)
+# --- notifications and risk warnings ---------------------------------------------------------
+NOTIFICATION_QUEUE = "kbnn-notifications"
+RISK_QUEUE = "kbnn-risk"
+
+
+@app.on_sqs_message(queue=NOTIFICATION_QUEUE, batch_size=1)
+def handle_notification_events(event):
+    """A dossier's result: e-mail the unit's registered address (once per event)."""
+    from chalicelib.services import notifications
+    from chalicelib.services.consumers import event_of
+    for record in event:
+        notifications.on_event(event_of(record), composition.services(), _now())
+
+
+@app.on_sqs_message(queue=RISK_QUEUE, batch_size=1)
+def handle_risk_events(event):
+    """Status and balance changes to the unit's risk-warning topic; submissions checked for
+    anomalies; posted payments kept as the unit's statistics."""
+    from chalicelib.services import risk
+    from chalicelib.services.consumers import event_of
+    for record in event:
+        risk.on_event(event_of(record), composition.services(), _now())
+
+
+@app.route("/v1/alerts", methods=["GET"])
+@_api
+def list_alerts():
+    from chalicelib.services import alerts
+    principal = _principal()
+    svc = composition.services()
+    return 200, alerts.list_flags(principal, store=svc.alerts, repo=svc.repo, rule=_query("rule"),
+                                  dossier_id=_query("dossier_id"), office=_query("office"),
+                                  limit=_limit(), cursor=_query("cursor"))
+
+
+@app.route("/v1/alerts/subscriptions", methods=["POST"])
+@_api
+def subscribe_to_alerts():
+    from chalicelib.services import alerts
+    principal = _principal()
+    svc = composition.services()
+    return alerts.subscribe(principal, _body(), store=svc.alerts, topics=svc.topics, now=_now())
+
+
+@app.route("/v1/alerts/subscriptions", methods=["GET"])
+@_api
+def list_alert_subscriptions():
+    from chalicelib.services import alerts
+    principal = _principal()
+    svc = composition.services()
+    return 200, alerts.subscriptions(principal, store=svc.alerts, topics=svc.topics)
+
+
+@app.route("/v1/alerts/subscriptions/{subscription_id}", methods=["DELETE"])
+@_api
+def unsubscribe_from_alerts(subscription_id):
+    from chalicelib.services import alerts
+    principal = _principal()
+    svc = composition.services()
+    return 200, alerts.unsubscribe(principal, subscription_id, store=svc.alerts, topics=svc.topics)

@@ -7,9 +7,11 @@ from functools import lru_cache
 from . import config as config_module
 from .adapters import aws, models
 from .adapters.aggregates import AggregateStore
+from .adapters.alerts import AlertStore
 from .adapters.documents import DocumentStore
 from .adapters.eventbus import EventBus
 from .adapters.identity import TokenVerifier
+from .adapters.notify import Mailer, Topics
 from .adapters.repository import Repository
 from .adapters.statements import StatementStore
 from .adapters.workflow import Workflows
@@ -26,6 +28,9 @@ class Services:
     events: EventBus
     aggregates: AggregateStore
     statements: StatementStore
+    mailer: Mailer
+    topics: Topics
+    alerts: AlertStore
 
 
 @lru_cache(maxsize=1)
@@ -42,6 +47,9 @@ def services() -> Services:
         aggregates=AggregateStore(cfg.aggregates_table, cfg.region),
         statements=StatementStore(connection, cfg.statements_table, cfg.directory_table,
                                   cfg.region, cfg.statement_job_queue_url),
+        mailer=Mailer(cfg.notification_sender, cfg.region),
+        topics=Topics(cfg.region),
+        alerts=AlertStore(),
     )
 
 

@@ -26,6 +26,7 @@ class Config:
     idempotency_table: str
     certificates_table: str
     aggregates_table: str
+    alerts_table: str
     documents_bucket: str
     event_bus_name: str
     task_queue_url: str
@@ -37,6 +38,7 @@ class Config:
     state_machine_arn_prefix: str
     statements_table: str
     statement_job_queue_url: str
+    notification_sender: str           # the SES identity results are e-mailed from
 
     def state_machine_arn(self, workflow_name: str) -> str:
         return self.state_machine_arn_prefix + workflow_name
@@ -51,6 +53,7 @@ _NAMES = {
     "idempotency_table": "TABLE_IDEMPOTENCY",
     "certificates_table": "TABLE_CERTIFICATES",
     "aggregates_table": "TABLE_AGGREGATES",
+    "alerts_table": "TABLE_ALERTS",
     "documents_bucket": "DOCUMENTS_BUCKET",
     "event_bus_name": "EVENT_BUS_NAME",
     "task_queue_url": "TASK_QUEUE_URL",
@@ -62,6 +65,7 @@ _NAMES = {
     "state_machine_arn_prefix": "STATE_MACHINE_ARN_PREFIX",
     "statements_table": "TABLE_STATEMENTS",
     "statement_job_queue_url": "STATEMENT_JOB_QUEUE_URL",
+    "notification_sender": "NOTIFICATION_SENDER",
 }
 
 

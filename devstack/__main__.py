@@ -33,6 +33,8 @@ KBNN online public service — local stack is up
         print(f"    {user.username:<14} {user.role:<17} {scope}")
     print(f"""  demo keys      {PKI_DIR}  (demo CA, signers' keys; DEMO ONLY, new at every start)
   try it         .venv/bin/python -m devstack.demo --api {stack.api_url}
+  sent by it     .venv/bin/python -m devstack.outbox emails --moto {stack.endpoint_url}   (SES)
+                 .venv/bin/python -m devstack.outbox alerts --moto {stack.endpoint_url}   (SNS risk warnings)
 Ctrl-C stops everything.""", flush=True)
 
     stop = threading.Event()

@@ -176,6 +176,8 @@ def main() -> int:
     _, trail = api.call("GET", f"/v1/dossiers/{a['dossier_id']}/audit", token=unit)
     print("Audit of A:", len(trail["records"]), "records, chain intact:",
           trail["verification"]["intact"])
+    print(f"E-mails to the unit and risk warnings: python -m devstack.outbox emails --contains "
+          f"{a['dossier_id']}  ·  python -m devstack.outbox alerts --dossier {a['dossier_id']}")
     return 0 if moved == 12_500_000 else 1
 
 

@@ -2,8 +2,9 @@
 
 moto's own ThreadedMotoServer is almost what we need, but the local stack also
 has to switch on Step Functions execution, point moto's interpreter at the right
-port, serialise DynamoDB requests so that no acknowledged write is lost, and
-refuse S3 uploads whose bytes differ from their checksum, as S3 does.
+port, serialise DynamoDB requests so that no acknowledged write is lost,
+refuse S3 uploads whose bytes differ from their checksum, as S3 does, and show
+what it "sent" (SES e-mails, SNS risk warnings) at a local-only /_local/outbox/.
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ import hashlib
 import io
 import json
 import os
+import re
 import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import parse_qs
 
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
@@ -86,6 +89,153 @@ class _EnforceS3Checksum:
         return self._app(environ, start_response)
 
 
+OUTBOX_PREFIX = "/_local/outbox/"
+_CREDENTIAL_SERVICE = re.compile(r"Credential=[^/]+/[^/]+/[^/]+/([a-z0-9\-]+)/aws4_request")
+_MESSAGE_ID = re.compile(rb"<MessageId>([^<]+)</MessageId>")
+
+
+class _LocalOutbox:
+    """WSGI middleware: what the local stack sent, served read-only at /_local/outbox/.
+
+    moto keeps sent SES e-mails (`ses_backends[...].sent_messages`) and SNS publications (each
+    topic's `sent_notifications`) in memory, but serves no endpoint for them, records no time,
+    and delivers nothing to e-mail, SMS or app subscriptions. This middleware stamps each SES
+    send and SNS publish with the time it was answered and, for a publication, the subscriptions
+    its topic had at that moment (whom SNS would have delivered it to), and serves
+      GET /_local/outbox/emails   every e-mail moto's SES accepted
+      GET /_local/outbox/alerts   every publication on a risk-warning topic (kbnn-risk-*)
+    as JSON (`python -m devstack.outbox` prints them). Local only: AWS has nothing like it, and
+    it reads moto's memory without changing it.
+    """
+
+    def __init__(self, app: WSGIApp) -> None:
+        self._app = app
+        self._stamps: dict[str, dict[str, Any]] = {}
+        self._lock = threading.Lock()
+
+    def reset(self) -> None:
+        with self._lock:
+            self._stamps.clear()
+
+    def __call__(self, environ: dict[str, Any],
+                 start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("PATH_INFO", "").startswith(OUTBOX_PREFIX):
+            return self._serve(environ, start_response)
+        signed = _CREDENTIAL_SERVICE.search(environ.get("HTTP_AUTHORIZATION", ""))
+        service = signed.group(1) if signed else None
+        if service not in ("ses", "sns"):
+            return self._app(environ, start_response)
+        body = b"".join(self._app(environ, start_response))
+        at = time.time()
+        for message_id in _MESSAGE_ID.findall(body):
+            ident = message_id.decode()
+            stamp: dict[str, Any] = {"sent_at": at}
+            if service == "sns":
+                stamp["delivered_to"] = _subscribers_of_publication(ident)
+            with self._lock:
+                self._stamps[ident] = stamp
+        return [body]
+
+    def stamp(self, message_id: str) -> dict[str, Any]:
+        with self._lock:
+            return dict(self._stamps.get(message_id, {}))
+
+    def _serve(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        view = environ["PATH_INFO"][len(OUTBOX_PREFIX):].strip("/")
+        query = {k: v[-1] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
+        if environ.get("REQUEST_METHOD") != "GET" or view not in ("emails", "alerts"):
+            return _json_response(start_response, "404 Not Found", {
+                "error": "GET /_local/outbox/emails or /_local/outbox/alerts"})
+        items = self.emails(query) if view == "emails" else self.alerts(query)
+        return _json_response(start_response, "200 OK", {"items": items, "count": len(items)})
+
+    def emails(self, query: dict[str, str]) -> list[dict[str, Any]]:
+        from moto.ses.models import ses_backends
+        found = []
+        for regions in list(ses_backends.values()):
+            for backend in list(regions.values()):
+                for message in list(backend.sent_messages):
+                    destinations = message.destinations
+                    to = destinations.get("ToAddresses", []) if isinstance(destinations, dict) \
+                        else list(destinations)
+                    found.append({"message_id": message.id, "from": message.source, "to": to,
+                                  "subject": getattr(message, "subject", None),
+                                  "body": getattr(message, "body", None)
+                                  or getattr(message, "raw_data", None),
+                                  **self.stamp(message.id)})
+        to, text = query.get("to"), query.get("contains")
+        found = [m for m in found if (not to or to in m["to"])
+                 and (not text or text in f"{m['subject']}\n{m['body']}")]
+        return _since_and_last(found, query)
+
+    def alerts(self, query: dict[str, str]) -> list[dict[str, Any]]:
+        from moto.sns.models import sns_backends
+        found = []
+        for regions in list(sns_backends.values()):
+            for backend in list(regions.values()):
+                for topic in list(backend.topics.values()):
+                    if not topic.name.startswith("kbnn-risk-"):
+                        continue
+                    for message_id, message, subject, attributes, _ in list(topic.sent_notifications):
+                        found.append({"topic": topic.name, "message_id": message_id,
+                                      "subject": subject, **_structured(message),
+                                      "attributes": {k: v.get("Value") for k, v
+                                                     in (attributes or {}).items()},
+                                      **self.stamp(message_id)})
+        wanted = {"topic": query.get("topic"),
+                  "unit": query.get("unit") and f"kbnn-risk-{query['unit']}",
+                  "office": query.get("office") and f"kbnn-risk-office-{query['office']}"}
+        for key in ("dossier_id", "kind", "event", "rule"):
+            if query.get(key):
+                found = [a for a in found if a["attributes"].get(key) == query[key]]
+        for value in wanted.values():
+            if value:
+                found = [a for a in found if a["topic"] == value]
+        found.sort(key=lambda a: a.get("sent_at") or 0)
+        return _since_and_last(found, query)
+
+
+def _subscribers_of_publication(message_id: str) -> list[dict[str, str]]:
+    """The subscriptions of the topic a message was just published to."""
+    from moto.sns.models import sns_backends
+    for regions in list(sns_backends.values()):
+        for backend in list(regions.values()):
+            for topic in list(backend.topics.values()):
+                if any(sent[0] == message_id for sent in topic.sent_notifications[-5:]):
+                    return [{"protocol": sub.protocol, "endpoint": sub.endpoint}
+                            for sub in list(backend.subscriptions.values())
+                            if sub.topic.arn == topic.arn]
+    return []
+
+
+def _structured(message: str) -> dict[str, Any]:
+    """A publication with MessageStructure=json carries one text per protocol."""
+    try:
+        texts = json.loads(message)
+    except ValueError:
+        texts = None
+    if isinstance(texts, dict) and "default" in texts:
+        return {"text": texts["default"], "sms": texts.get("sms")}
+    return {"text": message, "sms": None}
+
+
+def _since_and_last(items: list[dict[str, Any]], query: dict[str, str]) -> list[dict[str, Any]]:
+    if query.get("since"):
+        since = float(query["since"]) if query["since"].replace(".", "", 1).isdigit() else 0.0
+        items = [i for i in items if (i.get("sent_at") or 0) > since]
+    if query.get("last", "").isdigit():
+        items = items[-int(query["last"]):] if int(query["last"]) else []
+    return items
+
+
+def _json_response(start_response: Callable[..., Any], status: str,
+                   body: dict[str, Any]) -> Iterable[bytes]:
+    data = json.dumps(body, ensure_ascii=False, indent=1).encode()
+    start_response(status, [("Content-Type", "application/json; charset=utf-8"),
+                            ("Content-Length", str(len(data)))])
+    return [data]
+
+
 class _QuietRequestHandler(MotoRequestHandler):
     # werkzeug logs one line per request; the SDKs make hundreds of them.
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
@@ -99,10 +249,12 @@ class LocalMoto:
         self.host = host
         # make_server binds in the constructor, so port 0 lets the OS pick a
         # free port and we read the real one back before serving.
+        self.outbox = _LocalOutbox(
+            _SerialiseDynamoDB(_EnforceS3Checksum(DomainDispatcherApplication(create_backend_app))))
         self._server: BaseWSGIServer = make_server(
             host,
             port,
-            _SerialiseDynamoDB(_EnforceS3Checksum(DomainDispatcherApplication(create_backend_app))),
+            self.outbox,
             threaded=True,
             request_handler=MotoRequestHandler if log_requests else _QuietRequestHandler,
         )
@@ -126,6 +278,7 @@ class LocalMoto:
         # second LocalMoto in one process (the next test module) would see
         # the previous one's resources and fail to provision its own.
         self._post("/moto-api/reset", {})
+        self.outbox.reset()
         # Without this, moto only records executions and never runs them. It
         # must precede create_state_machine: machines created before the
         # switch live in a different backend and are never executed.

@@ -17,6 +17,7 @@ from urllib.parse import urlparse
 import boto3
 
 DEMO_PASSWORD = "Demo-only-2026"  # DEMO ONLY, local moto stack
+DEMO_CERTIFICATE_AGE = timedelta(days=30)   # how long ago the demo signers registered
 
 OFFICES = [
     {"office_id": "KBNN", "name": "Kho bạc Nhà nước (Trung ương)", "parent_id": None},
@@ -208,8 +209,11 @@ def register_demo_certificates(pki: Any, env: dict[str, str], endpoint_url: str,
         cert = certificates.parse(cert_path.read_text(), "certificate")
         proof = signtool.sign_content(certificates.registration_challenge(cert.fingerprint, sub),
                                       key_path.read_bytes(), cert_path.read_bytes(), user.role)
+        # Registered a month ago, as a working unit's signers would be: a certificate registered
+        # within the last 24 hours is itself a risk flag on every dossier it signs.
         certificates.register(principal, {"title": user.role, "certificate": cert.pem,
-                                          "proof": proof["signature"]}, repo=repo, now=utcnow())
+                                          "proof": proof["signature"]}, repo=repo,
+                              now=utcnow() - DEMO_CERTIFICATE_AGE)
         # Demo data starts where an accepted change of signature specimens (Art. 8) would leave
         # it: the same approval the workflow's apply_changes step makes.
         repo.approve_certificate(repo.certificate(cert.fingerprint), common.iso(utcnow()))

@@ -1,4 +1,4 @@
-"""PynamoDB models of the five tables defined in infra/template.json.
+"""PynamoDB models of the tables defined in infra/template.json.
 
 Table names and region are bound at first use by `bind()` (from config), never at import, so tests
 and the local stack can point the models at moto. All models share one PynamoDB connection whose
@@ -271,6 +271,99 @@ class IdempotencyRecord(_Unbound):
     expires_at = TTLAttribute()
 
 
+# --- alerts: risk flags, the per-unit statistics the rules read, alert subscriptions ----------
+class FlagsByUnit(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by_unit"
+        projection = AllProjection()
+    unit_id = UnicodeAttribute(hash_key=True)
+    listed_at = UnicodeAttribute(range_key=True)
+
+
+class FlagsByOffice(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by_office"
+        projection = AllProjection()
+    office_id = UnicodeAttribute(hash_key=True)
+    listed_at = UnicodeAttribute(range_key=True)
+
+
+class RiskFlag(_Unbound):
+    """One anomaly rule that fired on one submission (pk "FLAG#<dossier>", sk "<seq>#<rule>")."""
+    class Meta(_Unbound.Meta):
+        pass
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    alert_id = UnicodeAttribute()                 # "<dossier>#<seq>#<rule>": the event and rule
+    dossier_id = UnicodeAttribute()
+    unit_id = UnicodeAttribute()
+    office_id = UnicodeAttribute()
+    procedure = UnicodeAttribute()
+    event = UnicodeAttribute()                    # dossier.submitted or dossier.resubmitted
+    rule = UnicodeAttribute()
+    message = UnicodeAttribute()
+    facts = JSONAttribute()
+    occurred_at = UnicodeAttribute()              # the submission
+    flagged_at = UnicodeAttribute()
+    listed_at = UnicodeAttribute()                # "<occurred_at>#<alert_id>": newest first
+    by_unit = FlagsByUnit()
+    by_office = FlagsByOffice()
+
+
+class PaidAmounts(_Unbound):
+    """A unit's last paid amounts (pk "STATS#<unit>", sk "paid_amounts"): [[dossier, amount]]."""
+    class Meta(_Unbound.Meta):
+        pass
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    recent = JSONAttribute(default=list)
+    version = VersionAttribute()
+
+
+class KnownPayee(_Unbound):
+    """A payee the unit has been paid to (pk "PAYEES#<unit>", sk the payee key)."""
+    class Meta(_Unbound.Meta):
+        pass
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    first_dossier_id = UnicodeAttribute()
+    first_paid_at = UnicodeAttribute()
+
+
+class BurstWindow(_Unbound):
+    """The dossiers a unit submitted in one fixed window (pk "BURST#<unit>", sk its start). A set,
+    so counting the same submission twice (a redelivered event) adds nothing."""
+    class Meta(_Unbound.Meta):
+        pass
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    dossiers = UnicodeSetAttribute(null=True)
+    expires_at = TTLAttribute(null=True)
+
+
+class AlertSubscription(_Unbound):
+    """A person's endpoint subscribed to a risk-warning topic (pk "SUBSCRIBER#<sub>", sk its id)."""
+    class Meta(_Unbound.Meta):
+        pass
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    subscription_arn = UnicodeAttribute()
+    topic = UnicodeAttribute()
+    protocol = UnicodeAttribute()
+    endpoint = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+
+
+class SubscriptionOwner(_Unbound):
+    """Who subscribed an SNS subscription (pk "SUBSCRIPTION#<id>", sk "owner"). SNS answers the
+    same subscription for the same endpoint, so one person must not be able to remove another's."""
+    class Meta(_Unbound.Meta):
+        pass
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    owner_sub = UnicodeAttribute()
+
+
 _TABLES = {
     Office: "directory_table", Unit: "directory_table", Account: "directory_table",
     TrustBundle: "directory_table", LegalDocument: "directory_table",
@@ -278,6 +371,9 @@ _TABLES = {
     Dossier: "dossiers_table", DossierBody: "dossier_bodies_table", Task: "tasks_table",
     AuditRecord: "audit_table",
     IdempotencyRecord: "idempotency_table",
+    RiskFlag: "alerts_table", PaidAmounts: "alerts_table", KnownPayee: "alerts_table",
+    BurstWindow: "alerts_table", AlertSubscription: "alerts_table",
+    SubscriptionOwner: "alerts_table",
 }
 _connection: Connection | None = None
 

@@ -65,6 +65,11 @@ POLICY: dict[str, dict[str, Scope]] = {
     "statement.reply":      dict(_unit_all),
     "statement.resolve":    {CONTROL_OFFICER: Scope.OWN_OFFICE},
     "report.reconciliation": dict(_treasury_read),
+    # Risk warnings: the flags raised on a unit's submissions, and one's own alert subscriptions
+    # (a unit's signers to its topic, officers and leaders to their office's).
+    "alert.list":           {**_unit_people, **_treasury_read},
+    "alert.subscribe":      {"chief_accountant": Scope.SELF, "account_holder": Scope.SELF,
+                             CONTROL_OFFICER: Scope.SELF, LEADER: Scope.SELF},
 }
 # A machine client may submit and read for its unit but never decide or touch signers.
 assert all(UNIT_SOFTWARE not in POLICY[a] for a in ("task.decide", "certificate.register",

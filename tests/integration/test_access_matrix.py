@@ -51,6 +51,8 @@ RESOURCE_ROUTES = [
     ("statement.reply", "POST", "/v1/statements/{statement}/reply", {}, "statement_not_found"),
     ("statement.resolve", "POST", "/v1/statements/{statement}/resolution", {"outcome": "noop"},
      "statement_not_found"),
+    ("alert.subscribe", "DELETE", "/v1/alerts/subscriptions/{subscription}", None,
+     "subscription_not_found"),
 ]
 COLLECTION_ROUTES = [
     ("me.read", "GET", "/v1/me", None),
@@ -67,10 +69,13 @@ COLLECTION_ROUTES = [
     ("portal.status", "GET", "/v1/portal/status", None),
     ("statement.list", "GET", "/v1/statements", None),
     ("report.reconciliation", "GET", "/v1/reports/reconciliation", None),
+    ("alert.list", "GET", "/v1/alerts", None),
+    ("alert.subscribe", "POST", "/v1/alerts/subscriptions", {}),
+    ("alert.subscribe", "GET", "/v1/alerts/subscriptions", None),
 ]
 POLICY_REFUSALS = {"role_not_allowed", "wrong_office", "out_of_scope", "dossier_not_found",
                    "task_not_found", "account_not_found", "certificate_not_found",
-                   "statement_not_found"}
+                   "statement_not_found", "subscription_not_found"}
 
 
 def expected(action: str, role: str, side: str, username: str) -> str:
@@ -96,9 +101,14 @@ def world(api, tokens, pki_dir):
     district = dv.submit("MATRIX-DV", unit_code="1045678", chapter_code="622",
                          account="9523.1.1045678")
     district_task = dv.task(dv.officer, district["dossier_id"])
+    status, subscription = api.call("POST", "/v1/alerts/subscriptions",
+                                    {"protocol": "email", "endpoint": "matrix.ktt@chuvanan.example.vn"},
+                                    token=tokens[RESOURCE_OWNER])
+    assert status in (200, 201), subscription
     return {"dossier": dossier["dossier_id"], "task": task["task_id"], "cert": cert.fingerprint,
             "district": district["dossier_id"], "district_task": district_task["task_id"],
-            "statement": _statement_of_unit_a()}
+            "statement": _statement_of_unit_a(),
+            "subscription": subscription["subscription_id"]}
 
 
 def _statement_of_unit_a() -> str:
@@ -159,7 +169,8 @@ def test_collection_routes_follow_the_policy_table(api, tokens, action, method, 
 
 
 @pytest.mark.parametrize("method, path, body", [
-    (m, p.format(dossier="01ARZ3NDEKTSV4RRFFQ69G5FAV", task="x", cert="0" * 64, statement="x"), b)
+    (m, p.format(dossier="01ARZ3NDEKTSV4RRFFQ69G5FAV", task="x", cert="0" * 64, statement="x",
+                 subscription="x"), b)
     for _, m, p, b, _ in RESOURCE_ROUTES] + [(m, p, b) for _, m, p, b in COLLECTION_ROUTES])
 def test_every_protected_route_needs_a_token(api, method, path, body):
     status, answer = api.call(method, path, body)

@@ -1,0 +1,158 @@
+"""The alerts table: risk flags, the small per-unit statistics the anomaly rules read, and who
+subscribed which endpoint to a risk-warning topic.
+
+Every read is a GetItem or a Query of one partition (a unit's or an office's flags through their
+index); nothing scans. The statistics are kept from `payment.posted` events: the unit's last paid
+amounts (one item, optimistic version, redeliveries recognised by the dossier id) and one item per
+payee it has been paid to. The burst counter is a set of dossier ids per unit and fixed window, so
+the same submission counted twice is counted once.
+"""
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import Any
+
+from pynamodb.exceptions import DeleteError, DoesNotExist, PutError
+
+from ..domain.calendar import to_utc_iso
+from ..domain.risk import AMOUNT_SAMPLE
+from .models import (
+    AlertSubscription,
+    BurstWindow,
+    KnownPayee,
+    Office,
+    PaidAmounts,
+    RiskFlag,
+    SubscriptionOwner,
+)
+from .repository import Page, _decode_cursor, _encode_cursor
+
+OFFICE_CACHE_SECONDS = 300
+ATTEMPTS = 5
+
+
+def _conditional_failed(exc: Exception) -> bool:
+    return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
+
+
+def _get(model: Any, pk: str, sk: str, consistent: bool = False) -> Any:
+    try:
+        return model.get(pk, sk, consistent_read=consistent)
+    except DoesNotExist:
+        return None
+
+
+class AlertStore:
+    def __init__(self) -> None:
+        self._offices: dict[str, tuple[float, str | None]] = {}
+
+    def office_name(self, office_id: str) -> str | None:
+        """The office's name for letters (cached: it changes rarely)."""
+        hit = self._offices.get(office_id)
+        if hit and hit[0] > time.monotonic():
+            return hit[1]
+        try:
+            name = Office.get(f"OFFICE#{office_id}").name
+        except DoesNotExist:
+            name = None
+        self._offices[office_id] = (time.monotonic() + OFFICE_CACHE_SECONDS, name)
+        return name
+
+    # --- statistics ------------------------------------------------------------------------
+    def recent_paid(self, unit_id: str) -> list[int]:
+        item = _get(PaidAmounts, f"STATS#{unit_id}", "paid_amounts")
+        return [int(amount) for _, amount in (item.recent if item else [])]
+
+    def record_paid(self, unit_id: str, dossier_id: str, amount: int) -> None:
+        """Append a paid amount (keeping the last AMOUNT_SAMPLE); a dossier already counted is
+        not counted again. Concurrent payments of one unit are serialised by the item's version."""
+        for _ in range(ATTEMPTS):
+            item = _get(PaidAmounts, f"STATS#{unit_id}", "paid_amounts", consistent=True) \
+                or PaidAmounts(f"STATS#{unit_id}", "paid_amounts", recent=[])
+            if any(d == dossier_id for d, _ in item.recent):
+                return
+            item.recent = [*item.recent, [dossier_id, int(amount)]][-AMOUNT_SAMPLE:]
+            try:
+                item.save()
+                return
+            except PutError as exc:
+                if not _conditional_failed(exc):
+                    raise
+        # Background work only: the queue redelivers the event and it is tried again.
+        raise RuntimeError("the unit's paid amounts kept losing races")
+
+    def payee_known(self, unit_id: str, key: str) -> bool:
+        return _get(KnownPayee, f"PAYEES#{unit_id}", key) is not None
+
+    def record_payee(self, unit_id: str, key: str, dossier_id: str, at: datetime) -> None:
+        """Remember the first payment to a payee (a later one leaves the first in place)."""
+        try:
+            KnownPayee(f"PAYEES#{unit_id}", key, first_dossier_id=dossier_id,
+                       first_paid_at=to_utc_iso(at)).save(condition=KnownPayee.pk.does_not_exist())
+        except PutError as exc:
+            if not _conditional_failed(exc):
+                raise
+
+    def count_submission(self, unit_id: str, window_start: datetime, dossier_id: str,
+                         expires: datetime) -> int:
+        """Add the dossier to the unit's window (atomically) and answer how many it holds."""
+        item = BurstWindow(f"BURST#{unit_id}", to_utc_iso(window_start))
+        item.update(actions=[BurstWindow.dossiers.add({dossier_id}),
+                             BurstWindow.expires_at.set(expires)])
+        return len(item.dossiers or ())
+
+    # --- flags -----------------------------------------------------------------------------
+    def save_flag(self, flag: RiskFlag) -> None:
+        flag.save()     # keyed by the submission's event and the rule: a retry rewrites the same
+
+    def flags_of(self, dossier_id: str, prefix: str = "") -> list[RiskFlag]:
+        condition = RiskFlag.sk.startswith(prefix) if prefix else None
+        return list(RiskFlag.query(f"FLAG#{dossier_id}", range_key_condition=condition,
+                                   consistent_read=True))
+
+    def flags(self, scope_attr: str, scope_id: str, *, rule: str | None, dossier_id: str | None,
+              limit: int, cursor: str | None) -> Page:
+        index = RiskFlag.by_unit if scope_attr == "unit_id" else RiskFlag.by_office
+        condition = None
+        if rule:
+            condition = RiskFlag.rule == rule
+        if dossier_id:
+            clause = RiskFlag.dossier_id == dossier_id
+            condition = clause if condition is None else condition & clause
+        result = index.query(scope_id, scan_index_forward=False, limit=limit,
+                             filter_condition=condition,
+                             last_evaluated_key=_decode_cursor(cursor, scope_attr, scope_id))
+        items = list(result)
+        return Page(items, _encode_cursor(result.last_evaluated_key))
+
+    # --- subscriptions -----------------------------------------------------------------------
+    def subscriptions(self, owner_sub: str) -> list[AlertSubscription]:
+        return list(AlertSubscription.query(f"SUBSCRIBER#{owner_sub}", consistent_read=True))
+
+    def subscription(self, owner_sub: str, subscription_id: str) -> AlertSubscription | None:
+        return _get(AlertSubscription, f"SUBSCRIBER#{owner_sub}", subscription_id, consistent=True)
+
+    def claim_subscription(self, subscription_id: str, owner_sub: str) -> bool:
+        """Record who owns an SNS subscription; False if it is someone else's."""
+        owner = SubscriptionOwner(f"SUBSCRIPTION#{subscription_id}", "owner", owner_sub=owner_sub)
+        try:
+            owner.save(condition=SubscriptionOwner.pk.does_not_exist()
+                       | (SubscriptionOwner.owner_sub == owner_sub))
+        except PutError as exc:
+            if _conditional_failed(exc):
+                return False
+            raise
+        return True
+
+    def save_subscription(self, item: AlertSubscription) -> None:
+        item.save()
+
+    def delete_subscription(self, item: AlertSubscription) -> None:
+        item.delete()
+        try:
+            SubscriptionOwner(f"SUBSCRIPTION#{item.sk}", "owner").delete(
+                condition=SubscriptionOwner.owner_sub == item.pk.removeprefix("SUBSCRIBER#"))
+        except DeleteError as exc:   # another owner's claim stays
+            if not _conditional_failed(exc):
+                raise

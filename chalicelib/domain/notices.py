@@ -1,0 +1,213 @@
+"""What people are told, in Vietnamese: the e-mails of results to a unit, and the risk-warning
+texts for its signers' phones and mailboxes.
+
+E-mails are rendered from plain-text templates kept as files (`chalicelib/templates/email/
+<event>.txt`: a `Subject:` line, a blank line, the body; `$name` placeholders, string.Template),
+so the wording can be reviewed and changed without touching code. Everything in them comes from
+the event and from what the unit itself registered or submitted (its name, the dossier's code,
+voucher, amount, account, the office's reason); never who at the treasury decided.
+
+Pure: stdlib only, reading its own template files.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from string import Template
+
+from . import catalogue
+from .risk import RULES, Flag, local_text, vnd
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "email"
+# The results a unit is e-mailed about: one template each.
+EMAIL_EVENTS = ("dossier.accepted", "dossier.supplement_requested", "dossier.refused",
+                "payment.posted", "dossier.recorded", "dossier.registered", "dossier.closed",
+                "dossier.reconciled", "dossier.not_reconciled")
+MISSING = "—"
+
+STATUS_VI = {
+    catalogue.UNDER_REVIEW: "Đang kiểm soát",
+    catalogue.AWAITING_SUPPLEMENT: "Chờ đơn vị bổ sung",
+    catalogue.AWAITING_APPROVAL: "Chờ lãnh đạo phê duyệt",
+    catalogue.POSTING: "Đang hạch toán",
+    catalogue.ACTIVATING: "Đang thực hiện",
+    catalogue.PAID: "Đã thanh toán",
+    catalogue.REFUSED: "Bị từ chối",
+    catalogue.RECORDED: "Đã hạch toán",
+    catalogue.REGISTERED: "Đã có hiệu lực",
+    catalogue.CLOSED: "Đã tất toán",
+    catalogue.RECONCILED: "Số dư khớp đúng",
+    catalogue.NOT_RECONCILED: "Số dư không khớp",
+}
+# What happened, as the end of a sentence "Hồ sơ <code> ...".
+EVENT_VI = {
+    "dossier.submitted": "đã được gửi đến Kho bạc Nhà nước",
+    "dossier.supplement_requested": "được yêu cầu bổ sung",
+    "dossier.resubmitted": "đã được gửi bổ sung",
+    "dossier.accepted": "đã được cán bộ kiểm soát chấp nhận",
+    "dossier.sent_back": "được lãnh đạo trả lại cán bộ kiểm soát",
+    "dossier.approved": "đã được lãnh đạo phê duyệt",
+    "dossier.overdue": "đã quá hạn giải quyết",
+    "dossier.deadline_extended": "được gia hạn thời hạn giải quyết",
+    "payment.posted": "đã được thanh toán",
+    "dossier.recorded": "đã được hạch toán",
+    "dossier.refused": "bị từ chối",
+    "dossier.registered": "đã có hiệu lực",
+    "dossier.closed": "đã được tất toán",
+    "dossier.reconciled": "được xác nhận số dư khớp đúng",
+    "dossier.not_reconciled": "được xác nhận số dư không khớp",
+}
+ADVICES = {"debit_advice": "Giấy báo Nợ", "credit_advice": "Giấy báo Có",
+           "posting_note": "Phiếu hạch toán"}
+_SMS_CHARS = 300     # SMS costs per segment: the text for phones is the short one
+
+
+@dataclass(frozen=True)
+class Email:
+    subject: str
+    body: str
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One risk warning: a subject (e-mail subscribers), the full text and the SMS text."""
+    subject: str
+    text: str
+    sms: str
+
+
+def _parse_time(value: object) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else None
+
+
+def _when(value: object) -> str:
+    parsed = _parse_time(value)
+    return local_text(parsed) if parsed else MISSING
+
+
+def _procedure_name(event: dict) -> str:
+    try:
+        return catalogue.get_version(event["procedure"], event["procedure_version"]).name_vi
+    except Exception:   # a version this code no longer knows still gets its e-mail
+        return str(event.get("procedure") or MISSING)
+
+
+def _advice(event: dict) -> tuple[str, dict]:
+    result = event.get("result") or {}
+    for kind, title in ADVICES.items():
+        if isinstance(result.get(kind), dict):
+            return title, result[kind]
+    return MISSING, {}
+
+
+def email_values(event: dict, *, unit_name: str, office_name: str, reason: str | None = None) -> dict:
+    """The placeholders every e-mail template may use."""
+    advice_title, advice = _advice(event)
+    amount = event.get("amount")
+    return {
+        "unit_name": unit_name, "unit_id": event.get("unit_id") or MISSING,
+        "office_name": office_name, "office_id": event.get("office_id") or MISSING,
+        "dossier_code": event.get("dossier_code") or event.get("dossier_id") or MISSING,
+        "procedure_name": _procedure_name(event),
+        "voucher_number": event.get("voucher_number") or MISSING,
+        "amount": vnd(amount) if isinstance(amount, int) else MISSING,
+        "account_id": event.get("account_id") or MISSING,
+        "status_label": STATUS_VI.get(event.get("status") or "", event.get("status") or MISSING),
+        "occurred": _when(event.get("occurred_at")),
+        "due": _when(event.get("due_at")),
+        "reason": reason or event.get("reason") or MISSING,
+        "advice_title": advice_title,
+        "advice_number": advice.get("number") or MISSING,
+        "advice_amount": vnd(advice["amount"]) if isinstance(advice.get("amount"), int) else MISSING,
+        "posted": _when(advice.get("posted_at")),
+    }
+
+
+@cache
+def _template(name: str) -> tuple[Template, Template]:
+    text = (TEMPLATES / f"{name}.txt").read_text(encoding="utf-8")
+    head, sep, body = text.partition("\n\n")
+    if not sep or not head.startswith("Subject: ") or "\n" in head:
+        raise ValueError(f"template {name}: a 'Subject:' line, a blank line, then the body")
+    return Template(head.removeprefix("Subject: ")), Template(body)
+
+
+@cache
+def _footer() -> Template:
+    """What ends every e-mail (`_footer.txt`, a body only)."""
+    return Template((TEMPLATES / "_footer.txt").read_text(encoding="utf-8"))
+
+
+def render_email(event: dict, *, unit_name: str, office_name: str,
+                 reason: str | None = None) -> Email:
+    """The e-mail of one result event. A placeholder a template names but nobody fills is an
+    error (KeyError), not a silent '$x' in a letter to a unit."""
+    values = email_values(event, unit_name=unit_name, office_name=office_name, reason=reason)
+    footer = _footer().substitute(values)
+    subject, body = _template(event["event"])
+    return Email(subject.substitute(values), body.substitute(values, footer=footer.rstrip("\n")))
+
+
+# --- risk warnings -----------------------------------------------------------------------------
+_CALL_US = "Nếu đơn vị không thực hiện giao dịch này, hãy liên hệ ngay Kho bạc Nhà nước."
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= _SMS_CHARS else text[:_SMS_CHARS - 1] + "…"
+
+
+def status_alert(event: dict) -> Alert:
+    """A dossier's status changed: what, which dossier, how much, when."""
+    code = event.get("dossier_code") or event.get("dossier_id")
+    what = EVENT_VI.get(event["event"], event["event"])
+    label = STATUS_VI.get(event.get("status") or "", event.get("status") or "")
+    amount = event.get("amount")
+    parts = [_procedure_name(event)]
+    if event.get("voucher_number"):
+        parts.append(f"chứng từ {event['voucher_number']}")
+    if isinstance(amount, int):
+        parts.append(vnd(amount))
+    if event.get("account_id"):
+        parts.append(f"tài khoản {event['account_id']}")
+    when = _when(event.get("occurred_at"))
+    text = (f"Cảnh báo KBNN — đơn vị {event.get('unit_id')}: hồ sơ {code} ({', '.join(parts)}) "
+            f"{what} lúc {when}; trạng thái: {label}.")
+    if event["event"] == "dossier.deadline_extended":
+        text += f" Hạn mới: {_when(event.get('due_at'))}."
+    if event.get("reason"):
+        text += f" Lý do: {event['reason']}"
+    money = f" {vnd(amount)}" if isinstance(amount, int) else ""
+    sms = f"KBNN: HS {code}{money} {what} {when}. {_CALL_US}"
+    return Alert(f"KBNN: hồ sơ {code} — {label}"[:100], f"{text}\n{_CALL_US}", _short(sms))
+
+
+def balance_alert(event: dict) -> Alert:
+    """An account's balance moved."""
+    delta, balance = int(event.get("delta") or 0), event.get("balance")
+    change = ("+" if delta > 0 else "") + vnd(delta)
+    when = _when(event.get("occurred_at"))
+    dossier = f" (hồ sơ {event['dossier_id']})" if event.get("dossier_id") else ""
+    remaining = vnd(balance) if isinstance(balance, int) else MISSING
+    text = (f"Cảnh báo KBNN — đơn vị {event.get('unit_id')}: tài khoản {event.get('account_id')} "
+            f"biến động {change} lúc {when}{dossier}; số dư: {remaining}.")
+    sms = f"KBNN: TK {event.get('account_id')} {change} lúc {when}, số dư {remaining}{dossier}."
+    return Alert(f"KBNN: tài khoản {event.get('account_id')} biến động {change}"[:100],
+                 f"{text}\n{_CALL_US}", _short(sms))
+
+
+def flag_alert(flag: Flag, event: dict) -> Alert:
+    """An anomaly flagged at submission: the rule and why."""
+    code = event.get("dossier_code") or event.get("dossier_id")
+    title = RULES.get(flag.rule, flag.rule)
+    text = (f"Cảnh báo rủi ro KBNN — đơn vị {event.get('unit_id')}, hồ sơ {code}: {title}. "
+            f"{flag.message}")
+    return Alert(f"KBNN cảnh báo rủi ro: {title} — hồ sơ {code}"[:100],
+                 f"{text}\n{_CALL_US}", _short(f"KBNN cảnh báo rủi ro: HS {code}: {flag.message}"))
