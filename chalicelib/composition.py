@@ -9,6 +9,7 @@ from .adapters import aws, models
 from .adapters.documents import DocumentStore
 from .adapters.eventbus import EventBus
 from .adapters.identity import TokenVerifier
+from .adapters.ledger import LedgerAdapter
 from .adapters.repository import Repository
 from .adapters.workflow import Workflows
 from .config import Config
@@ -22,18 +23,22 @@ class Services:
     verifier: TokenVerifier
     documents: DocumentStore
     events: EventBus
+    ledger: LedgerAdapter
 
 
 @lru_cache(maxsize=1)
 def services() -> Services:
     cfg = config_module.current()
+    connection = models.bind(cfg)
     return Services(
         config=cfg,
-        repo=Repository(models.bind(cfg)),
+        repo=Repository(connection),
         workflows=Workflows(cfg.region),
         verifier=TokenVerifier(cfg.jwt_issuer, cfg.user_pool_client_id, cfg.jwks_url),
         documents=DocumentStore(cfg.documents_bucket, cfg.region),
         events=EventBus(cfg.event_bus_name, cfg.region),
+        ledger=LedgerAdapter(connection, cfg.ledger_request_queue_url, cfg.ledger_outbox_dlq_url,
+                             cfg.region),
     )
 
 

@@ -33,6 +33,11 @@ class Config:
     jwt_issuer: str
     jwks_url: str
     state_machine_arn_prefix: str
+    # The core ledger (TABMIS): the outbox of postings, the ledger's request queue, and the
+    # adapter's dead-letter queue of postings parked after repeated failures.
+    ledger_outbox_table: str
+    ledger_request_queue_url: str
+    ledger_outbox_dlq_url: str
 
     def state_machine_arn(self, workflow_name: str) -> str:
         return self.state_machine_arn_prefix + workflow_name
@@ -54,6 +59,9 @@ _NAMES = {
     "jwt_issuer": "JWT_ISSUER",
     "jwks_url": "JWKS_URL",
     "state_machine_arn_prefix": "STATE_MACHINE_ARN_PREFIX",
+    "ledger_outbox_table": "TABLE_LEDGER_OUTBOX",
+    "ledger_request_queue_url": "LEDGER_REQUEST_QUEUE_URL",
+    "ledger_outbox_dlq_url": "LEDGER_OUTBOX_DLQ_URL",
 }
 
 
