@@ -124,9 +124,11 @@ class StandInLedger:
                 reason=f"Yêu cầu không đúng hợp đồng: {exc}."))
         failure = self._take_failure()
         if failure is not None:
+            reason = ("TABMIS tạm thời không xử lý được yêu cầu." if failure["retryable"]
+                      else "TABMIS không xử lý được yêu cầu này.")
             return self._answer(contract.confirmation(
                 request, contract.FAILED, answered_at=_now(), code=failure["code"],
-                retryable=failure["retryable"], reason="TABMIS tạm thời không xử lý được yêu cầu."))
+                retryable=failure["retryable"], reason=reason))
         booked = self._book(request)
         if booked["request_hash"] != _request_hash(request):
             return self._answer(contract.confirmation(
@@ -178,7 +180,10 @@ class StandInLedger:
         return confirmation
 
     # --- switches ----------------------------------------------------------------------------
-    def fail_next(self, n: int, *, retryable: bool = True, code: str = "ledger_unavailable") -> None:
+    def fail_next(self, n: int, *, retryable: bool = True, code: str | None = None) -> None:
+        """The next n requests are answered `failed` (by default `ledger_unavailable`, or
+        `invalid_request` when not retryable: the contract's codes of each kind)."""
+        code = code or ("ledger_unavailable" if retryable else "invalid_request")
         self.ensure_table()
         self._ddb.update_item(
             TableName=TABLE, Key={"pk": {"S": SWITCHES}},
