@@ -104,7 +104,7 @@ def _request(dossier: Dossier, token: str, repo: Repository, ledger: LedgerAdapt
     reserve = amount if effect < 0 else 0
     request = contract.request(
         posting_id=dossier.dossier_id, entry=contract.ENTRIES[effect], amount=amount,
-        account_id=dossier.account_id, account_kind=account.kind if account else None,
+        account_id=dossier.account_id, account_kind=account.kind,
         unit_id=dossier.unit_id, office_id=dossier.office_id, payment_kind=voucher.payment_kind,
         voucher=dossier.content.get("voucher") or {}, correlation_id=dossier.correlation_id,
         requested_at=at)
