@@ -639,3 +639,16 @@ def unsubscribe_from_alerts(subscription_id):
     principal = _principal()
     svc = composition.services()
     return 200, alerts.unsubscribe(principal, subscription_id, store=svc.alerts, topics=svc.topics)
+# --- ledger posting (TABMIS) -------------------------------------------------------------------
+LEDGER_CONFIRMATION_QUEUE = "kbnn-ledger-confirmations"
+
+
+@app.on_sqs_message(queue=LEDGER_CONFIRMATION_QUEUE, batch_size=1)
+def handle_ledger_confirmations(event):
+    """The core ledger answered a posting request: the dossier ends paid, recorded or refused and
+    its workflow goes on, or the request is retried (docs/ledger-contract.md)."""
+    from chalicelib.services import ledger
+    svc = composition.services()
+    for record in event:
+        ledger.on_confirmation(json.loads(record.body), repo=svc.repo, ledger=svc.ledger,
+                               workflows=svc.workflows, now=_now())

@@ -410,8 +410,8 @@ def measure_happy_path(stack: Any, n: int) -> tuple[dict, Floor]:
             calls.enabled = True
             started = time.perf_counter()
             runs.append(run_dossier(api, tokens, calls, f"BENCH-{i:04d}", stack.pki_dir))
-            # "paid" is written before the worker's SendTaskSuccess: wait for the execution to
-            # end, so that call is counted and the next submission starts on a quiet stack.
+            # "paid" is written before the ledger confirmation's SendTaskSuccess: wait for the
+            # execution to end, so that call is counted and the next submission starts quiet.
             wait_for_executions(sfn, [execution_arn(stack, runs[-1]["dossier_id"])])
             elapsed += time.perf_counter() - started
             calls.enabled = False

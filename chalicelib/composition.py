@@ -11,6 +11,7 @@ from .adapters.alerts import AlertStore
 from .adapters.documents import DocumentStore
 from .adapters.eventbus import EventBus
 from .adapters.identity import TokenVerifier
+from .adapters.ledger import LedgerAdapter
 from .adapters.notify import Mailer, Topics
 from .adapters.repository import Repository
 from .adapters.statements import StatementStore
@@ -31,6 +32,7 @@ class Services:
     mailer: Mailer
     topics: Topics
     alerts: AlertStore
+    ledger: LedgerAdapter
 
 
 @lru_cache(maxsize=1)
@@ -50,6 +52,8 @@ def services() -> Services:
         mailer=Mailer(cfg.notification_sender, cfg.region),
         topics=Topics(cfg.region),
         alerts=AlertStore(),
+        ledger=LedgerAdapter(connection, cfg.ledger_request_queue_url, cfg.ledger_outbox_dlq_url,
+                             cfg.region),
     )
 
 

@@ -39,6 +39,11 @@ class Config:
     statements_table: str
     statement_job_queue_url: str
     notification_sender: str           # the SES identity results are e-mailed from
+    # The core ledger (TABMIS): the outbox of postings, the ledger's request queue, and the
+    # adapter's dead-letter queue of postings parked after repeated failures.
+    ledger_outbox_table: str
+    ledger_request_queue_url: str
+    ledger_outbox_dlq_url: str
 
     def state_machine_arn(self, workflow_name: str) -> str:
         return self.state_machine_arn_prefix + workflow_name
@@ -66,6 +71,9 @@ _NAMES = {
     "statements_table": "TABLE_STATEMENTS",
     "statement_job_queue_url": "STATEMENT_JOB_QUEUE_URL",
     "notification_sender": "NOTIFICATION_SENDER",
+    "ledger_outbox_table": "TABLE_LEDGER_OUTBOX",
+    "ledger_request_queue_url": "LEDGER_REQUEST_QUEUE_URL",
+    "ledger_outbox_dlq_url": "LEDGER_OUTBOX_DLQ_URL",
 }
 
 

@@ -1,5 +1,6 @@
 """The local stack, assembled: moto with Step Functions execution on, every resource from
-infra/template.json, demo data, the event pump and (optionally) the Chalice API over HTTP.
+infra/template.json, demo data, the event pump, the stand-in core ledger (devstack/ledger.py)
+and (optionally) the Chalice API over HTTP.
 
 `make run`, the integration tests and the benchmark all start the product through this class, so
 what the tests exercise is what a developer runs.
@@ -37,11 +38,13 @@ def free_port() -> int:
 class LocalStack:
     def __init__(self, *, moto_port: int = 0, api_port: int | None = 8000,
                  seed_demo: bool = True, pump: bool = True, quiet: bool = False,
-                 pki_dir: Path | None = None) -> None:
+                 pki_dir: Path | None = None, ledger: bool | None = None) -> None:
         self.moto_port = moto_port
         self.api_port = api_port
         self.seed_demo = seed_demo
         self.run_pump = pump
+        self.run_ledger = pump if ledger is None else ledger   # TABMIS answers what posting asks
+        self.ledger = None
         self.quiet = quiet
         # Demo keys live only for the life of the stack: fresh at every start, never committed.
         self.pki_dir = Path(pki_dir) if pki_dir else Path(tempfile.mkdtemp(prefix="kbnn-pki-"))
@@ -88,6 +91,11 @@ class LocalStack:
         if self.seed_demo:
             from .seed import register_demo_certificates
             register_demo_certificates(self.pki, self.env, self.endpoint_url, region=REGION)
+        if self.run_ledger:
+            from .ledger import StandInLedger
+            self.ledger = StandInLedger(self.endpoint_url, REGION,
+                                        outputs["LEDGER_REQUEST_QUEUE_URL"],
+                                        outputs["LEDGER_CONFIRMATION_QUEUE_URL"]).start()
         if self.run_pump:
             self._pump = self.make_pump()
             self._pump.start()
@@ -129,6 +137,8 @@ class LocalStack:
             self._api.server.server_close()
         if self._pump is not None:
             self._pump.stop()
+        if self.ledger is not None:
+            self.ledger.stop()
         if self._moto is not None:
             self._moto.stop()
 

@@ -82,6 +82,9 @@ class Account(_Unbound):
     # The last change: when, and which dossier moved it (carried by `balance.changed` events).
     updated_at = UnicodeAttribute(null=True)
     last_dossier_id = UnicodeAttribute(null=True)
+    # What payments sent to the ledger (TABMIS) and not yet confirmed hold on the balance: the
+    # available balance is balance - reserved (services/posting.py).
+    reserved = NumberAttribute(null=True)
     version = VersionAttribute()
 
 
@@ -195,6 +198,9 @@ class Dossier(_Unbound):
     # Deadline extensions granted, oldest first:
     # [{step, cause, reason, working_days, from_due_at, to_due_at, by, at}]
     extensions = JSONAttribute(null=True)
+    # When the posting step sent the dossier to the ledger (TABMIS); it waits at `posting` for
+    # the ledger's confirmation (the request itself is the LedgerPosting item).
+    ledger_requested_at = UnicodeAttribute(null=True)
     audit_seq = NumberAttribute(default=0)
     audit_head = UnicodeAttribute()
     version = VersionAttribute()
@@ -364,6 +370,30 @@ class SubscriptionOwner(_Unbound):
     owner_sub = UnicodeAttribute()
 
 
+# --- ledger outbox: the postings sent to the core ledger (TABMIS) ----------------------------
+class LedgerPosting(_Unbound):
+    """One posting of a dossier, written with the posting step's checks (the outbox item) and
+    concluded with the ledger's confirmation. Keyed by the idempotency key: the dossier id."""
+    class Meta(_Unbound.Meta):
+        pass
+    posting_id = UnicodeAttribute(hash_key=True)
+    state = UnicodeAttribute()                     # requested, parked, posted, rejected
+    entry = UnicodeAttribute()                     # debit, credit, record
+    amount = NumberAttribute()
+    account_id = UnicodeAttribute()
+    reserved = NumberAttribute(default=0)          # what it holds on the account until concluded
+    request = JSONAttribute()                      # the request message (domain/ledger.py)
+    token = UnicodeAttribute()                     # the posting step's task token; never served
+    attempts = NumberAttribute(default=1)          # requests sent (the attempt number)
+    failures = NumberAttribute(default=0)          # failed answers in a row
+    last_error = JSONAttribute(null=True)          # {code, reason, attempt, at}
+    requested_at = UnicodeAttribute()
+    decision = UnicodeAttribute(null=True)         # the step's outcome once concluded
+    ledger_reference = UnicodeAttribute(null=True)
+    concluded_at = UnicodeAttribute(null=True)
+    version = VersionAttribute()
+
+
 _TABLES = {
     Office: "directory_table", Unit: "directory_table", Account: "directory_table",
     TrustBundle: "directory_table", LegalDocument: "directory_table",
@@ -374,6 +404,7 @@ _TABLES = {
     RiskFlag: "alerts_table", PaidAmounts: "alerts_table", KnownPayee: "alerts_table",
     BurstWindow: "alerts_table", AlertSubscription: "alerts_table",
     SubscriptionOwner: "alerts_table",
+    LedgerPosting: "ledger_outbox_table",
 }
 _connection: Connection | None = None
 

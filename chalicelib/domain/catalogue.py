@@ -228,16 +228,25 @@ def _approval(then: str) -> Step:
     ))
 
 
+# How long the posting step waits for the core ledger (TABMIS) before the workflow re-runs it
+# (which asks the ledger again): longer than the adapter's whole retry budget (domain/ledger.py,
+# about 8.5 minutes of backoff) plus the ledger's own queue latency, so a timeout means "no
+# answer at all", not "still retrying". Re-runs repeat every 30 minutes until the ledger answers.
+POSTING_TIMEOUT_SECONDS = 1800
+
+
 def _posting() -> Step:
-    """Debit (or credit, or only record) the account as the voucher's kind says; refuse when the
-    money or the account is no longer there, or an advance settlement outgrew its advance."""
+    """Debit (or credit, or only record) the account as the voucher's kind says, booked in the
+    core ledger (TABMIS); refuse when the money or the account is no longer there, an advance
+    settlement outgrew its advance, or the ledger refuses the posting."""
     return Step("posting", "Hạch toán, thanh toán", (SYSTEM,), "office", POSTING, (
         Decision("posted", "Đã thanh toán", end_status=PAID),
         Decision("recorded", "Đã hạch toán", end_status=RECORDED),
         Decision("insufficient_balance", "Số dư không đủ", end_status=REFUSED),
         Decision("account_closed", "Tài khoản đã tất toán", end_status=REFUSED),
         Decision("over_advance", "Vượt số tạm ứng còn lại", end_status=REFUSED),
-    ), system_timeout_seconds=900)
+        Decision("ledger_rejected", "TABMIS từ chối hạch toán", end_status=REFUSED),
+    ), system_timeout_seconds=POSTING_TIMEOUT_SECONDS)
 
 
 PAYMENT_CHECKS = ("lines_sum_to_total", "economic_codes_known", "within_balance", "within_contract",

@@ -8,7 +8,7 @@ from ..domain import catalogue
 from ..domain.checks import Check, payment_checks
 from ..domain.errors import Conflict
 from ..domain.voucher import parse_voucher
-from . import common, reconciliation, related
+from . import common, posting, reconciliation, related
 
 
 def checklist(principal: Principal, dossier_id: str, *, repo: Repository) -> dict:
@@ -31,7 +31,8 @@ def _payment(dossier, proc: catalogue.ProcedureVersion, repo: Repository) -> lis
     account = repo.account(voucher.account)
     paid = (repo.paid_under_contract(dossier.unit_id, voucher.contract_number, dossier.dossier_id)
             if voucher.contract_number else 0)
-    checks = payment_checks(voucher, balance=int(account.balance) if account else None,
+    # Available: less what payments sent to the ledger and not yet confirmed hold.
+    checks = payment_checks(voucher, balance=posting.available(account) if account else None,
                             paid_under_contract=paid)
     if voucher.kind.relates_to:
         wrong = related.problem(voucher, dossier.unit_id, repo, dossier_id=dossier.dossier_id)

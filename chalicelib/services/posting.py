@@ -1,59 +1,89 @@
 """The posting step: what the voucher's kind does to the account — a debit with its debit advice
 (giấy báo Nợ), a credit with its credit advice (giấy báo Có) for a refund of funds, or only a
-record (an advance settlement, a data adjustment, an ODA recording) — or the dossier refused when
-the balance is short, the account closed, or an advance settlement no longer fits its advance.
+record (an advance settlement, a data adjustment, an ODA recording) — booked in the core ledger
+(TABMIS), or the dossier refused when the balance is short, the account closed, or an advance
+settlement no longer fits its advance.
 
-It runs from the worker queue and may see the same message twice, so it is idempotent: the debit
-happens only in the transaction that moves the dossier out of `posting` (guarded by the dossier's
-version), and a redelivery after that just answers the token again. Two payments racing for the
-last of a balance are serialised by the account's version: the loser re-reads and re-decides.
+The step runs from the worker queue. It checks as before and, in one transaction, writes the
+outbox item (the posting request, keyed by the dossier id: the ledger's idempotency key), marks
+the dossier as sent and, for a debit, reserves the amount on the account (guarded by the
+account's version: two payments racing for the last of a balance have exactly one winner, and a
+payment waiting for the ledger still holds its money). Then it hands the request to the ledger
+and returns without answering its task token: the workflow waits at `posting` until the ledger
+confirms. `conclude()` (called by the ledger adapter with the confirmation) ends the dossier —
+paid or recorded with the advice numbered from the ledger's reference, the balance moved, or
+refused with the ledger's reason and the reservation released — in one transaction, and the
+token is answered after it.
+
+A message may arrive twice, and the workflow re-runs the step when it times out: a dossier
+already sent only takes the newest token (and asks the ledger again unless it is parked); a
+dossier already ended only answers the token again.
 """
 from __future__ import annotations
 
 import logging
 from datetime import datetime
 
-from ..adapters.models import Account, Dossier
+from ..adapters.ledger import LedgerAdapter
+from ..adapters.models import Account, Dossier, LedgerPosting
 from ..adapters.repository import Repository
 from ..adapters.workflow import TaskExpired, Workflows
 from ..domain import catalogue
+from ..domain import ledger as contract
 from ..domain.errors import Conflict
 from ..domain.voucher import parse_voucher
 from . import common, related
 
 log = logging.getLogger(__name__)
 ATTEMPTS = 5
+REQUESTED, PARKED = "requested", "parked"        # outbox item states before the ledger's answer
+LEDGER_REJECTED = "ledger_rejected"             # the step's decision when the ledger refuses
 
 
-def post_payment(message: dict, *, repo: Repository, workflows: Workflows, now: datetime) -> str:
+def post_payment(message: dict, *, repo: Repository, workflows: Workflows, now: datetime,
+                 ledger: LedgerAdapter | None = None) -> str:
+    """Returns the step's decision, or `requested` while the ledger has not answered.
+    (`ledger` may be left out only where every dossier it sees has already ended.)"""
     dossier_id = message["dossier_id"]
     for _ in range(ATTEMPTS):
         dossier = repo.dossier(dossier_id)
         if dossier is None:
             raise LookupError("dossier of a posting step is missing")
-        if dossier.status == catalogue.POSTING:
-            try:
-                outcome = _post_once(dossier, repo, now)
-                break
-            except Conflict:
-                continue  # the account or dossier moved under us: read again and re-decide
-        else:
-            outcome = {catalogue.PAID: "posted", catalogue.RECORDED: "recorded"}.get(
-                dossier.status) or (dossier.result or {}).get("code", "insufficient_balance")
-            break
-    else:
-        raise Conflict("posting kept losing races", code="posting_contention")
+        if dossier.status != catalogue.POSTING:
+            outcome = outcome_of(dossier)
+            answer(workflows, message["token"], outcome, dossier_id)
+            return outcome
+        try:
+            if dossier.ledger_requested_at:
+                return _ask_again(dossier_id, message["token"], ledger, now)
+            outcome = _request(dossier, message["token"], repo, ledger, now)
+        except Conflict:
+            continue  # the account, the dossier or the outbox item moved under us: decide again
+        if outcome != REQUESTED:
+            answer(workflows, message["token"], outcome, dossier_id)
+        return outcome
+    raise Conflict("posting kept losing races", code="posting_contention")
+
+
+def outcome_of(dossier: Dossier) -> str:
+    """The decision of a dossier that has left the posting step."""
+    return {catalogue.PAID: "posted", catalogue.RECORDED: "recorded"}.get(dossier.status) \
+        or (dossier.result or {}).get("code", "insufficient_balance")
+
+
+def answer(workflows: Workflows, token: str, decision: str, dossier_id: str) -> None:
     try:
-        workflows.complete(message["token"], {"decision": outcome, "timeout_seconds": 1})
+        workflows.complete(token, {"decision": decision, "timeout_seconds": 1})
     except TaskExpired:
         log.warning("posting token already answered or expired", extra={"dossier_id": dossier_id})
-    return outcome
 
 
-def _post_once(dossier: Dossier, repo: Repository, now: datetime) -> str:
+def _request(dossier: Dossier, token: str, repo: Repository, ledger: LedgerAdapter | None,
+             now: datetime) -> str:
     at = common.iso(now)
     proc = catalogue.get_version(dossier.procedure, dossier.procedure_version)
-    voucher = parse_voucher(repo.body(dossier).content.get("voucher"), proc.payment_kinds,
+    signed = repo.body(dossier).content.get("voucher") or {}
+    voucher = parse_voucher(signed, proc.payment_kinds,
                             blocks=proc.voucher_blocks)
     account = repo.account(dossier.account_id)
     amount, effect = int(dossier.amount), voucher.kind.balance_effect
@@ -70,36 +100,103 @@ def _post_once(dossier: Dossier, repo: Repository, now: datetime) -> str:
              "step": "posting", "from_status": dossier.status, "to_status": catalogue.REFUSED,
              "reason": reason})
         return code
-    status = catalogue.PAID if effect < 0 else catalogue.RECORDED
-    advice_kind, prefix = ADVICES[effect]
-    result = {"outcome": status, advice_kind: {
-        "number": f"{prefix}-{dossier.dossier_id}", "account_id": dossier.account_id,
-        "amount": amount, "posted_at": at}}
-    money = {"account": account, "account_actions": [
-        Account.balance.add(effect * amount), Account.updated_at.set(at),
-        Account.last_dossier_id.set(dossier.dossier_id)]} if effect else {}
-    repo.record_decision(
-        None, [], dossier,
-        [Dossier.status.set(status), Dossier.step.remove(),
-         Dossier.result.set(result), Dossier.updated_at.set(at)],
-        {"at": at, "actor": common.SYSTEM_ACTOR, "action": "posted" if effect < 0 else "recorded",
-         "step": "posting", "from_status": dossier.status, "to_status": status, "reason": None},
-        **money)
-    return "posted" if effect < 0 else "recorded"
+    if ledger is None:
+        raise RuntimeError("the posting step needs the ledger adapter")
+    reserve = amount if effect < 0 else 0
+    request = contract.request(
+        posting_id=dossier.dossier_id, entry=contract.ENTRIES[effect], amount=amount,
+        account_id=dossier.account_id, account_kind=account.kind,
+        unit_id=dossier.unit_id, office_id=dossier.office_id, payment_kind=voucher.payment_kind,
+        voucher=signed, correlation_id=dossier.correlation_id,
+        requested_at=at)
+    item = LedgerPosting(dossier.dossier_id, state=REQUESTED, entry=request["entry"],
+                         amount=amount, account_id=dossier.account_id, reserved=reserve,
+                         request=request, token=token, attempts=1, failures=0, requested_at=at)
+    ledger.open(item, dossier, [Dossier.ledger_requested_at.set(at)],
+                account if reserve else None, [Account.reserved.add(reserve)])
+    # After the commit: if this send is lost, the redelivered message (or the step's timeout)
+    # finds the dossier sent and asks again; the ledger answers a repeat with the same outcome.
+    ledger.send(item, attempt=1, sent_at=at)
+    return REQUESTED
+
+
+def _ask_again(dossier_id: str, token: str, ledger: LedgerAdapter | None, now: datetime) -> str:
+    """The step again for a dossier already sent: a redelivered message, or the workflow's
+    re-run after the step timed out (with a new token). The confirmation must answer the newest
+    token; the request is sent again (same attempt) unless the posting is parked."""
+    if ledger is None:
+        raise RuntimeError("the posting step needs the ledger adapter")
+    item = ledger.posting(dossier_id)
+    if item is None:
+        raise LookupError("a dossier sent to the ledger without its outbox item")
+    if item.state not in (REQUESTED, PARKED):
+        raise Conflict("concluded meanwhile", code="posting_contention")  # re-read the dossier
+    if item.token != token:
+        ledger.update(item, [LedgerPosting.token.set(token)])
+    if item.state == REQUESTED:
+        ledger.send(item, attempt=int(item.attempts), sent_at=common.iso(now))
+    return REQUESTED
+
+
+def conclude(item: LedgerPosting, dossier: Dossier, confirmation: contract.Confirmation, *,
+             ledger: LedgerAdapter, now: datetime) -> str:
+    """The ledger's final answer, written: the dossier paid or recorded (the advice numbered from
+    the ledger's reference, the balance moved as the entry says, the reservation released) or
+    refused with the ledger's reason (the reservation released, the balance untouched).
+    Returns the step's decision; raises Conflict if anything moved meanwhile."""
+    at = common.iso(now)
+    amount, held = int(item.amount), int(item.reserved or 0)
+    if confirmation.status == contract.POSTED:
+        effect = contract.EFFECTS[item.entry]
+        status = catalogue.PAID if effect < 0 else catalogue.RECORDED
+        decision = "posted" if effect < 0 else "recorded"
+        advice_kind, prefix = ADVICES[effect]
+        reference = confirmation.ledger_reference
+        result = {"outcome": status, advice_kind: {
+            "number": f"{prefix}-{reference}", "ledger_reference": reference,
+            "account_id": item.account_id, "amount": amount,
+            "posted_at": confirmation.posted_at or at}}
+        account_actions = [Account.balance.add(effect * amount), Account.updated_at.set(at),
+                           Account.last_dossier_id.set(item.posting_id)] if effect else []
+        reason = None
+    else:
+        status, decision, reference = catalogue.REFUSED, LEDGER_REJECTED, None
+        reason = confirmation.reason
+        result = {"outcome": status, "code": LEDGER_REJECTED, "ledger_code": confirmation.code,
+                  "reason": reason, "decided_at": at}
+        account_actions = []
+    if held:
+        account_actions.append(Account.reserved.add(-held))
+    ledger.conclude(
+        item, [LedgerPosting.state.set(confirmation.status), LedgerPosting.decision.set(decision),
+               LedgerPosting.ledger_reference.set(reference), LedgerPosting.concluded_at.set(at)],
+        dossier,
+        [Dossier.status.set(status), Dossier.step.remove(), Dossier.result.set(result),
+         Dossier.updated_at.set(at)],
+        {"at": at, "actor": common.SYSTEM_ACTOR, "action": decision, "step": "posting",
+         "from_status": catalogue.POSTING, "to_status": status, "reason": reason,
+         "ledger_reference": reference},
+        account_id=item.account_id if account_actions else None, account_actions=account_actions)
+    return decision
 
 
 # What the unit receives for each balance effect: the advice and its number's prefix.
 ADVICES = {-1: ("debit_advice", "GBN"), +1: ("credit_advice", "GBC"), 0: ("posting_note", "PHT")}
 
 
+def available(account: Account) -> int:
+    """The balance less what payments sent to the ledger and not yet confirmed hold."""
+    return int(account.balance) - int(account.reserved or 0)
+
+
 def _refusal(voucher, dossier: Dossier, account: Account | None,
              repo: Repository) -> tuple[str, str] | None:
     if account is None or account.status == "closed":
         return "account_closed", "Tài khoản đã được tất toán."
-    if voucher.kind.balance_effect < 0 and int(account.balance) < int(dossier.amount):
+    if voucher.kind.balance_effect < 0 and available(account) < int(dossier.amount):
         return "insufficient_balance", "Số dư tài khoản không đủ để thanh toán."
-    # The related dossier was final at receipt, so only what other settlements posted since can
-    # have changed: the room left in the advance.
+    # The related dossier was final at receipt, so only what other settlements posted (or sent
+    # to the ledger) since can have changed: the room left in the advance.
     wrong = related.problem(voucher, dossier.unit_id, repo, dossier_id=dossier.dossier_id,
                             at_posting=True)
     if wrong is not None and wrong.code == "over_advance":

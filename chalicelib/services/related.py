@@ -3,9 +3,9 @@ settlement settles a paid advance, and never more than is left of it; a data adj
 the codes of a posted payment without changing its amount or account.
 
 The same rule runs at submission (a clear 422), on the officer's checklist, and again at posting,
-where only settlements already posted count: two settlements racing for the rest of one advance
-are both received, and posting (serialised by the dossier versions) refuses the one that no longer
-fits.
+where only settlements already posted (or sent to the ledger) count: two settlements racing for
+the rest of one advance are both received, and posting (serialised by the dossier versions)
+refuses the one that no longer fits.
 """
 from __future__ import annotations
 
@@ -52,11 +52,12 @@ def problem(voucher: Voucher, unit_id: str, repo: Repository, *, dossier_id: str
 
 def settlement_room(advance, repo: Repository, *, excluding: str | None, posted_only: bool) -> int:
     """What is left of an advance to settle: its amount less the settlements counted (all not
-    refused at submission; only posted ones at posting)."""
+    refused at submission; at posting, those posted or sent to the ledger)."""
     counted = 0
     for other in repo.related_dossiers(advance.unit_id, advance.dossier_id):
         if other.dossier_id == excluding or other.payment_kind != "advance_settlement":
             continue
-        if other.status in POSTED or (not posted_only and other.status != catalogue.REFUSED):
-            counted += int(other.amount)
+        if other.status in POSTED or (not posted_only and other.status != catalogue.REFUSED) \
+                or (other.status == catalogue.POSTING and other.ledger_requested_at):
+            counted += int(other.amount)   # (the last: sent to the ledger, not yet confirmed)
     return int(advance.amount) - counted

@@ -10,7 +10,8 @@ from . import closing, posting, registrations, specimens
 def run(message: dict, svc: Services, now: datetime) -> str:
     step = message.get("step")
     if step == "posting":
-        return posting.post_payment(message, repo=svc.repo, workflows=svc.workflows, now=now)
+        return posting.post_payment(message, repo=svc.repo, workflows=svc.workflows,
+                                    ledger=svc.ledger, now=now)
     if step == "activation":
         return registrations.activate(message, repo=svc.repo, workflows=svc.workflows,
                                       config=svc.config, now=now)

@@ -47,6 +47,7 @@ from chalicelib.domain import (
     specimens,
     voucher,
 )
+from chalicelib.domain import ledger as ledger_contract
 from chalicelib.domain.errors import InvalidField
 from chalicelib.services import accounts as unit_accounts
 from chalicelib.services import (
@@ -57,6 +58,7 @@ from chalicelib.services import (
     documents,
     dossiers,
     extensions,
+    ledger,
     posting,
     reconciliation,
     registrations,
@@ -66,6 +68,7 @@ from chalicelib.services import (
 from chalicelib.services import specimens as specimen_changes
 from devstack.demo import sample_content
 from devstack.registration_demo import tk01
+from tests.unit.fake_ledger import MemoryLedger
 
 pytestmark = pytest.mark.unit
 
@@ -1951,7 +1954,8 @@ def test_the_closing_schemas_accept_what_the_services_build():
 
     # A payment from the closed account, then from an open one short of money, ends refused.
     repo.account_rows["9523.1.1012345"] = SimpleNamespace(
-        account_id="9523.1.1012345", unit_id="1012345", kind="estimate", balance=0, status=None)
+        account_id="9523.1.1012345", unit_id="1012345", kind="estimate", balance=0, status=None,
+        reserved=None)
     for account_id in (CLOSING_ACCOUNT, "9523.1.1012345"):
         repo.stored = payment = a_dossier(account_id=account_id, status=catalogue.POSTING,
                                           step="posting")
@@ -1972,20 +1976,41 @@ def test_the_closing_schemas_accept_what_the_services_build():
         a_dossier("01JKXB2M4N6P8Q0R2S4T6V8W0Z", payment_kind="advance_settlement",
                   related_dossier=RELATED, amount=10_000_000, status=catalogue.RECORDED,
                   step=None))}
+    # What is not refused at once goes to the core ledger and ends with its confirmation: booked
+    # (the advice numbered from the ledger's reference), or rejected (here a payment from an
+    # account TABMIS has closed) with the ledger's reason.
     (step,) = [s for s in catalogue.REGULAR_SPENDING_PAYMENT_347.steps if s.name == "posting"]
+    repo.account_rows["9523.1.1012345"].balance = 50_000_000
+    tabmis = MemoryLedger(repo.account_rows)
     outcomes = {}
-    for kind, amount, related_to in (("advance_settlement", 12_500_000, RELATED),
-                                     ("advance_settlement", 7_000_000, RELATED),
-                                     ("refund", 5_000_000, None)):
+    for i, (kind, amount, related_to) in enumerate((("advance_settlement", 12_500_000, RELATED),
+                                                    ("advance_settlement", 7_000_000, RELATED),
+                                                    ("payment", 1_000_000, None),
+                                                    ("refund", 5_000_000, None))):
         content = sample_content("DEMO-K", amount, payment_kind=kind,
                                  **({"related_dossier": related_to} if related_to else {}))
-        repo.stored = dossier = a_dossier(payment_kind=kind, amount=amount,
-                                          related_dossier=related_to, content=content,
+        repo.stored = dossier = a_dossier(f"01JNZ3Q8W5X6Y7Z8A9B0C1D2E{i}", payment_kind=kind,
+                                          amount=amount, related_dossier=related_to, content=content,
                                           status=catalogue.POSTING, step="posting")
         answered = []
-        decision = posting.post_payment(
-            {"dossier_id": dossier.dossier_id, "token": "t"}, repo=repo, now=now,
-            workflows=SimpleNamespace(complete=lambda token, output: answered.append(output)))
+        workflows = SimpleNamespace(complete=lambda token, output: answered.append(output))
+        decision = posting.post_payment({"dossier_id": dossier.dossier_id, "token": "t"},
+                                        repo=repo, now=now, workflows=workflows, ledger=tabmis)
+        if decision == posting.REQUESTED:
+            assert answered == [] and dossier.status == catalogue.POSTING
+            request = ledger_contract.parse_request(tabmis.sent[-1])
+            if kind == "payment":
+                answer = ledger_contract.confirmation(
+                    request, "rejected", answered_at=common.iso(now), code="account_closed",
+                    reason="Tài khoản đã đóng trên TABMIS.")
+            else:
+                answer = ledger_contract.confirmation(
+                    request, "posted", answered_at=common.iso(now), ledger_reference="TB1",
+                    posted_at=common.iso(now))
+            decision = ledger.on_confirmation(answer, repo=repo, ledger=tabmis,
+                                              workflows=workflows, now=now)
+            assert is_valid("AuditRecord", audit.next_record(
+                audit.GENESIS, 1, dossier_id=dossier.dossier_id, **tabmis.audit[-1]))
         assert answered[0]["decision"] == decision and step.decision(decision) is not None
         assert dossier.status == step.decision(decision).end_status
         detail = detail_of(dossier)
@@ -1997,6 +2022,10 @@ def test_the_closing_schemas_accept_what_the_services_build():
     assert outcomes["advance_settlement", 7_000_000]["posting_note"]["amount"] == 7_000_000
     assert outcomes["refund", 5_000_000]["outcome"] == catalogue.RECORDED
     assert outcomes["refund", 5_000_000]["credit_advice"]["amount"] == 5_000_000
+    assert outcomes["refund", 5_000_000]["credit_advice"]["ledger_reference"] == "TB1"
+    assert outcomes["payment", 1_000_000]["code"] == "ledger_rejected"
+    assert outcomes["payment", 1_000_000]["reason"] == "Tài khoản đã đóng trên TABMIS."
+    assert repo.account_rows["9523.1.1012345"].reserved == 0   # the rejected payment's released
     for advice in ("debit_advice", "credit_advice", "posting_note"):  # one per outcome
         wrong = copy.deepcopy(detail)
         wrong["result"] = {"outcome": "paid", advice: wrong["result"]["credit_advice"]}
@@ -2015,7 +2044,7 @@ def test_the_checklist_schema_accepts_what_the_checks_service_builds():
     repo.paid_under_contract = lambda unit_id, contract_number, excluding: 0
     repo.account_rows["9523.1.1012345"] = SimpleNamespace(
         account_id="9523.1.1012345", unit_id="1012345", kind="estimate", balance=1_487_500_000,
-        status=None)
+        status=None, reserved=None)
     repo.earlier = {RELATED: a_dossier(RELATED, payment_kind="advance", amount=20_000_000,
                                        status=catalogue.PAID, step=None)}
     schema = response_schema("GET", "/v1/dossiers/{dossier_id}/checks", "200")

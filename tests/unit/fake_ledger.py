@@ -1,0 +1,78 @@
+"""The posting adapter's edge in memory (chalicelib/adapters/ledger.py: LedgerAdapter), for tests
+without AWS: it applies the same PynamoDB update actions to the objects it is given, and keeps
+what it sent to the ledger and what it parked."""
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.expressions.update import AddAction, RemoveAction
+
+from chalicelib.domain import catalogue
+from chalicelib.domain.errors import Conflict
+
+
+def apply(obj: Any, actions) -> None:
+    """Do what DynamoDB does with SET / REMOVE / ADD to a model instance or a plain namespace."""
+    for action in actions:
+        path, *rest = action.values
+        name = path.path[0]
+        if isinstance(action, RemoveAction):
+            setattr(obj, name, None)
+            continue
+        ((kind, raw),) = rest[0].value.items()
+        attribute = getattr(type(obj), name, None)
+        if hasattr(attribute, "deserialize"):
+            value = attribute.deserialize(raw)
+        else:
+            value = int(raw) if kind == "N" else raw
+        if isinstance(action, AddAction):
+            value = (getattr(obj, name, None) or 0) + value
+        setattr(obj, name, value)
+
+
+class MemoryLedger:
+    def __init__(self, accounts: dict | None = None) -> None:
+        self.items: dict[str, Any] = {}
+        self.accounts = accounts if accounts is not None else {}
+        self.sent: list[dict] = []
+        self.dlq: list[dict] = []
+        self.audit: list[dict] = []
+
+    def posting(self, posting_id: str):
+        return self.items.get(posting_id)
+
+    def open(self, item, dossier, dossier_actions, account=None, account_actions=()) -> None:
+        if item.posting_id in self.items or dossier.status != catalogue.POSTING:
+            raise Conflict("moved", code="posting_contention")
+        apply(dossier, dossier_actions)
+        if account is not None:
+            apply(account, account_actions)
+        item.version = 1
+        self.items[item.posting_id] = item
+
+    def update(self, item, actions) -> None:
+        apply(item, actions)
+
+    def conclude(self, item, item_actions, dossier, dossier_actions, audit_body, *,
+                 account_id=None, account_actions=()) -> None:
+        if item.state not in ("requested", "parked") or dossier.status != catalogue.POSTING:
+            raise Conflict("moved", code="posting_contention")
+        apply(item, item_actions)
+        apply(dossier, dossier_actions)
+        self.audit.append(audit_body)
+        if account_id is not None:
+            apply(self.accounts[account_id], account_actions)
+
+    def send(self, item, *, attempt: int, sent_at: str, delay_seconds: int = 0) -> None:
+        self.sent.append({**item.request, "attempt": attempt, "sent_at": sent_at,
+                          "delay_seconds": delay_seconds})
+
+    def park(self, item, *, reason: dict, parked_at: str) -> None:
+        self.dlq.append({"posting_id": item.posting_id, "last_error": reason,
+                         "parked_at": parked_at})
+
+    def parked(self, limit: int = 10, hide_seconds: int = 30) -> list[tuple[dict, str]]:
+        return [(body, body["posting_id"]) for body in self.dlq[:limit]]
+
+    def forget_parked(self, receipt_handle: str) -> None:
+        self.dlq = [body for body in self.dlq if body["posting_id"] != receipt_handle]
