@@ -48,7 +48,8 @@ def recipient(event: dict, repo: Any) -> tuple[str | None, str]:
     the address its own form gave: the unit may not exist yet, or (a refused form) be another's."""
     if event.get("procedure") == REGISTRATION:
         dossier = repo.dossier(event["dossier_id"])
-        form = ((dossier.content if dossier else {}) or {}).get("registration", {}).get("unit", {})
+        content = repo.body(dossier).content if dossier else {}
+        form = (content or {}).get("registration", {}).get("unit", {})
         return form.get("email"), form.get("name") or event["unit_id"]
     unit = repo.unit(event["unit_id"])
     if unit is None:

@@ -68,7 +68,8 @@ def learn(event: dict, svc: Any) -> None:
     dossier = svc.repo.dossier(event["dossier_id"])
     if dossier is None:
         raise LookupError("the dossier of a posted payment is missing")
-    key = risk.payee_key(((dossier.content or {}).get("voucher") or {}).get("payee"))
+    content = svc.repo.body(dossier).content or {}
+    key = risk.payee_key((content.get("voucher") or {}).get("payee"))
     if key is not None:   # first: a retry after it must not skip the amount below
         svc.alerts.record_payee(dossier.unit_id, key, dossier.dossier_id,
                                 common.parse_iso(event["occurred_at"]))
@@ -82,11 +83,12 @@ def facts_of(event: dict, svc: Any) -> risk.Submission:
     if dossier is None:
         raise LookupError("the dossier of a submission event is missing")
     at = common.parse_iso(event["occurred_at"])
-    payee = ((dossier.content or {}).get("voucher") or {}).get("payee") or {}
+    body = svc.repo.body(dossier)
+    payee = ((body.content or {}).get("voucher") or {}).get("payee") or {}
     kind = catalogue.PAYMENT_KINDS.get(dossier.payment_kind or "")
     debits = kind is not None and kind.balance_effect < 0
     key = risk.payee_key(payee)
-    signatures = [s for s in dossier.signatures or [] if isinstance(s.get("fingerprint"), str)]
+    signatures = [s for s in body.signatures or [] if isinstance(s.get("fingerprint"), str)]
     records = svc.repo.certificates([s["fingerprint"] for s in signatures])
     certificates = [risk.SigningCertificate(s["title"], s["fingerprint"],
                                             common.parse_iso(records[s["fingerprint"]].registered_at))
