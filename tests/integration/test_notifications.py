@@ -104,7 +104,7 @@ def test_a_payment_is_emailed_once_per_result_and_warned_once_per_signer_though_
     dossier_id = d["dossier_id"]
     flow.decide(flow.officer, dossier_id, "accept")
     flow.decide(flow.leader, dossier_id, "approve")
-    flow.reaches(dossier_id, "paid")
+    advice = flow.reaches(dossier_id, "paid")["result"]["debit_advice"]["number"]
     changes = {"dossier.submitted", "dossier.accepted", "dossier.approved", "payment.posted",
                "balance.changed"}
     results = {"dossier.accepted", "payment.posted"}
@@ -116,7 +116,7 @@ def test_a_payment_is_emailed_once_per_result_and_warned_once_per_signer_though_
     assert all((m["from"], m["to"]) == (SENDER, [UNIT_EMAIL]) for m in mails)
     accepted, = [m for m in mails if "đã được cán bộ kiểm soát chấp nhận" in m["subject"]]
     paid, = [m for m in mails if "đã được thanh toán" in m["subject"]]
-    assert paid["subject"].endswith(f"Giấy báo Nợ GBN-{dossier_id}")
+    assert paid["subject"].endswith(f"Giấy báo Nợ {advice}")
     assert "GIẤY BÁO NỢ" in paid["body"] and "2.000.000 đồng" in paid["body"]
     assert "Trường THPT Chu Văn An" in accepted["body"]
 
