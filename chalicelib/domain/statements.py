@@ -147,10 +147,11 @@ def ledger_gap(entries: Iterable[Entry], before: Entry | None, *, balance: int,
                updated_at: str | None, since: str) -> str | None:
     """Why the ledger cannot be trusted yet for the account since `since`, or None.
 
-    `entries` are those posted at or after `since`, `before` the last one before it. They must
-    follow one another without a missing version (a balance change bumps the version by one, and
-    each starts from the balance the previous one left), and reach the account's balance as it is
-    now: a change not yet recorded (the event still on its way) shows as a gap."""
+    `entries` are those posted at or after `since`, `before` the last one before it. In version
+    order, each must start from the balance the previous one left, and the last must reach the
+    account's balance as it is now: a change not yet recorded (the event still on its way) shows
+    as a gap. (Versions only order the changes: the account's version also moves without a
+    balance change, when a payment reserves its amount or the account is closed.)"""
     chain = sorted(entries, key=lambda e: e.version)
     if updated_at is not None and updated_at >= since:
         if not chain or chain[-1].at != updated_at or chain[-1].balance != balance:
@@ -159,7 +160,7 @@ def ledger_gap(entries: Iterable[Entry], before: Entry | None, *, balance: int,
         return "the ledger has changes the account does not show"
     previous = before
     for entry in chain:
-        if previous is not None and (entry.version != previous.version + 1
+        if previous is not None and (entry.version <= previous.version
                                      or entry.previous_balance != previous.balance):
             return f"a balance change before version {entry.version} is missing"
         if entry.balance - entry.previous_balance != entry.delta:
