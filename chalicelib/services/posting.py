@@ -152,11 +152,14 @@ def conclude(item: LedgerPosting, dossier: Dossier, confirmation: contract.Confi
         decision = "posted" if effect < 0 else "recorded"
         advice_kind, prefix = ADVICES[effect]
         reference = confirmation.ledger_reference
+        # When the ledger booked it is when the balance changed: the advice and the account
+        # (whose balance.changed event the statements' ledger keeps) say the same instant.
+        posted_at = common.iso(common.parse_iso(confirmation.posted_at)) \
+            if confirmation.posted_at else at
         result = {"outcome": status, advice_kind: {
             "number": f"{prefix}-{reference}", "ledger_reference": reference,
-            "account_id": item.account_id, "amount": amount,
-            "posted_at": confirmation.posted_at or at}}
-        account_actions = [Account.balance.add(effect * amount), Account.updated_at.set(at),
+            "account_id": item.account_id, "amount": amount, "posted_at": posted_at}}
+        account_actions = [Account.balance.add(effect * amount), Account.updated_at.set(posted_at),
                            Account.last_dossier_id.set(item.posting_id)] if effect else []
         reason = None
     else:
