@@ -192,6 +192,9 @@ class Dossier(_Unbound):
     alert_task_id = UnicodeAttribute(null=True)
     result = JSONAttribute(null=True)
     delay_reason = JSONAttribute(null=True)       # {reason, by, at}: why a late dossier is late
+    # The reason given with the last decision (what a supplement request asks for, why the
+    # leader sent it back), carried by the event of that change.
+    last_reason = UnicodeAttribute(null=True)
     # One-time legal documents the dossier relies on without carrying them: [{kind, reference,
     # sha256, name, dossier_id}] as on file at receipt.
     on_file = JSONAttribute(null=True)

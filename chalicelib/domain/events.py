@@ -29,6 +29,8 @@ _ENTERED = {
     catalogue.RECONCILED: "dossier.reconciled",
     catalogue.NOT_RECONCILED: "dossier.not_reconciled",
 }
+# Events whose reason is the one given with the decision (the dossier has no result yet).
+_ASKING = ("dossier.supplement_requested", "dossier.sent_back")
 DOSSIER_EVENTS = ("dossier.submitted", "dossier.resubmitted", "dossier.sent_back",
                   "dossier.approved", "dossier.overdue", "dossier.deadline_extended",
                   *_ENTERED.values())
@@ -87,7 +89,8 @@ def from_dossier(old: dict | None, new: dict | None) -> list[Event]:
         "step": new.get("step"), "due_at": new.get("due_at"),
         "payment_kind": new.get("payment_kind"), "account_id": new.get("account_id"),
         "amount": _int(new.get("amount")), "voucher_number": new.get("voucher_number"),
-        "reason": result.get("reason"), "result": result or None,
+        "reason": new.get("last_reason") if name in _ASKING else result.get("reason"),
+        "result": result or None,
     }
     return [Event(name, f"{new['dossier_id']}#{_int(new.get('audit_seq')) or 0}",
                   new.get("updated_at") or new["received_at"], detail)]

@@ -116,7 +116,8 @@ def decide(principal: Principal, task_id: str, body: object, *, repo: Repository
                                      principal=principal, title=task.role, repo=repo, now=now)
     at = common.iso(now)
     actions = [Dossier.status.set(move.to_status), Dossier.updated_at.set(at),
-               Dossier.open_task_id.remove()]
+               Dossier.open_task_id.remove(),
+               Dossier.last_reason.set(reason) if reason else Dossier.last_reason.remove()]
     if move.next_step is not None:
         actions.append(Dossier.step.set(move.next_step))
     else:

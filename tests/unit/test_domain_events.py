@@ -76,3 +76,12 @@ def test_balance_and_certificate_changes():
         ["certificate.activated"]
     revoked = events.from_certificate(cert, {**cert, "status": "revoked", "revocation_reason": "mất"})
     assert (revoked[0].name, revoked[0].detail["unit_id"]) == ("certificate.revoked", "1012345")
+
+
+def test_a_supplement_request_carries_what_is_missing():
+    (asked,) = events.from_dossier(dossier("under_review", 2), dossier(
+        "awaiting_supplement", 3, last_reason="Thiếu hóa đơn cước internet."))
+    assert asked.detail["reason"] == "Thiếu hóa đơn cước internet."
+    (accepted,) = events.from_dossier(dossier("under_review", 4, last_reason="cũ"),
+                                      dossier("awaiting_approval", 5, last_reason=None))
+    assert accepted.detail["reason"] is None
