@@ -17,8 +17,8 @@ from typing import Any
 from ..adapters.identity import Principal
 from ..adapters.models import AlertSubscription, RiskFlag
 from ..adapters.notify import office_topic, unit_topic
-from ..domain import catalogue, policy, risk
-from ..domain.errors import BadRequest, Conflict, Forbidden, InvalidField, NotFound
+from ..domain import catalogue, risk
+from ..domain.errors import BadRequest, Conflict, InvalidField, NotFound
 from . import authz, common
 
 MAX_SUBSCRIPTIONS = 5
@@ -50,15 +50,7 @@ def list_flags(principal: Principal, *, store: Any, repo: Any, rule: str | None,
     if rule is not None and rule not in risk.RULES:
         raise InvalidField(f"rule phải là một trong: {', '.join(risk.RULES)}.",
                            code="invalid_choice", field="rule")
-    if principal.unit_id is not None:
-        scope_attr, scope_id = "unit_id", principal.unit_id
-    else:
-        scope_attr, scope_id = "office_id", office or principal.office_id
-        if not re.fullmatch(r"[A-Za-z0-9\-]{1,32}", scope_id or ""):
-            raise InvalidField("Mã đơn vị KBNN không hợp lệ.", code="invalid_format", field="office")
-        authz.authorize(principal, "alert.list", policy.Resource(office_id=scope_id), repo,
-                        forbidden=Forbidden("Ngoài phạm vi đơn vị KBNN của bạn.", code="out_of_scope",
-                                            field="office"))
+    scope_attr, scope_id = common.list_scope(principal, "alert.list", office, repo)
     page = store.flags(scope_attr, scope_id, rule=rule, dossier_id=dossier_id, limit=limit,
                        cursor=cursor)
     return {"items": [flag_view(f) for f in page.items], "next_cursor": page.next_cursor}

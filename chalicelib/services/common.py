@@ -9,7 +9,7 @@ from ..adapters.identity import Principal
 from ..adapters.models import Dossier, DossierBody, Task
 from ..domain import catalogue, policy
 from ..domain.calendar import to_utc_iso
-from ..domain.errors import NotFound
+from ..domain.errors import Forbidden, InvalidField, NotFound
 
 SYSTEM_ACTOR = {"kind": "system", "id": "kbnn-workflow"}
 
@@ -57,6 +57,21 @@ def load_dossier(repo, principal: Principal, dossier_id: str, action: str) -> Do
         raise missing
     authz.authorize(principal, action, dossier_resource(dossier), repo, not_found=missing)
     return dossier
+
+
+def list_scope(principal: Principal, action: str, office: str | None, repo) -> tuple[str, str]:
+    """Whose records a list shows: a unit user's own unit; a treasury user's own office or (for
+    leaders) an office under it, named by `office`."""
+    from . import authz
+    if principal.unit_id is not None:
+        return "unit_id", principal.unit_id
+    scope_id = office or principal.office_id
+    if not re.fullmatch(r"[A-Za-z0-9\-]{1,32}", scope_id or ""):
+        raise InvalidField("Mã đơn vị KBNN không hợp lệ.", code="invalid_format", field="office")
+    authz.authorize(principal, action, policy.Resource(office_id=scope_id), repo,
+                    forbidden=Forbidden("Ngoài phạm vi đơn vị KBNN của bạn.", code="out_of_scope",
+                                        field="office"))
+    return "office_id", scope_id
 
 
 def dossier_summary(d: Dossier) -> dict:

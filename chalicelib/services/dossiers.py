@@ -21,9 +21,9 @@ from ..adapters.models import Dossier, DossierBody, IdempotencyRecord
 from ..adapters.repository import IdempotencyKeyTaken, Repository, decided_actions
 from ..adapters.workflow import Workflows
 from ..config import Config
-from ..domain import audit, catalogue, policy
+from ..domain import audit, catalogue
 from ..domain.calendar import local_date
-from ..domain.errors import BadRequest, Conflict, Forbidden, IdempotencyKeyReused, InvalidField
+from ..domain.errors import BadRequest, Conflict, IdempotencyKeyReused, InvalidField
 from ..domain.voucher import parse_voucher
 from . import authz, common, documents, related, signing
 
@@ -254,15 +254,7 @@ def list_for(principal: Principal, *, repo: Repository, status: str | None,
     """A unit's own dossiers, or an office's: the caller's own office by default, or (leaders)
     an office under it, named by `office`."""
     authz.require(principal, "dossier.list")
-    if principal.unit_id is not None:
-        scope_attr, scope_id = "unit_id", principal.unit_id
-    else:
-        scope_attr, scope_id = "office_id", office or principal.office_id
-        if not re.fullmatch(r"[A-Za-z0-9\-]{1,32}", scope_id or ""):
-            raise InvalidField("Mã đơn vị KBNN không hợp lệ.", code="invalid_format", field="office")
-        authz.authorize(principal, "dossier.list", policy.Resource(office_id=scope_id), repo,
-                        forbidden=Forbidden("Ngoài phạm vi đơn vị KBNN của bạn.", code="out_of_scope",
-                                            field="office"))
+    scope_attr, scope_id = common.list_scope(principal, "dossier.list", office, repo)
     page = repo.dossiers(scope_attr, scope_id, limit=limit, cursor=cursor, status=status,
                          procedure=procedure)
     return {"items": [common.dossier_summary(d) for d in page.items],
