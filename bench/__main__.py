@@ -170,15 +170,17 @@ def _sample_items(clients: dict, env: dict, run: dict) -> dict:
     dossier = get("TABLE_DOSSIERS", {"dossier_id": {"S": dossier_id}})
     for attr in ("result", "open_task_id"):  # as it is when first written
         dossier.pop(attr, None)
+    body = get("TABLE_DOSSIER_BODIES", {"dossier_id": {"S": dossier_id}})
     return {
         "dossier": dossier,
+        "body": body,
         "idempotency": get("TABLE_IDEMPOTENCY",
                            {"key": {"S": f"{UNIT_ID}#{run['idempotency_key']}"}}),
         "audit": get("TABLE_AUDIT", {"dossier_id": {"S": dossier_id}, "seq": {"N": "1"}}),
         "audit2": get("TABLE_AUDIT", {"dossier_id": {"S": dossier_id}, "seq": {"N": "2"}}),
         "task": get("TABLE_TASKS", {"task_id": {"S": run["task_ids"][0]}}),
         "signer_fingerprints": [sig["fingerprint"]
-                                for sig in json.loads(dossier["signatures"]["S"])],
+                                for sig in json.loads(body["signatures"]["S"])],
     }
 
 
@@ -196,6 +198,7 @@ def _floor_submit(clients: dict, env: dict, machine: str, samples: dict) -> str:
     dossier = {**samples["dossier"], "dossier_id": {"S": dossier_id},
                "received_at": {"S": now}, "version": {"N": "1"}}
     record = {**samples["audit"], "dossier_id": {"S": dossier_id}}
+    body = {**samples["body"], "dossier_id": {"S": dossier_id}}
     # The signers' certificate status, read fresh (as the product must, to honour revocations).
     clients["dynamodb"].batch_get_item(RequestItems={env["TABLE_CERTIFICATES"]: {
         "Keys": [{"fingerprint": {"S": fp}} for fp in samples["signer_fingerprints"]],
@@ -203,7 +206,8 @@ def _floor_submit(clients: dict, env: dict, machine: str, samples: dict) -> str:
     clients["dynamodb"].transact_write_items(TransactItems=[
         _put(env["TABLE_IDEMPOTENCY"], idem, "key"),
         _put(env["TABLE_AUDIT"], record, "seq"),
-        _put(env["TABLE_DOSSIERS"], dossier, "dossier_id")])
+        _put(env["TABLE_DOSSIERS"], dossier, "dossier_id"),
+        {"Put": {"TableName": env["TABLE_DOSSIER_BODIES"], "Item": body}}])
     clients["stepfunctions"].start_execution(
         stateMachineArn=machine, name=dossier_id,
         input=json.dumps({"dossier_id": dossier_id,
@@ -317,7 +321,7 @@ class Floor:
     def result(self) -> dict:
         return {"submit": {**latency(self.submit_ms),
                            "calls": ["dynamodb.BatchGetItem (2 certificates)",
-                                     "dynamodb.TransactWriteItems (3 Puts)",
+                                     "dynamodb.TransactWriteItems (4 Puts)",
                                      "stepfunctions.StartExecution"]},
                 "decide": {**latency(self.decide_ms),
                            "calls": ["dynamodb.BatchGetItem (2 consistent Gets)",

@@ -3,20 +3,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from . import config as config_module
 from .adapters import aws, models
-from .adapters.aggregates import AggregateStore
-from .adapters.alerts import AlertStore
-from .adapters.documents import DocumentStore
-from .adapters.eventbus import EventBus
 from .adapters.identity import TokenVerifier
-from .adapters.ledger import LedgerAdapter
-from .adapters.notify import Mailer, Topics
 from .adapters.repository import Repository
-from .adapters.statements import StatementStore
 from .adapters.workflow import Workflows
 from .config import Config
+
+if TYPE_CHECKING:   # the other adapters are imported when first built: a cold start pays for
+    # what a request uses (an API call needs the repository, not the ledger or the mailer)
+    from .adapters.aggregates import AggregateStore
+    from .adapters.alerts import AlertStore
+    from .adapters.documents import DocumentStore
+    from .adapters.eventbus import EventBus
+    from .adapters.ledger import LedgerAdapter
+    from .adapters.notify import Mailer, Topics
+    from .adapters.statements import StatementStore
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,13 @@ class Services:
 
 @lru_cache(maxsize=1)
 def services() -> Services:
+    from .adapters.aggregates import AggregateStore
+    from .adapters.alerts import AlertStore
+    from .adapters.documents import DocumentStore
+    from .adapters.eventbus import EventBus
+    from .adapters.ledger import LedgerAdapter
+    from .adapters.notify import Mailer, Topics
+    from .adapters.statements import StatementStore
     cfg = config_module.current()
     connection = models.bind(cfg)
     return Services(
