@@ -7,7 +7,7 @@ import json
 import logging
 from pathlib import Path
 
-from chalice import Chalice, Response
+from chalice import Chalice, Cron, Response
 
 from chalicelib import composition
 from chalicelib.domain import catalogue, jsonbody
@@ -490,8 +490,9 @@ def declare_mandatory_units(office_id):
     svc = composition.services()
     return 200, figures.declare_mandatory_units(principal, office_id, _body(), repo=svc.repo,
                                                 store=svc.aggregates, now=_now())
+
+
 # --- balance reconciliation statements (Decree 347/2025 Art. 10) -----------------------------
-from chalice import Cron  # noqa: E402  (kept with this block)
 
 STATEMENT_LEDGER_QUEUE = "kbnn-statement-ledger"
 STATEMENT_JOB_QUEUE = "kbnn-statement-jobs"
@@ -579,6 +580,8 @@ def reconciliation_report():
     svc = composition.services()
     return 200, statements.report(principal, office=_query("office"), period=_query("period"),
                                   store=svc.statements, repo=svc.repo)
+
+
 # --- notifications and risk warnings ---------------------------------------------------------
 NOTIFICATION_QUEUE = "kbnn-notifications"
 RISK_QUEUE = "kbnn-risk"
@@ -639,6 +642,8 @@ def unsubscribe_from_alerts(subscription_id):
     principal = _principal()
     svc = composition.services()
     return 200, alerts.unsubscribe(principal, subscription_id, store=svc.alerts, topics=svc.topics)
+
+
 # --- ledger posting (TABMIS) -------------------------------------------------------------------
 LEDGER_CONFIRMATION_QUEUE = "kbnn-ledger-confirmations"
 
