@@ -26,7 +26,7 @@ from .models import (
     RiskFlag,
     SubscriptionOwner,
 )
-from .repository import Page, _decode_cursor, _encode_cursor
+from .repository import Page, scoped_page
 
 OFFICE_CACHE_SECONDS = 300
 ATTEMPTS = 5
@@ -114,17 +114,8 @@ class AlertStore:
     def flags(self, scope_attr: str, scope_id: str, *, rule: str | None, dossier_id: str | None,
               limit: int, cursor: str | None) -> Page:
         index = RiskFlag.by_unit if scope_attr == "unit_id" else RiskFlag.by_office
-        condition = None
-        if rule:
-            condition = RiskFlag.rule == rule
-        if dossier_id:
-            clause = RiskFlag.dossier_id == dossier_id
-            condition = clause if condition is None else condition & clause
-        result = index.query(scope_id, scan_index_forward=False, limit=limit,
-                             filter_condition=condition,
-                             last_evaluated_key=_decode_cursor(cursor, scope_attr, scope_id))
-        items = list(result)
-        return Page(items, _encode_cursor(result.last_evaluated_key))
+        return scoped_page(index, scope_attr, scope_id, limit=limit, cursor=cursor,
+                           filters=[(RiskFlag.rule, rule), (RiskFlag.dossier_id, dossier_id)])
 
     # --- subscriptions -----------------------------------------------------------------------
     def subscriptions(self, owner_sub: str) -> list[AlertSubscription]:

@@ -50,6 +50,21 @@ class Page:
     next_cursor: str | None
 
 
+def scoped_page(index: Any, scope_attr: str, scope_id: str, *, limit: int, cursor: str | None,
+                filters: Iterable[tuple[Any, str | None]] = ()) -> Page:
+    """One page of a unit's or an office's items from its index, newest first, keeping those
+    whose attributes equal the filters given (a filter of None is not applied)."""
+    condition = None
+    for attribute, value in filters:
+        if value:
+            clause = attribute == value
+            condition = clause if condition is None else condition & clause
+    result = index.query(scope_id, scan_index_forward=False, limit=limit, filter_condition=condition,
+                         last_evaluated_key=_decode_cursor(cursor, scope_attr, scope_id))
+    items = list(result)
+    return Page(items, _encode_cursor(result.last_evaluated_key))
+
+
 def _encode_cursor(key: dict | None) -> str | None:
     if not key:
         return None
@@ -199,17 +214,8 @@ class Repository:
     def dossiers(self, scope_attr: str, scope_id: str, *, limit: int, cursor: str | None,
                  status: str | None, procedure: str | None) -> Page:
         index = Dossier.by_unit if scope_attr == "unit_id" else Dossier.by_office
-        condition = None
-        if status:
-            condition = Dossier.status == status
-        if procedure:
-            clause = Dossier.procedure == procedure
-            condition = clause if condition is None else condition & clause
-        result = index.query(scope_id, scan_index_forward=False, limit=limit,
-                             filter_condition=condition,
-                             last_evaluated_key=_decode_cursor(cursor, scope_attr, scope_id))
-        items = list(result)
-        return Page(items, _encode_cursor(result.last_evaluated_key))
+        return scoped_page(index, scope_attr, scope_id, limit=limit, cursor=cursor,
+                           filters=[(Dossier.status, status), (Dossier.procedure, procedure)])
 
     def paid_under_contract(self, unit_id: str, contract_number: str, excluding: str) -> int:
         """What the unit has been paid under a contract: a Query of the unit's own partition."""
