@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench check workflows clean
+.PHONY: run test bench check workflows package deploy clean
+STAGE ?= dev
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PY) -m venv $(VENV)
@@ -27,5 +28,12 @@ check: $(STAMP)          ## lint; type-check the pure domain (services and adapt
 workflows: $(STAMP)      ## regenerate workflows/*.asl.json from the procedure catalogue
 	$(BIN)/python -m workflows.generate
 
+package: $(STAMP)        ## build/$(STAGE)/template.json + deployment.zip, cfn-lint'ed (no AWS account needed)
+	$(BIN)/python -m infra.package --stage $(STAGE)
+
+deploy: $(STAMP)         ## package, upload to ARTIFACT_BUCKET and deploy kbnn-dvc-$(STAGE) (DRY_RUN=1: print only)
+	$(BIN)/python -m infra.deploy --stage $(STAGE) --artifact-bucket "$(ARTIFACT_BUCKET)" \
+	    $(if $(ALARM_EMAIL),--alarm-email "$(ALARM_EMAIL)") $(if $(DRY_RUN),--dry-run)
+
 clean:
-	rm -rf $(VENV) .pytest_cache .devstack
+	rm -rf $(VENV) .pytest_cache .devstack build

@@ -500,9 +500,12 @@ STATEMENT_JOB_QUEUE = "kbnn-statement-jobs"
 
 @app.schedule(Cron(0, 18, "*", "*", "?", "*"))   # 01:00 in Asia/Ho_Chi_Minh, every day
 def issue_due_statements(event):
-    """Issue the statements that are due and not yet issued: one job message per segment."""
+    """Issue the statements that are due and not yet issued: one job message per segment. The
+    day is the schedule's (the event's time), so a late or retried run issues for its own day."""
     from chalicelib.services import statements
-    statements.schedule(_now(), store=composition.services().statements)
+    from chalicelib.services.common import parse_iso
+    when = parse_iso(event.time) if getattr(event, "time", None) else _now()
+    statements.schedule(when, store=composition.services().statements)
 
 
 @app.on_sqs_message(queue=STATEMENT_JOB_QUEUE, batch_size=1)

@@ -57,3 +57,37 @@ def eventually(probe: Callable[[], object], timeout: float = 20.0, interval: flo
         if time.monotonic() > deadline:
             raise AssertionError("condition not reached in time")
         time.sleep(interval)
+
+
+# --- the call inventory (infra/calls.json) ---------------------------------------------------
+# Every AWS call a Lambda handler makes anywhere in the suite is recorded; at the end the session
+# fails if one is missing from the inventory the IAM roles are built from. KBNN_RECORD_CALLS=path
+# writes what was recorded instead (how the inventory is refreshed: see infra/README.md).
+def pytest_configure(config):
+    from infra.inventory import Recorder
+    config.kbnn_calls = Recorder().install()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    import json
+    import os
+
+    from infra import inventory
+    recorder = getattr(session.config, "kbnn_calls", None)
+    if recorder is None:
+        return
+    recorder.uninstall()
+    recorded = recorder.as_inventory()
+    out = os.environ.get("KBNN_RECORD_CALLS")
+    if out:
+        with open(out, "w", encoding="utf-8") as f:
+            json.dump(recorded, f, indent=2, sort_keys=True)
+        return
+    missing = inventory.missing(recorded, inventory.load())
+    if missing:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        lines = ["AWS calls made by handlers but missing from infra/calls.json "
+                 "(their IAM roles would refuse them):", *missing]
+        if reporter:
+            reporter.write_line("\n".join(lines), red=True)
+        session.exitstatus = 1

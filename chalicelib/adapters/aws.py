@@ -12,13 +12,27 @@ from functools import cache
 from typing import Any
 
 Observer = Callable[[str, str], None]
+CallObserver = Callable[[str, str, dict], None]
 _observers: list[Observer] = []
+_call_observers: list[CallObserver] = []
 
 
 def observe(observer: Observer) -> Callable[[], None]:
     """Register an observer of every AWS call; returns a function that removes it."""
     _observers.append(observer)
     return lambda: _observers.remove(observer)
+
+
+def observe_calls(observer: CallObserver) -> Callable[[], None]:
+    """Register an observer of every AWS call with its parameters (service, operation, params),
+    presigned URLs included; the call inventory (infra/inventory.py) is recorded with it."""
+    _call_observers.append(observer)
+    return lambda: _call_observers.remove(observer)
+
+
+def _before_parameter_build(params: dict, model: Any, **_: Any) -> None:
+    for observer in list(_call_observers):
+        observer(model.service_model.service_name, model.name, params)
 
 
 def _before_call(model: Any, **_: Any) -> None:
@@ -28,6 +42,7 @@ def _before_call(model: Any, **_: Any) -> None:
 
 def instrument(botocore_client: Any) -> Any:
     botocore_client.meta.events.register("before-call", _before_call)
+    botocore_client.meta.events.register("before-parameter-build", _before_parameter_build)
     return botocore_client
 
 
