@@ -585,6 +585,15 @@ def reconciliation_report():
                                   store=svc.statements, repo=svc.repo)
 
 
+# --- audit digests (docs/audit-digests.md) -----------------------------------------------------
+@app.schedule(Cron(5, 17, "*", "*", "?", "*"))   # 00:05 in Asia/Ho_Chi_Minh, every day
+def write_audit_digest(event):
+    """The heads of the audit chains that changed on the local day just ended, to S3 under
+    Object Lock."""
+    from chalicelib.services import audit_digests
+    audit_digests.write_day_before(_now(), composition.services())
+
+
 # --- notifications and risk warnings ---------------------------------------------------------
 NOTIFICATION_QUEUE = "kbnn-notifications"
 RISK_QUEUE = "kbnn-risk"

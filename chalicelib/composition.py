@@ -16,6 +16,7 @@ if TYPE_CHECKING:   # the other adapters are imported when first built: a cold s
     # what a request uses (an API call needs the repository, not the ledger or the mailer)
     from .adapters.aggregates import AggregateStore
     from .adapters.alerts import AlertStore
+    from .adapters.digests import DigestStore
     from .adapters.documents import DocumentStore
     from .adapters.eventbus import EventBus
     from .adapters.ledger import LedgerAdapter
@@ -37,12 +38,14 @@ class Services:
     topics: Topics
     alerts: AlertStore
     ledger: LedgerAdapter
+    digests: DigestStore
 
 
 @lru_cache(maxsize=1)
 def services() -> Services:
     from .adapters.aggregates import AggregateStore
     from .adapters.alerts import AlertStore
+    from .adapters.digests import DigestStore
     from .adapters.documents import DocumentStore
     from .adapters.eventbus import EventBus
     from .adapters.ledger import LedgerAdapter
@@ -65,6 +68,7 @@ def services() -> Services:
         alerts=AlertStore(),
         ledger=LedgerAdapter(connection, cfg.ledger_request_queue_url, cfg.ledger_outbox_dlq_url,
                              cfg.region),
+        digests=DigestStore(cfg.documents_bucket, cfg.region),
     )
 
 

@@ -44,6 +44,10 @@ class Config:
     ledger_outbox_table: str
     ledger_request_queue_url: str
     ledger_outbox_dlq_url: str
+    # The daily audit digests (docs/audit-digests.md): the Object Lock mode of each digest
+    # (GOVERNANCE in dev, COMPLIANCE in prod) and for how many years it is locked.
+    audit_digest_lock_mode: str
+    audit_digest_retention_years: int
 
     def state_machine_arn(self, workflow_name: str) -> str:
         return self.state_machine_arn_prefix + workflow_name
@@ -74,6 +78,8 @@ _NAMES = {
     "ledger_outbox_table": "TABLE_LEDGER_OUTBOX",
     "ledger_request_queue_url": "LEDGER_REQUEST_QUEUE_URL",
     "ledger_outbox_dlq_url": "LEDGER_OUTBOX_DLQ_URL",
+    "audit_digest_lock_mode": "AUDIT_DIGEST_LOCK_MODE",
+    "audit_digest_retention_years": "AUDIT_DIGEST_RETENTION_YEARS",
 }
 
 
@@ -85,7 +91,20 @@ def from_environ(environ: dict | None = None) -> Config:
         missing.append("AWS_REGION")
     if missing:
         raise ConfigError("missing environment variables: " + ", ".join(sorted(missing)))
-    return Config(region=region, **{field: env[name] for field, name in _NAMES.items()})
+    values: dict = {field: env[name] for field, name in _NAMES.items()}
+    values["audit_digest_lock_mode"], values["audit_digest_retention_years"] = digest_lock(
+        env["AUDIT_DIGEST_LOCK_MODE"], env["AUDIT_DIGEST_RETENTION_YEARS"])
+    return Config(region=region, **values)
+
+
+def digest_lock(mode: str, years: str) -> tuple[str, int]:
+    """The digests' lock settings, checked: a typo must not leave them unlocked or locked for ever."""
+    from .domain.digests import LOCK_MODES
+    if mode not in LOCK_MODES:
+        raise ConfigError(f"AUDIT_DIGEST_LOCK_MODE must be one of {', '.join(LOCK_MODES)}: {mode!r}")
+    if not years.isdigit() or not 1 <= int(years) <= 100:
+        raise ConfigError(f"AUDIT_DIGEST_RETENTION_YEARS must be a whole number of years: {years!r}")
+    return mode, int(years)
 
 
 @lru_cache(maxsize=1)

@@ -65,7 +65,7 @@ class _Stack:
             raise KeyError(f"unsupported Fn::GetAtt {logical_id}.{attr}") from None
 
     def resolve(self, value: Any) -> Any:
-        """Evaluate Ref, Fn::GetAtt and Fn::Sub anywhere inside a value."""
+        """Evaluate Ref, Fn::GetAtt, Fn::Sub and Fn::FindInMap anywhere inside a value."""
         if isinstance(value, list):
             return [self.resolve(item) for item in value]
         if not isinstance(value, dict):
@@ -77,6 +77,9 @@ class _Stack:
             if key == "Fn::GetAtt":
                 logical_id, attr = arg if isinstance(arg, list) else arg.split(".", 1)
                 return self.getatt(logical_id, attr)
+            if key == "Fn::FindInMap":
+                mapping, first, second = (self.resolve(part) for part in arg)
+                return self.template["Mappings"][mapping][first][second]
             if key == "Fn::Sub":
                 text, local = (arg, {}) if isinstance(arg, str) else arg
                 local = {k: str(self.resolve(v)) for k, v in local.items()}
@@ -165,11 +168,14 @@ def _sqs_queue(stack: _Stack, props: dict[str, Any]) -> tuple[str, dict[str, str
 
 def _s3_bucket(stack: _Stack, props: dict[str, Any]) -> tuple[str, dict[str, str]]:
     s3, name = stack.client("s3"), props["BucketName"]
+    # Object Lock is switched on as the bucket is created, as CloudFormation does; with no default
+    # rule nothing is locked unless its PUT asks (the audit digests do, uploads do not).
+    lock = {"ObjectLockEnabledForBucket": True} if props.get("ObjectLockEnabled") else {}
     if stack.region == "us-east-1":  # us-east-1 rejects an explicit LocationConstraint
-        s3.create_bucket(Bucket=name)
+        s3.create_bucket(Bucket=name, **lock)
     else:
         s3.create_bucket(Bucket=name, CreateBucketConfiguration={
-            "LocationConstraint": stack.region})
+            "LocationConstraint": stack.region}, **lock)
     if "VersioningConfiguration" in props:
         s3.put_bucket_versioning(Bucket=name,
                                  VersioningConfiguration=props["VersioningConfiguration"])

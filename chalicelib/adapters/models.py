@@ -16,7 +16,7 @@ from pynamodb.attributes import (
     VersionAttribute,
 )
 from pynamodb.connection import Connection
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.models import Model
 
 from ..config import Config
@@ -259,6 +259,16 @@ class Task(_Unbound):
 
 
 # --- audit: append-only, one hash chain per dossier --------------------------------------
+class ByDigestDay(GlobalSecondaryIndex):
+    """A local day's records, spread over 16 partitions: what the daily digest job reads. Only the
+    hash is projected besides the keys (seq, the table's sort key, always is)."""
+    class Meta:
+        index_name = "by_digest_day"
+        projection = IncludeProjection(["hash"])
+    digest_partition = UnicodeAttribute(hash_key=True)
+    dossier_id = UnicodeAttribute(range_key=True)
+
+
 class AuditRecord(_Unbound):
     class Meta(_Unbound.Meta):
         pass
@@ -267,6 +277,10 @@ class AuditRecord(_Unbound):
     hash = UnicodeAttribute()
     prev_hash = UnicodeAttribute()
     body = JSONAttribute()                         # at, actor, action, statuses, step, reason
+    # "<local day>#<shard>" (domain/audit.digest_partition), derived from the hashed fields, so
+    # not hashed itself. Records written before the digests existed have none.
+    digest_partition = UnicodeAttribute(null=True)
+    by_digest_day = ByDigestDay()
 
 
 # --- idempotency keys ------------------------------------------------------------------------
@@ -412,13 +426,18 @@ _TABLES = {
 _connection: Connection | None = None
 
 
+def bind_model(model: type[Model], table_name: str, region: str) -> None:
+    """Point one model at its table (an operator command needs one table, not the whole config)."""
+    model.Meta.table_name = table_name
+    model.Meta.region = region
+    model._connection = None
+
+
 def bind(config: Config) -> Connection:
     """Point every model at its table and return the shared connection for transactions."""
     global _connection
     for model, attr in _TABLES.items():
-        model.Meta.table_name = getattr(config, attr)
-        model.Meta.region = config.region
-        model._connection = None
+        bind_model(model, getattr(config, attr), config.region)
     _connection = Connection(region=config.region, max_retry_attempts=3)
     aws.instrument(_connection.client)
     for model in _TABLES:

@@ -20,7 +20,7 @@ from pynamodb.expressions.condition import size
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from ..domain import audit
+from ..domain import audit, digests
 from ..domain.calendar import DEFAULT_CALENDAR, WorkingCalendar
 from ..domain.errors import BadRequest, Conflict
 from .models import (
@@ -233,6 +233,13 @@ class Repository:
                  **r.body, "hash": r.hash}
                 for r in AuditRecord.query(dossier_id, consistent_read=True)]
 
+    def audit_heads(self, day: str) -> dict[str, dict]:
+        """Per dossier whose chain changed on the local `day`, its highest (seq, hash): one
+        Query per partition of the `by_digest_day` index, never a Scan."""
+        return digests.heads_of((r.dossier_id, int(r.seq), r.hash)
+                                for partition in audit.digest_partitions(day)
+                                for r in AuditRecord.by_digest_day.query(partition))
+
     # --- certificates: never cached, so a revocation takes effect on the next request ---------
     def certificate(self, fingerprint: str) -> RegisteredCertificate | None:
         return _get(RegisteredCertificate, fingerprint, consistent=True)
@@ -426,7 +433,8 @@ def _append_audit(tx: TransactWrite, dossier: Dossier, body: dict) -> tuple[int,
     seq = int(dossier.audit_seq or 0) + 1
     prev = dossier.audit_head or audit.GENESIS
     record = audit.next_record(prev, seq, dossier_id=dossier.dossier_id, **body)
-    tx.save(AuditRecord(dossier.dossier_id, seq, hash=record["hash"], prev_hash=prev, body=body),
+    tx.save(AuditRecord(dossier.dossier_id, seq, hash=record["hash"], prev_hash=prev, body=body,
+                        digest_partition=audit.digest_partition(dossier.dossier_id, body["at"])),
             condition=AuditRecord.seq.does_not_exist())
     return seq, record["hash"]
 

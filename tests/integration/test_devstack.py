@@ -120,6 +120,16 @@ def test_provisioning_creates_every_named_resource_and_returns_all_outputs(moto:
     assert outputs["JWKS_URL"] == f"{moto.endpoint_url}/{pool_id}/.well-known/jwks.json"
 
 
+def test_the_documents_bucket_has_object_lock_without_a_default_rule(moto: Any) -> None:
+    s3 = _client("s3", moto.endpoint_url)
+    config = s3.get_object_lock_configuration(Bucket=moto.outputs["DOCUMENTS_BUCKET"])
+    assert config["ObjectLockConfiguration"]["ObjectLockEnabled"] == "Enabled"
+    assert "Rule" not in config["ObjectLockConfiguration"]      # uploads are not locked by default
+    # Fn::FindInMap, for the stage's value in the template's Mappings
+    assert (moto.outputs["AUDIT_DIGEST_LOCK_MODE"], moto.outputs["AUDIT_DIGEST_RETENTION_YEARS"]) == \
+        ("GOVERNANCE", "10")
+
+
 def test_an_unknown_resource_type_is_refused_before_anything_is_created(
         moto: Any, tmp_path: Path) -> None:
     template = tmp_path / "template.json"
