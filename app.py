@@ -107,6 +107,13 @@ def _now():
     return utcnow()
 
 
+def _scheduled_at(event):
+    """When a scheduled run was due (the event's time): a late or retried run still works for
+    its own day."""
+    from chalicelib.services.common import parse_iso
+    return parse_iso(event.time) if getattr(event, "time", None) else _now()
+
+
 @app.route("/v1/auth/token", methods=["POST"])
 @_api
 def login():
@@ -500,12 +507,9 @@ STATEMENT_JOB_QUEUE = "kbnn-statement-jobs"
 
 @app.schedule(Cron(0, 18, "*", "*", "?", "*"))   # 01:00 in Asia/Ho_Chi_Minh, every day
 def issue_due_statements(event):
-    """Issue the statements that are due and not yet issued: one job message per segment. The
-    day is the schedule's (the event's time), so a late or retried run issues for its own day."""
+    """Issue the statements that are due and not yet issued: one job message per segment."""
     from chalicelib.services import statements
-    from chalicelib.services.common import parse_iso
-    when = parse_iso(event.time) if getattr(event, "time", None) else _now()
-    statements.schedule(when, store=composition.services().statements)
+    statements.schedule(_scheduled_at(event), store=composition.services().statements)
 
 
 @app.on_sqs_message(queue=STATEMENT_JOB_QUEUE, batch_size=1)
@@ -591,7 +595,7 @@ def write_audit_digest(event):
     """The heads of the audit chains that changed on the local day just ended, to S3 under
     Object Lock."""
     from chalicelib.services import audit_digests
-    audit_digests.write_day_before(_now(), composition.services())
+    audit_digests.write_day_before(_scheduled_at(event), composition.services())
 
 
 # --- notifications and risk warnings ---------------------------------------------------------

@@ -11,7 +11,7 @@ import json
 import os
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import boto3
 import pytest
@@ -20,10 +20,17 @@ from botocore.exceptions import ClientError
 from chalicelib import composition
 from chalicelib.adapters import aws
 from chalicelib.domain import audit, digests
+from chalicelib.domain.calendar import VN_TZ
 from chalicelib.services import audit_digests
 from chalicelib.services.common import utcnow
 
 pytestmark = pytest.mark.integration
+
+
+def scheduled_event(at: datetime) -> dict:
+    return {"version": "0", "id": "digest", "source": "aws.events", "account": "123456789012",
+            "detail-type": "Scheduled Event", "region": "us-east-1", "resources": [],
+            "detail": {}, "time": at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
 
 
 def write(day: str) -> dict:
@@ -73,9 +80,13 @@ def dossiers(api, tokens, pki_dir) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def digested(stack, dossiers, days) -> dict[str, dict]:
     """Yesterday, then today, as the job would have run them (so today's chains to yesterday's)."""
+    import app
     seen: list[tuple[str, str]] = []
     stop = aws.observe(lambda service, operation: seen.append((service, operation)))
     try:
+        # The schedule's event at 00:05 local time today digests yesterday; then today, by hand.
+        due = datetime.combine(date.fromisoformat(days[1]), time(0, 5), tzinfo=VN_TZ)
+        app.write_audit_digest(scheduled_event(due), None)
         results = {day: write(day) for day in days}
     finally:
         stop()
@@ -120,8 +131,10 @@ def test_uploaded_documents_are_not_locked(flow, stack, s3):
     assert "ObjectLockMode" not in s3.head_object(Bucket=stack.outputs["DOCUMENTS_BUCKET"], Key=key)
 
 
-def test_digesting_a_day_again_writes_nothing(digested, days, s3, stack):
+def test_the_scheduled_job_digested_yesterday_so_digesting_it_again_writes_nothing(
+        digested, days, s3, stack):
     yesterday = days[0]
+    assert digested[yesterday]["written"] is False       # the scheduled run had written it
     again = write(yesterday)
     assert again["written"] is False and again["version_id"] == digested[yesterday]["version_id"]
     versions = s3.list_object_versions(Bucket=stack.outputs["DOCUMENTS_BUCKET"],
