@@ -111,6 +111,10 @@ def test_a_submission_and_its_decision_log_json_lines_with_the_correlation_id_an
     status, _ = flow.decide(flow.officer, dossier_id, "accept")
     assert status == 200
     flow.task(flow.leader, dossier_id)          # the approval task: the event side ran too
+    # a workflow step's message names only the dossier: its correlation id comes from the dossier
+    eventually(lambda: any(json.loads(line)["function"].endswith("handle_task_messages")
+                           and json.loads(line)["correlation_id"] == correlation
+                           for line in json_lines()))
 
     raw = json_lines()
     lines = [json.loads(line) for line in raw]   # every line is one JSON object
