@@ -14,7 +14,8 @@ Switches (environment):
   stdout, which CloudWatch Logs turns into metrics.
 
 No personal data leaves through here: log lines carry only the fields below and a short list of
-`extra` keys; bodies, names, e-mail addresses, accounts and tokens are never read or written.
+`extra` keys; of a message only `dossier_id`, `posting_id` and `correlation_id` are taken, and
+bodies, names, e-mail addresses, accounts and tokens are never written.
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ import logging
 import os
 import re
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -37,6 +39,7 @@ NAMESPACE = "KBNN/DVC"
 ANNOTATION = "dossier_code"
 _SAFE_ID = re.compile(r"[A-Za-z0-9_.:\-]{8,128}")   # the rule of X-Correlation-Id (openapi.json)
 log = logging.getLogger("kbnn")
+_patching = threading.Lock()
 
 
 @dataclass
@@ -194,6 +197,11 @@ def _recorder() -> Any:
     PynamoDB calls through botocore, so every table call becomes a subsegment."""
     if not tracing_on():
         return None
+    with _patching:   # the first invocations of a local server may arrive together
+        return _configured_recorder()
+
+
+def _configured_recorder() -> Any:
     from aws_xray_sdk.core import patch, xray_recorder
     xray_recorder.configure(
         service=SERVICE,
