@@ -10,6 +10,7 @@ from pathlib import Path
 from chalice import Chalice, Cron, Response
 
 from chalicelib import composition
+from chalicelib.adapters import telemetry
 from chalicelib.domain import catalogue, jsonbody
 from chalicelib.domain.errors import (
     DomainError,
@@ -19,6 +20,7 @@ from chalicelib.domain.errors import (
 
 app = Chalice(app_name="kbnn-dvc")
 log = logging.getLogger("kbnn")
+telemetry.configure_logging()
 TASK_QUEUE = "kbnn-tasks"
 WORKER_QUEUE = "kbnn-worker"
 
@@ -62,6 +64,13 @@ FRAMEWORK_ERRORS = {
     "MethodNotAllowedError": ("method_not_allowed", "Phương thức không được hỗ trợ."),
     "BadRequest": ("bad_request", "Yêu cầu không hợp lệ."),
 }
+
+
+@app.middleware("all")
+def _observed(event, get_response):
+    """Every invocation, HTTP or event, traced, logged with its context and measured; registered
+    first, so it sees the response the client gets."""
+    return telemetry.invocation(event, get_response)
 
 
 @app.middleware("http")

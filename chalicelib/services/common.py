@@ -5,6 +5,7 @@ import math
 import re
 from datetime import UTC, datetime
 
+from ..adapters import telemetry
 from ..adapters.identity import Principal
 from ..adapters.models import Dossier, DossierBody, Task
 from ..domain import catalogue, policy
@@ -56,6 +57,7 @@ def load_dossier(repo, principal: Principal, dossier_id: str, action: str) -> Do
     if dossier is None:
         raise missing
     authz.authorize(principal, action, dossier_resource(dossier), repo, not_found=missing)
+    telemetry.annotate_dossier(dossier.dossier_id, dossier.correlation_id)
     return dossier
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from ulid import ULID
 
+from ..adapters import telemetry
 from ..adapters.documents import DocumentStore
 from ..adapters.identity import Principal
 from ..adapters.models import Dossier, DossierBody, IdempotencyRecord
@@ -158,6 +159,7 @@ def receive(proc: catalogue.ProcedureVersion, body: Any, idempotency_key: str | 
     record), then the workflow started under the dossier's id. `facts` are procedure-specific
     dossier attributes (the payment's account and amount...)."""
     dossier_id = str(ULID())
+    telemetry.annotate_dossier(dossier_id, correlation_id or dossier_id)
     due = proc.due_at(now, repo.office_calendar(office_id))
     response = {
         "dossier_id": dossier_id, "procedure": proc.code, "version": proc.version,
@@ -186,6 +188,7 @@ def receive(proc: catalogue.ProcedureVersion, body: Any, idempotency_key: str | 
     except IdempotencyKeyTaken:
         return _replay(scope, body, repo=repo, workflows=workflows, config=config, now=now)
     _start(proc, dossier_id, due, now, workflows, config)
+    telemetry.count("Submissions", proc.code)
     return 201, response
 
 
@@ -205,6 +208,7 @@ def _replay(scope: str, body: Any, *, repo: Repository, workflows: Workflows, co
     if record.request_hash != _request_hash(body):
         raise IdempotencyKeyReused(field="Idempotency-Key")
     response = dict(record.response)
+    telemetry.annotate_dossier(response["dossier_id"])
     proc = catalogue.get_version(response["procedure"], response["version"])
     _start(proc, response["dossier_id"], common.parse_iso(response["due_at"]), now, workflows, config)
     return int(record.status_code), response

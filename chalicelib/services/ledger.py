@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from ..adapters import telemetry
 from ..adapters.ledger import LedgerAdapter
 from ..adapters.models import LedgerPosting
 from ..adapters.repository import Repository
@@ -84,6 +85,7 @@ def _failed(item: LedgerPosting, answer: contract.Confirmation, ledger: LedgerAd
                              LedgerPosting.last_error.set(error)])
         log.error("posting parked after the ledger failed",
                   extra={"dossier_id": item.posting_id, "failures": failures})
+        telemetry.count("DeadLettered")
         return "parked"
     # Send first: if the update then loses a race, the next read retries and the ledger sees a
     # repeat (answered the same); the other order could lose the retry altogether.

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime, timedelta
 
+from ..adapters import telemetry
 from ..adapters.identity import Principal
 from ..adapters.models import Dossier, Task
 from ..adapters.repository import Repository, decided_actions, inbox_key
@@ -34,6 +35,7 @@ def open_task(message: dict, *, repo: Repository, now: datetime) -> bool:
     dossier = repo.dossier(message["dossier_id"])
     if dossier is None:
         raise LookupError("dossier of a waiting step is missing")  # redelivered, then DLQ
+    telemetry.annotate_dossier(dossier.dossier_id, dossier.correlation_id)
     task_id = task_id_for(dossier.dossier_id, message["token"])
     if dossier.open_task_id == task_id:
         return False  # a redelivery of a message already turned into this task
@@ -68,8 +70,11 @@ def open_task(message: dict, *, repo: Repository, now: datetime) -> bool:
                       "to_status": step.waiting_status,
                       "reason": "Quá hạn xử lý; đã báo lãnh đạo."}
     expire = previous if previous is not None and previous.state == "open" else None
-    return repo.open_task(task, dossier, actions, expire=expire, alert=alert,
-                          audit_body=audit_body)
+    opened = repo.open_task(task, dossier, actions, expire=expire, alert=alert,
+                            audit_body=audit_body)
+    if opened and overdue and not (previous is not None and previous.overdue):
+        telemetry.count("SlaBreaches", proc.code)   # the step's deadline passed (not a re-escalation)
+    return opened
 
 
 def _parse_decision(body: object) -> tuple[str, str | None]:
@@ -93,6 +98,7 @@ def decide(principal: Principal, task_id: str, body: object, *, repo: Repository
                      else (None, None))
     if task is None or dossier is None or task.scope != "office":
         raise NotFound("Không tìm thấy nhiệm vụ.", code="task_not_found")
+    telemetry.annotate_dossier(dossier.dossier_id, dossier.correlation_id)
     authz.authorize(principal, "task.decide", policy.Resource(office_id=task.scope_id), repo,
                     forbidden=Forbidden("Nhiệm vụ thuộc đơn vị KBNN khác.", code="wrong_office"))
     if task.kind != "decision":
@@ -133,6 +139,7 @@ def decide(principal: Principal, task_id: str, body: object, *, repo: Repository
          "step": task.step, "from_status": dossier.status, "to_status": move.to_status,
          "reason": reason, **({"signature": signed} if signed else {})},
         resolve_alert=dossier.alert_task_id)
+    telemetry.count("Decisions", proc.code)
     workflows.complete(task.token, {"decision": decision_name, "timeout_seconds": _next_timeout(
         proc, move, dossier, now, repo.office_calendar(dossier.office_id))})
     return {"task_id": task_id, "dossier_id": dossier.dossier_id, "decision": decision_name,

@@ -280,6 +280,17 @@ def test_a_failure_the_ledger_says_is_not_retryable_parks_the_posting_at_once(wo
     assert len(world.tabmis.sent) == 1 and world.tabmis.dlq[0]["last_error"]["code"] == "invalid_request"
 
 
+def test_a_parked_posting_is_counted_as_dead_lettered(world, monkeypatch, capsys):
+    import json
+    monkeypatch.setenv("KBNN_METRICS", "stdout")
+    step(world)
+    assert answer(world, "failed") == "retried"
+    assert capsys.readouterr().out == ""
+    assert answer(world, "failed", code="invalid_request", retryable=False) == "parked"
+    (line,) = [json.loads(x) for x in capsys.readouterr().out.splitlines() if x.startswith('{"_aws"')]
+    assert (line["DeadLettered"], line["Service"]) == (1, "kbnn-dvc")
+
+
 def test_a_ledger_that_booked_another_amount_is_not_believed(world):
     step(world)
     world.tabmis.sent[-1]["amount"] = 3_000_001
