@@ -68,34 +68,48 @@ class CallLog:
         self.enabled = False
         self.label: str | None = None            # the HTTP call in flight (main thread sets it)
         self.counts: dict[str, Counter] = defaultdict(Counter)
+        self.invocations: dict[str, Counter] = defaultdict(Counter)  # handler -> n, records, ms
         self._local = threading.local()          # .handler: the queue whose handler runs
         self._lock = threading.Lock()
 
-    def __call__(self, service: str, operation: str) -> None:
+    def bucket(self) -> str | None:
+        """Where a call made now on this thread is filed (None: not measuring)."""
         if not self.enabled:
-            return
+            return None
         thread = threading.current_thread().name
         handler = getattr(self._local, "handler", None)
         if thread.endswith("(process_request_thread)"):
-            bucket = self.label or "api:other"
-        elif handler:
-            bucket = f"background:{handler}"
-        elif thread.startswith("pump:"):
-            bucket = "pump polling"
-        else:
-            bucket = f"unattributed:{thread}"
+            return self.label or "api:other"
+        if handler:
+            return f"background:{handler}"
+        if thread.startswith("pump:"):
+            return "pump polling"
+        return f"unattributed:{thread}"
+
+    def __call__(self, service: str, operation: str) -> None:
+        bucket = self.bucket()
+        if bucket is None:
+            return
         with self._lock:
             self.counts[bucket][operation] += 1
 
     def label_pump_handlers(self, pump: Any) -> None:
-        """Mark the pump's handler invocations so their calls count as background work."""
+        """Mark the pump's handler invocations so their calls count as background work, and
+        count the invocations (each one a Lambda invocation in AWS), their records and time."""
         for source in pump.sources:
             def labelled(event, context, _inner=source.handler, _queue=source.queue_name):
                 self._local.handler = _queue
+                started = time.perf_counter()
                 try:
                     return _inner(event, context)
                 finally:
                     self._local.handler = None
+                    if self.enabled:
+                        with self._lock:
+                            stats = self.invocations[f"background:{_queue}"]
+                            stats["invocations"] += 1
+                            stats["records"] += len(event.get("Records", []))
+                            stats["ms"] += (time.perf_counter() - started) * 1000
             source.handler = labelled
 
     def per_unit(self, bucket: str, units: int) -> dict:
@@ -396,15 +410,19 @@ def api_overhead(api: Any, unit_token: str, n: int) -> dict:
     return {"http_hop": latency(hop), "http_hop_and_jwt": latency(auth)}
 
 
-def measure_happy_path(stack: Any, n: int) -> tuple[dict, Floor]:
-    """N dossiers over HTTP with their AWS calls counted; a floor dossier after each one."""
+def measure_happy_path(stack: Any, n: int, capture: Any) -> tuple[dict, Floor]:
+    """N dossiers over HTTP with their AWS calls counted; a floor dossier after each one.
+    `capture` (bench.capacity) files the calls' billable facts under the same buckets."""
+    from bench import capacity
     from chalicelib.adapters import aws
     from devstack.demo import Api
 
     api = Api(stack.api_url)
-    sfn = boto_clients(stack)["stepfunctions"]
+    clients = boto_clients(stack)
+    sfn = clients["stepfunctions"]
     calls = CallLog()
     calls.label_pump_handlers(stack.pump)
+    capture.bucket_of = calls.bucket
     unobserve = aws.observe(calls)
     try:
         tokens = login(api)
@@ -423,6 +441,9 @@ def measure_happy_path(stack: Any, n: int) -> tuple[dict, Floor]:
             # execution to end, so that call is counted and the next submission starts quiet.
             wait_for_executions(sfn, [execution_arn(stack, runs[-1]["dossier_id"])])
             elapsed += time.perf_counter() - started
+            # The consumers of the last events (payment posted, balance changed) finish inside
+            # the window, so every dossier's background work is counted under it.
+            stack.pump.drain(timeout=120)
             calls.enabled = False
             floor.run_once()
         overhead = api_overhead(api, tokens["unit"], n)
@@ -431,6 +452,23 @@ def measure_happy_path(stack: Any, n: int) -> tuple[dict, Floor]:
 
     background = {bucket: calls.per_unit(bucket, n) for bucket in calls.counts
                   if bucket.startswith("background:")}
+
+    def get_item(table: str, key: dict) -> dict | None:
+        return clients["dynamodb"].get_item(TableName=table, Key=key,
+                                            ConsistentRead=True).get("Item")
+
+    billed = [SUBMIT, DECIDE, *sorted(set(background) | set(calls.invocations))]
+    invocations = {bucket: {"invocations": stats["invocations"] / n,
+                            "records": stats["records"] / n,
+                            "mean_ms": stats["ms"] / stats["invocations"]}
+                   for bucket, stats in sorted(calls.invocations.items())}
+    billing = {
+        "http_requests": {"POST /v1/dossiers": 1, "POST /v1/tasks/{id}/decision": 2},
+        "handler_invocations": invocations,
+        "aws_calls": _calls_by_service(calls, billed, n),
+        "dynamodb": capacity.dynamodb_units(capture, billed, get_item, n),
+        "messaging": capacity.other_facts(capture, billed, n),
+    }
     others = {bucket: dict(ops) for bucket, ops in calls.counts.items()
               if bucket not in (SUBMIT, DECIDE) and not bucket.startswith("background:")}
     return {
@@ -443,10 +481,29 @@ def measure_happy_path(stack: Any, n: int) -> tuple[dict, Floor]:
             "calls": sum(b["calls"] for b in background.values()),
             "writes": sum(b["writes"] for b in background.values())},
         "other_calls_total": others,
+        "billing": billing,
         "latency": {"submit": latency([r["submit_ms"] for r in runs]),
                     "decide": latency([ms for r in runs for ms in r["decide_ms"]]),
                     **overhead},
     }, floor
+
+
+def _calls_by_service(calls: CallLog, buckets: list[str], n: int) -> dict:
+    """Every call the API requests and the handlers made, per dossier, as service → operation →
+    calls (the services come from the app's clients, so each operation is filed once)."""
+    services = {"TransactWriteItems": "dynamodb", "BatchGetItem": "dynamodb", "GetItem": "dynamodb",
+                "PutItem": "dynamodb", "UpdateItem": "dynamodb", "DeleteItem": "dynamodb",
+                "Query": "dynamodb", "BatchWriteItem": "dynamodb", "TransactGetItems": "dynamodb",
+                "StartExecution": "stepfunctions", "SendTaskSuccess": "stepfunctions",
+                "SendTaskFailure": "stepfunctions", "SendTaskHeartbeat": "stepfunctions",
+                "SendMessage": "sqs", "SendMessageBatch": "sqs", "PutEvents": "events",
+                "Publish": "sns", "SendEmail": "ses", "SendRawEmail": "ses",
+                "HeadObject": "s3", "GetObject": "s3", "PutObject": "s3"}
+    table: dict[str, Counter] = defaultdict(Counter)
+    for bucket in buckets:
+        for op, count in calls.counts.get(bucket, Counter()).items():
+            table[services.get(op, "other")][op] += count / n
+    return {service: dict(sorted(ops.items())) for service, ops in sorted(table.items())}
 
 
 def state_transitions(stack: Any, dossier_ids: list[str]) -> dict:
@@ -690,9 +747,12 @@ def main(argv: list[str] | None = None) -> int:
     sys.setswitchinterval(args.switch_ms / 1000)
 
     print(f"Starting the local stack and running {args.dossiers} dossiers…", file=sys.stderr)
+    from bench import capacity
+    capture = capacity.Capture()
+    stop_listening = capacity.listen(capture)   # before the stack builds (and instruments) clients
     stack = start_stack()
     try:
-        happy, floor_run = measure_happy_path(stack, args.dossiers)
+        happy, floor_run = measure_happy_path(stack, args.dossiers, capture)
         transitions = state_transitions(stack, [r["dossier_id"] for r in happy["runs"]])
         floor = floor_run.result()
         verification = measure_signature_verification(stack)
@@ -701,6 +761,7 @@ def main(argv: list[str] | None = None) -> int:
         event_throughput = measure_event_throughput(stack, args.events)
     finally:
         stack.stop()
+        stop_listening()
     print("Timing cold imports…", file=sys.stderr)
     imports = measure_imports()
 
