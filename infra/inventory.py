@@ -125,7 +125,12 @@ def grants(service: str, operation: str, params: dict, names: Names) -> set[tupl
         bucket = names.bucket(params["Bucket"])
         key = params.get("Key")
         resource = f"{bucket}/{key.split('/', 1)[0]}/*" if key else bucket
-        return {(f"s3:{action}", resource)}
+        if action == "GetObject" and params.get("VersionId"):
+            action = "GetObjectVersion"
+        found = {(f"s3:{action}", resource)}
+        if operation == "PutObject" and params.get("ObjectLockMode"):
+            found.add(("s3:PutObjectRetention", resource))   # S3 authorises the lock apart
+        return found
     if service == "sqs":
         queue = (names.queues[params["QueueName"]] if "QueueName" in params
                  else names.queue_of_url(params["QueueUrl"]))
