@@ -59,8 +59,10 @@ class Flow:
         assert status == 200, body
         return body
 
-    def reaches(self, dossier_id: str, status: str) -> dict:
-        return eventually(lambda: (d := self.dossier(dossier_id))["status"] == status and d)
+    def reaches(self, dossier_id: str, status: str, timeout: float = 60) -> dict:
+        # Generous: the ledger's round trip and the event pump share two cores with the suite.
+        return eventually(lambda: (d := self.dossier(dossier_id))["status"] == status and d,
+                          timeout=timeout)
 
     def balance(self, account: str) -> int:
         status, body = self.api.call("GET", f"/v1/accounts/{account}", token=self.unit)
