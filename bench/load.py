@@ -183,6 +183,8 @@ def server_breakdown(diff: dict[str, Any], wall_s: float) -> dict[str, Any]:
                       "background_calls": int(bg_moto.get("n", 0)),
                       "dynamodb_lock_held_s": api_moto.get("lock_hold_s", 0.0)
                       + bg_moto.get("lock_hold_s", 0.0)},
+        "dynamodb_lock_busy": (api_moto.get("lock_hold_s", 0.0) + bg_moto.get("lock_hold_s", 0.0))
+        / wall_s if wall_s else 0.0,
         "moto_top_operations": sorted(
             ({"op": op, "calls": int(c["n"]), "ms_mean": c["s"] / c["n"] * 1000,
               "s_total": c["s"]} for op, c in diff["moto_ops"].items() if c.get("n")),
@@ -457,7 +459,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         runner = env.create_local_runner()
 
         def window(users: int, seconds: float) -> dict[str, Any]:
-            runner.start(users, spawn_rate=max(users, 1) * 20)
+            runner.start(users, spawn_rate=min(100, users * 20))
             gevent.sleep(args.ramp_seconds)
             before, cpu_before = stack.ask("snapshot"), time.process_time()
             world.samples, world.recording = [], True
@@ -525,8 +527,8 @@ def render(result: dict[str, Any]) -> str:
              f"  machine: {result['machine']['cpus']} CPUs; 'load' is its 1-minute load average "
              "(other work included); the stack idles at "
              f"{result['idle_stack_cpu_cores']:.2f} cores with no user (background: "
-             + ", ".join(f"{v['calls_per_s']:.0f} moto calls/s" for v in
-                         result["idle_moto"].values()) + ", the pump's polling)",
+             f"{result['idle_moto'].get('background', {}).get('calls_per_s', 0):.0f} moto calls/s, "
+             "the pump's polling)",
              "", f"  {'users':>5} {'req/s':>7} {'p50':>7} {'p95':>7} {'p99':>7} "
              f"{'errors':>7} {'5xx':>5} {'409s':>5} {'stack CPU':>9} {'CPU ms/req':>10} {'gen CPU':>8} "
              f"{'load':>5}"]
@@ -550,18 +552,25 @@ def render(result: dict[str, Any]) -> str:
         lines.append(f"  {s['users']:>5} " + " ".join(f"{c:>20}" for c in cells))
     lines += ["", "Where an API request's time goes, server side (mean ms per request)",
               f"  {'users':>5} {'total':>7} {'chalice':>8} {'app':>7} {'botocore':>9} "
-              f"{'wire':>7} {'(moto':>7} {'lock)':>6} {'AWS calls':>9}"]
+              f"{'wire':>7} {'(moto':>7} {'lock)':>6} {'AWS calls':>9} {'lock busy':>9} "
+              f"{'moto calls api/bg':>17} {'app share':>9}"]
     for s in steps:
         m = s["server"]["mean_ms"]
         lines.append(f"  {s['users']:>5} {m['total']:>7.1f} {m['chalice_local']:>8.1f} "
                      f"{m['app_excluding_aws']:>7.1f} {m['botocore_excluding_wire']:>9.1f} "
                      f"{m['wire_to_moto']:>7.1f} {m['moto_server']:>7.1f} "
-                     f"{m['dynamodb_lock_wait']:>6.1f} {s['server']['aws_calls_per_request']:>9.2f}")
+                     f"{m['dynamodb_lock_wait']:>6.1f} {s['server']['aws_calls_per_request']:>9.2f} "
+                     f"{s['server']['dynamodb_lock_busy']:>9.0%} "
+                     f"{s['server']['moto_busy']['api_calls']:>8}/"
+                     f"{s['server']['moto_busy']['background_calls']:<8} "
+                     f"{s['server']['share_of_request_time']['app_excluding_aws']:>9.1%}")
     lines += ["  chalice = the local server's parsing, event building and response writing; "
               "app = routing, middleware and our",
               "  handlers without their AWS calls; botocore = the SDK around the wire; wire = "
               "waiting for moto's answer, of which",
-              "  moto = moto's own server-side time, lock = waiting for devstack's DynamoDB lock."]
+              "  moto = moto's own server-side time, lock = waiting for devstack's DynamoDB lock;",
+              "  lock busy = the share of the step that lock was held (by anyone); moto calls = "
+              "sent by API requests / by background work."]
     k = result["knee_users"]
     lines += ["", f"Knee: {k} users (the fewest reaching 90% of the best throughput)"]
     prof = result.get("profiled_step")
