@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench check workflows package deploy clean
+.PHONY: run test bench load check workflows package deploy clean
 STAGE ?= dev
 
 $(STAMP): requirements.txt requirements-dev.txt
@@ -20,6 +20,9 @@ test: $(STAMP)           ## the whole test suite (unit + integration on moto)
 
 bench: $(STAMP)          ## happy-path benchmark on the local stack
 	$(BIN)/python -m bench
+
+load: $(STAMP)           ## morning-peak load at 1..32 users on the local stack (~4 min; QUICK=1: smoke)
+	$(BIN)/python -m bench.load $(if $(QUICK),--quick)
 
 check: $(STAMP)          ## lint; type-check the pure domain (services and adapters: not yet)
 	$(BIN)/ruff check .
