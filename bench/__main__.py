@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "latest.json"
 MACHINE_NAME = "regular-spending-payment-347-2025"
 UNIT_ID = "1012345"                      # the demo unit (ketoan.cva) that owns the account
-AMOUNT = 3_000_000                       # small: 2,000,000,000 đồng covers hundreds of these
+AMOUNT = 3_000_000                       # small: the demo account covers thousands of these
 USERS = {"unit": "ketoan.cva", "officer": "kiemsoat.kv1", "leader": "lanhdao.kv1"}
 
 # Calls that change state (and so cost a write, a transition or a message). The brief's list,

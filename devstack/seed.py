@@ -37,7 +37,8 @@ UNITS = [
 ]
 ACCOUNTS = [
     # (account, unit, kind, opening balance in đồng)
-    ("9523.1.1012345", "1012345", "estimate", 2_000_000_000),
+    # The unit the tests and the benchmark pay from: enough for thousands of test payments.
+    ("9523.1.1012345", "1012345", "estimate", 50_000_000_000),
     ("3713.1.1012345", "1012345", "deposit", 150_000_000),
     ("9523.1.1023456", "1023456", "estimate", 5_000_000_000),
     ("3713.1.1023456", "1023456", "deposit", 20_000_000),

@@ -61,8 +61,17 @@ class Flow:
 
     def reaches(self, dossier_id: str, status: str, timeout: float = 60) -> dict:
         # Generous: the ledger's round trip and the event pump share two cores with the suite.
-        return eventually(lambda: (d := self.dossier(dossier_id))["status"] == status and d,
-                          timeout=timeout)
+        last: dict = {}
+
+        def probe():
+            last.update(self.dossier(dossier_id))
+            return last["status"] == status and dict(last)
+        try:
+            return eventually(probe, timeout=timeout)
+        except AssertionError:
+            raise AssertionError(f"{dossier_id} stayed {last.get('status')} at step "
+                                 f"{last.get('step')} (result {last.get('result')}), "
+                                 f"not {status}") from None
 
     def balance(self, account: str) -> int:
         status, body = self.api.call("GET", f"/v1/accounts/{account}", token=self.unit)
