@@ -9,6 +9,7 @@ import secrets
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -22,6 +23,7 @@ from tests.integration.test_ledger import (
     fresh_account,
     posting_steps_run_together,
 )
+from tests.integration.test_portal import PORTAL, STREAM_LAG, pull
 
 pytestmark = pytest.mark.integration
 ROUNDS = 4
@@ -221,12 +223,34 @@ def test_two_payments_approved_at_once_for_the_last_of_a_balance_have_exactly_on
 
 
 # --- (d) one Idempotency-Key, several threads -----------------------------------------------------
+def since_now() -> str:
+    return (datetime.now(UTC) - timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def only_real_dossiers_reached_the_portal(api, tokens, flow: Flow, unique, since: str) -> None:
+    """The losers' cancelled transactions streamed nothing: every dossier the national portal was
+    told about since `since` exists (a marker submitted after the race comes last)."""
+    marker = flow.submit(unique("MARKER"))["dossier_id"]
+
+    def feed():
+        items, _ = pull(api, tokens[PORTAL], since, limit=200)
+        return any(i["dossier_code"] == marker for i in items) and items
+    readers = {"KV1": tokens["lanhdao.kv1"], "KV1-CG": tokens["lanhdao.kv1"],
+               "KV2": tokens["lanhdao.kv2"]}
+    for entry in eventually(feed, timeout=STREAM_LAG, interval=1):
+        reader = readers.get(entry["office_id"])
+        if reader is not None:
+            status, body = api.call("GET", f"/v1/dossiers/{entry['dossier_code']}", token=reader)
+            assert status == 200, (entry, body)
+
+
 @pytest.mark.parametrize("round_", range(3))
 def test_the_same_idempotency_key_from_four_threads_at_once_creates_one_dossier(
         api, tokens, pki_dir, unique, round_):
     flow = Flow(api, tokens, pki_dir)
     number, key = unique("IDEM-RACE"), f"race-{secrets.token_hex(8)}"
     body = flow.signed(sample_content(number))
+    since = since_now()
     answers = at_once(*(lambda: api.call("POST", "/v1/dossiers", body, token=flow.unit,
                                          headers={"Idempotency-Key": key}) for _ in range(4)))
     assert [a[0] for a in answers] == [201] * 4, answers
@@ -238,12 +262,13 @@ def test_the_same_idempotency_key_from_four_threads_at_once_creates_one_dossier(
     flow.task(flow.officer, dossier_id)
     assert len(open_tasks(flow, flow.officer, dossier_id)) == 1   # one workflow
     assert trail(flow, dossier_id) == ["submitted"]
+    only_real_dossiers_reached_the_portal(api, tokens, flow, unique, since)
 
 
 def test_one_idempotency_key_with_two_bodies_at_once_keeps_the_first_and_refuses_the_other(
         api, tokens, pki_dir, unique):
     flow = Flow(api, tokens, pki_dir)
-    key = f"race-{secrets.token_hex(8)}"
+    key, since = f"race-{secrets.token_hex(8)}", since_now()
     bodies = [flow.signed(sample_content(unique("IDEM-A"))), flow.signed(sample_content(unique("IDEM-B")))]
     answers = at_once(*(lambda b=b: api.call("POST", "/v1/dossiers", b, token=flow.unit,
                                              headers={"Idempotency-Key": key})
@@ -257,3 +282,4 @@ def test_one_idempotency_key_with_two_bodies_at_once_keeps_the_first_and_refuses
     _, mine = api.call("GET", "/v1/dossiers?limit=200", token=flow.unit)
     assert [x["dossier_id"] for x in mine["items"] if x["voucher_number"] in numbers] == \
         [winner["dossier_id"]]
+    only_real_dossiers_reached_the_portal(api, tokens, flow, unique, since)
