@@ -43,6 +43,9 @@ class _SerialiseDynamoDB:
     in between is silently lost, and a deep copy taken while another thread
     mutates the table can fail outright. Real DynamoDB never loses an
     acknowledged write, so the local stack must not either.
+
+    DynamoDB Streams requests wait on the same lock, so a stream read never
+    falls inside a transaction (see _keep_stream_shards for the rest).
     """
 
     def __init__(self, app: WSGIApp) -> None:
@@ -50,14 +53,50 @@ class _SerialiseDynamoDB:
 
     def __call__(self, environ: dict[str, Any],
                  start_response: Callable[..., Any]) -> Iterable[bytes]:
-        # "DynamoDB_20120810.X"; DynamoDB Streams ("DynamoDBStreams_...") only
-        # reads, so it does not need to wait behind writers.
-        if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
+        # "DynamoDB_20120810.X" and "DynamoDBStreams_20120810.X".
+        if environ.get("HTTP_X_AMZ_TARGET", "").startswith(("DynamoDB_", "DynamoDBStreams_")):
             with _DYNAMODB_LOCK:
                 # Materialise the body inside the lock so that the lock covers
                 # the whole response, whatever the app defers to iteration.
                 return list(self._app(environ, start_response))
         return self._app(environ, start_response)
+
+
+def _keep_stream_shards() -> None:
+    """A cancelled transaction takes back its stream records in place.
+
+    moto applies a transaction's items one by one, each appending its stream
+    record, and when one fails its condition puts back its deep copy of the
+    table — with a copy of the stream shard. A shard iterator taken before then
+    still reads the old shard, which keeps the records of writes that never
+    happened (the local event pump published `dossier.submitted` for a dossier
+    that does not exist: an Idempotency-Key's losing submission), and the next
+    real write reuses the sequence number of the phantom, so a reader resuming
+    after it skipped that write. Real DynamoDB streams only committed writes:
+    here the shard the iterators hold stays the table's shard, cut back to its
+    length before the transaction. Installed once per process, idempotently.
+    """
+    from moto.dynamodb.models import DynamoDBBackend
+
+    original = DynamoDBBackend.transact_write_items
+    if getattr(original, "_keeps_stream_shards", False):
+        return
+
+    def transact_write_items(self: Any, *args: Any, **kwargs: Any) -> Any:
+        shards = {name: (table.stream_shard, len(table.stream_shard.items))
+                  for name, table in self.tables.items() if table.stream_shard is not None}
+        try:
+            return original(self, *args, **kwargs)
+        except Exception:
+            for name, (shard, length) in shards.items():
+                table = self.tables.get(name)
+                if table is not None and table.stream_shard is not shard:
+                    del shard.items[length:]
+                    shard.table, table.stream_shard = table, shard
+            raise
+
+    transact_write_items._keeps_stream_shards = True  # type: ignore[attr-defined]
+    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
 
 
 class _EnforceS3Checksum:
@@ -247,6 +286,7 @@ class LocalMoto:
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, log_requests: bool = False) -> None:
         self.host = host
+        _keep_stream_shards()
         # make_server binds in the constructor, so port 0 lets the OS pick a
         # free port and we read the real one back before serving.
         self.outbox = _LocalOutbox(

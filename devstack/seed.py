@@ -89,6 +89,8 @@ USERS = [
     DemoUser("ktt.dv", "chief_accountant", unit_id="1045678"),
     DemoUser("chutk.dv", "account_holder", unit_id="1045678"),
     DemoUser("kiemsoat.kv1", "control_officer", office_id="KV1"),
+    # A second focal-point officer of KV1: two officers may open the same task at once.
+    DemoUser("kiemsoat2.kv1", "control_officer", office_id="KV1"),
     DemoUser("lanhdao.kv1", "leader", office_id="KV1"),
     DemoUser("kiemsoat.kv2", "control_officer", office_id="KV2"),
     DemoUser("lanhdao.kv2", "leader", office_id="KV2"),

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from ulid import ULID
+from ulid import PureRandomPolicy, ULIDGenerator
 
 from ..adapters import telemetry
 from ..adapters.documents import DocumentStore
@@ -29,6 +29,14 @@ from ..domain.voucher import parse_voucher
 from . import authz, common, documents, related, signing
 
 IDEMPOTENCY_TTL = timedelta(days=7)
+# Dossier ids are ULIDs with 80 fresh random bits each. python-ulid's default generator is
+# monotonic: ids made in the same millisecond by one process differ by 1 in their random part,
+# so knowing one's own dossier id would name the next unit's. Opaque means unguessable.
+_DOSSIER_IDS = ULIDGenerator(policy=PureRandomPolicy())
+
+
+def new_dossier_id() -> str:
+    return str(_DOSSIER_IDS.generate())
 _IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_.:\-]{8,128}")
 
 
@@ -158,7 +166,7 @@ def receive(proc: catalogue.ProcedureVersion, body: Any, idempotency_key: str | 
     """Every procedure's receipt: one transaction (dossier + first audit record + idempotency
     record), then the workflow started under the dossier's id. `facts` are procedure-specific
     dossier attributes (the payment's account and amount...)."""
-    dossier_id = str(ULID())
+    dossier_id = new_dossier_id()
     telemetry.annotate_dossier(dossier_id, correlation_id or dossier_id)
     due = proc.due_at(now, repo.office_calendar(office_id))
     response = {

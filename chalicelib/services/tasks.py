@@ -96,11 +96,19 @@ def decide(principal: Principal, task_id: str, body: object, *, repo: Repository
     well_formed = common.TASK_ID.fullmatch(task_id)
     task, dossier = (repo.task_with_dossier(task_id, well_formed["dossier"]) if well_formed
                      else (None, None))
+    task_not_found = NotFound("Không tìm thấy nhiệm vụ.", code="task_not_found")
     if task is None or dossier is None or task.scope != "office":
-        raise NotFound("Không tìm thấy nhiệm vụ.", code="task_not_found")
+        raise task_not_found
     telemetry.annotate_dossier(dossier.dossier_id, dossier.correlation_id)
+    # Another office's task is "not found", exactly as a task that does not exist: a 403 would
+    # confirm the id to an officer of another office. Only a caller who may read the dossier
+    # (a leader of an office above) learns that it is someone else's to decide.
+    may_read = policy.check(principal, "dossier.read", common.dossier_resource(dossier),
+                            parent_of=repo.office_parent) is policy.Verdict.ALLOWED
     authz.authorize(principal, "task.decide", policy.Resource(office_id=task.scope_id), repo,
-                    forbidden=Forbidden("Nhiệm vụ thuộc đơn vị KBNN khác.", code="wrong_office"))
+                    not_found=task_not_found,
+                    forbidden=Forbidden("Nhiệm vụ thuộc đơn vị KBNN khác.", code="wrong_office")
+                    if may_read else None)
     if task.kind != "decision":
         raise InvalidField("Đây là thông báo, không phải nhiệm vụ cần quyết định.",
                            code="not_a_decision_task", field="task_id")

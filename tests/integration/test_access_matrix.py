@@ -8,6 +8,10 @@ answer is not a policy refusal. A "denied" call must be exactly the policy's ref
 """
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
+
 import pytest
 
 from chalicelib.domain.policy import POLICY, Scope
@@ -33,9 +37,10 @@ RESOURCE_ROUTES = [
     ("dossier.read", "GET", "/v1/dossiers/{dossier}", None, "dossier_not_found"),
     ("dossier.read", "GET", "/v1/dossiers/{dossier}/signatures", None, "dossier_not_found"),
     ("dossier.read", "GET", "/v1/dossiers/{dossier}/checks", None, "dossier_not_found"),
+    ("dossier.read", "GET", "/v1/dossiers/{dossier}/documents", None, "dossier_not_found"),
     ("dossier.audit", "GET", "/v1/dossiers/{dossier}/audit", None, "dossier_not_found"),
     ("dossier.supplement", "POST", "/v1/dossiers/{dossier}/supplement", {}, "dossier_not_found"),
-    ("account.read", "GET", "/v1/accounts/9523.1.1012345", None, "account_not_found"),
+    ("account.read", "GET", "/v1/accounts/{account}", None, "account_not_found"),
     ("task.decide", "POST", "/v1/tasks/{task}/decision", {"decision": "noop"}, "task_not_found"),
     ("dossier.delay_reason", "POST", "/v1/dossiers/{dossier}/delay-reason", {"reason": ""},
      "dossier_not_found"),
@@ -43,10 +48,10 @@ RESOURCE_ROUTES = [
      {"cause": "it_failure", "reason": "", "working_days": 1}, "dossier_not_found"),
     ("certificate.revoke", "POST", "/v1/certificates/{cert}/revoke", {"reason": ""},
      "certificate_not_found"),
-    ("office.calendar", "POST", "/v1/offices/KV1/days-off", {"date": "bad"}, None),
-    ("report.paper_vouchers", "POST", "/v1/offices/KV1/paper-vouchers", {"date": "bad", "count": 1},
-     None),
-    ("office.mandatory_units", "POST", "/v1/offices/KV1/mandatory-units", {"count": -1}, None),
+    ("office.calendar", "POST", "/v1/offices/{office}/days-off", {"date": "bad"}, None),
+    ("report.paper_vouchers", "POST", "/v1/offices/{office}/paper-vouchers",
+     {"date": "bad", "count": 1}, None),
+    ("office.mandatory_units", "POST", "/v1/offices/{office}/mandatory-units", {"count": -1}, None),
     ("statement.read", "GET", "/v1/statements/{statement}", None, "statement_not_found"),
     ("statement.reply", "POST", "/v1/statements/{statement}/reply", {}, "statement_not_found"),
     ("statement.resolve", "POST", "/v1/statements/{statement}/resolution", {"outcome": "noop"},
@@ -57,6 +62,7 @@ RESOURCE_ROUTES = [
 COLLECTION_ROUTES = [
     ("me.read", "GET", "/v1/me", None),
     ("dossier.submit", "POST", "/v1/dossiers", {"content": {}}),
+    ("document.upload", "POST", "/v1/documents", {}),
     ("dossier.list", "GET", "/v1/dossiers", None),
     ("task.list", "GET", "/v1/tasks", None),
     ("certificate.register", "POST", "/v1/certificates", {}),
@@ -76,6 +82,30 @@ COLLECTION_ROUTES = [
 POLICY_REFUSALS = {"role_not_allowed", "wrong_office", "out_of_scope", "dossier_not_found",
                    "task_not_found", "account_not_found", "certificate_not_found",
                    "statement_not_found", "subscription_not_found"}
+
+# Routes anyone may call: login, the catalogue, the OpenAPI document, form TK01 (a unit with no
+# logins yet registers, its account holder's signature being the proof).
+PUBLIC_ROUTES = [("POST", "/v1/auth/token", {}), ("GET", "/v1/procedures", None),
+                 ("GET", "/v1/openapi.json", None), ("POST", "/v1/registrations", {})]
+OPENAPI = Path(__file__).resolve().parents[2] / "chalicelib" / "openapi.json"
+
+
+def _template(path: str) -> str:
+    return re.sub(r"\{[^}]+\}", "{}", path)
+
+
+def test_the_matrix_covers_every_route_of_the_openapi_document_and_every_policy_action():
+    """A route added to the API without a row here (or an action without a route) fails."""
+    document = json.loads(OPENAPI.read_text(encoding="utf-8"))
+    documented = {(method.upper(), _template(path)) for path, operations in document["paths"].items()
+                  for method in operations if method in ("get", "post", "put", "patch", "delete")}
+    in_matrix = [(m, _template(p)) for _, m, p, *_ in RESOURCE_ROUTES + COLLECTION_ROUTES] + \
+        [(m, p) for m, p, _ in PUBLIC_ROUTES]
+    assert len(in_matrix) == len(set(in_matrix)), "a route appears twice in the matrix"
+    assert documented - set(in_matrix) == set(), "routes missing from the access matrix"
+    assert set(in_matrix) - documented == set(), "matrix rows for routes the API does not have"
+    assert {a for a, *_ in RESOURCE_ROUTES + COLLECTION_ROUTES} == set(POLICY), \
+        "policy actions no route of the matrix exercises"
 
 
 def expected(action: str, role: str, side: str, username: str) -> str:
@@ -106,6 +136,7 @@ def world(api, tokens, pki_dir):
                                     token=tokens[RESOURCE_OWNER])
     assert status in (200, 201), subscription
     return {"dossier": dossier["dossier_id"], "task": task["task_id"], "cert": cert.fingerprint,
+            "account": "9523.1.1012345", "office": "KV1",
             "district": district["dossier_id"], "district_task": district_task["task_id"],
             "statement": _statement_of_unit_a(),
             "subscription": subscription["subscription_id"]}
@@ -148,10 +179,8 @@ def test_resource_routes_follow_the_policy_table(api, tokens, world, action, met
         assert status != 401
     elif verdict == "no_role":
         assert (status, code) == (403, "role_not_allowed"), answer
-    elif action in ("task.decide", "office.calendar", "report.paper_vouchers",
-                    "office.mandatory_units"):
-        assert (status, code) == (403, "wrong_office" if action == "task.decide" else "out_of_scope"), \
-            answer
+    elif action in ("office.calendar", "report.paper_vouchers", "office.mandatory_units"):
+        assert (status, code) == (403, "out_of_scope"), answer   # office codes are public
     else:
         assert (status, code) == (404, missing), answer
 
@@ -170,7 +199,7 @@ def test_collection_routes_follow_the_policy_table(api, tokens, action, method, 
 
 @pytest.mark.parametrize("method, path, body", [
     (m, p.format(dossier="01ARZ3NDEKTSV4RRFFQ69G5FAV", task="x", cert="0" * 64, statement="x",
-                 subscription="x"), b)
+                 subscription="x", account="9523.1.1012345", office="KV1"), b)
     for _, m, p, b, _ in RESOURCE_ROUTES] + [(m, p, b) for _, m, p, b in COLLECTION_ROUTES])
 def test_every_protected_route_needs_a_token(api, method, path, body):
     status, answer = api.call(method, path, body)
@@ -200,3 +229,9 @@ def test_accounting_software_submits_for_its_unit_but_never_decides(api, tokens,
     status, answer = api.call("POST", f"/v1/tasks/{world['task']}/decision",
                               {"decision": "accept"}, token=tokens["phanmem.cva"])
     assert (status, answer["error"]["code"]) == (403, "role_not_allowed")
+
+
+@pytest.mark.parametrize("method, path, body", PUBLIC_ROUTES, ids=[f"{m} {p}" for m, p, _ in PUBLIC_ROUTES])
+def test_public_routes_answer_without_a_token(api, method, path, body):
+    status, answer = api.call(method, path, body)
+    assert status != 401 and status < 500, answer

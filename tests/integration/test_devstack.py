@@ -269,3 +269,63 @@ def test_concurrent_transactions_lose_no_write_even_when_some_are_cancelled(
     count = sum(page["Count"] for page in paginator.paginate(TableName=table, Select="COUNT"))
     # Every acknowledged put is there, no rolled-back one is, nothing failed.
     assert (count, errors) == (threads_n * per_thread + 1, [])  # + the "taken" item
+
+
+def test_a_stream_reader_never_sees_the_writes_of_a_cancelled_transaction(moto: Any) -> None:
+    """moto applies a transaction's items one by one (each appending its stream record) and, when
+    one fails its condition, puts back its copy of the table — stream shard included, so the next
+    real write reuses the sequence number. A stream read in between would deliver a record of a
+    write that never happened (a dossier that does not exist reached the event consumers) and then
+    skip the real record that takes its number. Real DynamoDB streams only committed writes."""
+    ddb = _client("dynamodb", moto.endpoint_url)
+    table = "devstack-test-streamed"
+    arn = ddb.create_table(
+        TableName=table, BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+    )["TableDescription"]["LatestStreamArn"]
+    ddb.put_item(TableName=table, Item={"pk": {"S": "taken"}})
+    streams = _client("dynamodbstreams", moto.endpoint_url)
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    seen: dict[str, str] = {}            # sequence number -> key, as every read saw it
+    conflicts: list[str] = []
+    done = threading.Event()
+
+    def reader() -> None:
+        client = _client("dynamodbstreams", moto.endpoint_url)
+        while not done.is_set():
+            iterator = client.get_shard_iterator(StreamArn=arn, ShardId=shard,
+                                                 ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+            for record in client.get_records(ShardIterator=iterator, Limit=1000)["Records"]:
+                seq = record["dynamodb"]["SequenceNumber"]
+                key = record["dynamodb"]["Keys"]["pk"]["S"]
+                if seen.setdefault(seq, key) != key:
+                    conflicts.append(f"{seq}: {seen[seq]} then {key}")
+
+    def writer(worker: int) -> None:
+        client = _client("dynamodb", moto.endpoint_url)
+        for i in range(15):
+            client.put_item(TableName=table, Item={"pk": {"S": f"w{worker}-{i}"}})
+            with pytest.raises(ClientError, match="TransactionCanceled"):
+                client.transact_write_items(TransactItems=[
+                    {"Put": {"TableName": table, "Item": {"pk": {"S": f"rolled-back-{worker}-{i}"}}}},
+                    {"ConditionCheck": {"TableName": table, "Key": {"pk": {"S": "taken"}},
+                                        "ConditionExpression": "attribute_not_exists(pk)"}}])
+
+    readers = [threading.Thread(target=reader) for _ in range(2)]
+    writers = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    switch_interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)
+    try:
+        for thread in readers + writers:
+            thread.start()
+        for thread in writers:
+            thread.join()
+    finally:
+        done.set()
+        for thread in readers:
+            thread.join()
+        sys.setswitchinterval(switch_interval)
+    phantoms = sorted(k for k in seen.values() if k.startswith("rolled-back"))
+    assert (phantoms, conflicts) == ([], [])
