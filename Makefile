@@ -18,7 +18,7 @@ run: $(STAMP)            ## local stack with demo data, API on 127.0.0.1:8000
 test: $(STAMP)           ## the whole test suite (unit + integration on moto)
 	$(BIN)/python -m pytest
 
-fuzz: $(STAMP)           ## fuzz every OpenAPI operation on a fresh local stack (FUZZ_EXAMPLES=20 per mode, FUZZ_SEED)
+fuzz: $(STAMP)           ## fuzz every OpenAPI operation on a fresh local stack (FUZZ_EXAMPLES=15 per mode, FUZZ_SEED)
 	$(BIN)/python -m tests.fuzz
 
 bench: $(STAMP)          ## happy-path benchmark on the local stack
