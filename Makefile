@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench load check workflows package deploy clean
+.PHONY: run test fuzz bench load check workflows package deploy clean
 STAGE ?= dev
 
 $(STAMP): requirements.txt requirements-dev.txt
@@ -17,6 +17,9 @@ run: $(STAMP)            ## local stack with demo data, API on 127.0.0.1:8000
 
 test: $(STAMP)           ## the whole test suite (unit + integration on moto)
 	$(BIN)/python -m pytest
+
+fuzz: $(STAMP)           ## fuzz every OpenAPI operation on a fresh local stack (FUZZ_EXAMPLES=15 per mode, FUZZ_SEED)
+	$(BIN)/python -m tests.fuzz
 
 bench: $(STAMP)          ## happy-path benchmark on the local stack
 	$(BIN)/python -m bench

@@ -23,9 +23,20 @@ def _child(path: str, key: Any) -> str:
     return f"{path}.{key}" if path else str(key)
 
 
+def _utf8(text: str, path: str) -> None:
+    """JSON's `\\ud800` escapes can spell a lone surrogate, which no UTF-8 text (the response,
+    a DynamoDB string, the JCS bytes a signer signs) can carry."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise BadRequest("Nội dung không phải JSON hợp lệ (UTF-8).", code="invalid_json",
+                         field=path or "body") from exc
+
+
 def _check(value: Any) -> None:
     """Walk the document once (iteratively: no recursion limit to trip over), refusing numbers
-    JCS cannot represent and nesting deeper than MAX_DEPTH, naming where they are."""
+    JCS cannot represent, text UTF-8 cannot encode and nesting deeper than MAX_DEPTH, naming
+    where they are."""
     stack: list[tuple[Any, str, int]] = [(value, "", 1)]
     while stack:
         node, path, depth = stack.pop()
@@ -34,11 +45,16 @@ def _check(value: Any) -> None:
                              field=path or "body")
         if isinstance(node, bool):
             continue
+        if isinstance(node, str):
+            _utf8(node, path)
+            continue
         if (isinstance(node, int) and abs(node) > SAFE_INTEGER) or \
                 (isinstance(node, float) and not math.isfinite(node)):
             raise BadRequest("Số vượt quá phạm vi cho phép (tối đa 2^53 - 1, không NaN/Infinity).",
                              code="number_out_of_range", field=path or "body")
         if isinstance(node, dict):
+            for key in node:
+                _utf8(key, path)
             stack.extend((v, _child(path, k), depth + 1) for k, v in node.items())
         elif isinstance(node, list):
             stack.extend((v, _child(path, i), depth + 1) for i, v in enumerate(node))

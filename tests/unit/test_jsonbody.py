@@ -47,3 +47,20 @@ def test_malformed_or_non_utf8_bodies_are_invalid_json(raw):
 def test_a_body_larger_than_an_item_can_hold_is_413():
     with pytest.raises(PayloadTooLarge):
         jsonbody.parse(b'"' + b"x" * jsonbody.MAX_BODY_BYTES + b'"')
+
+
+@pytest.mark.parametrize("raw, field", [
+    (b'{"content": {"payee": {"name": "Cty \\ud800"}}}', "content.payee.name"),
+    (b'{"name": "\\udfff.pdf"}', "name"),
+    (b'{"lines": [{"\\ud83d": 1}]}', "lines[0]"),
+    (b'"\\ud800"', "body"),
+])
+def test_a_lone_surrogate_escape_is_invalid_json_naming_where(raw, field):
+    """Valid JSON, but no UTF-8 text can carry it: echoed in an answer it broke the response
+    (the connection dropped, no status at all), and JCS canonicalisation refuses it."""
+    err = refused(raw)
+    assert (err.code, err.field) == ("invalid_json", field)
+
+
+def test_a_properly_escaped_surrogate_pair_is_ordinary_text():
+    assert jsonbody.parse(b'{"a": "\\ud83d\\ude00"}') == {"a": "\U0001F600"}
