@@ -6,6 +6,10 @@ costs microseconds. Only RS256 is accepted, which shuts out `alg: none` and HMAC
 """
 from __future__ import annotations
 
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,9 +37,24 @@ class IdentityUnavailable(DomainError):
 
 
 class TokenVerifier:
-    def __init__(self, issuer: str, audience: str, jwks_url: str) -> None:
+    """Verifies ID tokens against the pool's JWKS (fetched once, cached an hour).
+
+    Two guards keep a hostile caller from turning tokens into work: a token whose `kid` is not
+    among the pool's keys refreshes the JWKS at most once a minute (else every forged `kid`
+    would be a fetch from Cognito), and a token already verified is answered from a small cache
+    until it expires (a busy officer's inbox polls send the same token again and again).
+    """
+    REFRESH_COOLDOWN_SECONDS = 60
+    CACHE_SIZE = 4096
+
+    def __init__(self, issuer: str, audience: str, jwks_url: str,
+                 clock: Callable[[], float] = time.time) -> None:
         self._issuer, self._audience, self._jwks_url = issuer, audience, jwks_url
         self._jwks: Any = None
+        self._clock = clock
+        self._refreshed_at = float("-inf")
+        self._verified: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
+        self._lock = threading.Lock()
 
     def _keys(self) -> Any:
         if self._jwks is None:
@@ -43,10 +62,36 @@ class TokenVerifier:
             self._jwks = jwt.PyJWKClient(self._jwks_url, cache_keys=True, lifespan=3600)
         return self._jwks
 
+    def _signing_key(self, token: str) -> Any:
+        import jwt
+        kid = jwt.get_unverified_header(token).get("kid")
+        keys = self._keys()
+        for refresh in (False, True):
+            found = [k for k in keys.get_signing_keys(refresh=refresh) if k.key_id == kid]
+            if found:
+                return found[0]
+            now = self._clock()
+            with self._lock:
+                if now - self._refreshed_at < self.REFRESH_COOLDOWN_SECONDS:
+                    break
+                self._refreshed_at = now
+        raise Unauthenticated(code="invalid_token")
+
     def verify(self, token: str) -> Principal:
+        cached = self._verified.get(token)
+        if cached is not None and cached[1] > self._clock():
+            return cached[0]
+        principal, expires = self._verify(token)
+        with self._lock:
+            self._verified[token] = (principal, expires)
+            while len(self._verified) > self.CACHE_SIZE:
+                self._verified.popitem(last=False)
+        return principal
+
+    def _verify(self, token: str) -> tuple[Principal, float]:
         import jwt
         try:
-            key = self._keys().get_signing_key_from_jwt(token)
+            key = self._signing_key(token)
             claims = jwt.decode(token, key.key, algorithms=["RS256"], audience=self._audience,
                                 issuer=self._issuer,
                                 options={"require": ["exp", "iat", "iss", "aud", "sub"]})
@@ -62,7 +107,7 @@ class TokenVerifier:
             roles=frozenset(claims.get("cognito:groups") or ()),
             unit_id=claims.get("custom:unit_id") or None,
             office_id=claims.get("custom:office_id") or None,
-        )
+        ), float(claims["exp"])
 
 
 def login(region: str, client_id: str, username: str, password: str) -> dict:
