@@ -137,7 +137,7 @@ def _statement_of(account: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def victims(api, tokens, pki_dir) -> dict[str, str]:
+def victims(api, tokens, pki_dir):
     from chalicelib.domain import statements as rules
     from chalicelib.services import certificates
     bvdd = Flow(api, tokens, pki_dir, unit="ketoan.bvdd")
@@ -149,7 +149,7 @@ def victims(api, tokens, pki_dir) -> dict[str, str]:
                                     {"protocol": "email", "endpoint": "idor.ktt@bvdongda.example.vn"},
                                     token=tokens["ktt.bvdd"])
     assert status in (200, 201), subscription
-    return {
+    yield {
         "dossier": dossier, "task": task, "account": VICTIM_ACCOUNT,
         "statement": _statement_of(VICTIM_ACCOUNT), "certificate": cert,
         "subscription": subscription["subscription_id"], "office": "KV1", "unit": VICTIM_UNIT,
@@ -161,6 +161,9 @@ def victims(api, tokens, pki_dir) -> dict[str, str]:
         "no_certificate": secrets.token_hex(32), "no_subscription": secrets.token_hex(12),
         "no_office": MISSING_OFFICE, "no_unit": MISSING_UNIT,
     }
+    # A person may hold only a few subscriptions; later tests subscribe this signer too.
+    api.call("DELETE", f"/v1/alerts/subscriptions/{subscription['subscription_id']}",
+             token=tokens["ktt.bvdd"])
 
 
 @pytest.mark.parametrize("probe", PROBES, ids=[p.name for p in PROBES])
