@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench check workflows package deploy clean
+.PHONY: run test bench chaos check workflows package deploy clean
 STAGE ?= dev
 
 $(STAMP): requirements.txt requirements-dev.txt
@@ -12,14 +12,18 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)
 
-run: $(STAMP)            ## local stack with demo data, API on 127.0.0.1:8000
-	$(BIN)/python -m devstack
+run: $(STAMP)            ## local stack with demo data, API on 127.0.0.1:8000 (FAULTS=0.05: 5% of AWS calls fail)
+	$(BIN)/python -m devstack $(if $(FAULTS),--faults $(FAULTS))
 
 test: $(STAMP)           ## the whole test suite (unit + integration on moto)
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)          ## happy-path benchmark on the local stack
 	$(BIN)/python -m bench
+
+N ?= 500
+chaos: $(STAMP)          ## N dossiers through every procedure while 5% of AWS calls fail; the invariants' verdict
+	$(BIN)/python -m chaos --dossiers $(N)
 
 check: $(STAMP)          ## lint; type-check the pure domain (services and adapters: not yet)
 	$(BIN)/ruff check .
