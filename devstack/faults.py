@@ -178,13 +178,16 @@ class Faults:
 
 def _attempt(request: Any) -> tuple[int, str]:
     headers = request.headers
-    raw = headers.get("amz-sdk-request") or ""
+    raw = headers.get("amz-sdk-request") or b""
+    raw = raw.decode() if isinstance(raw, bytes) else str(raw)
+    invocation = headers.get("amz-sdk-invocation-id") or str(id(request))
+    invocation = invocation.decode() if isinstance(invocation, bytes) else str(invocation)
     attempt = 1
-    for part in str(raw).split(";"):
+    for part in raw.split(";"):
         name, _, value = part.strip().partition("=")
         if name == "attempt" and value.isdigit():
             attempt = int(value)
-    return attempt, str(headers.get("amz-sdk-invocation-id") or id(request))
+    return attempt, invocation
 
 
 def _json_body(request: Any) -> dict:
