@@ -1,1 +1,2 @@
-"""The chaos run: dossiers pushed through every procedure while AWS calls fail, then the invariants (`make chaos`)."""
+"""The chaos run (`make chaos`): dossiers through every procedure while AWS calls fail, then
+the invariants."""

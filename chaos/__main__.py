@@ -219,10 +219,10 @@ def print_report(report: dict) -> None:
           + ", ".join(f"{k} {v}" for k, v in report["failures_injected"].items()))
     print(f"  botocore retries       {report['botocore_retries']}")
     print(f"  client retries (5xx)   {report['client_retries_after_5xx']}")
-    print(f"  sweeper                " + ", ".join(f"{k} {v}" for k, v in report["sweeper"].items()))
-    print(f"  redriven               " + (", ".join(f"{k} {v}" for k, v in report["redriven"].items())
+    print("  sweeper                " + ", ".join(f"{k} {v}" for k, v in report["sweeper"].items()))
+    print("  redriven               " + (", ".join(f"{k} {v}" for k, v in report["redriven"].items())
                                           or "nothing"))
-    print(f"  checked                " + ", ".join(f"{k} {v}" for k, v in report["checked"].items()))
+    print("  checked                " + ", ".join(f"{k} {v}" for k, v in report["checked"].items()))
     print("  invariants")
     for name, count in report["violations_by_invariant"].items():
         print(f"    {'ok  ' if not count else 'FAIL'} {name}" + (f" ({count})" if count else ""))

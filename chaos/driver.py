@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from devstack import samples
-from devstack.demo import Api, sample_content, signed, upload
+from devstack.demo import Api, signed, upload
 
 WAIT_SECONDS = 90          # for the next step to show up (a lost start waits for the sweeper)
 PAYMENT_UNITS = {          # unit -> (accountant, office people, account, chapter)
