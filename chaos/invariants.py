@@ -6,8 +6,8 @@ product's code paths), and holds it against what the API accepted:
 
 1. every accepted submission exists and is either finished or waiting at a known step of its
    procedure, with its open task recorded and open;
-2. every account's balance equals its opening balance plus what the ledger booked on it
-   (debits minus, credits plus), with nothing left reserved;
+2. every account's balance equals its opening balance (at the start of the run) plus what the
+   ledger booked on it since (debits minus, credits plus), with nothing left reserved;
 3. every payment is posted exactly once: one ledger entry per paid or recorded dossier, none for
    any other;
 4. every audit chain is intact (recomputed, and ending at the head the dossier keeps);
@@ -52,6 +52,14 @@ class Verdict:
         return {i: counts.get(i, 0) for i in NAMES}
 
 
+def booked(ledger: Any, entries: list[dict] | None = None) -> Counter:
+    """What the core ledger has booked on each account: debits minus, credits plus."""
+    total: Counter = Counter()
+    for e in ledger.entries() if entries is None else entries:
+        total[e["account_id"]] += contract.EFFECTS[e["entry"]] * int(e["amount"])
+    return total
+
+
 def _plain(item: dict) -> dict:
     from boto3.dynamodb.types import TypeDeserializer
     des = TypeDeserializer()
@@ -60,11 +68,13 @@ def _plain(item: dict) -> dict:
 
 class Checker:
     def __init__(self, session: Any, env: dict[str, str], ledger: Any,
-                 opening: dict[str, int]) -> None:
-        self.ddb = session.client("dynamodb")
-        self.sfn = session.client("stepfunctions")
-        self.sqs = session.client("sqs")
+                 opening: dict[str, int], booked_before: Counter | None = None) -> None:
+        endpoint = {"endpoint_url": env["AWS_ENDPOINT_URL"]}
+        self.ddb = session.client("dynamodb", **endpoint)
+        self.sfn = session.client("stepfunctions", **endpoint)
+        self.sqs = session.client("sqs", **endpoint)
         self.env, self.ledger, self.opening = env, ledger, opening
+        self.booked_before = booked_before or Counter()
 
     def _get(self, table: str, key: dict) -> dict | None:
         item = self.ddb.get_item(TableName=self.env[table], Key=key, ConsistentRead=True)
@@ -147,9 +157,7 @@ class Checker:
     def _ledger(self, dossiers: dict[str, dict | None], verdict: Verdict) -> None:
         entries = self.ledger.entries()
         per_posting = Counter(e["posting_id"] for e in entries)
-        booked: Counter = Counter()
-        for e in entries:
-            booked[e["account_id"]] += contract.EFFECTS[e["entry"]] * int(e["amount"])
+        booked_now = booked(self.ledger, entries)
         for dossier_id, d in dossiers.items():
             if d is None or not d.get("account_id"):
                 continue
@@ -167,9 +175,10 @@ class Checker:
             account = self._get("TABLE_DIRECTORY", {"pk": {"S": f"ACCOUNT#{account_id}"}})
             verdict.checked["accounts"] += 1
             balance, reserved = int(account["balance"]), int(account.get("reserved") or 0)
-            if balance != opening + booked.get(account_id, 0) or reserved:
+            moved = booked_now.get(account_id, 0) - self.booked_before.get(account_id, 0)
+            if balance != opening + moved or reserved:
                 verdict.fail(2, f"{account_id}: balance {balance} (reserved {reserved}), opening "
-                                f"{opening} + booked {booked.get(account_id, 0)}")
+                                f"{opening} + booked since {moved}")
 
     # 6 ----------------------------------------------------------------------------------------
     def _queues(self, dead_letter_queues: list[str], verdict: Verdict) -> None:
