@@ -112,6 +112,14 @@ def task_view(t: Task) -> dict:
     }
 
 
+def is_own_decision(repo, task_id: str, username: str, at: str, decision: str) -> bool:
+    """After a Conflict on recording a decision: is what is stored exactly this request's write?
+    (A timed-out attempt may have committed before botocore's retry found the task decided.)"""
+    stored = repo.task(task_id)
+    return stored is not None and \
+        (stored.decided_by, stored.decided_at, stored.decision) == (username, at, decision)
+
+
 def answer_decision(workflows: Workflows, task: Task, output: dict, now: datetime) -> None:
     """Answer a task's token once its decision has committed (with the dossier's delivery
     marker). Step Functions not taking it (retries spent) is left to the sweeper. A token found

@@ -248,17 +248,23 @@ def supplement(principal: Principal, dossier_id: str, body: Any, *, repo: Reposi
     at = common.iso(now)
     facts = [getattr(Dossier, name).set(value) if value is not None else getattr(Dossier, name).remove()
              for name, value in sub.facts.items()]
-    repo.record_decision(
-        task, decided_actions(task, "resubmit", principal.username, at, None),
-        dossier, [Dossier.status.set(move.to_status), Dossier.step.set(move.next_step),
-                  *facts, Dossier.due_at.set(common.iso(due)),
-                  Dossier.updated_at.set(at), Dossier.open_task_id.remove(),
-                  *sweeper.mark("decision", at, task_id=task.task_id, next_due=common.iso(due))],
-        {"at": at, "actor": common.actor(principal), "action": "resubmitted", "step": "supplement",
-         "from_status": dossier.status, "to_status": move.to_status, "reason": None},
-        resolve_alert=dossier.alert_task_id,
-        also_save=[DossierBody(dossier_id, content=sub.content, signatures=sub.signatures),
-                   *sub.manifest.to_file])
+    try:
+        repo.record_decision(
+            task, decided_actions(task, "resubmit", principal.username, at, None),
+            dossier, [Dossier.status.set(move.to_status), Dossier.step.set(move.next_step),
+                      *facts, Dossier.due_at.set(common.iso(due)),
+                      Dossier.updated_at.set(at), Dossier.open_task_id.remove(),
+                      *sweeper.mark("decision", at, task_id=task.task_id,
+                                    next_due=common.iso(due))],
+            {"at": at, "actor": common.actor(principal), "action": "resubmitted",
+             "step": "supplement", "from_status": dossier.status, "to_status": move.to_status,
+             "reason": None},
+            resolve_alert=dossier.alert_task_id,
+            also_save=[DossierBody(dossier_id, content=sub.content, signatures=sub.signatures),
+                       *sub.manifest.to_file])
+    except Conflict:
+        if not common.is_own_decision(repo, task.task_id, principal.username, at, "resubmit"):
+            raise
     common.answer_decision(workflows, task, {"decision": "resubmit",
                                              "timeout_seconds": common.seconds_until(due, now)}, now)
     return common.dossier_summary(repo.dossier(dossier_id))

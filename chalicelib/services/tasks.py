@@ -146,11 +146,7 @@ def decide(principal: Principal, task_id: str, body: object, *, repo: Repository
              "reason": reason, **({"signature": signed} if signed else {})},
             resolve_alert=dossier.alert_task_id)
     except Conflict:
-        # A timed-out attempt may have committed before botocore's retry found the task decided:
-        # if what is stored is exactly this request's write, it is ours and goes on.
-        stored = repo.task(task_id)
-        if stored is None or (stored.decided_by, stored.decided_at, stored.decision) != \
-                (principal.username, at, decision_name):
+        if not common.is_own_decision(repo, task_id, principal.username, at, decision_name):
             raise
     telemetry.count("Decisions", proc.code)
     common.answer_decision(workflows, task, {"decision": decision_name,
