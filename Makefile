@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test fuzz bench load check workflows package deploy clean
+.PHONY: run test fuzz bench load chaos check workflows package deploy clean
 STAGE ?= dev
 
 $(STAMP): requirements.txt requirements-dev.txt
@@ -12,8 +12,8 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)
 
-run: $(STAMP)            ## local stack with demo data, API on 127.0.0.1:8000
-	$(BIN)/python -m devstack
+run: $(STAMP)            ## local stack with demo data, API on 127.0.0.1:8000 (FAULTS=0.05: 5% of AWS calls fail)
+	$(BIN)/python -m devstack $(if $(FAULTS),--faults $(FAULTS))
 
 test: $(STAMP)           ## the whole test suite (unit + integration on moto)
 	$(BIN)/python -m pytest
@@ -26,6 +26,10 @@ bench: $(STAMP)          ## happy-path benchmark on the local stack
 
 load: $(STAMP)           ## morning-peak load at 1..32 users on the local stack (~4 min; QUICK=1: smoke)
 	$(BIN)/python -m bench.load $(if $(QUICK),--quick)
+
+N ?= 500
+chaos: $(STAMP)          ## N dossiers through every procedure while 5% of AWS calls fail; the invariants' verdict
+	$(BIN)/python -m chaos --dossiers $(N)
 
 check: $(STAMP)          ## lint; type-check the pure domain (services and adapters: not yet)
 	$(BIN)/ruff check .

@@ -7,7 +7,7 @@ import json
 import logging
 from pathlib import Path
 
-from chalice import Chalice, Cron, Response
+from chalice import Chalice, Cron, Rate, Response
 
 from chalicelib import composition
 from chalicelib.adapters import telemetry
@@ -596,6 +596,17 @@ def reconciliation_report():
     svc = composition.services()
     return 200, statements.report(principal, office=_query("office"), period=_query("period"),
                                   store=svc.statements, repo=svc.repo)
+
+
+# --- recovery: what was committed but never reached Step Functions -------------------------------
+@app.schedule(Rate(5, unit=Rate.MINUTES))
+def sweep_undelivered(event):
+    """Start the executions and answer the decided tokens that Step Functions never took
+    (services/sweeper.py)."""
+    from chalicelib.services import sweeper
+    svc = composition.services()
+    sweeper.sweep(repo=svc.repo, workflows=svc.workflows, config=svc.config,
+                  now=_scheduled_at(event))
 
 
 # --- audit digests (docs/audit-digests.md) -----------------------------------------------------

@@ -16,12 +16,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=8000, help="API port (default 8000)")
     parser.add_argument("--moto-port", type=int, default=4566, help="moto port (default 4566)")
+    parser.add_argument("--faults", type=float, default=0.0, metavar="RATE",
+                        help="share of the product's AWS calls that fail (devstack/faults.py)")
+    parser.add_argument("--fault-seed", type=int, default=0)
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     for noisy in ("werkzeug", "botocore", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
-    stack = LocalStack(moto_port=args.moto_port, api_port=args.port, pki_dir=PKI_DIR).start()
+    faults = None
+    if args.faults:
+        from .faults import Faults
+        faults = Faults(rate=args.faults, seed=args.fault_seed)
+    stack = LocalStack(moto_port=args.moto_port, api_port=args.port, pki_dir=PKI_DIR,
+                       faults=faults).start()
     print(f"""
 KBNN online public service — local stack is up
   API            {stack.api_url}/v1   (OpenAPI: {stack.api_url}/v1/openapi.json)
@@ -41,6 +49,8 @@ Ctrl-C stops everything.""", flush=True)
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     stop.wait()
+    if faults is not None:
+        print(f"faults: {faults.summary()}", flush=True)
     print("stopping…", flush=True)
     stack.stop()
 

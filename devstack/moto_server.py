@@ -58,7 +58,9 @@ class _SerialiseDynamoDB:
             with _DYNAMODB_LOCK:
                 # Materialise the body inside the lock so that the lock covers
                 # the whole response, whatever the app defers to iteration.
-                return list(self._app(environ, start_response))
+                body = list(self._app(environ, start_response))
+                _forget_tracked_instances()
+                return body
         return self._app(environ, start_response)
 
 
@@ -97,6 +99,48 @@ def _keep_stream_shards() -> None:
 
     transact_write_items._keeps_stream_shards = True  # type: ignore[attr-defined]
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+
+
+def _forget_tracked_instances() -> None:
+    """moto appends every model object it ever creates to its class's `instances_tracked` (for
+    its server's dashboard), deep copies included. A transaction deep-copies each table it
+    touches, so every item, stream record and table copy stayed alive for ever: memory grew with
+    transactions × table size (a chaos run of 500 dossiers was killed at 24 GB). DynamoDB's
+    models are not needed on the dashboard; the list is emptied after each request."""
+    from moto.core.model_instances import model_data
+    for service in ("dynamodb", "dynamodbstreams"):
+        for model in list(model_data.get(service, {}).values()):
+            model.instances_tracked.clear()
+
+
+class _ForgetShardIterators:
+    """WSGI middleware dropping all but the newest DynamoDB Streams shard iterators.
+
+    moto keeps every shard iterator it ever handed out (each GetShardIterator and GetRecords adds
+    one), and each holds its shard and table: after a cancelled transaction has put back a deep
+    copy of the table, the iterators taken before pin the orphaned copy, records and all. AWS
+    expires an iterator after 15 minutes; the event pump uses each one at once, so keeping the
+    newest few hundred is plenty.
+    """
+
+    KEEP = 512
+
+    def __init__(self, app: WSGIApp) -> None:
+        self._app = app
+
+    def __call__(self, environ: dict[str, Any],
+                 start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if not environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDBStreams_"):
+            return self._app(environ, start_response)
+        body = list(self._app(environ, start_response))
+        from moto.dynamodbstreams.models import dynamodbstreams_backends
+        for regions in list(dynamodbstreams_backends.values()):
+            for backend in list(regions.values()):
+                iterators = backend.shard_iterators
+                with _DYNAMODB_LOCK:
+                    for arn in list(iterators)[:max(0, len(iterators) - self.KEEP)]:
+                        iterators.pop(arn, None)
+        return body
 
 
 class _EnforceS3Checksum:
@@ -290,7 +334,8 @@ class LocalMoto:
         # make_server binds in the constructor, so port 0 lets the OS pick a
         # free port and we read the real one back before serving.
         self.outbox = _LocalOutbox(
-            _SerialiseDynamoDB(_EnforceS3Checksum(DomainDispatcherApplication(create_backend_app))))
+            _SerialiseDynamoDB(_ForgetShardIterators(_EnforceS3Checksum(
+                DomainDispatcherApplication(create_backend_app)))))
         self._server: BaseWSGIServer = make_server(
             host,
             port,

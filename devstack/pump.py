@@ -175,6 +175,10 @@ class EventPump:
             source.arn, source.url = attrs["Attributes"]["QueueArn"], url
         return source.url
 
+    def idle(self) -> bool:
+        """Every queue empty (nothing in flight or delayed) and every stream read to its end."""
+        return self._all_empty()
+
     def _all_empty(self) -> bool:
         names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
                  "ApproximateNumberOfMessagesDelayed"]

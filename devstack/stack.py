@@ -38,7 +38,8 @@ def free_port() -> int:
 class LocalStack:
     def __init__(self, *, moto_port: int = 0, api_port: int | None = 8000,
                  seed_demo: bool = True, pump: bool = True, quiet: bool = False,
-                 pki_dir: Path | None = None, ledger: bool | None = None) -> None:
+                 pki_dir: Path | None = None, ledger: bool | None = None,
+                 faults=None) -> None:
         self.moto_port = moto_port
         self.api_port = api_port
         self.seed_demo = seed_demo
@@ -46,6 +47,9 @@ class LocalStack:
         self.run_ledger = pump if ledger is None else ledger   # TABMIS answers what posting asks
         self.ledger = None
         self.quiet = quiet
+        # devstack.faults.Faults: a share of the product's AWS calls fail (after provisioning
+        # and seeding, which are not the product's calls).
+        self.faults = faults
         # Demo keys live only for the life of the stack: fresh at every start, never committed.
         self.pki_dir = Path(pki_dir) if pki_dir else Path(tempfile.mkdtemp(prefix="kbnn-pki-"))
         self.pki = None
@@ -91,6 +95,8 @@ class LocalStack:
         if self.seed_demo:
             from .seed import register_demo_certificates
             register_demo_certificates(self.pki, self.env, self.endpoint_url, region=REGION)
+        if self.faults is not None:
+            self.faults.install()
         if self.run_ledger:
             from .ledger import StandInLedger
             self.ledger = StandInLedger(self.endpoint_url, REGION,
@@ -132,6 +138,8 @@ class LocalStack:
         self._api_thread.start()
 
     def stop(self) -> None:
+        if self.faults is not None:
+            self.faults.uninstall()
         if self._api is not None:
             self._api.shutdown()
             self._api.server.server_close()

@@ -4,6 +4,9 @@ Nothing here runs at import. The endpoint comes from the standard AWS_ENDPOINT_U
 the same code talks to moto locally and to AWS in Lambda. Observers see every API call
 (service, operation): the benchmark counts calls with them and a test proves no request path
 scans.
+Senders see every HTTP request just before it leaves (botocore's `before-send`) and may answer it
+instead: the local stack's fault injection (devstack/faults.py) lives there, so botocore's own
+retries and the product's recovery meet the failures they would meet in AWS.
 """
 from __future__ import annotations
 
@@ -15,6 +18,8 @@ Observer = Callable[[str, str], None]
 CallObserver = Callable[[str, str, dict], None]
 _observers: list[Observer] = []
 _call_observers: list[CallObserver] = []
+Sender = Callable[..., Any]
+_senders: list[Sender] = []
 
 
 def observe(observer: Observer) -> Callable[[], None]:
@@ -30,6 +35,21 @@ def observe_calls(observer: CallObserver) -> Callable[[], None]:
     return lambda: _call_observers.remove(observer)
 
 
+def intercept_sends(sender: Sender) -> Callable[[], None]:
+    """Register a `before-send` handler on every client, made or to be made (kwargs: request,
+    event_name); a non-None return value is the response. Returns a function that removes it."""
+    _senders.append(sender)
+    return lambda: _senders.remove(sender)
+
+
+def _before_send(**kwargs: Any) -> Any:
+    for sender in list(_senders):
+        answer = sender(**kwargs)
+        if answer is not None:
+            return answer
+    return None
+
+
 def _before_parameter_build(params: dict, model: Any, **_: Any) -> None:
     for observer in list(_call_observers):
         observer(model.service_model.service_name, model.name, params)
@@ -43,6 +63,7 @@ def _before_call(model: Any, **_: Any) -> None:
 def instrument(botocore_client: Any) -> Any:
     botocore_client.meta.events.register("before-call", _before_call)
     botocore_client.meta.events.register("before-parameter-build", _before_parameter_build)
+    botocore_client.meta.events.register("before-send", _before_send, unique_id="kbnn-senders")
     return botocore_client
 
 

@@ -164,6 +164,16 @@ class ByOffice(GlobalSecondaryIndex):
     received_at = UnicodeAttribute(range_key=True)
 
 
+class Undelivered(GlobalSecondaryIndex):
+    """Sparse: only dossiers with something Step Functions has not acknowledged (a start, a
+    decision), oldest first; read by the sweeper (services/sweeper.py), never scanned."""
+    class Meta:
+        index_name = "undelivered"
+        projection = KeysOnlyProjection()
+    sweep = UnicodeAttribute(hash_key=True)
+    sweep_since = UnicodeAttribute(range_key=True)
+
+
 class Dossier(_Unbound):
     class Meta(_Unbound.Meta):
         pass
@@ -206,9 +216,16 @@ class Dossier(_Unbound):
     ledger_requested_at = UnicodeAttribute(null=True)
     audit_seq = NumberAttribute(default=0)
     audit_head = UnicodeAttribute()
+    # What was committed but not yet seen taken by Step Functions: {"kind": "start"} or
+    # {"kind": "decision", "task_id", "next_due"}. `sweep`/`sweep_since` put the dossier in the
+    # sparse `undelivered` index; the next task opening (or the sweeper) removes all three.
+    undelivered = JSONAttribute(null=True)
+    sweep = UnicodeAttribute(null=True)
+    sweep_since = UnicodeAttribute(null=True)
     version = VersionAttribute()
     by_unit = ByUnit()
     by_office = ByOffice()
+    undelivered_index = Undelivered()
 
 
 class DossierBody(_Unbound):

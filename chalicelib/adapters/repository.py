@@ -217,6 +217,25 @@ class Repository:
         return scoped_page(index, scope_attr, scope_id, limit=limit, cursor=cursor,
                            filters=[(Dossier.status, status), (Dossier.procedure, procedure)])
 
+    def undelivered(self, partition: str, before: str, limit: int) -> list[str]:
+        """Ids of dossiers marked with something Step Functions has not taken since before
+        `before`, oldest first: a Query of the sparse `undelivered` index."""
+        return [d.dossier_id for d in Dossier.undelivered_index.query(
+            partition, Dossier.sweep_since <= before, limit=limit)]
+
+    def clear_undelivered(self, dossier: Dossier) -> bool:
+        """Remove the marker if it is still the one read; False if the dossier moved meanwhile
+        (the next sweep looks again)."""
+        try:
+            dossier.update(actions=[Dossier.undelivered.remove(), Dossier.sweep.remove(),
+                                    Dossier.sweep_since.remove()],
+                           condition=Dossier.sweep_since == dossier.sweep_since)
+        except UpdateError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
     def paid_under_contract(self, unit_id: str, contract_number: str, excluding: str) -> int:
         """What the unit has been paid under a contract: a Query of the unit's own partition."""
         condition = (Dossier.contract_number == contract_number) & (Dossier.status == "paid")

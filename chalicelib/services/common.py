@@ -1,18 +1,23 @@
 """Small pieces every use case shares: who acted, timestamps, scoping, public views."""
 from __future__ import annotations
 
+import logging
 import math
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from ..adapters import telemetry
 from ..adapters.identity import Principal
 from ..adapters.models import Dossier, DossierBody, Task
+from ..adapters.workflow import TaskExpired, Workflows, WorkflowUnavailable
 from ..domain import catalogue, policy
 from ..domain.calendar import to_utc_iso
 from ..domain.errors import Forbidden, InvalidField, NotFound
 
 SYSTEM_ACTOR = {"kind": "system", "id": "kbnn-workflow"}
+OVERDUE_TOKEN_LIFE = timedelta(hours=24)   # an overdue step re-escalates daily (workflows/)
+TOKEN_MARGIN = timedelta(minutes=1)
+log = logging.getLogger(__name__)
 
 
 def utcnow() -> datetime:
@@ -105,3 +110,28 @@ def task_view(t: Task) -> dict:
         "decision": t.decision, "decided_at": t.decided_at, "reason": t.reason,
         "allowed_decisions": [d.name for d in step.decisions] if decidable else [],
     }
+
+
+def is_own_decision(repo, task_id: str, username: str, at: str, decision: str) -> bool:
+    """After a Conflict on recording a decision: is what is stored exactly this request's write?
+    (A timed-out attempt may have committed before botocore's retry found the task decided.)"""
+    stored = repo.task(task_id)
+    return stored is not None and \
+        (stored.decided_by, stored.decided_at, stored.decision) == (username, at, decision)
+
+
+def answer_decision(workflows: Workflows, task: Task, output: dict, now: datetime) -> None:
+    """Answer a task's token once its decision has committed (with the dossier's delivery
+    marker). Step Functions not taking it (retries spent) is left to the sweeper. A token found
+    already answered while its step cannot yet have timed out was taken by our own earlier
+    attempt (its response lost, the retry refused): delivered. Otherwise the step's timeout won
+    the race: TaskExpired, and the workflow re-opens the step as an overdue task."""
+    try:
+        workflows.complete(task.token, output)
+    except WorkflowUnavailable:
+        log.warning("decision delivery left to the sweeper", extra={"dossier_id": task.dossier_id})
+    except TaskExpired:
+        deadline = parse_iso(task.created_at) + OVERDUE_TOKEN_LIFE if task.overdue \
+            else parse_iso(task.due_at)
+        if now >= deadline - TOKEN_MARGIN:
+            raise

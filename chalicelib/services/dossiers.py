@@ -3,11 +3,15 @@
 A submission is validated completely before anything is written, then committed in one
 transaction (dossier + first audit record + idempotency record) and its workflow started under
 the dossier's id. A retry with the same Idempotency-Key replays the first answer and re-issues the
-(idempotent) start, so a crash between commit and start heals on the client's retry.
+(idempotent) start, so a crash between commit and start heals on the client's retry; without a
+retry, the transaction's delivery marker lets the sweeper (services/sweeper.py) start it. A
+submission whose transaction committed is accepted (201) even if Step Functions did not take the
+start: the dossier exists, and its workflow follows.
 """
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,14 +24,15 @@ from ..adapters.documents import DocumentStore
 from ..adapters.identity import Principal
 from ..adapters.models import Dossier, DossierBody, IdempotencyRecord
 from ..adapters.repository import IdempotencyKeyTaken, Repository, decided_actions
-from ..adapters.workflow import Workflows
+from ..adapters.workflow import Workflows, WorkflowUnavailable
 from ..config import Config
 from ..domain import audit, catalogue
 from ..domain.calendar import local_date
 from ..domain.errors import BadRequest, Conflict, IdempotencyKeyReused, InvalidField
 from ..domain.voucher import parse_voucher
-from . import authz, common, documents, related, signing
+from . import authz, common, documents, related, signing, sweeper
 
+log = logging.getLogger(__name__)
 IDEMPOTENCY_TTL = timedelta(days=7)
 # Dossier ids are ULIDs with 80 fresh random bits each. python-ulid's default generator is
 # monotonic: ids made in the same millisecond by one process differ by 1 in their random part,
@@ -180,6 +185,7 @@ def receive(proc: catalogue.ProcedureVersion, body: Any, idempotency_key: str | 
         received_at=response["received_at"], due_at=response["due_at"],
         updated_at=response["received_at"], supplements_used=0, audit_head=audit.GENESIS, audit_seq=0,
         correlation_id=correlation_id or dossier_id, **facts)
+    sweeper.mark_new(dossier, response["received_at"])
     scope = f"{idempotency_scope or unit_id}#{idempotency_key}"
     idem = None
     if idempotency_key is not None:
@@ -195,13 +201,21 @@ def receive(proc: catalogue.ProcedureVersion, body: Any, idempotency_key: str | 
                             first_record, idem, also_save=to_file or [])
     except IdempotencyKeyTaken:
         return _replay(scope, body, repo=repo, workflows=workflows, config=config, now=now)
-    _start(proc, dossier_id, due, now, workflows, config)
+    _start_or_leave_to_sweeper(proc, dossier_id, due, now, workflows, config)
     telemetry.count("Submissions", proc.code)
     return 201, response
 
 
-def _start(proc: catalogue.ProcedureVersion, dossier_id: str, due: datetime, now: datetime,
-           workflows: Workflows, config: Config) -> None:
+def _start_or_leave_to_sweeper(proc: catalogue.ProcedureVersion, dossier_id: str, due: datetime,
+                               now: datetime, workflows: Workflows, config: Config) -> None:
+    try:
+        start_workflow(proc, dossier_id, due, now, workflows, config)
+    except WorkflowUnavailable:   # committed: the dossier's marker has the sweeper start it
+        log.warning("workflow start left to the sweeper", extra={"dossier_id": dossier_id})
+
+
+def start_workflow(proc: catalogue.ProcedureVersion, dossier_id: str, due: datetime, now: datetime,
+                   workflows: Workflows, config: Config) -> None:
     workflows.start(config.state_machine_arn(proc.workflow_name), dossier_id, {
         "dossier_id": dossier_id,
         "outcome": {"decision": "submitted", "timeout_seconds": common.seconds_until(due, now)},
@@ -218,7 +232,8 @@ def _replay(scope: str, body: Any, *, repo: Repository, workflows: Workflows, co
     response = dict(record.response)
     telemetry.annotate_dossier(response["dossier_id"])
     proc = catalogue.get_version(response["procedure"], response["version"])
-    _start(proc, response["dossier_id"], common.parse_iso(response["due_at"]), now, workflows, config)
+    _start_or_leave_to_sweeper(proc, response["dossier_id"], common.parse_iso(response["due_at"]),
+                               now, workflows, config)
     return int(record.status_code), response
 
 
@@ -241,18 +256,25 @@ def supplement(principal: Principal, dossier_id: str, body: Any, *, repo: Reposi
     at = common.iso(now)
     facts = [getattr(Dossier, name).set(value) if value is not None else getattr(Dossier, name).remove()
              for name, value in sub.facts.items()]
-    repo.record_decision(
-        task, decided_actions(task, "resubmit", principal.username, at, None),
-        dossier, [Dossier.status.set(move.to_status), Dossier.step.set(move.next_step),
-                  *facts, Dossier.due_at.set(common.iso(due)),
-                  Dossier.updated_at.set(at), Dossier.open_task_id.remove()],
-        {"at": at, "actor": common.actor(principal), "action": "resubmitted", "step": "supplement",
-         "from_status": dossier.status, "to_status": move.to_status, "reason": None},
-        resolve_alert=dossier.alert_task_id,
-        also_save=[DossierBody(dossier_id, content=sub.content, signatures=sub.signatures),
-                   *sub.manifest.to_file])
-    workflows.complete(task.token, {"decision": "resubmit",
-                                    "timeout_seconds": common.seconds_until(due, now)})
+    try:
+        repo.record_decision(
+            task, decided_actions(task, "resubmit", principal.username, at, None),
+            dossier, [Dossier.status.set(move.to_status), Dossier.step.set(move.next_step),
+                      *facts, Dossier.due_at.set(common.iso(due)),
+                      Dossier.updated_at.set(at), Dossier.open_task_id.remove(),
+                      *sweeper.mark("decision", at, task_id=task.task_id,
+                                    next_due=common.iso(due))],
+            {"at": at, "actor": common.actor(principal), "action": "resubmitted",
+             "step": "supplement", "from_status": dossier.status, "to_status": move.to_status,
+             "reason": None},
+            resolve_alert=dossier.alert_task_id,
+            also_save=[DossierBody(dossier_id, content=sub.content, signatures=sub.signatures),
+                       *sub.manifest.to_file])
+    except Conflict:
+        if not common.is_own_decision(repo, task.task_id, principal.username, at, "resubmit"):
+            raise
+    common.answer_decision(workflows, task, {"decision": "resubmit",
+                                             "timeout_seconds": common.seconds_until(due, now)}, now)
     return common.dossier_summary(repo.dossier(dossier_id))
 
 

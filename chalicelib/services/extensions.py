@@ -18,7 +18,7 @@ from ..adapters.repository import Repository, decided_actions
 from ..adapters.workflow import TaskExpired, Workflows
 from ..domain import catalogue, extension
 from ..domain.errors import Conflict
-from . import common
+from . import common, sweeper
 
 
 def extend(principal: Principal, dossier_id: str, body: Any, *, repo: Repository,
@@ -36,14 +36,16 @@ def extend(principal: Principal, dossier_id: str, body: Any, *, repo: Repository
         task, decided_actions(task, extension.DECISION, principal.username, at, request.reason),
         dossier, [Dossier.due_at.set(entry["to_due_at"]),
                   Dossier.extensions.set([*(dossier.extensions or []), entry]),
-                  Dossier.updated_at.set(at), Dossier.open_task_id.remove()],
+                  Dossier.updated_at.set(at), Dossier.open_task_id.remove(),
+                  *sweeper.mark("decision", at, task_id=task.task_id, next_due=entry["to_due_at"])],
         {"at": at, "actor": common.actor(principal, catalogue.LEADER),
          "action": "deadline_extended", "step": task.step, "from_status": dossier.status,
          "to_status": dossier.status, "reason": request.reason,
          "extension": {k: entry[k] for k in ("cause", "working_days", "from_due_at", "to_due_at")}},
         resolve_alert=dossier.alert_task_id)
-    workflows.complete(task.token, {"decision": extension.DECISION,
-                                    "timeout_seconds": common.seconds_until(new_due, now)})
+    common.answer_decision(workflows, task, {"decision": extension.DECISION,
+                                             "timeout_seconds": common.seconds_until(new_due, now)},
+                           now)
     return common.dossier_summary(repo.dossier(dossier_id))
 
 

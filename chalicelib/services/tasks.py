@@ -17,7 +17,7 @@ from ..adapters.repository import Repository, decided_actions, inbox_key
 from ..adapters.workflow import Workflows
 from ..domain import calendar, catalogue, policy
 from ..domain.errors import BadRequest, Conflict, Forbidden, InvalidField, NotFound
-from . import authz, common, signing
+from . import authz, common, signing, sweeper
 
 MAX_REASON = 2000
 
@@ -54,8 +54,10 @@ def open_task(message: dict, *, repo: Repository, now: datetime) -> bool:
                 scope_id=scope_id, role=role, state="open",
                 inbox=inbox_key(step.scope, scope_id, role, "open"), token=message["token"],
                 overdue=overdue, created_at=at, due_at=due)
+    # A task opening proves the workflow took what was last committed: no marker is left.
     actions = [Dossier.open_task_id.set(task.task_id), Dossier.step.set(step.name),
-               Dossier.status.set(step.waiting_status), Dossier.updated_at.set(at)]
+               Dossier.status.set(step.waiting_status), Dossier.updated_at.set(at),
+               *sweeper.cleared()]
     alert = audit_body = None
     if overdue:
         alert = Task(f"{task.task_id}-esc", kind="escalation", dossier_id=dossier.dossier_id,
@@ -140,16 +142,23 @@ def decide(principal: Principal, task_id: str, body: object, *, repo: Repository
                                         "decided_at": at, "decided_by": principal.username})]
     if move.decision.counts_as_supplement:
         actions.append(Dossier.supplements_used.add(1))
-    repo.record_decision(
-        task, decided_actions(task, decision_name, principal.username, at, reason),
-        dossier, actions,
-        {"at": at, "actor": common.actor(principal, task.role), "action": decision_name,
-         "step": task.step, "from_status": dossier.status, "to_status": move.to_status,
-         "reason": reason, **({"signature": signed} if signed else {})},
-        resolve_alert=dossier.alert_task_id)
+    timeout = _next_timeout(proc, move, dossier, now, repo.office_calendar(dossier.office_id))
+    actions += sweeper.mark("decision", at, task_id=task.task_id,
+                            next_due=common.iso(now + timedelta(seconds=timeout)))
+    try:
+        repo.record_decision(
+            task, decided_actions(task, decision_name, principal.username, at, reason),
+            dossier, actions,
+            {"at": at, "actor": common.actor(principal, task.role), "action": decision_name,
+             "step": task.step, "from_status": dossier.status, "to_status": move.to_status,
+             "reason": reason, **({"signature": signed} if signed else {})},
+            resolve_alert=dossier.alert_task_id)
+    except Conflict:
+        if not common.is_own_decision(repo, task_id, principal.username, at, decision_name):
+            raise
     telemetry.count("Decisions", proc.code)
-    workflows.complete(task.token, {"decision": decision_name, "timeout_seconds": _next_timeout(
-        proc, move, dossier, now, repo.office_calendar(dossier.office_id))})
+    common.answer_decision(workflows, task, {"decision": decision_name,
+                                             "timeout_seconds": timeout}, now)
     return {"task_id": task_id, "dossier_id": dossier.dossier_id, "decision": decision_name,
             "status": move.to_status, "next_step": move.next_step, "decided_at": at}
 
