@@ -137,9 +137,10 @@ class _ForgetShardIterators:
         for regions in list(dynamodbstreams_backends.values()):
             for backend in list(regions.values()):
                 iterators = backend.shard_iterators
-                with _DYNAMODB_LOCK:
-                    for arn in list(iterators)[:max(0, len(iterators) - self.KEEP)]:
-                        iterators.pop(arn, None)
+                # Under the DynamoDB lock already: _SerialiseDynamoDB wraps this middleware and
+                # holds it for every Streams request (taking it again here would deadlock).
+                for arn in list(iterators)[:max(0, len(iterators) - self.KEEP)]:
+                    iterators.pop(arn, None)
         return body
 
 
