@@ -30,6 +30,7 @@ class Sweeper:
 
     def __init__(self) -> None:
         self.counts: Counter = Counter()
+        self.errors: list[str] = []
         self.passes = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -43,7 +44,11 @@ class Sweeper:
             counts = sweeper.sweep(repo=svc.repo, workflows=svc.workflows, config=svc.config,
                                    now=utcnow(), grace=grace)
         except Exception as exc:   # a pass that failed (faults) is retried on the next tick
+            import traceback
             self.counts[f"pass_failed {type(exc).__name__}"] += 1
+            where = traceback.extract_tb(exc.__traceback__)[-1]
+            self.errors.append(f"{type(exc).__name__} at {where.filename}:{where.lineno}: {exc}"
+                               [:300])
             return {}
         self.passes += 1
         self.counts.update(counts)
@@ -185,6 +190,7 @@ def run(n: int, *, rate: float, seed: int, workers: int, quiet: bool = False,
         "client_retries_after_5xx": driver.client.get("retried_5xx", 0),
         "http_answers": {k: v for k, v in sorted(driver.client.items()) if k != "retried_5xx"},
         "sweeper": {"passes": sweeper.passes, **dict(sweeper.counts)},
+        "sweeper_pass_errors": sweeper.errors[:10],
         "redriven": dict(redriven),
         "checked": dict(verdict.checked),
         "violations_by_invariant": {f"{i}. {NAMES[i]}": c
