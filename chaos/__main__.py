@@ -22,7 +22,7 @@ from datetime import timedelta
 
 SWEEP_EVERY = 15.0                 # seconds: the 5-minute schedule, compressed
 SWEEP_GRACE = timedelta(seconds=10)
-SETTLE_TIMEOUT = 600.0
+SETTLE_TIMEOUT = 600.0            # seconds, and 4 more per dossier
 
 
 class Sweeper:
@@ -30,6 +30,7 @@ class Sweeper:
 
     def __init__(self) -> None:
         self.counts: Counter = Counter()
+        self.errors: list[str] = []
         self.passes = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -43,7 +44,11 @@ class Sweeper:
             counts = sweeper.sweep(repo=svc.repo, workflows=svc.workflows, config=svc.config,
                                    now=utcnow(), grace=grace)
         except Exception as exc:   # a pass that failed (faults) is retried on the next tick
+            import traceback
             self.counts[f"pass_failed {type(exc).__name__}"] += 1
+            where = traceback.extract_tb(exc.__traceback__)[-1]
+            self.errors.append(f"{type(exc).__name__} at {where.filename}:{where.lineno}: {exc}"
+                               [:300])
             return {}
         self.passes += 1
         self.counts.update(counts)
@@ -73,7 +78,12 @@ def settle(stack, timeout: float = SETTLE_TIMEOUT) -> float:
              "ApproximateNumberOfMessagesDelayed"]
     started = time.monotonic()
     quiet_since = None
+    shown = started
     while time.monotonic() - started < timeout:
+        if time.monotonic() - shown >= 60:   # a long settle says what it waits for
+            shown = time.monotonic()
+            print(f"  settling {shown - started:.0f} s: {backlog(stack)}", file=sys.stderr,
+                  flush=True)
         idle = stack.pump.idle() and not any(
             int(v) for url in ledger_queues
             for v in sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)[
@@ -86,6 +96,23 @@ def settle(stack, timeout: float = SETTLE_TIMEOUT) -> float:
             quiet_since = None
         time.sleep(0.5)
     raise TimeoutError("the stack did not settle")
+
+
+def backlog(stack) -> dict:
+    """What the pump has not yet handled: messages per queue, streams with unread records."""
+    waiting = {}
+    for source in stack.pump.sources:
+        if getattr(source, "busy", False) or getattr(source, "pending", None):
+            waiting[source.queue_name] = "busy"
+        elif getattr(source, "url", None):
+            attrs = stack.pump._sqs.get_queue_attributes(
+                QueueUrl=source.url, AttributeNames=["ApproximateNumberOfMessages",
+                                                     "ApproximateNumberOfMessagesNotVisible",
+                                                     "ApproximateNumberOfMessagesDelayed"])
+            depth = sum(int(v) for v in attrs["Attributes"].values())
+            if depth:
+                waiting[source.queue_name] = depth
+    return waiting
 
 
 def redrive_all(stack) -> Counter:
@@ -150,7 +177,7 @@ def run(n: int, *, rate: float, seed: int, workers: int, quiet: bool = False,
         driver.run(n)
         driven = time.monotonic() - began
         say(f"  driven in {driven:.0f} s; settling under faults")
-        settle(stack)
+        settle(stack, SETTLE_TIMEOUT + 4 * n)
         sweeper.stop()
         faults.enabled = False                          # the outage ends
         say("  faults off; sweeping, redriving, settling")
@@ -185,6 +212,7 @@ def run(n: int, *, rate: float, seed: int, workers: int, quiet: bool = False,
         "client_retries_after_5xx": driver.client.get("retried_5xx", 0),
         "http_answers": {k: v for k, v in sorted(driver.client.items()) if k != "retried_5xx"},
         "sweeper": {"passes": sweeper.passes, **dict(sweeper.counts)},
+        "sweeper_pass_errors": sweeper.errors[:10],
         "redriven": dict(redriven),
         "checked": dict(verdict.checked),
         "violations_by_invariant": {f"{i}. {NAMES[i]}": c
