@@ -271,6 +271,7 @@ class Task(_Unbound):
     decision = UnicodeAttribute(null=True)
     decided_by = UnicodeAttribute(null=True)
     reason = UnicodeAttribute(null=True)
+    decided_by_request = UnicodeAttribute(null=True)  # tells our own retried write from a rival's
     version = VersionAttribute()
     by_inbox = Inbox()
 

@@ -442,10 +442,11 @@ def closed_inbox(task: Task, state: str) -> str:
 
 
 
-def decided_actions(task: Task, decision: str, by: str, at: str, reason: str | None) -> list:
+def decided_actions(task: Task, decision: str, by: str, at: str, reason: str | None,
+                    request: str) -> list:
     return [Task.state.set("decided"), Task.inbox.set(closed_inbox(task, "decided")),
             Task.decision.set(decision), Task.decided_at.set(at), Task.decided_by.set(by),
-            Task.reason.set(reason)]
+            Task.reason.set(reason), Task.decided_by_request.set(request)]
 
 
 def _append_audit(tx: TransactWrite, dossier: Dossier, body: dict) -> tuple[int, str]:

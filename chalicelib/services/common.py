@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+import uuid
 from datetime import UTC, datetime, timedelta
 
 from ..adapters import telemetry
@@ -112,12 +113,35 @@ def task_view(t: Task) -> dict:
     }
 
 
-def is_own_decision(repo, task_id: str, username: str, at: str, decision: str) -> bool:
+def decision_request_id() -> str:
+    """A fresh id per decision request, stored with the decision: its own retried write (an
+    attempt that timed out but committed) is told apart from a rival request, even the same
+    officer's identical one sent twice at once."""
+    return uuid.uuid4().hex
+
+
+def is_own_decision(repo, task_id: str, request: str) -> bool:
     """After a Conflict on recording a decision: is what is stored exactly this request's write?
     (A timed-out attempt may have committed before botocore's retry found the task decided.)"""
     stored = repo.task(task_id)
-    return stored is not None and \
-        (stored.decided_by, stored.decided_at, stored.decision) == (username, at, decision)
+    return stored is not None and stored.decided_by_request == request
+
+
+def token_may_have_expired(task: Task, now: datetime) -> bool:
+    """A step that is not overdue times out at its task's due time, an overdue one a day after it
+    re-opened; within TOKEN_MARGIN of that (the clocks of Step Functions and ours), the token may
+    already be gone."""
+    deadline = parse_iso(task.created_at) + OVERDUE_TOKEN_LIFE if task.overdue \
+        else parse_iso(task.due_at)
+    return now >= deadline - TOKEN_MARGIN
+
+
+def refuse_if_token_expiring(task: Task, now: datetime) -> None:
+    """Refuse a decision before writing anything if its token may be gone: a decision recorded
+    but never delivered would leave the dossier decided while the workflow re-opens the step.
+    The overdue task that replaces it takes the decision."""
+    if token_may_have_expired(task, now):
+        raise TaskExpired()
 
 
 def answer_decision(workflows: Workflows, task: Task, output: dict, now: datetime) -> None:
@@ -131,7 +155,5 @@ def answer_decision(workflows: Workflows, task: Task, output: dict, now: datetim
     except WorkflowUnavailable:
         log.warning("decision delivery left to the sweeper", extra={"dossier_id": task.dossier_id})
     except TaskExpired:
-        deadline = parse_iso(task.created_at) + OVERDUE_TOKEN_LIFE if task.overdue \
-            else parse_iso(task.due_at)
-        if now >= deadline - TOKEN_MARGIN:
+        if token_may_have_expired(task, now):
             raise

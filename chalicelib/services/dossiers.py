@@ -250,15 +250,16 @@ def supplement(principal: Principal, dossier_id: str, body: Any, *, repo: Reposi
     task = repo.task(dossier.open_task_id)
     if task is None or task.state != "open":
         raise Conflict("Hồ sơ không ở trạng thái chờ bổ sung.", code="not_awaiting_supplement")
+    common.refuse_if_token_expiring(task, now)
     move = catalogue.transition(proc, "supplement", "resubmit",
                                 supplements_used=int(dossier.supplements_used), reason=None)
     due = proc.due_at(now, repo.office_calendar(dossier.office_id))
-    at = common.iso(now)
+    at, request = common.iso(now), common.decision_request_id()
     facts = [getattr(Dossier, name).set(value) if value is not None else getattr(Dossier, name).remove()
              for name, value in sub.facts.items()]
     try:
         repo.record_decision(
-            task, decided_actions(task, "resubmit", principal.username, at, None),
+            task, decided_actions(task, "resubmit", principal.username, at, None, request),
             dossier, [Dossier.status.set(move.to_status), Dossier.step.set(move.next_step),
                       *facts, Dossier.due_at.set(common.iso(due)),
                       Dossier.updated_at.set(at), Dossier.open_task_id.remove(),
@@ -271,7 +272,7 @@ def supplement(principal: Principal, dossier_id: str, body: Any, *, repo: Reposi
             also_save=[DossierBody(dossier_id, content=sub.content, signatures=sub.signatures),
                        *sub.manifest.to_file])
     except Conflict:
-        if not common.is_own_decision(repo, task.task_id, principal.username, at, "resubmit"):
+        if not common.is_own_decision(repo, task.task_id, request):
             raise
     common.answer_decision(workflows, task, {"decision": "resubmit",
                                              "timeout_seconds": common.seconds_until(due, now)}, now)

@@ -33,7 +33,8 @@ def extend(principal: Principal, dossier_id: str, body: Any, *, repo: Repository
              "working_days": request.working_days, "from_due_at": dossier.due_at,
              "to_due_at": common.iso(new_due), "by": principal.username, "at": at}
     repo.record_decision(
-        task, decided_actions(task, extension.DECISION, principal.username, at, request.reason),
+        task, decided_actions(task, extension.DECISION, principal.username, at, request.reason,
+                              common.decision_request_id()),
         dossier, [Dossier.due_at.set(entry["to_due_at"]),
                   Dossier.extensions.set([*(dossier.extensions or []), entry]),
                   Dossier.updated_at.set(at), Dossier.open_task_id.remove(),
@@ -62,8 +63,8 @@ def _waiting_task(dossier: Dossier, repo: Repository, now: datetime) -> Task:
     if task.state == "decided":  # decided between our two reads: the officer won
         raise Conflict("Nhiệm vụ đã được xử lý hoặc hồ sơ vừa thay đổi.",
                        code="task_already_decided")
-    # A step that is not yet overdue times out at its task's due time, and its token with it:
-    # refuse before writing anything; the overdue task that replaces it can be extended.
-    if task.state != "open" or (not task.overdue and common.parse_iso(task.due_at) <= now):
+    # the overdue task that replaces an expiring one can be extended
+    if task.state != "open":
         raise TaskExpired()
+    common.refuse_if_token_expiring(task, now)
     return task

@@ -122,6 +122,7 @@ def decide(principal: Principal, task_id: str, body: object, *, repo: Repository
                        code="task_expired")
     if task.state != "open":
         raise Conflict("Nhiệm vụ đã được xử lý.", code="task_already_decided")
+    common.refuse_if_token_expiring(task, now)
 
     proc = catalogue.get_version(task.procedure, task.procedure_version)
     move = catalogue.transition(proc, task.step, decision_name,
@@ -131,6 +132,7 @@ def decide(principal: Principal, task_id: str, body: object, *, repo: Repository
                                                               body.get("reason")),
                                      principal=principal, title=task.role, repo=repo, now=now)
     at = common.iso(now)
+    request = common.decision_request_id()
     actions = [Dossier.status.set(move.to_status), Dossier.updated_at.set(at),
                Dossier.open_task_id.remove(),
                Dossier.last_reason.set(reason) if reason else Dossier.last_reason.remove()]
@@ -147,14 +149,14 @@ def decide(principal: Principal, task_id: str, body: object, *, repo: Repository
                             next_due=common.iso(now + timedelta(seconds=timeout)))
     try:
         repo.record_decision(
-            task, decided_actions(task, decision_name, principal.username, at, reason),
+            task, decided_actions(task, decision_name, principal.username, at, reason, request),
             dossier, actions,
             {"at": at, "actor": common.actor(principal, task.role), "action": decision_name,
              "step": task.step, "from_status": dossier.status, "to_status": move.to_status,
              "reason": reason, **({"signature": signed} if signed else {})},
             resolve_alert=dossier.alert_task_id)
     except Conflict:
-        if not common.is_own_decision(repo, task_id, principal.username, at, decision_name):
+        if not common.is_own_decision(repo, task_id, request):
             raise
     telemetry.count("Decisions", proc.code)
     common.answer_decision(workflows, task, {"decision": decision_name,

@@ -69,3 +69,24 @@ def test_a_regional_leader_reads_the_district_report_and_others_may_not(api, tok
     assert (status, err["error"]["code"]) == (403, "out_of_scope")
     status, err = api.call("GET", "/v1/reports/overdue", token=tokens["ketoan.cva"])
     assert (status, err["error"]["code"]) == (403, "role_not_allowed")
+
+
+def test_a_decision_in_the_last_minute_of_its_step_is_refused_before_anything_is_written(
+        flow, tokens, unique):
+    """Its token may already have timed out in Step Functions: recording the decision would
+    leave the dossier decided while the workflow re-opens the step as an overdue task."""
+    from chalicelib import composition
+    from chalicelib.domain.errors import Conflict
+    from chalicelib.services import common, tasks
+    d = flow.submit(unique("LASTMIN"))
+    task_id = flow.task(flow.officer, d["dossier_id"])["task_id"]
+    svc = composition.services()
+    due = common.parse_iso(svc.repo.task(task_id).due_at)
+    with pytest.raises(Conflict) as refused:
+        tasks.decide(svc.verifier.verify(tokens["kiemsoat.kv1"]), task_id, {"decision": "accept"},
+                     repo=svc.repo, workflows=svc.workflows, now=due - timedelta(seconds=30))
+    assert refused.value.code == "task_expired"
+    assert svc.repo.task(task_id).state == "open"
+    assert flow.dossier(d["dossier_id"])["status"] == "under_review"
+    status, answer = flow.decide(flow.officer, d["dossier_id"], "accept")  # in time: taken
+    assert (status, answer["status"]) == (200, "awaiting_approval")
