@@ -78,7 +78,7 @@ def person(browser, console_url):
             page.get_by_label("Tên đăng nhập").fill(username)
             page.get_by_label("Mật khẩu").fill(password)
             page.get_by_role("button", name="Đăng nhập").click()
-            page.wait_for_function("document.querySelector('[data-view]')?.dataset.view !== 'sign-in'")
+            page.wait_for_selector('[data-view]:not([data-view="sign-in"])')
         return page
 
     yield open_as

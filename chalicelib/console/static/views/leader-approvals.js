@@ -1,7 +1,13 @@
-// Placeholder until this screen is built: its title and an empty state.
+// The leader's approvals: dossiers the office's officers accepted, soonest due first.
 import { t } from '../i18n.js';
-import { empty, heading } from '../ui.js';
+import { taskTable } from '../tasks.js';
+import { h, heading, loading } from '../ui.js';
 
 export async function render(page) {
-  page.append(heading(t('approvalsTitle')), empty(t('loading')));
+  const body = h('div', {}, loading());
+  const refresh = h('button', { type: 'button', class: 'secondary', dataset: { action: 'refresh' } }, t('refresh'));
+  page.append(heading(t('approvalsTitle')), h('div', { class: 'actions' }, refresh), body);
+  const draw = async () => body.replaceChildren(await taskTable('leader'));
+  refresh.addEventListener('click', draw);
+  await draw();
 }

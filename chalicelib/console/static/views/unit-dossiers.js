@@ -4,7 +4,7 @@ import { t } from '../i18n.js';
 import { empty, h, heading, loading, money, statusBadge, when } from '../ui.js';
 
 export async function render(page) {
-  const refresh = h('button', { type: 'button', class: 'secondary' }, t('refresh'));
+  const refresh = h('button', { type: 'button', class: 'secondary', dataset: { action: 'refresh' } }, t('refresh'));
   const body = h('div', {}, loading());
   page.append(heading(t('navUnitDossiers')),
     h('div', { class: 'actions' }, h('a', { href: '#/unit/submit' }, t('navSubmit')), refresh), body);
