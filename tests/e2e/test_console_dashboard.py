@@ -36,8 +36,14 @@ def reports(api, token, office, first, last) -> dict:
 
 
 def comparable(api_answer: dict) -> dict:
-    """What the dashboard must show, computed here from the API's answer."""
-    days: dict[str, dict] = {}
+    """What the dashboard must show, computed here from the API's answer: every day of the
+    period (zeros where the API has no row), summed over procedures."""
+    report = api_answer["dossiers"]
+    first = datetime.fromisoformat(report["from"]).date()
+    span = (datetime.fromisoformat(report["to"]).date() - first).days
+    days: dict[str, dict] = {(first + timedelta(days=n)).isoformat():
+                             {k: 0 for k in ("received", "decided", "on_time", "late")}
+                             for n in range(span + 1)}
     for row in api_answer["dossiers"]["rows"]:
         day = days.setdefault(row["date"], {k: 0 for k in ("received", "decided", "on_time", "late")})
         for k in day:

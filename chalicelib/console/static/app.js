@@ -111,6 +111,11 @@ export async function render() {
 }
 
 function start() {
+  // The skip link must not change the hash: the hash is the router's.
+  document.querySelector('.skip').addEventListener('click', (event) => {
+    event.preventDefault();
+    document.getElementById('main').focus();
+  });
   document.getElementById('lang').addEventListener('click', () => {
     setLang(lang() === 'vi' ? 'en' : 'vi');
     render();

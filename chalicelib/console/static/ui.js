@@ -38,7 +38,9 @@ export function localDay(days = 0) {
 }
 
 export function statusBadge(status) {
-  return h('span', { class: `badge ${status}`, dataset: { status } }, t(`status_${status}`));
+  const key = `status_${status}`;
+  const label = t(key);
+  return h('span', { class: `badge ${status}`, dataset: { status } }, label === key ? status : label);
 }
 
 export function empty(text) {

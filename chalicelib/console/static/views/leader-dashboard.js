@@ -18,9 +18,14 @@ function figure(name, label, value, shown) {
 
 const pct = (v) => (v === null || v === undefined ? null : `${v.toFixed(2).replace(/\.00$/, '')}%`);
 
-/** Per local day, summed over procedures (the API's rows are per day and procedure). */
-export function perDay(rows) {
+/** Every local day of the period, summed over procedures (the API's rows are per day and
+ * procedure, and only for days with figures): a quiet day shows as zeros, not as a gap. */
+export function perDay(rows, first, last) {
   const days = new Map();
+  for (let at = new Date(`${first}T00:00:00Z`); at <= new Date(`${last}T00:00:00Z`); at.setUTCDate(at.getUTCDate() + 1)) {
+    const date = at.toISOString().slice(0, 10);
+    days.set(date, { date, received: 0, decided: 0, on_time: 0, late: 0 });
+  }
   for (const row of rows) {
     const day = days.get(row.date) || { date: row.date, received: 0, decided: 0, on_time: 0, late: 0 };
     for (const k of COUNTS) day[k] += row[k] || 0;
@@ -66,16 +71,16 @@ export async function render(page, { me, query }) {
     page.dataset.from = dossiers.from;
     page.dataset.to = dossiers.to;
     page.dataset.rendered = String(Number(page.dataset.rendered || 0) + 1);
-    const days = perDay(dossiers.rows);
+    const days = perDay(dossiers.rows, dossiers.from, dossiers.to);
     const totals = dossiers.totals;
     body.replaceChildren(
       h('section', { class: 'figures', 'aria-label': t('dashboardTitle') },
         ...COUNTS.map((k) => figure(k, t(LABELS[k]), totals[k])),
         figure('on_time_rate', t('onTimeRate'), totals.on_time_rate, pct(totals.on_time_rate) ?? t('none')),
         figure('participation_rate', t('participation'), participation.participation_rate,
-          participation.participation_rate === null ? t('notDeclared') : `${pct(participation.participation_rate)} (${participation.published})`),
+          participation.participation_rate === null ? t('notDeclared') : participation.published),
         figure('regular_share', t('regularSenders'), regular.share,
-          regular.share === null ? t('none') : `${pct(regular.share)} (${regular.regular_units}/${regular.registered_units})`)),
+          regular.share === null ? t('none') : regular.published)),
       h('section', {}, h('h2', {}, t('perDay')), days.length ? [
         h('div', { class: 'chart card' },
           barChart({ title: `${t('perDay')}: ${COUNTS.map((k) => t(LABELS[k])).join(', ')}`, labels: days.map((d) => d.date),
