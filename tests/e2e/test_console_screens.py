@@ -161,3 +161,30 @@ def test_an_empty_inbox_says_so(person):
     page.locator(".empty, table.tasks").first.wait_for()
     if page.locator("table.tasks").count() == 0:
         assert page.locator(".empty").inner_text() == "Không có hồ sơ nào đang chờ."
+
+
+def test_a_late_dossier_is_marked_in_the_leaders_lists_until_a_delay_reason_is_recorded(
+        person, stack, flow, api, tokens, screens):
+    from tests.integration.test_overdue import make_late
+    d = flow.submit(f"LATE-{uuid.uuid4().hex[:6].upper()}")
+    make_late(stack, d["dossier_id"])
+    assert flow.decide(flow.officer, d["dossier_id"], "accept")[0] == 200
+    eventually(lambda: d["dossier_id"] in [i["dossier_id"] for i in api.call(
+        "GET", "/v1/reports/overdue", token=flow.leader)[1]["items"]], timeout=90, interval=0.5)
+
+    page = person("lanhdao.kv1")
+    row = page.locator(f'tr[data-dossier="{d["dossier_id"]}"]')
+    row.wait_for()
+    assert row.get_attribute("data-overdue") == "true" and "overdue" in row.get_attribute("class")
+    page.get_by_role("link", name="Báo cáo điều hành").click()
+    listed = page.locator(f'.overdue-list tr[data-dossier="{d["dossier_id"]}"]')
+    listed.wait_for()
+    screens.save(page, "leader-dashboard-overdue")
+    listed.get_by_role("link").click()
+    page.fill('textarea[name="delay-reason"]', "Hệ thống TABMIS gián đoạn ngày 20/11.")
+    screens.save(page, "leader-delay-reason")
+    page.get_by_role("button", name="Ghi lý do chậm").click()
+    page.get_by_text("Đã ghi lý do chậm").wait_for()
+    assert page.locator('li[data-action="delay_reason"]').count() == 1
+    _, report = api.call("GET", "/v1/reports/overdue", token=tokens["lanhdao.kv1"])
+    assert d["dossier_id"] not in [i["dossier_id"] for i in report["items"]]
