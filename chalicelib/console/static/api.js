@@ -71,3 +71,21 @@ export async function all(path, query = {}, max = 1000) {
   } while (cursor && items.length < max);
   return items;
 }
+
+let catalogue = null;
+
+/** The procedure catalogue (public, the same for everyone), read once per page load. */
+export function procedures() {
+  catalogue = catalogue || get('/procedures').then((body) => body.items).catch((error) => {
+    catalogue = null;
+    throw error;
+  });
+  return catalogue;
+}
+
+/** code -> its catalogue entry (the newest version), for showing names instead of codes. */
+export async function procedureNames() {
+  const names = new Map();
+  for (const p of await procedures()) if (!names.has(p.code) || p.effective_from > names.get(p.code).effective_from) names.set(p.code, p);
+  return names;
+}

@@ -25,12 +25,18 @@ const STRINGS = {
     status_reconciled: 'Khớp đúng', status_not_reconciled: 'Không khớp',
     status_issued: 'Chờ đơn vị xác nhận', status_confirmed: 'Đã xác nhận khớp', status_disputed: 'Có chênh lệch',
     status_resolved: 'Đã giải quyết chênh lệch',
+    action_submitted: 'Nộp hồ sơ', action_resubmitted: 'Nộp hồ sơ bổ sung', action_accept: 'Tiếp nhận',
+    action_request_supplement: 'Yêu cầu bổ sung', action_refuse: 'Từ chối', action_approve: 'Phê duyệt',
+    action_send_back: 'Trả lại', action_posted: 'Đã hạch toán, thanh toán', action_recorded: 'Đã ghi nhận',
+    action_delay_reason: 'Ghi lý do chậm', action_deadline_extended: 'Gia hạn', action_escalated: 'Báo lãnh đạo (quá hạn)',
+    action_applied: 'Đã áp dụng', action_matches: 'Khớp đúng', action_does_not_match: 'Không khớp',
     // dossiers
     dossiers: 'Hồ sơ', dossier: 'Hồ sơ', procedure: 'Thủ tục', voucherNumber: 'Số chứng từ', amount: 'Số tiền',
     status: 'Trạng thái', step: 'Bước', receivedAt: 'Ngày nhận', dueAt: 'Hạn xử lý', updatedAt: 'Cập nhật',
     noDossiers: 'Chưa có hồ sơ nào.', open: 'Xem', overdue: 'Quá hạn', history: 'Lịch sử xử lý',
     chainOk: 'Chuỗi nhật ký toàn vẹn', chainBroken: 'Chuỗi nhật ký KHÔNG toàn vẹn',
     result: 'Kết quả', debitAdvice: 'Giấy báo Nợ', creditAdvice: 'Giấy báo Có', refusalNotice: 'Thông báo từ chối',
+    otherKind: 'Tài liệu khác', onFile: 'lưu tại KBNN', certChain: 'Chứng thư (CA)',
     reason: 'Lý do', documents: 'Tài liệu', download: 'Tải về', noDocuments: 'Không có tài liệu đính kèm.',
     signatures: 'Chữ ký số', checks: 'Kiểm tra tự động', pass: 'Đạt', fail: 'Không đạt',
     verified: 'Hợp lệ', notVerified: 'Không hợp lệ', signer: 'Người ký', title: 'Chức danh',
@@ -39,7 +45,7 @@ const STRINGS = {
     supplementHint: 'Sửa nội dung nếu cần, ký lại và gửi. Thời hạn xử lý tính lại từ khi nhận đủ hồ sơ.',
     content: 'Nội dung', payee: 'Đơn vị thụ hưởng', account: 'Tài khoản',
     // submit
-    submitTitle: 'Lập hồ sơ thanh toán', chooseProcedure: 'Chọn thủ tục', paymentKind: 'Loại chi',
+    submitTitle: 'Lập hồ sơ thanh toán', voucher: 'Chứng từ', chooseProcedure: 'Chọn thủ tục', paymentKind: 'Loại chi',
     budgetYear: 'Năm ngân sách', estimateType: 'Loại dự toán', estimate_official: 'Chính thức',
     estimate_temporary: 'Tạm cấp', method: 'Hình thức', method_transfer: 'Chuyển khoản', method_cash: 'Tiền mặt',
     unitCode: 'Mã ĐVQHNS', chapterCode: 'Mã chương', payerAccount: 'Tài khoản chi',
@@ -100,11 +106,17 @@ const STRINGS = {
     status_reconciled: 'Matches', status_not_reconciled: 'Does not match',
     status_issued: 'Awaiting the unit', status_confirmed: 'Confirmed', status_disputed: 'Disputed',
     status_resolved: 'Dispute resolved',
+    action_submitted: 'Submitted', action_resubmitted: 'Supplement sent', action_accept: 'Accepted',
+    action_request_supplement: 'Supplement requested', action_refuse: 'Refused', action_approve: 'Approved',
+    action_send_back: 'Sent back', action_posted: 'Posted and paid', action_recorded: 'Recorded',
+    action_delay_reason: 'Delay reason recorded', action_deadline_extended: 'Deadline extended', action_escalated: 'Escalated (overdue)',
+    action_applied: 'Applied', action_matches: 'Matches', action_does_not_match: 'Does not match',
     dossiers: 'Dossiers', dossier: 'Dossier', procedure: 'Procedure', voucherNumber: 'Voucher no.', amount: 'Amount',
     status: 'Status', step: 'Step', receivedAt: 'Received', dueAt: 'Due', updatedAt: 'Updated',
     noDossiers: 'No dossiers yet.', open: 'Open', overdue: 'Overdue', history: 'History',
     chainOk: 'Audit chain intact', chainBroken: 'Audit chain BROKEN',
     result: 'Result', debitAdvice: 'Debit advice', creditAdvice: 'Credit advice', refusalNotice: 'Refusal notice',
+    otherKind: 'Other document', onFile: 'on file at the treasury', certChain: 'Certificate (CA)',
     reason: 'Reason', documents: 'Documents', download: 'Download', noDocuments: 'No attachments.',
     signatures: 'Digital signatures', checks: 'Automatic checks', pass: 'Pass', fail: 'Fail',
     verified: 'Valid', notVerified: 'Not valid', signer: 'Signer', title: 'Title',
@@ -112,7 +124,7 @@ const STRINGS = {
     supplementRequested: 'The treasury asks for a supplement', answerSupplement: 'Send the supplement',
     supplementHint: 'Correct the content if needed, sign again and send. The time limit restarts on a complete dossier.',
     content: 'Content', payee: 'Payee', account: 'Account',
-    submitTitle: 'New payment dossier', chooseProcedure: 'Procedure', paymentKind: 'Kind',
+    submitTitle: 'New payment dossier', voucher: 'Voucher', chooseProcedure: 'Procedure', paymentKind: 'Kind',
     budgetYear: 'Budget year', estimateType: 'Estimate', estimate_official: 'Official',
     estimate_temporary: 'Temporary', method: 'Method', method_transfer: 'Transfer', method_cash: 'Cash',
     unitCode: 'Budget-unit code', chapterCode: 'Chapter code', payerAccount: 'Account',
@@ -167,6 +179,13 @@ export function setLang(value) {
 export function t(key) {
   const table = STRINGS[lang()];
   return key in table ? table[key] : (STRINGS.vi[key] ?? key);
+}
+
+/** The label of a code (`status`, `action`…), or the code itself when there is none. */
+export function label(prefix, code) {
+  const key = `${prefix}_${code}`;
+  const text = t(key);
+  return text === key ? code : text;
 }
 
 /** A catalogue name in the chosen language ({name_vi, name_en}). */

@@ -1,5 +1,5 @@
 // Small DOM helpers shared by the views: element building, formats, states and errors.
-import { lang, t } from './i18n.js';
+import { label, lang, t } from './i18n.js';
 
 /** h('a', {href: '#/x', class: 'y'}, 'text', child…): an element; on* attributes are listeners. */
 export function h(tag, attrs = {}, ...children) {
@@ -38,9 +38,7 @@ export function localDay(days = 0) {
 }
 
 export function statusBadge(status) {
-  const key = `status_${status}`;
-  const label = t(key);
-  return h('span', { class: `badge ${status}`, dataset: { status } }, label === key ? status : label);
+  return h('span', { class: `badge ${status}`, dataset: { status } }, label('status', status));
 }
 
 export function empty(text) {

@@ -27,7 +27,7 @@ function put(upload, file, progress) {
 /** The attachments panel for a procedure's components; `panel.manifest()` lists what is uploaded. */
 export function uploadsPanel(components, onChange) {
   const entries = [];
-  const kinds = [...components.map((c) => [c.kind, named(c)]), ['other', 'Khác / Other']];
+  const kinds = [...components.map((c) => [c.kind, named(c)]), ['other', t('otherKind')]];
   const kind = h('select', { name: 'kind' }, kinds.map(([k, label]) => h('option', { value: k }, label)));
   const file = h('input', { type: 'file', name: 'file' });
   const button = h('button', { type: 'button', class: 'secondary', dataset: { action: 'upload' } }, t('upload'));

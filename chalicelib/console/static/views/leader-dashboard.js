@@ -2,9 +2,9 @@
 // never a scan): dossiers received, decided, on time and late per day; the participation rate;
 // the share of units sending regularly; the dossiers late without a reason. Filters by period
 // and office; CSV exported from the very data on screen. Figures carry data-figure/data-value.
-import { get } from '../api.js';
+import { get, procedureNames } from '../api.js';
 import { barChart } from '../chart.js';
-import { t } from '../i18n.js';
+import { named, t } from '../i18n.js';
 import { busy, control, download, empty, h, heading, loading, localDay, when } from '../ui.js';
 
 const COLORS = { received: '#0b5cad', decided: '#5b6470', on_time: '#17753a', late: '#b3261e' };
@@ -59,11 +59,12 @@ export async function render(page, { me, query }) {
 
   const draw = async () => {
     const params = { office: office.value.trim(), from: from.value, to: to.value };
-    const [dossiers, participation, regular, overdue] = await Promise.all([
+    const [dossiers, participation, regular, overdue, names] = await Promise.all([
       get('/reports/dossiers', params),
       get('/reports/participation', { office: params.office }),
       get('/reports/regular-senders', { office: params.office, date: params.to }),
       get('/reports/overdue', { office: params.office }),
+      procedureNames(),
     ]);
     shown = dossiers;
     exportButton.disabled = false;
@@ -97,7 +98,7 @@ export async function render(page, { me, query }) {
           h('thead', {}, h('tr', {}, [t('dossier'), t('procedure'), t('step'), t('dueAt')].map((c) => h('th', { scope: 'col' }, c)))),
           h('tbody', {}, overdue.items.map((d) => h('tr', { class: 'overdue', dataset: { dossier: d.dossier_id } },
             h('td', {}, h('a', { href: `#/office/dossiers/${d.dossier_id}` }, d.dossier_id)),
-            h('td', {}, d.procedure || ''), h('td', {}, d.step || ''), h('td', {}, when(d.due_at))))))
+            h('td', {}, names.has(d.procedure) ? named(names.get(d.procedure)) : d.procedure || ''), h('td', {}, d.step || ''), h('td', {}, when(d.due_at))))))
         : empty(t('noOverdue'))));
   };
 

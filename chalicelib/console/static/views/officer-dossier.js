@@ -2,7 +2,7 @@
 // fail per check), the signatures re-verified now, the history; the decision when a step of it
 // waits for this person (with a reason where the catalogue wants one); a delay reason when late.
 import { all, get, post } from '../api.js';
-import { documents, facts, history, result } from '../dossier.js';
+import { documents, facts, history, result, signedContent } from '../dossier.js';
 import { t } from '../i18n.js';
 import { busy, control, empty, h, heading, loading } from '../ui.js';
 
@@ -18,7 +18,7 @@ async function checklist(id) {
 async function signatures(id) {
   const list = await get(`/dossiers/${id}/signatures`);
   return h('section', {}, h('h2', {}, t('signatures')), list.signatures.length ? h('table', { class: 'signatures' },
-    h('thead', {}, h('tr', {}, [t('title'), t('signer'), t('signatures'), 'CA', t('status')].map((c) => h('th', { scope: 'col' }, c)))),
+    h('thead', {}, h('tr', {}, [t('title'), t('signer'), t('signatures'), t('certChain'), t('status')].map((c) => h('th', { scope: 'col' }, c)))),
     h('tbody', {}, list.signatures.map((s) => {
       const good = s.signature_valid && s.chain_valid_at_receipt && s.status_now === 'active';
       return h('tr', { dataset: { title: s.title, valid: String(good) } },
@@ -77,10 +77,10 @@ export async function render(page, { params: [id], me }) {
     const late = d.step && d.due_at && Date.parse(d.due_at) < Date.now();
     body.replaceChildren(...[
       message ? h('p', { class: 'notice', role: 'status' }, message) : null,
-      facts(d), result(d),
+      await facts(d), result(d),
       task ? decisionForm(task, draw) : h('p', { class: 'muted', dataset: { noTask: 'true' } }, t('noOpenTask')),
       late ? delayForm(id, draw) : null,
-      await checklist(id), await signatures(id), await documents(id), await history(id),
+      signedContent(d), await checklist(id), await signatures(id), await documents(id), await history(id),
     ].filter(Boolean));
     page.dataset.status = d.status;
   };

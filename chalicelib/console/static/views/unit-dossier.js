@@ -1,7 +1,7 @@
 // One of the unit's dossiers: status, due time, result (the debit advice), documents, history;
 // and, when the treasury asked for a supplement, the form to answer it (corrected content,
 // more files, signed again: POST /v1/dossiers/{id}/supplement).
-import { ApiError, get, post } from '../api.js';
+import { ApiError, get, post, procedures } from '../api.js';
 import { documents, facts, history, result, supplementReason } from '../dossier.js';
 import { t } from '../i18n.js';
 import { canonical, signingPanel } from '../signing.js';
@@ -10,7 +10,7 @@ import { busy, control, h, heading, loading } from '../ui.js';
 
 async function supplementForm(d, redraw) {
   const reason = await supplementReason(d.dossier_id);
-  const procs = (await get('/procedures')).items;
+  const procs = await procedures();
   const proc = procs.find((p) => p.code === d.procedure && p.version === d.version) || { components: [], required_signers: [] };
   const area = h('textarea', { name: 'content', rows: 12, spellcheck: 'false' }, JSON.stringify(d.content, null, 2));
   let signing = null;
@@ -55,7 +55,7 @@ export async function render(page, { params: [id] }) {
     h('div', { class: 'actions' }, h('a', { href: '#/unit/dossiers' }, t('back')), refresh), body);
   const draw = async () => {
     const d = await get(`/dossiers/${id}`);
-    const parts = [facts(d), result(d)];
+    const parts = [await facts(d), result(d)];
     if (d.status === 'awaiting_supplement') parts.push(await supplementForm(d, draw));
     parts.push(await documents(id), await history(id));
     body.replaceChildren(...parts.filter(Boolean));

@@ -1,6 +1,6 @@
 // The unit's dossiers, newest first: status, due time, and a link to each one's page.
-import { all } from '../api.js';
-import { t } from '../i18n.js';
+import { all, procedureNames } from '../api.js';
+import { named, t } from '../i18n.js';
 import { empty, h, heading, loading, money, statusBadge, when } from '../ui.js';
 
 export async function render(page) {
@@ -9,7 +9,7 @@ export async function render(page) {
   page.append(heading(t('navUnitDossiers')),
     h('div', { class: 'actions' }, h('a', { href: '#/unit/submit' }, t('navSubmit')), refresh), body);
   const draw = async () => {
-    const items = await all('/dossiers', {}, 200);
+    const [items, names] = await Promise.all([all('/dossiers', {}, 200), procedureNames()]);
     if (!items.length) {
       body.replaceChildren(empty(t('noDossiers')));
       return;
@@ -20,7 +20,7 @@ export async function render(page) {
         t('receivedAt'), t('dueAt')].map((c, i) => h('th', { scope: 'col', class: i === 2 ? 'num' : null }, c)))),
       h('tbody', {}, items.map((d) => h('tr', { dataset: { dossier: d.dossier_id, status: d.status } },
         h('td', {}, h('a', { href: `#/unit/dossiers/${d.dossier_id}` }, d.voucher_number || d.dossier_id)),
-        h('td', {}, d.procedure),
+        h('td', {}, names.has(d.procedure) ? named(names.get(d.procedure)) : d.procedure),
         h('td', { class: 'num' }, money(d.amount)),
         h('td', {}, statusBadge(d.status)),
         h('td', {}, when(d.received_at)),

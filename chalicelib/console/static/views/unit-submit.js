@@ -1,7 +1,7 @@
 // A new dossier: the procedure's form (from the catalogue, GET /v1/procedures), attachments,
 // signatures (signing.js) and the submission (POST /v1/dossiers with an Idempotency-Key, so a
 // retried click cannot submit twice).
-import { ApiError, get, post } from '../api.js';
+import { ApiError, post, procedures } from '../api.js';
 import { named, t } from '../i18n.js';
 import { canonical, signingPanel } from '../signing.js';
 import { uploadsPanel } from '../uploads.js';
@@ -45,7 +45,7 @@ function voucherForm(proc, me) {
     extra: h('textarea', { name: 'extra', rows: 3, placeholder: '{"contract": {...}}' }),
   };
   const element = h('div', {},
-    h('fieldset', { class: 'card' }, h('legend', {}, t('voucherNumber')),
+    h('fieldset', { class: 'card' }, h('legend', {}, t('voucher')),
       h('div', { class: 'grid' },
         control(t('voucherNumber'), f.number, `${path}.number`), control(t('budgetYear'), f.budget_year, `${path}.budget_year`),
         control(t('estimateType'), f.estimate_type, `${path}.estimate_type`),
@@ -104,7 +104,7 @@ function jsonForm(proc) {
 
 export async function render(page, { me }) {
   page.append(heading(t('submitTitle')));
-  const catalogue = (await get('/procedures')).items.filter((p) => inForce(p, localDay()));
+  const catalogue = (await procedures()).filter((p) => inForce(p, localDay()));
   if (!catalogue.length) {
     page.append(empty(t('noFigures')));
     return;
