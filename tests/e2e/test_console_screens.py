@@ -188,3 +188,13 @@ def test_a_late_dossier_is_marked_in_the_leaders_lists_until_a_delay_reason_is_r
     assert page.locator('li[data-action="delay_reason"]').count() == 1
     _, report = api.call("GET", "/v1/reports/overdue", token=tokens["lanhdao.kv1"])
     assert d["dossier_id"] not in [i["dossier_id"] for i in report["items"]]
+
+
+def test_a_dossier_that_is_not_the_units_shows_the_apis_message_not_a_blank_page(person, flow, unique):
+    from chalicelib.services.common import DOSSIER_NOT_FOUND
+    other = flow.submit(unique("OTHER"))   # unit 1012345's; the next person is of unit 1023456
+    page = person("ketoan.bvdd")
+    page.goto(page.url.split("#")[0] + f"#/unit/dossiers/{other['dossier_id']}")
+    message = page.locator('[data-view="unit-dossier"] .empty')
+    message.wait_for()
+    assert message.inner_text() == DOSSIER_NOT_FOUND
