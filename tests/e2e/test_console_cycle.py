@@ -94,8 +94,14 @@ def decide(page, dossier_id: str, inbox_nav: str, decision: str, screens, shot: 
     page.wait_for_selector("[data-no-task]")
 
 
+def flow_content(api, tokens, dossier_id: str) -> dict:
+    status, body = api.call("GET", f"/v1/dossiers/{dossier_id}", token=tokens["ketoan.cva"])
+    assert status == 200, body
+    return body["content"]
+
+
 def test_a_dossier_goes_from_the_units_form_to_paid_through_every_screen(
-        person, screens, signing_helper, pki_dir):
+        person, screens, signing_helper, pki_dir, api, tokens):
     number = f"WEB-{uuid.uuid4().hex[:6].upper()}"
     unit = person("ketoan.cva")
     unit.get_by_role("link", name="Lập hồ sơ").first.click()
@@ -122,6 +128,11 @@ def test_a_dossier_goes_from_the_units_form_to_paid_through_every_screen(
 
     until(unit, '[data-view="unit-dossier"][data-status="awaiting_supplement"] form.supplement')
     assert unit.locator('[data-reason="Thiếu biên bản nghiệm thu"]').count() == 1
+    # The form comes back filled with what was sent; the unit corrects a line and adds the file.
+    line = '[data-field="content.voucher.lines[0].content"]'
+    assert unit.input_value(line) == "Mua văn phòng phẩm quý IV"
+    assert unit.input_value('[data-field="content.voucher.total"]') == "1500000"
+    unit.fill(line, "Mua văn phòng phẩm quý IV (kèm biên bản nghiệm thu)")
     upload(unit, "acceptance_record", f"nghiem-thu-{number}.pdf", b"%PDF-1.4 nghiem thu")
     with unit.expect_download() as download:
         unit.click('[data-action="unsigned"]')
@@ -143,6 +154,8 @@ def test_a_dossier_goes_from_the_units_form_to_paid_through_every_screen(
     assert unit.locator("[data-advice]").get_attribute("data-advice").startswith("GBN-")
     assert unit.locator('li[data-action="resubmitted"]').count() == 1
     assert unit.locator('[data-chain="true"]').count() == 1
+    assert flow_content(api, tokens, dossier_id)["voucher"]["lines"][0]["content"] == \
+        "Mua văn phòng phẩm quý IV (kèm biên bản nghiệm thu)"
     screens.save(unit, "unit-paid")
     unit.get_by_role("link", name="Hồ sơ của đơn vị").click()
     until(unit, f'tr[data-dossier="{dossier_id}"][data-status="paid"]')

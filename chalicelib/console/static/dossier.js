@@ -1,11 +1,13 @@
 // What the unit's and the office's dossier pages both show: the facts, the result, the
 // documents and the history (with the audit chain's verdict).
-import { get, procedureNames } from './api.js';
+import { get, procedureNames, procedures } from './api.js';
 import { label, named, t } from './i18n.js';
 import { empty, h, money, statusBadge, when } from './ui.js';
 
 export async function facts(d) {
-  const proc = (await procedureNames()).get(d.procedure);
+  const proc = (await procedures()).find((p) => p.code === d.procedure && p.version === d.version)
+    || (await procedureNames()).get(d.procedure);
+  const step = proc && proc.steps.find((s) => s.name === d.step);
   const late = d.due_at && d.step && Date.parse(d.due_at) < Date.now();
   const row = (label, ...value) => [h('dt', {}, label), h('dd', {}, ...value)];
   return h('dl', { class: 'facts card' },
@@ -14,7 +16,7 @@ export async function facts(d) {
     row(t('voucherNumber'), d.voucher_number || t('none')),
     row(t('amount'), money(d.amount)),
     row(t('account'), d.account_id || t('none')),
-    row(t('step'), d.step || t('none')),
+    row(t('step'), step ? step.label_vi : d.step || t('none')),
     row(t('receivedAt'), when(d.received_at)),
     row(t('dueAt'), h('span', { dataset: { due: d.due_at || '' } }, when(d.due_at)),
       late ? [' ', h('span', { class: 'badge overdue' }, t('overdue'))] : null));
