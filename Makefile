@@ -3,8 +3,11 @@ PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The browser tests (tests/e2e) drive Debian's Chromium with Playwright's Python package; never
+# `playwright install` (it downloads its own browsers). Installed once, as root in CI.
+CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test fuzz bench load chaos check workflows package deploy clean
+.PHONY: chromium run test fuzz bench load chaos check workflows package deploy clean
 STAGE ?= dev
 
 $(STAMP): requirements.txt requirements-dev.txt
@@ -15,7 +18,13 @@ $(STAMP): requirements.txt requirements-dev.txt
 run: $(STAMP)            ## local stack with demo data, API on 127.0.0.1:8000 (FAULTS=0.05: 5% of AWS calls fail)
 	$(BIN)/python -m devstack $(if $(FAULTS),--faults $(FAULTS))
 
-test: $(STAMP)           ## the whole test suite (unit + integration on moto)
+chromium: $(CHROMIUM)    ## Debian's Chromium for the browser tests (apt-get, as root; once)
+
+$(CHROMIUM):
+	apt-get install -y --no-install-recommends chromium || \
+	    (apt-get update && apt-get install -y --no-install-recommends chromium)
+
+test: $(STAMP) $(CHROMIUM)   ## the whole test suite (unit + integration on moto + the console in Chromium)
 	$(BIN)/python -m pytest
 
 fuzz: $(STAMP)           ## fuzz every OpenAPI operation on a fresh local stack (FUZZ_EXAMPLES=15 per mode, FUZZ_SEED)

@@ -693,3 +693,46 @@ def handle_ledger_confirmations(event):
     for record in event:
         ledger.on_confirmation(json.loads(record.body), repo=svc.repo, ledger=svc.ledger,
                                workflows=svc.workflows, now=_now())
+
+
+# --- the web console (static files; chalicelib/console) --------------------------------------
+# Not part of the API: no token, no AWS call. Redirects are relative ("console/"), so they hold
+# behind an API Gateway stage prefix too.
+def _redirect(location: str) -> Response:
+    return Response(body="", status_code=302, headers={"Location": location, "Cache-Control": "no-store"})
+
+
+def _console_file(folder: str, name: str) -> Response:
+    from chalicelib import console
+    found = console.asset(folder, name)
+    if found is None:
+        return _json(404, {"error": {"code": "console_file_not_found", "field": "file",
+                                     "message": "Không tìm thấy tệp của trang quản trị."}})
+    headers = {"Content-Type": found.content_type, "ETag": found.etag, "Cache-Control": "no-cache",
+               **console.SECURITY_HEADERS}
+    if (app.current_request.headers.get("if-none-match") or "") == found.etag:
+        return Response(body="", status_code=304, headers=headers)
+    return Response(body=found.body, status_code=200, headers=headers)
+
+
+@app.route("/", methods=["GET"])
+def console_home():
+    return _redirect("console/")
+
+
+@app.route("/console", methods=["GET"])
+def console_index():
+    # /console and /console/ reach this one route; the page's relative imports need the slash.
+    if not app.current_request.context.get("path", "/").endswith("/"):
+        return _redirect("console/")
+    return _console_file("", "index.html")
+
+
+@app.route("/console/{file}", methods=["GET"])
+def console_file(file):
+    return _console_file("", file)
+
+
+@app.route("/console/views/{file}", methods=["GET"])
+def console_view(file):
+    return _console_file("views", file)

@@ -90,10 +90,26 @@ def build(stage: str, sam: dict, infra: dict, calls: dict) -> dict:
         if resource["Type"] in ("AWS::DynamoDB::Table", "AWS::S3::Bucket"):
             # Data outlives the stack: deleting or replacing the stack never deletes a record.
             resource["DeletionPolicy"] = resource["UpdateReplacePolicy"] = "Retain"
+    _console_uploads(template)
     alarms.add(template)
     if not template["Conditions"]:
         del template["Conditions"]
     return template
+
+
+# The headers a presigned upload makes the browser send (adapters/documents.py upload_url).
+UPLOAD_HEADERS = ["content-type", "x-amz-checksum-sha256"]
+
+
+def _console_uploads(template: dict) -> None:
+    """The web console, served by the API itself (/console/), PUTs attachments straight to the
+    documents bucket at presigned URLs: the bucket lets that one origin do so (CORS), nothing
+    else. The origin is the API's own domain, known once chalice's RestAPI is in the template
+    (the local stack needs no rule: moto answers CORS for every origin)."""
+    template["Resources"]["DocumentsBucket"]["Properties"]["CorsConfiguration"] = {"CorsRules": [{
+        "Id": "console-uploads", "AllowedMethods": ["PUT"], "AllowedHeaders": UPLOAD_HEADERS,
+        "AllowedOrigins": [{"Fn::Sub": "https://${RestAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}"}],
+        "MaxAge": 600}]}
 
 
 def _output_name(variable: str) -> str:

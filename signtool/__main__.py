@@ -3,6 +3,8 @@
   python -m signtool sign --in dossier.json --key key.pem --cert cert.pem --title chief_accountant \
       [--out signed.json] [--password-env VAR]
   python -m signtool verify --in signed.json
+  python -m signtool serve --signer chief_accountant key.pem cert.pem [--signer TITLE KEY CERT]
+      [--port 8765] [--origin http://127.0.0.1:8000]   (the web console's local helper: serve.py)
 
 `verify` checks only the maths of each signature against its embedded certificate; whether the
 certificate is trusted, valid and registered is the server's decision. Exit codes: 0 success,
@@ -103,6 +105,31 @@ def _verify(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _serve(args: argparse.Namespace) -> int:
+    import threading
+
+    from .serve import SigningHelper, signer_from_files
+    password = None
+    if args.password_env:
+        if args.password_env not in os.environ:
+            raise UsageError(f"environment variable {args.password_env} is not set")
+        password = os.environ[args.password_env].encode("utf-8")
+    try:
+        signers = [signer_from_files(title, Path(key), Path(cert), password)
+                   for title, key, cert in args.signer]
+    except OSError as err:
+        raise UsageError(f"cannot read a key or certificate: {err.strerror}") from None
+    helper = SigningHelper(signers, args.origin or ["http://127.0.0.1:8000", "http://localhost:8000"],
+                           port=args.port).start()
+    print(f"signtool serve: {helper.url} for {', '.join(sorted(helper.origins))}; "
+          f"titles {', '.join(s.title for s in signers)} (Ctrl-C stops)", file=sys.stderr, flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        helper.stop()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m signtool", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -115,9 +142,16 @@ def main(argv: list[str] | None = None) -> int:
     sign.add_argument("--password-env", help="environment variable holding the key's password")
     verify = commands.add_parser("verify", help="check the signatures' maths")
     verify.add_argument("--in", dest="input", required=True, help="signed submission JSON")
+    serve = commands.add_parser("serve", help="the web console's signing helper on 127.0.0.1")
+    serve.add_argument("--signer", nargs=3, action="append", required=True,
+                       metavar=("TITLE", "KEY", "CERT"), help="a title and its PEM key and certificate")
+    serve.add_argument("--port", type=int, default=8765)
+    serve.add_argument("--origin", action="append",
+                       help="a page origin allowed to ask (default: the local console's)")
+    serve.add_argument("--password-env", help="environment variable holding the keys' password")
     args = parser.parse_args(argv)
     try:
-        return _sign(args) if args.command == "sign" else _verify(args)
+        return {"sign": _sign, "verify": _verify, "serve": _serve}[args.command](args)
     except (UsageError, SigningError) as err:
         print(f"signtool: error: {err}", file=sys.stderr)
         return 2

@@ -165,6 +165,23 @@ def test_every_dead_letter_queue_and_overdue_steps_raise_an_alarm(packaged):
     assert (overdue["Namespace"], overdue["MetricName"]) == ("KBNN/DVC", "SlaBreaches")
 
 
+def test_the_documents_bucket_takes_the_consoles_uploads_from_the_apis_own_domain_only(packaged):
+    _, template = packaged
+    assert "RestAPI" in template["Resources"]
+    (rule,) = template["Resources"]["DocumentsBucket"]["Properties"]["CorsConfiguration"]["CorsRules"]
+    assert rule["AllowedMethods"] == ["PUT"]
+    assert rule["AllowedOrigins"] == [
+        {"Fn::Sub": "https://${RestAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}"}]
+    from types import SimpleNamespace
+
+    from chalicelib.adapters.documents import DocumentStore
+
+    class Unsigned(DocumentStore):   # the headers an upload needs, without signing a URL
+        _s3 = SimpleNamespace(generate_presigned_url=lambda *args, **kwargs: "url")
+    _, headers = Unsigned("bucket", "ap-southeast-1").upload_url("1012345", "ab" * 32, "application/pdf")
+    assert sorted(h.lower() for h in headers) == sorted(rule["AllowedHeaders"])
+
+
 def test_the_deploy_command_dry_run_packages_and_names_the_stack(tmp_path: Path, capsys):
     from infra import deploy
     assert deploy.main(["--stage", "prod", "--artifact-bucket", "kbnn-artifacts-example",

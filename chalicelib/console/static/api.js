@@ -1,0 +1,91 @@
+// The one door to the public API (/v1, next to /console on the same origin). The ID token
+// lives in sessionStorage 'kbnn.token': gone when the tab closes, never in localStorage.
+import { t } from './i18n.js';
+
+const BASE = new URL('../v1/', location.href);
+const TOKEN = 'kbnn.token';
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    const err = (body && body.error) || {};
+    super(err.message || t('error'));
+    this.status = status;
+    this.code = err.code || 'unknown';
+    this.field = err.field || null;
+  }
+}
+
+export const session = {
+  get token() { return sessionStorage.getItem(TOKEN); },
+  set token(value) {
+    if (value) sessionStorage.setItem(TOKEN, value); else sessionStorage.removeItem(TOKEN);
+  },
+  me: null,
+};
+
+export function url(path, query) {
+  const target = new URL(path.replace(/^\//, ''), BASE);
+  for (const [k, v] of Object.entries(query || {})) {
+    if (v !== undefined && v !== null && v !== '') target.searchParams.set(k, v);
+  }
+  return target;
+}
+
+export async function call(method, path, { body, query, headers } = {}) {
+  const init = { method, headers: { Accept: 'application/json', ...(headers || {}) } };
+  if (session.token) init.headers.Authorization = `Bearer ${session.token}`;
+  if (body !== undefined) {
+    init.headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  let response;
+  try {
+    response = await fetch(url(path, query), init);
+  } catch {
+    throw new ApiError(0, { error: { code: 'network', message: t('networkError') } });
+  }
+  const data = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    const error = new ApiError(response.status, data);
+    if (response.status === 401 && path !== '/auth/token') {
+      session.token = null;
+      session.me = null;
+      location.hash = '#/sign-in?expired=1';
+    }
+    throw error;
+  }
+  return data;
+}
+
+export const get = (path, query) => call('GET', path, { query });
+export const post = (path, body, headers) => call('POST', path, { body, headers });
+
+/** Every page of a list (`next_cursor`), up to `max` items. */
+export async function all(path, query = {}, max = 1000) {
+  const items = [];
+  let cursor;
+  do {
+    const page = await get(path, { ...query, cursor, limit: 200 });
+    items.push(...(page.items || []));
+    cursor = page.next_cursor;
+  } while (cursor && items.length < max);
+  return items;
+}
+
+let catalogue = null;
+
+/** The procedure catalogue (public, the same for everyone), read once per page load. */
+export function procedures() {
+  catalogue = catalogue || get('/procedures').then((body) => body.items).catch((error) => {
+    catalogue = null;
+    throw error;
+  });
+  return catalogue;
+}
+
+/** code -> its catalogue entry (the newest version), for showing names instead of codes. */
+export async function procedureNames() {
+  const names = new Map();
+  for (const p of await procedures()) if (!names.has(p.code) || p.effective_from > names.get(p.code).effective_from) names.set(p.code, p);
+  return names;
+}

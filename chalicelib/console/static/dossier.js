@@ -1,0 +1,85 @@
+// What the unit's and the office's dossier pages both show: the facts, the result, the
+// documents and the history (with the audit chain's verdict).
+import { get, procedureNames, procedures } from './api.js';
+import { label, named, t } from './i18n.js';
+import { empty, h, money, statusBadge, when } from './ui.js';
+
+export async function facts(d) {
+  const proc = (await procedures()).find((p) => p.code === d.procedure && p.version === d.version)
+    || (await procedureNames()).get(d.procedure);
+  const step = proc && proc.steps.find((s) => s.name === d.step);
+  const late = d.due_at && d.step && Date.parse(d.due_at) < Date.now();
+  const row = (label, ...value) => [h('dt', {}, label), h('dd', {}, ...value)];
+  return h('dl', { class: 'facts card' },
+    row(t('status'), statusBadge(d.status)),
+    row(t('procedure'), proc ? `${named(proc)} (${d.version})` : `${d.procedure} (${d.version})`),
+    row(t('voucherNumber'), d.voucher_number || t('none')),
+    row(t('amount'), money(d.amount)),
+    row(t('account'), d.account_id || t('none')),
+    row(t('step'), step ? step.label_vi : d.step || t('none')),
+    row(t('receivedAt'), when(d.received_at)),
+    row(t('dueAt'), h('span', { dataset: { due: d.due_at || '' } }, when(d.due_at)),
+      late ? [' ', h('span', { class: 'badge overdue' }, t('overdue'))] : null));
+}
+
+export function result(d) {
+  const r = d.result;
+  if (!r) return null;
+  const advice = r.debit_advice || r.credit_advice || r.posting_note;
+  const label = r.debit_advice ? t('debitAdvice') : r.credit_advice ? t('creditAdvice') : t('result');
+  return h('section', { class: 'card result', dataset: { outcome: r.outcome || '' } },
+    h('h2', {}, t('result'), ': ', statusBadge(d.status)),
+    advice ? h('dl', { class: 'facts', dataset: { advice: advice.number || '' } },
+      h('dt', {}, label), h('dd', {}, advice.number || t('none')),
+      h('dt', {}, t('amount')), h('dd', {}, money(advice.amount)),
+      h('dt', {}, t('account')), h('dd', {}, advice.account_id || t('none')),
+      h('dt', {}, t('updatedAt')), h('dd', {}, when(advice.posted_at))) : null,
+    r.reason ? h('p', {}, h('strong', {}, `${t('reason')}: `), r.reason) : null,
+    r.notice ? h('p', {}, h('strong', {}, `${t('refusalNotice')}: `), r.notice.number || '') : null);
+}
+
+export async function documents(id) {
+  const items = (await get(`/dossiers/${id}/documents`)).items || [];
+  return h('section', {}, h('h2', {}, t('documents')), items.length
+    ? h('ul', { class: 'documents' }, items.map((doc) => h('li', {},
+      h('a', { href: doc.download_url, rel: 'noopener', target: '_blank' }, doc.name),
+      h('span', { class: 'muted' }, ` · ${doc.kind}${doc.source === 'on_file' ? ` · ${t('onFile')}` : ''}`))))
+    : empty(t('noDocuments')));
+}
+
+export async function history(id) {
+  const trail = await get(`/dossiers/${id}/audit`);
+  const ok = trail.verification && trail.verification.intact;
+  return h('section', { class: 'history' }, h('h2', {}, t('history')),
+    h('p', { class: ok ? 'notice' : 'alert', dataset: { chain: String(!!ok) } }, ok ? t('chainOk') : t('chainBroken')),
+    h('ol', { class: 'history' }, trail.records.map((r) => h('li', { dataset: { action: r.action } },
+      h('strong', {}, when(r.at)), ` · ${r.actor?.username || r.actor?.kind || ''} · ${label('action', r.action)}`,
+      r.to_status ? [' → ', statusBadge(r.to_status)] : null,
+      r.reason ? h('div', {}, `${t('reason')}: ${r.reason}`) : null))));
+}
+
+/** The reason of the latest supplement request (what the unit must answer). */
+export async function supplementReason(id) {
+  const trail = await get(`/dossiers/${id}/audit`);
+  const asked = trail.records.filter((r) => r.action === 'request_supplement').pop();
+  return asked ? asked.reason : null;
+}
+
+/** What the unit signed: the voucher's lines and payee, or the content as JSON. */
+export function signedContent(d) {
+  const v = d.content && d.content.voucher;
+  if (!v) {
+    return h('section', {}, h('h2', {}, t('content')),
+      h('pre', { class: 'card json' }, JSON.stringify(d.content || {}, null, 2)));
+  }
+  return h('section', { class: 'voucher' }, h('h2', {}, t('voucher')),
+    h('table', {},
+      h('thead', {}, h('tr', {}, [t('lineContent'), t('economicCode'), t('sectorCode'), t('sourceCode'), t('amount')]
+        .map((c, i) => h('th', { scope: 'col', class: i === 4 ? 'num' : null }, c)))),
+      h('tbody', {}, (v.lines || []).map((line) => h('tr', {},
+        h('td', {}, line.content), h('td', {}, line.economic_code), h('td', {}, line.sector_code),
+        h('td', {}, line.source_code), h('td', { class: 'num' }, money(line.amount))))),
+      h('tfoot', {}, h('tr', {}, h('th', { scope: 'row', colspan: 4 }, t('total')), h('td', { class: 'num' }, money(v.total))))),
+    v.payee ? h('p', {}, h('strong', {}, `${t('payee')}: `),
+      [v.payee.name, v.payee.tax_code, v.payee.account, v.payee.bank].filter(Boolean).join(' · ')) : null);
+}

@@ -1,0 +1,64 @@
+// One of the unit's dossiers: status, due time, result (the debit advice), documents, history;
+// and, when the treasury asked for a supplement, the form to answer it (the voucher's form
+// filled with what was sent, to correct; more files; signed again: POST /v1/dossiers/{id}/supplement).
+import { ApiError, get, post, procedures } from '../api.js';
+import { documents, facts, history, result, supplementReason } from '../dossier.js';
+import { jsonForm, voucherForm } from '../forms.js';
+import { t } from '../i18n.js';
+import { canonical, signingPanel } from '../signing.js';
+import { uploadsPanel } from '../uploads.js';
+import { busy, h, heading, loading } from '../ui.js';
+
+async function supplementForm(d, me, redraw) {
+  const reason = await supplementReason(d.dossier_id);
+  const proc = (await procedures()).find((p) => p.code === d.procedure && p.version === d.version)
+    || { code: d.procedure, payment_kinds: [], voucher_blocks: [], components: [], required_signers: [] };
+  const form = proc.payment_kinds.length && d.content.voucher
+    ? voucherForm(proc, me, d.content.voucher) : jsonForm(proc, d.content);
+  let signing = null;
+  const uploads = uploadsPanel(proc.components, () => signing.reset());
+  const content = () => {
+    const body = form.whole ? form.value() : { ...d.content, voucher: form.value() };
+    const added = uploads.manifest();
+    if (added.length) body.documents = [...(body.documents || []), ...added];
+    return body;
+  };
+  signing = signingPanel({ content, titles: proc.required_signers });
+  form.element.addEventListener('input', () => signing.reset());
+  const send = h('button', { type: 'submit', dataset: { action: 'send-supplement' } }, t('answerSupplement'));
+  const element = h('form', { class: 'supplement', novalidate: true, 'aria-label': t('answerSupplement') },
+    h('div', { class: 'notice', role: 'status' }, h('strong', {}, t('supplementRequested')),
+      reason ? h('p', { dataset: { reason } }, `${t('reason')}: ${reason}`) : null, h('p', {}, t('supplementHint'))),
+    form.element, uploads.element, signing.element, h('div', { class: 'actions' }, send));
+  element.addEventListener('submit', (event) => {
+    event.preventDefault();
+    busy(send, element, async () => {
+      const submission = signing.submission();
+      if (!submission) throw new ApiError(0, { error: { code: 'signature_missing', message: t('needSignatures') } });
+      if (canonical(content()) !== canonical(submission.content)) {
+        signing.reset();
+        throw new ApiError(0, { error: { code: 'content_changed', message: t('editAfterSign') } });
+      }
+      await post(`/dossiers/${d.dossier_id}/supplement`, submission);
+      await redraw();
+    });
+  });
+  return element;
+}
+
+export async function render(page, { params: [id], me }) {
+  const refresh = h('button', { type: 'button', class: 'secondary', dataset: { action: 'refresh' } }, t('refresh'));
+  const body = h('div', {}, loading());
+  page.append(heading(`${t('dossier')} ${id}`),
+    h('div', { class: 'actions' }, h('a', { href: '#/unit/dossiers' }, t('back')), refresh), body);
+  const draw = async () => {
+    const d = await get(`/dossiers/${id}`);
+    const parts = [await facts(d), result(d)];
+    if (d.status === 'awaiting_supplement') parts.push(await supplementForm(d, me, draw));
+    parts.push(await documents(id), await history(id));
+    body.replaceChildren(...parts.filter(Boolean));
+    page.dataset.status = d.status;
+  };
+  refresh.addEventListener('click', () => busy(refresh, body, draw));
+  await draw();
+}
