@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from .voucher import ADVANCE_SHARE_LIMIT, Voucher
+from .voucher import ADVANCE_SHARE_LIMIT, Voucher, grouped, vnd
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ def payment_checks(voucher: Voucher, *, balance: int | None, paid_under_contract
                if line.economic_code not in economic_codes()]
     checks = [
         Check("lines_sum_to_total", "Tổng các dòng khớp tổng số tiền",
-              lines_total == voucher.total, f"{lines_total:,} / {voucher.total:,} đồng"),
+              lines_total == voucher.total, f"{grouped(lines_total)} / {vnd(voucher.total)}"),
         Check("economic_codes_known", "Mã nội dung kinh tế có trong mục lục NSNN", not unknown,
               "mã không có trong mục lục: " + ", ".join(unknown) if unknown else
               ", ".join(f"{line.economic_code} {economic_codes()[line.economic_code]}"
@@ -47,17 +47,17 @@ def payment_checks(voucher: Voucher, *, balance: int | None, paid_under_contract
     if voucher.kind.balance_effect < 0:   # only a debit needs the money to be there
         checks.append(Check("within_balance", "Số tiền trong phạm vi số dư khả dụng",
                             balance is not None and voucher.total <= balance,
-                            f"{voucher.total:,} / {balance:,} đồng" if balance is not None
+                            f"{grouped(voucher.total)} / {vnd(balance)}" if balance is not None
                             else "không có tài khoản"))
     if voucher.contract_value is not None:
         cumulative = paid_under_contract + voucher.total
         checks.append(Check("within_contract", "Lũy kế thanh toán không vượt giá trị hợp đồng",
                             cumulative <= voucher.contract_value,
-                            f"{cumulative:,} / {voucher.contract_value:,} đồng "
-                            f"(đã thanh toán {paid_under_contract:,})"))
+                            f"{grouped(cumulative)} / {vnd(voucher.contract_value)} "
+                            f"(đã thanh toán {grouped(paid_under_contract)})"))
     if voucher.payment_kind == "advance":
         num, den = ADVANCE_SHARE_LIMIT
         limit = voucher.contract_value * num // den if voucher.contract_value else 0
         checks.append(Check("advance_within_half_contract", "Tạm ứng không quá 50% giá trị hợp đồng",
-                            voucher.total <= limit, f"{voucher.total:,} / {limit:,} đồng"))
+                            voucher.total <= limit, f"{grouped(voucher.total)} / {vnd(limit)}"))
     return checks

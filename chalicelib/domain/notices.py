@@ -18,7 +18,8 @@ from pathlib import Path
 from string import Template
 
 from . import catalogue
-from .risk import RULES, Flag, local_text, vnd
+from .risk import RULES, Flag, local_text
+from .voucher import vnd
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "email"
 # The results a unit is e-mailed about: one template each.

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 
 from .calendar import VN_TZ, WorkingCalendar, to_utc_iso
+from .voucher import vnd
 
 AMOUNT_FACTOR = 3          # "far above": more than 3 × the median of the unit's recent payments
 AMOUNT_SAMPLE = 20         # the unit's last 20 paid amounts are kept
@@ -49,12 +50,6 @@ class Flag:
     rule: str
     message: str                       # why, for people (Vietnamese)
     facts: dict = field(default_factory=dict)   # what the rule compared, as data
-
-
-def vnd(amount: int) -> str:
-    """Whole đồng the Vietnamese way: 12.500.000 đồng."""
-    sign = "-" if amount < 0 else ""
-    return f"{sign}{abs(int(amount)):,}".replace(",", ".") + " đồng"
 
 
 def local_text(at: datetime) -> str:

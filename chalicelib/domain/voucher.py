@@ -14,6 +14,16 @@ from typing import Any
 from .catalogue import PAYMENT_KINDS, PaymentKind
 from .errors import InvalidField
 
+
+def grouped(amount: int) -> str:
+    """Whole đồng grouped the Vietnamese way: 12.500.000 (what every message and notice shows)."""
+    sign = "-" if amount < 0 else ""
+    return sign + f"{abs(int(amount)):,}".replace(",", ".")
+
+
+def vnd(amount: int) -> str:
+    return grouped(amount) + " đồng"
+
 MAX_AMOUNT = 10**15          # well above any single budget payment; stops absurd numbers early
 MAX_LINES = 200
 ADVANCE_SHARE_LIMIT = (1, 2)  # an advance is at most 50% of the contract value

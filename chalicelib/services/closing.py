@@ -15,7 +15,7 @@ from ..adapters.repository import Repository
 from ..adapters.workflow import Workflows
 from ..domain import catalogue
 from ..domain.errors import Conflict, InvalidField
-from ..domain.voucher import ACCOUNT_ID
+from ..domain.voucher import ACCOUNT_ID, vnd
 from . import common, system_steps
 
 MAX_REASON = 500
@@ -58,7 +58,7 @@ def _close(dossier: Dossier, repo: Repository, now: datetime) -> None:
         extra = {"account": account, "account_actions": [Account.status.set("closed")]}
     else:
         status, action = catalogue.REFUSED, "balance_not_zero"
-        reason = f"Số dư tài khoản còn {balance:,} đồng; chỉ tất toán khi số dư bằng 0."
+        reason = f"Số dư tài khoản còn {vnd(balance)}; chỉ tất toán khi số dư bằng 0."
         result, extra = {"reason": reason, "code": "balance_not_zero"}, {}
     repo.record_decision(
         None, [], dossier,

@@ -10,7 +10,7 @@ from datetime import date
 from ..adapters.repository import Repository
 from ..domain.checks import Check
 from ..domain.errors import InvalidField
-from ..domain.voucher import ACCOUNT_ID
+from ..domain.voucher import ACCOUNT_ID, grouped, vnd
 
 FIELD = "content.reconciliation"
 
@@ -62,5 +62,5 @@ def checks(content: dict, repo: Repository) -> list[Check]:
     ledger = int(account.balance) if account else None
     book = int(body["book_balance"])
     return [Check("book_balance_matches_ledger", "Số dư đơn vị khớp số dư trên sổ KBNN",
-                  ledger == book, f"đơn vị {book:,} / KBNN {ledger:,} đồng" if ledger is not None
+                  ledger == book, f"đơn vị {grouped(book)} / KBNN {vnd(ledger)}" if ledger is not None
                   else "không có tài khoản")]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from ..adapters.repository import Repository
 from ..domain import catalogue
-from ..domain.voucher import Voucher
+from ..domain.voucher import Voucher, vnd
 
 POSTED = (catalogue.PAID, catalogue.RECORDED)
 
@@ -42,7 +42,7 @@ def problem(voucher: Voucher, unit_id: str, repo: Repository, *, dossier_id: str
     if voucher.payment_kind == "advance_settlement":
         left = settlement_room(related, repo, excluding=dossier_id, posted_only=at_posting)
         if voucher.total > left:
-            return Problem("over_advance", f"Vượt số tạm ứng còn lại ({left:,} đồng).")
+            return Problem("over_advance", f"Vượt số tạm ứng còn lại ({vnd(left)}).")
     if voucher.payment_kind == "adjustment" and (
             voucher.total != int(related.amount) or voucher.account != related.account_id):
         return Problem("adjustment_changes_amount",

@@ -137,5 +137,5 @@ def test_the_officer_sees_the_checklist_with_payments_already_made_under_the_con
     assert status == 200
     checks = {c["code"]: c for c in checklist["checks"]}
     assert checks["within_contract"]["passed"] is False
-    assert "đã thanh toán 3,000,000" in checks["within_contract"]["detail"]
+    assert "đã thanh toán 3.000.000" in checks["within_contract"]["detail"]
     assert checks["within_balance"]["passed"] and not checklist["all_passed"]

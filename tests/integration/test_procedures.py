@@ -99,7 +99,7 @@ def test_an_advance_is_settled_once_without_moving_the_balance_and_never_beyond_
     status, err = flow.api.call("POST", "/v1/dossiers", flow.signed(too_much), token=flow.unit)
     assert (status, err["error"]["code"], err["error"]["field"]) == (
         422, "over_advance", "content.voucher.total"), err
-    assert "4,000,000" in err["error"]["message"]
+    assert "4.000.000 đồng" in err["error"]["message"]
 
     not_an_advance = content("regular_spending_payment", unique("STL3"), 1_000,
                              payment_kind="advance_settlement", related_dossier=settled["dossier_id"])

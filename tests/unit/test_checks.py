@@ -30,7 +30,7 @@ def test_a_plain_payment_within_its_balance_passes_every_check():
 
 def test_a_payment_above_the_available_balance_fails_the_balance_check():
     check = by_code(payment_checks(voucher(), balance=9_999_999, paid_under_contract=0))["within_balance"]
-    assert not check.passed and "10,000,000 / 9,999,999" in check.detail
+    assert not check.passed and "10.000.000 / 9.999.999" in check.detail
 
 
 def test_an_unknown_economic_content_code_is_named():

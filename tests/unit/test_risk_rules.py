@@ -120,9 +120,3 @@ def test_every_rule_that_fires_is_listed_in_the_rules_order():
                                                               datetime(2026, 11, 21, 22, 0,
                                                                        tzinfo=VN_TZ))])
     assert rules(everything) == list(risk.RULES)
-
-
-def test_money_is_written_the_vietnamese_way():
-    assert risk.vnd(12_500_000) == "12.500.000 đồng"
-    assert risk.vnd(-2_000_000) == "-2.000.000 đồng"
-    assert risk.vnd(0) == "0 đồng"

@@ -4,7 +4,7 @@ import copy
 import pytest
 
 from chalicelib.domain.errors import InvalidField
-from chalicelib.domain.voucher import parse_documents, parse_voucher
+from chalicelib.domain.voucher import grouped, parse_documents, parse_voucher, vnd
 from devstack.demo import sample_content
 
 pytestmark = pytest.mark.unit
@@ -99,3 +99,9 @@ def test_a_document_is_one_of_the_procedure_s_components():
     assert (err.value.field, err.value.code) == ("content.documents[0].kind", "invalid_choice")
     assert parse_documents([{"kind": "contract", "name": "a.pdf", "sha256": "a" * 64}],
                            ("contract", "other"))[0]["kind"] == "contract"
+
+
+def test_money_is_written_the_vietnamese_way():
+    assert vnd(12_500_000) == "12.500.000 đồng"
+    assert vnd(-2_000_000) == "-2.000.000 đồng"
+    assert vnd(0) == "0 đồng" and grouped(1_500_000) == "1.500.000"

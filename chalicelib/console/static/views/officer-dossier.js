@@ -3,7 +3,7 @@
 // waits for this person (with a reason where the catalogue wants one); a delay reason when late.
 import { all, get, post } from '../api.js';
 import { documents, facts, history, result, signedContent } from '../dossier.js';
-import { t } from '../i18n.js';
+import { label, t } from '../i18n.js';
 import { busy, control, empty, h, heading, loading } from '../ui.js';
 
 async function checklist(id) {
@@ -25,7 +25,7 @@ async function signatures(id) {
         h('td', {}, t(`title_${s.title}`)), h('td', {}, s.signer || t('none')),
         h('td', {}, h('span', { class: `badge ${s.signature_valid ? 'pass' : 'fail'}` }, s.signature_valid ? t('verified') : t('notVerified'))),
         h('td', {}, h('span', { class: `badge ${s.chain_valid_at_receipt ? 'pass' : 'fail'}` }, s.chain_valid_at_receipt ? t('verified') : t('notVerified'))),
-        h('td', {}, s.status_now));
+        h('td', { dataset: { certStatus: s.status_now } }, label('cert', s.status_now)));
     }))) : empty(t('none')));
 }
 
