@@ -19,6 +19,9 @@ def main() -> None:
     parser.add_argument("--faults", type=float, default=0.0, metavar="RATE",
                         help="share of the product's AWS calls that fail (devstack/faults.py)")
     parser.add_argument("--fault-seed", type=int, default=0)
+    parser.add_argument("--signing-port", type=int, default=8765,
+                        help="the signing tool's helper for the console, signing as the demo unit "
+                             "1012345's chief accountant and account holder (0: not started)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     for noisy in ("werkzeug", "botocore", "urllib3"):
@@ -40,11 +43,13 @@ KBNN online public service — local stack is up
             f"office {user.office_id}" if user.office_id else "every office (status feed only)"
         print(f"    {user.username:<14} {user.role:<17} {scope}")
     print(f"""  demo keys      {PKI_DIR}  (demo CA, signers' keys; DEMO ONLY, new at every start)
+  web console    {stack.api_url}/console/
   try it         .venv/bin/python -m devstack.demo --api {stack.api_url}
   sent by it     .venv/bin/python -m devstack.outbox emails --moto {stack.endpoint_url}   (SES)
                  .venv/bin/python -m devstack.outbox alerts --moto {stack.endpoint_url}   (SNS risk warnings)
 Ctrl-C stops everything.""", flush=True)
 
+    helper = _signing_helper(args.signing_port, stack.api_url)
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -52,7 +57,28 @@ Ctrl-C stops everything.""", flush=True)
     if faults is not None:
         print(f"faults: {faults.summary()}", flush=True)
     print("stopping…", flush=True)
+    if helper is not None:
+        helper.stop()
     stack.stop()
+
+
+def _signing_helper(port: int, console_origin: str):
+    """What a unit's signers run on their own machine (`python -m signtool serve`), started here
+    for the demo unit so the console signs out of the box: the demo keys, DEMO ONLY."""
+    if not port:
+        return None
+    from signtool.serve import SigningHelper, signer_from_files
+    signers = [signer_from_files(title, PKI_DIR / f"{name}.key.pem", PKI_DIR / f"{name}.cert.pem")
+               for title, name in (("chief_accountant", "ktt.cva"), ("account_holder", "chutk.cva"))]
+    try:
+        helper = SigningHelper(signers, [console_origin, console_origin.replace("127.0.0.1", "localhost")],
+                               port=port).start()
+    except OSError as exc:
+        print(f"  signing helper not started on port {port}: {exc}", flush=True)
+        return None
+    print(f"  signing helper {helper.url}   (signs as ktt.cva and chutk.cva for the console; "
+          "DEMO ONLY)", flush=True)
+    return helper
 
 
 if __name__ == "__main__":
