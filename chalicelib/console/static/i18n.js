@@ -46,7 +46,7 @@ const STRINGS = {
     supplementHint: 'Sửa nội dung nếu cần, ký lại và gửi. Thời hạn xử lý tính lại từ khi nhận đủ hồ sơ.',
     content: 'Nội dung', payee: 'Đơn vị thụ hưởng', account: 'Tài khoản',
     // submit
-    submitTitle: 'Lập hồ sơ thanh toán', voucher: 'Chứng từ', chooseProcedure: 'Chọn thủ tục', paymentKind: 'Loại chi',
+    submitTitle: 'Lập hồ sơ', voucher: 'Chứng từ', chooseProcedure: 'Chọn thủ tục', paymentKind: 'Loại chi',
     budgetYear: 'Năm ngân sách', estimateType: 'Loại dự toán', estimate_official: 'Chính thức',
     estimate_temporary: 'Tạm cấp', method: 'Hình thức', method_transfer: 'Chuyển khoản', method_cash: 'Tiền mặt',
     unitCode: 'Mã ĐVQHNS', chapterCode: 'Mã chương', payerAccount: 'Tài khoản chi',
@@ -63,6 +63,12 @@ const STRINGS = {
     signToolUnreachable: 'Không kết nối được công cụ ký số. Hãy chạy: python -m signtool serve',
     needSignatures: 'Hồ sơ cần đủ chữ ký trước khi gửi.', send: 'Gửi hồ sơ', sent: 'Đã gửi hồ sơ',
     invalidJson: 'Nội dung không phải JSON hợp lệ.', editAfterSign: 'Nội dung đã thay đổi sau khi ký: hãy ký lại.',
+    // account procedures
+    balance: 'Số dư', accountKind_deposit: 'Tài khoản tiền gửi', accountKind_estimate: 'Tài khoản dự toán',
+    accountStatus_open: 'Đang hoạt động', accountStatus_closed: 'Đã tất toán',
+    closingTitle: 'Đề nghị tất toán tài khoản', closingHint: 'Tài khoản chỉ được tất toán khi số dư bằng 0 lúc Kho bạc xử lý.',
+    reconciliationTitle: 'Đối chiếu, xác nhận số dư', bookBalance: 'Số dư trên sổ của đơn vị (đồng)',
+    reconciliationHint: 'Số dư cuối kỳ theo sổ kế toán của đơn vị; kỳ đối chiếu phải đã kết thúc.',
     // officer
     inboxTitle: 'Hồ sơ cần xử lý', approvalsTitle: 'Hồ sơ chờ phê duyệt', noTasks: 'Không có hồ sơ nào đang chờ.',
     decide: 'Quyết định', decisionReason: 'Lý do (bắt buộc khi yêu cầu bổ sung, từ chối, trả lại)',
@@ -126,7 +132,7 @@ const STRINGS = {
     supplementRequested: 'The treasury asks for a supplement', answerSupplement: 'Send the supplement',
     supplementHint: 'Correct the content if needed, sign again and send. The time limit restarts on a complete dossier.',
     content: 'Content', payee: 'Payee', account: 'Account',
-    submitTitle: 'New payment dossier', voucher: 'Voucher', chooseProcedure: 'Procedure', paymentKind: 'Kind',
+    submitTitle: 'New dossier', voucher: 'Voucher', chooseProcedure: 'Procedure', paymentKind: 'Kind',
     budgetYear: 'Budget year', estimateType: 'Estimate', estimate_official: 'Official',
     estimate_temporary: 'Temporary', method: 'Method', method_transfer: 'Transfer', method_cash: 'Cash',
     unitCode: 'Budget-unit code', chapterCode: 'Chapter code', payerAccount: 'Account',
@@ -143,6 +149,12 @@ const STRINGS = {
     signToolUnreachable: 'The signing tool does not answer. Start it: python -m signtool serve',
     needSignatures: 'The dossier needs all its signatures before it is sent.', send: 'Send dossier', sent: 'Dossier sent',
     invalidJson: 'The content is not valid JSON.', editAfterSign: 'The content changed after signing: sign again.',
+    // account procedures
+    balance: 'Balance', accountKind_deposit: 'Deposit account', accountKind_estimate: 'Estimate account',
+    accountStatus_open: 'Open', accountStatus_closed: 'Closed',
+    closingTitle: 'Closing an account', closingHint: 'An account is closed only if its balance is zero when the treasury processes it.',
+    reconciliationTitle: 'Balance reconciliation', bookBalance: "The unit's book balance (đồng)",
+    reconciliationHint: "The closing balance in the unit's books; the period must be over.",
     inboxTitle: 'Inbox', approvalsTitle: 'Awaiting approval', noTasks: 'Nothing is waiting.',
     decide: 'Decide', decisionReason: 'Reason (required to ask for a supplement, refuse or send back)',
     decision_accept: 'Accept, pass to the leader', decision_request_supplement: 'Ask for a supplement',

@@ -1,0 +1,89 @@
+// The forms of the account procedures (Decree 347/2025 Art. 8-10), picked by the catalogue's
+// content_kind: closing an account, stating its balance for reconciliation, and a change of
+// signature specimens. Each control carries the API's path in data-field, as in forms.js, so an
+// error the API names lands next to it. The unit has no list of its accounts in the API: the
+// accounts its statements name are offered, any other is typed, and each is looked up.
+import { get } from './api.js';
+import { label, t } from './i18n.js';
+import { control, h, localDay, money } from './ui.js';
+
+let seq = 0;
+const input = (name, attrs = {}) => h('input', { name, ...attrs });
+const kindSelect = (name) => h('select', { name }, ['deposit', 'estimate'].map((k) => h('option', { value: k }, label('accountKind', k))));
+
+/** An account of the unit: typed or chosen, with its kind, balance and status shown once found. */
+function accountPicker(field, value) {
+  const list = h('datalist', { id: `accounts-${(seq += 1)}` });
+  const box = input('account_id', { value: value || '', list: list.id, autocomplete: 'off' });
+  const about = h('p', { class: 'muted', 'aria-live': 'polite', dataset: { account: '' } });
+  get('/statements', { limit: 200 }).then((page) => {
+    const ids = [...new Set((page.items || []).map((s) => s.account_id))].sort();
+    list.replaceChildren(...ids.map((id) => h('option', { value: id })));
+  }).catch(() => {});
+  const look = async () => {
+    const id = box.value.trim();
+    about.replaceChildren();
+    if (!id) return;
+    try {
+      const a = await get(`/accounts/${encodeURIComponent(id)}`);
+      about.dataset.account = a.account_id;
+      about.append(`${label('accountKind', a.kind)} · ${t('balance')} ${money(a.balance)} · ${label('accountStatus', a.status)}`);
+    } catch (error) {
+      about.append(error.message);
+    }
+  };
+  box.addEventListener('change', look);
+  if (value) look();
+  return { element: h('div', {}, control(t('account'), box, field), list, about), value: () => box.value.trim() };
+}
+
+function closingForm(proc, initial) {
+  const path = 'content.closing';
+  const was = initial.closing || {};
+  const account = accountPicker(`${path}.account_id`, was.account_id);
+  const reason = h('textarea', { name: 'reason', rows: 3, maxlength: 500 }, was.reason || '');
+  return {
+    element: h('fieldset', { class: 'card' }, h('legend', {}, t('closingTitle')),
+      h('p', { class: 'muted' }, t('closingHint')), account.element, control(t('reason'), reason, `${path}.reason`)),
+    value: () => ({ ...initial, procedure: proc.code, closing: { account_id: account.value(), reason: reason.value.trim() } }),
+    whole: true,
+  };
+}
+
+/** The month before today's (Asia/Ho_Chi_Minh): the usual period to reconcile. */
+function lastMonth() {
+  const [y, m] = localDay().split('-').map(Number);
+  const end = new Date(Date.UTC(y, m - 1, 0));
+  return [new Date(Date.UTC(end.getUTCFullYear(), end.getUTCMonth(), 1)), end].map((d) => d.toISOString().slice(0, 10));
+}
+
+function reconciliationForm(proc, initial) {
+  const path = 'content.reconciliation';
+  const was = initial.reconciliation || {};
+  const [first, last] = lastMonth();
+  const account = accountPicker(`${path}.account_id`, was.account_id);
+  const from = input('from', { type: 'date', value: was.period?.from || first });
+  const to = input('to', { type: 'date', value: was.period?.to || last });
+  const balance = input('book_balance', { inputmode: 'numeric', value: was.book_balance ?? '' });
+  const period = h('fieldset', { tabindex: '-1', dataset: { field: `${path}.period` } }, h('legend', {}, t('period')),
+    h('div', { class: 'grid' }, control(t('from'), from, `${path}.period.from`), control(t('to'), to, `${path}.period.to`)));
+  return {
+    element: h('fieldset', { class: 'card' }, h('legend', {}, t('reconciliationTitle')),
+      h('p', { class: 'muted' }, t('reconciliationHint')), account.element, period,
+      control(t('bookBalance'), balance, `${path}.book_balance`)),
+    value: () => {
+      const amount = balance.value.trim().replace(/[.\s]/g, '');
+      return { ...initial, procedure: proc.code, reconciliation: { account_id: account.value(),
+        period: { from: from.value, to: to.value }, book_balance: /^\d+$/.test(amount) ? Number(amount) : null } };
+    },
+    whole: true,
+  };
+}
+
+export const FORMS = { account_closing: closingForm, balance_reconciliation: reconciliationForm };
+
+/** The form of an account procedure, empty or filled from content already sent; null for others. */
+export function accountForm(proc, initial = null) {
+  const build = FORMS[proc.content_kind];
+  return build ? build(proc, initial || {}) : null;
+}
