@@ -88,3 +88,21 @@ def test_an_account_the_api_does_not_know_is_named_next_to_its_input(person, hel
     screens.save(page, "unit-reconciliation-field-error")
     _, after = api.call("GET", "/v1/dossiers?limit=200", token=tokens["ketoan.cva"])
     assert len(after["items"]) == len(before["items"])
+
+
+def test_a_unit_asks_to_open_an_account_through_the_specimens_form(person, helper, api, tokens, screens):
+    account = f"3713.9.{uuid.uuid4().int % 10**6:06d}"
+    page = person("ketoan.cva")
+    open_form(page, "signature_specimens")
+    page.get_by_label("Số tài khoản 1").fill(account)
+    page.get_by_label("Loại tài khoản 1").select_option("estimate")
+    page.locator('legend:text("Thu hồi chứng thư")').wait_for()   # the unit's certificates listed
+    assert page.locator('input[name="revoke"]').count() >= 1
+    assert page.locator('li[data-title="chief_accountant"]').count() == 0   # the holder alone signs
+    screens.save(page, "unit-specimens-form")
+    sign_and_send(page, helper)
+    page.wait_for_selector('[data-view="unit-dossier"][data-status="under_review"]')
+    dossier_id = page.url.rsplit("/", 1)[1]
+    _, body = api.call("GET", f"/v1/dossiers/{dossier_id}", token=tokens["ketoan.cva"])
+    assert body["content"]["specimens"] == {
+        "open_accounts": [{"account_id": account, "kind": "estimate"}], "approve": [], "revoke": []}
