@@ -1,6 +1,7 @@
 """The account procedures' forms in the browser (account-forms.js): a unit closes an account
-through its form, signed by the signing tool's local helper, and an account the API does not know
-is named next to its input."""
+through its form, signed by the signing tool's local helper; an account the API does not know is
+named next to its input; a reconciliation sent back comes back in its form, filled, to correct;
+a change of signature specimens asks for an account to be opened."""
 from __future__ import annotations
 
 import uuid
@@ -37,11 +38,11 @@ def open_form(page, procedure: str) -> None:
     page.select_option('select[name="procedure"]', procedure)
 
 
-def sign_and_send(page, helper) -> None:
+def sign_and_send(page, helper, send: str = "send") -> None:
     page.fill('input[name="signtool"]', helper.url)
     page.click('[data-action="sign"]')
     page.wait_for_selector('li[data-title="account_holder"][data-signed="true"]')
-    page.click('[data-action="send"]')
+    page.click(f'[data-action="{send}"]')
 
 
 def test_a_unit_closes_an_account_through_its_form_and_sees_the_dossier_under_review(
@@ -106,3 +107,32 @@ def test_a_unit_asks_to_open_an_account_through_the_specimens_form(person, helpe
     _, body = api.call("GET", f"/v1/dossiers/{dossier_id}", token=tokens["ketoan.cva"])
     assert body["content"]["specimens"] == {
         "open_accounts": [{"account_id": account, "kind": "estimate"}], "approve": [], "revoke": []}
+
+
+def test_a_reconciliation_sent_back_comes_back_filled_in_its_form_to_correct(
+        person, helper, flow, pki_dir, api, screens):
+    from devstack.samples import reconciliation
+    account = new_account(7_000_000)
+    status, sent = api.call("POST", "/v1/dossiers", reconciliation(pki_dir, account, 6_000_000),
+                            token=flow.unit)
+    assert status == 201, sent
+    dossier_id = sent["dossier_id"]
+    assert flow.decide(flow.officer, dossier_id, "request_supplement",
+                       reason="Số dư cuối kỳ chưa đúng sổ")[0] == 200
+    flow.reaches(dossier_id, "awaiting_supplement")
+
+    page = person("ketoan.cva")
+    page.goto(page.url.split("#")[0] + f"#/unit/dossiers/{dossier_id}")
+    page.wait_for_selector("form.supplement")
+    f = "content.reconciliation"
+    assert page.input_value(f'[data-field="{f}.account_id"]') == account
+    assert page.input_value(f'[data-field="{f}.period.from"]') == "2026-10-01"
+    assert page.input_value(f'[data-field="{f}.period.to"]') == "2026-10-31"
+    assert page.input_value(f'[data-field="{f}.book_balance"]') == "6000000"
+    page.fill(f'[data-field="{f}.book_balance"]', "7.000.000")   # written the Vietnamese way
+    screens.save(page, "unit-reconciliation-supplement")
+    sign_and_send(page, helper, send="send-supplement")
+    page.wait_for_selector('[data-view="unit-dossier"][data-status="under_review"]')
+    assert flow.dossier(dossier_id)["content"]["reconciliation"] == {
+        "account_id": account, "period": {"from": "2026-10-01", "to": "2026-10-31"},
+        "book_balance": 7_000_000}

@@ -24,6 +24,7 @@ function accountPicker(field, value) {
   const look = async () => {
     const id = box.value.trim();
     about.replaceChildren();
+    about.dataset.account = '';
     if (!id) return;
     try {
       const a = await get(`/accounts/${encodeURIComponent(id)}`);
