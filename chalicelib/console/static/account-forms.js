@@ -1,9 +1,9 @@
 // The forms of the account procedures (Decree 347/2025 Art. 8-10), picked by the catalogue's
 // content_kind: closing an account, stating its balance for reconciliation, and a change of
 // signature specimens (accounts to open, the unit's pending certificates to approve, its
-// certificates in force to revoke). Each control carries the API's path in data-field, as in forms.js, so an
-// error the API names lands next to it. The unit has no list of its accounts in the API: the
-// accounts its statements name are offered, any other is typed, and each is looked up.
+// certificates in force to revoke). Each control carries the API's path in data-field, as in
+// forms.js, so an error the API names lands next to it. The API has no list of a unit's accounts:
+// the accounts its statements name are offered, any other is typed, and each is looked up.
 import { get } from './api.js';
 import { label, t } from './i18n.js';
 import { control, h, loading, localDay, money, when } from './ui.js';
@@ -20,7 +20,7 @@ function accountPicker(field, value) {
   get('/statements', { limit: 200 }).then((page) => {
     const ids = [...new Set((page.items || []).map((s) => s.account_id))].sort();
     list.replaceChildren(...ids.map((id) => h('option', { value: id })));
-  }).catch(() => {});
+  }).catch(() => {});   // only suggestions: without them the account is typed
   const look = async () => {
     const id = box.value.trim();
     about.replaceChildren();
