@@ -194,7 +194,8 @@ class ProcedureVersion:
             "voucher_blocks": list(self.voucher_blocks),
             "components": [c.public() for c in self.components],
             "checks": list(self.checks),
-            "required_signers": list(self.required_signers), "without_login": self.without_login,
+            "required_signers": list(self.required_signers), "content_kind": self.content_kind,
+            "without_login": self.without_login,
             "steps": [{
                 "name": s.name, "label_vi": s.label_vi, "roles": list(s.roles),
                 "working_days": s.working_days,

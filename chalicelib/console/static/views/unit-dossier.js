@@ -1,7 +1,9 @@
 // One of the unit's dossiers: status, due time, result (the debit advice), documents, history;
-// and, when the treasury asked for a supplement, the form to answer it (the voucher's form
-// filled with what was sent, to correct; more files; signed again: POST /v1/dossiers/{id}/supplement).
+// and, when the treasury asked for a supplement, the form to answer it (the voucher's or the
+// account procedure's form filled with what was sent, to correct; more files; signed again:
+// POST /v1/dossiers/{id}/supplement).
 import { ApiError, get, post, procedures } from '../api.js';
+import { accountForm } from '../account-forms.js';
 import { documents, facts, history, result, supplementReason } from '../dossier.js';
 import { jsonForm, voucherForm } from '../forms.js';
 import { t } from '../i18n.js';
@@ -14,7 +16,7 @@ async function supplementForm(d, me, redraw) {
   const proc = (await procedures()).find((p) => p.code === d.procedure && p.version === d.version)
     || { code: d.procedure, payment_kinds: [], voucher_blocks: [], components: [], required_signers: [] };
   const form = proc.payment_kinds.length && d.content.voucher
-    ? voucherForm(proc, me, d.content.voucher) : jsonForm(proc, d.content);
+    ? voucherForm(proc, me, d.content.voucher) : accountForm(proc, d.content) || jsonForm(proc, d.content);
   let signing = null;
   const uploads = uploadsPanel(proc.components, () => signing.reset());
   const content = () => {

@@ -1,7 +1,9 @@
-// A new dossier: the procedure's form (from the catalogue, GET /v1/procedures), attachments,
+// A new dossier: the procedure's form (from the catalogue, GET /v1/procedures: a voucher, an
+// account procedure's form, or the content as JSON for any other), attachments,
 // signatures (signing.js) and the submission (POST /v1/dossiers with an Idempotency-Key, so a
 // retried click cannot submit twice).
 import { ApiError, post, procedures } from '../api.js';
+import { accountForm } from '../account-forms.js';
 import { jsonForm, voucherForm } from '../forms.js';
 import { named, t } from '../i18n.js';
 import { canonical, signingPanel } from '../signing.js';
@@ -25,7 +27,7 @@ export async function render(page, { me }) {
   page.append(h('div', { class: 'card' }, control(t('chooseProcedure'), chooser, 'content.procedure')), holder);
   const draw = () => {
     const proc = catalogue.find((p) => p.code === chooser.value);
-    const form = proc.payment_kinds.length ? voucherForm(proc, me) : jsonForm(proc);
+    const form = proc.payment_kinds.length ? voucherForm(proc, me) : accountForm(proc) || jsonForm(proc);
     let signing = null;
     const uploads = uploadsPanel(proc.components, () => signing.reset());
     const content = () => {

@@ -1,0 +1,164 @@
+// The forms of the account procedures (Decree 347/2025 Art. 8-10), picked by the catalogue's
+// content_kind: closing an account, stating its balance for reconciliation, and a change of
+// signature specimens (accounts to open, the unit's pending certificates to approve, its
+// certificates in force to revoke). Each control carries the API's path in data-field, as in
+// forms.js, so an error the API names lands next to it. The API has no list of a unit's accounts:
+// the accounts its statements name are offered, any other is typed, and each is looked up.
+import { get } from './api.js';
+import { label, t } from './i18n.js';
+import { control, h, loading, localDay, money, when } from './ui.js';
+
+let seq = 0;
+const input = (name, attrs = {}) => h('input', { name, ...attrs });
+const kindSelect = (name) => h('select', { name }, ['deposit', 'estimate'].map((k) => h('option', { value: k }, label('accountKind', k))));
+
+/** An account of the unit: typed or chosen, with its kind, balance and status shown once found. */
+function accountPicker(field, value) {
+  const list = h('datalist', { id: `accounts-${(seq += 1)}` });
+  const box = input('account_id', { value: value || '', list: list.id, autocomplete: 'off' });
+  const about = h('p', { class: 'muted', 'aria-live': 'polite', dataset: { account: '' } });
+  get('/statements', { limit: 200 }).then((page) => {
+    const ids = [...new Set((page.items || []).map((s) => s.account_id))].sort();
+    list.replaceChildren(...ids.map((id) => h('option', { value: id })));
+  }).catch(() => {});   // only suggestions: without them the account is typed
+  const look = async () => {
+    const id = box.value.trim();
+    about.replaceChildren();
+    about.dataset.account = '';
+    if (!id) return;
+    try {
+      const a = await get(`/accounts/${encodeURIComponent(id)}`);
+      about.dataset.account = a.account_id;
+      about.append(`${label('accountKind', a.kind)} · ${t('balance')} ${money(a.balance)} · ${label('accountStatus', a.status)}`);
+    } catch (error) {
+      about.append(error.message);
+    }
+  };
+  box.addEventListener('change', look);
+  if (value) look();
+  return { element: h('div', {}, control(t('account'), box, field), list, about), value: () => box.value.trim() };
+}
+
+function closingForm(proc, initial) {
+  const path = 'content.closing';
+  const was = initial.closing || {};
+  const account = accountPicker(`${path}.account_id`, was.account_id);
+  const reason = h('textarea', { name: 'reason', rows: 3, maxlength: 500 }, was.reason || '');
+  return {
+    element: h('fieldset', { class: 'card' }, h('legend', {}, t('closingTitle')),
+      h('p', { class: 'muted' }, t('closingHint')), account.element, control(t('reason'), reason, `${path}.reason`)),
+    value: () => ({ ...initial, procedure: proc.code, closing: { account_id: account.value(), reason: reason.value.trim() } }),
+    whole: true,
+  };
+}
+
+/** The month before today's (Asia/Ho_Chi_Minh): the usual period to reconcile. */
+function lastMonth() {
+  const [y, m] = localDay().split('-').map(Number);
+  const end = new Date(Date.UTC(y, m - 1, 0));
+  return [new Date(Date.UTC(end.getUTCFullYear(), end.getUTCMonth(), 1)), end].map((d) => d.toISOString().slice(0, 10));
+}
+
+function reconciliationForm(proc, initial) {
+  const path = 'content.reconciliation';
+  const was = initial.reconciliation || {};
+  const [first, last] = lastMonth();
+  const account = accountPicker(`${path}.account_id`, was.account_id);
+  const from = input('from', { type: 'date', value: was.period?.from || first });
+  const to = input('to', { type: 'date', value: was.period?.to || last });
+  const balance = input('book_balance', { inputmode: 'numeric', value: was.book_balance ?? '' });
+  const period = h('fieldset', { tabindex: '-1', dataset: { field: `${path}.period` } }, h('legend', {}, t('period')),
+    h('div', { class: 'grid' }, control(t('from'), from, `${path}.period.from`), control(t('to'), to, `${path}.period.to`)));
+  return {
+    element: h('fieldset', { class: 'card' }, h('legend', {}, t('reconciliationTitle')),
+      h('p', { class: 'muted' }, t('reconciliationHint')), account.element, period,
+      control(t('bookBalance'), balance, `${path}.book_balance`)),
+    value: () => {
+      const amount = balance.value.trim().replace(/[.\s]/g, '');
+      return { ...initial, procedure: proc.code, reconciliation: { account_id: account.value(),
+        period: { from: from.value, to: to.value }, book_balance: /^\d+$/.test(amount) ? Number(amount) : null } };
+    },
+    whole: true,
+  };
+}
+
+/** A certificate to tick: its signer's title, subject and validity; `reason` for a revocation. */
+function certificateChoice(c, name, checked, reason) {
+  const box = input(name, { type: 'checkbox', value: c.fingerprint, checked, id: `${name}-${c.fingerprint}` });
+  const why = reason === undefined ? null
+    : input('revoke-reason', { value: reason || '', 'aria-label': `${t('revokeReason')} ${c.fingerprint.slice(0, 12)}` });
+  return h('div', { class: 'certificate', dataset: { fingerprint: c.fingerprint } }, box,
+    h('label', { for: box.id, class: 'inline' }, `${label('role', c.title)} · ${c.subject} · ${t('validUntil')} ${when(c.not_after)} · ${c.fingerprint.slice(0, 12)}…`),
+    why ? control(t('revokeReason'), why) : null);
+}
+
+/** Gives each chosen element the API's path of its place in the list sent (errors find it). */
+function numbered(chosen, field) {
+  chosen.forEach((el, i) => { el.dataset.field = field(i); });
+}
+
+function specimensForm(proc, initial) {
+  const path = 'content.specimens';
+  const was = initial.specimens || {};
+  const rows = h('tbody');
+  const addRow = (a = {}) => {
+    const n = rows.children.length + 1;
+    const kind = kindSelect('kind');
+    kind.value = a.kind || 'deposit';
+    kind.setAttribute('aria-label', `${t('accountKind')} ${n}`);
+    rows.append(h('tr', {}, h('td', {}, input('account_id', { value: a.account_id || '', 'aria-label': `${t('newAccount')} ${n}` })),
+      h('td', {}, kind)));
+  };
+  (was.open_accounts?.length ? was.open_accounts : [{}]).forEach(addRow);
+  const approved = new Set(was.approve || []);
+  const revoked = new Map((was.revoke || []).map((r) => [r.fingerprint, r.reason]));
+  const certificates = h('div', {}, loading());
+  get('/certificates').then(({ items }) => {
+    const pending = items.filter((c) => c.status === 'pending');
+    const active = items.filter((c) => c.status === 'active');
+    const none = h('p', { class: 'muted' }, t('noCertificates'));
+    certificates.replaceChildren(
+      h('fieldset', {}, h('legend', {}, t('approveCertificates')),
+        pending.length ? pending.map((c) => certificateChoice(c, 'approve', approved.has(c.fingerprint))) : none),
+      h('fieldset', {}, h('legend', {}, t('revokeCertificates')),
+        active.length ? active.map((c) => certificateChoice(c, 'revoke', revoked.has(c.fingerprint), revoked.get(c.fingerprint) || ''))
+          : none.cloneNode(true)));
+  }).catch((error) => certificates.replaceChildren(h('p', { class: 'alert', role: 'alert' }, error.message)));
+  const value = () => {
+    for (const el of rows.querySelectorAll('[data-field]')) delete el.dataset.field;
+    for (const el of certificates.querySelectorAll('[data-field]')) delete el.dataset.field;
+    const opened = [...rows.children].filter((row) => row.querySelector('[name="account_id"]').value.trim());
+    numbered(opened.map((row) => row.querySelector('[name="account_id"]')), (i) => `${path}.open_accounts[${i}].account_id`);
+    numbered(opened.map((row) => row.querySelector('[name="kind"]')), (i) => `${path}.open_accounts[${i}].kind`);
+    const approve = [...certificates.querySelectorAll('input[name="approve"]:checked')];
+    numbered(approve, (i) => `${path}.approve[${i}]`);
+    const revoke = [...certificates.querySelectorAll('input[name="revoke"]:checked')];
+    const reasons = revoke.map((box) => box.closest('.certificate').querySelector('[name="revoke-reason"]'));
+    numbered(revoke, (i) => `${path}.revoke[${i}].fingerprint`);
+    numbered(reasons, (i) => `${path}.revoke[${i}].reason`);
+    return { ...initial, procedure: proc.code, specimens: {
+      open_accounts: opened.map((row) => ({ account_id: row.querySelector('[name="account_id"]').value.trim(),
+        kind: row.querySelector('[name="kind"]').value })),
+      approve: approve.map((box) => box.value),
+      revoke: revoke.map((box, i) => ({ fingerprint: box.value, reason: reasons[i].value.trim() })) } };
+  };
+  return {
+    element: h('fieldset', { class: 'card', tabindex: '-1', dataset: { field: path } }, h('legend', {}, t('specimensTitle')),
+      h('p', { class: 'muted' }, t('specimensHint')),
+      h('fieldset', {}, h('legend', {}, t('openAccounts')),
+        h('table', { class: 'lines' }, h('thead', {}, h('tr', {}, [t('newAccount'), t('accountKind')].map((c) => h('th', { scope: 'col' }, c)))), rows),
+        h('div', { class: 'actions' }, h('button', { type: 'button', class: 'secondary', onclick: () => addRow() }, t('addAccount')))),
+      certificates),
+    value,
+    whole: true,
+  };
+}
+
+export const FORMS = { account_closing: closingForm, balance_reconciliation: reconciliationForm,
+  signature_specimens: specimensForm };
+
+/** The form of an account procedure, empty or filled from content already sent; null for others. */
+export function accountForm(proc, initial = null) {
+  const build = FORMS[proc.content_kind];
+  return build ? build(proc, initial || {}) : null;
+}
