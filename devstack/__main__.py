@@ -63,16 +63,12 @@ Ctrl-C stops everything.""", flush=True)
 
 
 def _signing_helper(port: int, console_origin: str):
-    """What a unit's signers run on their own machine (`python -m signtool serve`), started here
-    for the demo unit so the console signs out of the box: the demo keys, DEMO ONLY."""
     if not port:
         return None
-    from signtool.serve import SigningHelper, signer_from_files
-    signers = [signer_from_files(title, PKI_DIR / f"{name}.key.pem", PKI_DIR / f"{name}.cert.pem")
-               for title, name in (("chief_accountant", "ktt.cva"), ("account_holder", "chutk.cva"))]
+    from .signing import demo_signing_helper
     try:
-        helper = SigningHelper(signers, [console_origin, console_origin.replace("127.0.0.1", "localhost")],
-                               port=port).start()
+        helper = demo_signing_helper(
+            PKI_DIR, [console_origin, console_origin.replace("127.0.0.1", "localhost")], port=port)
     except OSError as exc:
         print(f"  signing helper not started on port {port}: {exc}", flush=True)
         return None

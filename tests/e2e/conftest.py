@@ -84,3 +84,12 @@ def person(browser, console_url):
     yield open_as
     for context in contexts:
         context.close()
+
+
+@pytest.fixture
+def signing_helper(stack, pki_dir):
+    """`python -m signtool serve` for unit 1012345's two signers, as on the unit's computer."""
+    from devstack.signing import demo_signing_helper
+    helper = demo_signing_helper(pki_dir, [stack.api_url], log=lambda line: None)
+    yield helper
+    helper.stop()

@@ -8,21 +8,8 @@ import uuid
 
 import pytest
 
-from devstack.seed import SIGNING_TITLES, signer
-from signtool.serve import SigningHelper, signer_from_files
-
 pytestmark = pytest.mark.e2e
 UNIT = "1012345"
-
-
-@pytest.fixture
-def helper(stack, pki_dir):
-    signers = [signer_from_files(title, pki_dir / f"{signer(UNIT, title).username}.key.pem",
-                                 pki_dir / f"{signer(UNIT, title).username}.cert.pem")
-               for title in SIGNING_TITLES]
-    running = SigningHelper(signers, [stack.api_url], port=0, log=lambda line: None).start()
-    yield running
-    running.stop()
 
 
 def new_account(balance: int) -> str:
@@ -38,15 +25,15 @@ def open_form(page, procedure: str) -> None:
     page.select_option('select[name="procedure"]', procedure)
 
 
-def sign_and_send(page, helper, send: str = "send") -> None:
-    page.fill('input[name="signtool"]', helper.url)
+def sign_and_send(page, signing_helper, send: str = "send") -> None:
+    page.fill('input[name="signtool"]', signing_helper.url)
     page.click('[data-action="sign"]')
     page.wait_for_selector('li[data-title="account_holder"][data-signed="true"]')
     page.click(f'[data-action="{send}"]')
 
 
 def test_a_unit_closes_an_account_through_its_form_and_sees_the_dossier_under_review(
-        person, helper, screens, api, tokens):
+        person, signing_helper, screens, api, tokens):
     account = new_account(0)
     page = person("ketoan.cva")
     open_form(page, "account_closing")
@@ -57,7 +44,7 @@ def test_a_unit_closes_an_account_through_its_form_and_sees_the_dossier_under_re
     assert "Tài khoản tiền gửi" in about.inner_text() and "0 đ" in about.inner_text()
     page.fill('[data-field="content.closing.reason"]', "Kết thúc dự án, không còn sử dụng.")
     screens.save(page, "unit-closing-form")
-    sign_and_send(page, helper)
+    sign_and_send(page, signing_helper)
     page.wait_for_selector('[data-view="unit-dossier"][data-status="under_review"]')
     dossier_id = page.url.rsplit("/", 1)[1]
     screens.save(page, "unit-closing-submitted")
@@ -71,7 +58,7 @@ def test_a_unit_closes_an_account_through_its_form_and_sees_the_dossier_under_re
     page.wait_for_selector(f'tr[data-dossier="{dossier_id}"][data-status="under_review"]')
 
 
-def test_an_account_the_api_does_not_know_is_named_next_to_its_input(person, helper, api, tokens,
+def test_an_account_the_api_does_not_know_is_named_next_to_its_input(person, signing_helper, api, tokens,
                                                                     screens):
     _, before = api.call("GET", "/v1/dossiers?limit=200", token=tokens["ketoan.cva"])
     page = person("ketoan.cva")
@@ -79,7 +66,7 @@ def test_an_account_the_api_does_not_know_is_named_next_to_its_input(person, hel
     field = "content.reconciliation.account_id"
     page.fill(f'[data-field="{field}"]', "9999.9.KHONGCO")
     page.fill('[data-field="content.reconciliation.book_balance"]', "7000000")
-    sign_and_send(page, helper)
+    sign_and_send(page, signing_helper)
     error = page.locator(".field-error").first
     error.wait_for()
     assert error.evaluate("e => e.previousElementSibling.dataset.field") == field
@@ -91,7 +78,8 @@ def test_an_account_the_api_does_not_know_is_named_next_to_its_input(person, hel
     assert len(after["items"]) == len(before["items"])
 
 
-def test_a_unit_asks_to_open_an_account_through_the_specimens_form(person, helper, api, tokens, screens):
+def test_a_unit_asks_to_open_an_account_through_the_specimens_form(person, signing_helper, api, tokens,
+                                                                   screens):
     account = f"3713.9.{uuid.uuid4().int % 10**6:06d}"
     page = person("ketoan.cva")
     open_form(page, "signature_specimens")
@@ -101,7 +89,7 @@ def test_a_unit_asks_to_open_an_account_through_the_specimens_form(person, helpe
     assert page.locator('input[name="revoke"]').count() >= 1
     assert page.locator('li[data-title="chief_accountant"]').count() == 0   # the holder alone signs
     screens.save(page, "unit-specimens-form")
-    sign_and_send(page, helper)
+    sign_and_send(page, signing_helper)
     page.wait_for_selector('[data-view="unit-dossier"][data-status="under_review"]')
     dossier_id = page.url.rsplit("/", 1)[1]
     _, body = api.call("GET", f"/v1/dossiers/{dossier_id}", token=tokens["ketoan.cva"])
@@ -110,7 +98,7 @@ def test_a_unit_asks_to_open_an_account_through_the_specimens_form(person, helpe
 
 
 def test_a_reconciliation_sent_back_comes_back_filled_in_its_form_to_correct(
-        person, helper, flow, pki_dir, api, screens):
+        person, signing_helper, flow, pki_dir, api, screens):
     from devstack.samples import reconciliation
     account = new_account(7_000_000)
     status, sent = api.call("POST", "/v1/dossiers", reconciliation(pki_dir, account, 6_000_000),
@@ -131,7 +119,7 @@ def test_a_reconciliation_sent_back_comes_back_filled_in_its_form_to_correct(
     assert page.input_value(f'[data-field="{f}.book_balance"]') == "6000000"
     page.fill(f'[data-field="{f}.book_balance"]', "7.000.000")   # written the Vietnamese way
     screens.save(page, "unit-reconciliation-supplement")
-    sign_and_send(page, helper, send="send-supplement")
+    sign_and_send(page, signing_helper, send="send-supplement")
     page.wait_for_selector('[data-view="unit-dossier"][data-status="under_review"]')
     assert flow.dossier(dossier_id)["content"]["reconciliation"] == {
         "account_id": account, "period": {"from": "2026-10-01", "to": "2026-10-31"},

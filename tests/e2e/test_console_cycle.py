@@ -13,22 +13,10 @@ import pytest
 import signtool
 from devstack.demo import ACCOUNT
 from devstack.seed import SIGNING_TITLES, signer
-from signtool.serve import SigningHelper, signer_from_files
 from tests.e2e.conftest import SCREENSHOTS
 
 pytestmark = pytest.mark.e2e
 UNIT = "1012345"
-
-
-@pytest.fixture
-def signing_helper(stack, pki_dir):
-    """`python -m signtool serve` for unit 1012345's two signers, as on the unit's computer."""
-    signers = [signer_from_files(title, pki_dir / f"{signer(UNIT, title).username}.key.pem",
-                                 pki_dir / f"{signer(UNIT, title).username}.cert.pem")
-               for title in SIGNING_TITLES]
-    helper = SigningHelper(signers, [stack.api_url], port=0, log=lambda line: None).start()
-    yield helper
-    helper.stop()
 
 
 def until(page, selector: str, *, refresh: bool = True, timeout: float = 120):

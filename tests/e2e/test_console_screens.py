@@ -133,10 +133,8 @@ def test_the_unit_confirms_a_reconciliation_statement_signed_by_its_two_signers(
     assert status == 200, listed
     (mine,) = [s for s in listed["items"] if s["account_id"] == account]
 
-    from signtool.serve import SigningHelper, signer_from_files
-    helper = SigningHelper([signer_from_files(t, pki_dir / f"{u}.key.pem", pki_dir / f"{u}.cert.pem")
-                            for t, u in (("chief_accountant", "ktt.cva"), ("account_holder", "chutk.cva"))],
-                           [stack.api_url], port=0, log=lambda line: None).start()
+    from devstack.signing import demo_signing_helper
+    helper = demo_signing_helper(pki_dir, [stack.api_url], log=lambda line: None)
     try:
         page = person("ketoan.cva")
         page.get_by_role("link", name="Đối chiếu số dư").click()
