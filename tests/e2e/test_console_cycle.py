@@ -142,6 +142,8 @@ def test_a_dossier_goes_from_the_units_form_to_paid_through_every_screen(
     assert unit.locator("[data-advice]").get_attribute("data-advice").startswith("GBN-")
     assert unit.locator('li[data-action="resubmitted"]').count() == 1
     assert unit.locator('[data-chain="true"]').count() == 1
+    # documents are named by their component in the procedure, not by its code
+    assert "Biên bản nghiệm thu" in unit.locator('[data-kind="acceptance_record"]').inner_text()
     assert flow_content(api, tokens, dossier_id)["voucher"]["lines"][0]["content"] == \
         "Mua văn phòng phẩm quý IV (kèm biên bản nghiệm thu)"
     screens.save(unit, "unit-paid")

@@ -24,6 +24,9 @@ def test_english_is_one_click_away_and_remembered_across_reloads(person, screens
     page.reload()
     page.get_by_role("heading", name="Our dossiers").wait_for()
     screens.save(page, "unit-dossiers-english")
+    # the catalogue names steps in Vietnamese only: the console has their English names
+    assert page.evaluate("""async () => (await import('./i18n.js'))
+        .stepLabel('approval', 'Lãnh đạo phê duyệt')""") == "Leader's approval"
     page.click("#lang")
     page.get_by_role("link", name="Hồ sơ của đơn vị").wait_for()
     assert page.evaluate("localStorage.getItem('kbnn.lang')") == "vi"

@@ -1,7 +1,7 @@
 // What the unit's and the office's dossier pages both show: the facts, the result, the
 // documents and the history (with the audit chain's verdict).
 import { get, procedureNames, procedures } from './api.js';
-import { label, named, t } from './i18n.js';
+import { label, named, stepLabel, t } from './i18n.js';
 import { empty, h, money, statusBadge, when } from './ui.js';
 
 export async function facts(d) {
@@ -16,7 +16,7 @@ export async function facts(d) {
     row(t('voucherNumber'), d.voucher_number || t('none')),
     row(t('amount'), money(d.amount)),
     row(t('account'), d.account_id || t('none')),
-    row(t('step'), step ? step.label_vi : d.step || t('none')),
+    row(t('step'), d.step ? stepLabel(d.step, step?.label_vi) : t('none')),
     row(t('receivedAt'), when(d.received_at)),
     row(t('dueAt'), h('span', { dataset: { due: d.due_at || '' } }, when(d.due_at)),
       late ? [' ', h('span', { class: 'badge overdue' }, t('overdue'))] : null));
@@ -38,12 +38,16 @@ export function result(d) {
     r.notice ? h('p', {}, h('strong', {}, `${t('refusalNotice')}: `), r.notice.number || '') : null);
 }
 
-export async function documents(id) {
+/** The dossier's documents, each named by its component in the procedure (the code if unknown). */
+export async function documents(id, d) {
   const items = (await get(`/dossiers/${id}/documents`)).items || [];
+  const proc = (await procedures()).find((p) => p.code === d.procedure && p.version === d.version);
+  const kinds = new Map((proc?.components || []).map((c) => [c.kind, named(c)]));
   return h('section', {}, h('h2', {}, t('documents')), items.length
     ? h('ul', { class: 'documents' }, items.map((doc) => h('li', {},
       h('a', { href: doc.download_url, rel: 'noopener', target: '_blank' }, doc.name),
-      h('span', { class: 'muted' }, ` · ${doc.kind}${doc.source === 'on_file' ? ` · ${t('onFile')}` : ''}`))))
+      h('span', { class: 'muted', dataset: { kind: doc.kind } },
+        ` · ${kinds.get(doc.kind) || doc.kind}${doc.source === 'on_file' ? ` · ${t('onFile')}` : ''}`))))
     : empty(t('noDocuments')));
 }
 

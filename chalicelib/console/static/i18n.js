@@ -216,6 +216,18 @@ export function named(item) {
   return (lang() === 'en' && item.name_en) || item.name_vi || item.code || '';
 }
 
+// The catalogue names its steps in Vietnamese only (label_vi); English names by step.
+const STEPS_EN = {
+  review: 'Review', supplement: "Unit's supplement", approval: "Leader's approval",
+  posting: 'Posting and payment', apply_changes: 'Applying the changes',
+  close_account: 'Closing the account', activation: 'Activating the unit and its users',
+};
+
+/** A workflow step's name in the chosen language. */
+export function stepLabel(name, labelVi) {
+  return (lang() === 'en' && STEPS_EN[name]) || labelVi || name || '';
+}
+
 /** Texts of the static shell (index.html) marked with data-i18n. */
 export function translateShell(root = document) {
   document.documentElement.lang = lang();

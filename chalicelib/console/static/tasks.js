@@ -1,7 +1,7 @@
 // The office's open tasks as a table, ordered by due time, the overdue ones marked: the
 // officer's inbox and the leader's approvals are this list for their role (GET /v1/tasks).
 import { all, procedureNames } from './api.js';
-import { named, t } from './i18n.js';
+import { named, stepLabel, t } from './i18n.js';
 import { empty, h, when } from './ui.js';
 
 export async function taskTable(role) {
@@ -19,7 +19,7 @@ export async function taskTable(role) {
       return h('tr', { class: late ? 'overdue' : null, dataset: { dossier: task.dossier_id, task: task.task_id,
         overdue: String(!!late) } },
       h('td', {}, h('a', { href: `#/office/dossiers/${task.dossier_id}` }, task.dossier_id)),
-      h('td', {}, names.has(task.procedure) ? named(names.get(task.procedure)) : task.procedure), h('td', {}, task.step_label_vi),
+      h('td', {}, names.has(task.procedure) ? named(names.get(task.procedure)) : task.procedure), h('td', {}, stepLabel(task.step, task.step_label_vi)),
       h('td', {}, when(task.created_at)),
       h('td', {}, when(task.due_at), late ? [' ', h('span', { class: 'badge overdue' }, t('overdue'))] : null));
     })));

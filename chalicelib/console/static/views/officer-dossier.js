@@ -3,7 +3,7 @@
 // waits for this person (with a reason where the catalogue wants one); a delay reason when late.
 import { all, get, post } from '../api.js';
 import { documents, facts, history, result, signedContent } from '../dossier.js';
-import { label, t } from '../i18n.js';
+import { label, stepLabel, t } from '../i18n.js';
 import { busy, control, empty, h, heading, loading } from '../ui.js';
 
 async function checklist(id) {
@@ -32,7 +32,7 @@ async function signatures(id) {
 function decisionForm(task, done) {
   const reason = h('textarea', { name: 'reason', rows: 3 });
   const form = h('form', { class: 'card decision', novalidate: true, 'aria-label': t('decide') },
-    h('h2', {}, `${t('decide')}: ${task.step_label_vi}`), control(t('decisionReason'), reason, 'reason'));
+    h('h2', {}, `${t('decide')}: ${stepLabel(task.step, task.step_label_vi)}`), control(t('decisionReason'), reason, 'reason'));
   const buttons = task.allowed_decisions.map((decision) => h('button', {
     type: 'button', class: ['refuse', 'send_back', 'does_not_match'].includes(decision) ? 'danger'
       : decision === 'request_supplement' ? 'secondary' : null,
@@ -80,7 +80,7 @@ export async function render(page, { params: [id], me }) {
       await facts(d), result(d),
       task ? decisionForm(task, draw) : h('p', { class: 'muted', dataset: { noTask: 'true' } }, t('noOpenTask')),
       late ? delayForm(id, draw) : null,
-      signedContent(d), await checklist(id), await signatures(id), await documents(id), await history(id),
+      signedContent(d), await checklist(id), await signatures(id), await documents(id, d), await history(id),
     ].filter(Boolean));
     page.dataset.status = d.status;
   };

@@ -57,7 +57,7 @@ export async function render(page, { params: [id], me }) {
     const d = await get(`/dossiers/${id}`);
     const parts = [await facts(d), result(d)];
     if (d.status === 'awaiting_supplement') parts.push(await supplementForm(d, me, draw));
-    parts.push(await documents(id), await history(id));
+    parts.push(await documents(id, d), await history(id));
     body.replaceChildren(...parts.filter(Boolean));
     page.dataset.status = d.status;
   };
