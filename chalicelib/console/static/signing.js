@@ -96,11 +96,18 @@ export function signingPanel({ content, titles }) {
   draw();
   return {
     element: panel,
-    /** The submission to send when every title has signed this very content, else null. */
-    submission() {
-      if (!signed) return null;
-      const have = new Set(signed.signatures.map((s) => s.title));
-      return titles.every((x) => have.has(x)) ? signed : null;
+    /** The submission to send: every title has signed exactly the content on screen now
+     * (else an ApiError to show; an edit since the signing drops the signatures). */
+    ready() {
+      const have = new Set((signed?.signatures || []).map((s) => s.title));
+      if (!titles.every((x) => have.has(x))) {
+        throw new ApiError(0, { error: { code: 'signature_missing', message: t('needSignatures') } });
+      }
+      if (canonical(content()) !== canonical(signed.content)) {
+        this.reset();
+        throw new ApiError(0, { error: { code: 'content_changed', message: t('editAfterSign') } });
+      }
+      return signed;
     },
     reset() {
       if (!signed) return;

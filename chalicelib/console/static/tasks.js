@@ -2,7 +2,7 @@
 // officer's inbox and the leader's approvals are this list for their role (GET /v1/tasks).
 import { all, procedureNames } from './api.js';
 import { named, stepLabel, t } from './i18n.js';
-import { empty, h, when } from './ui.js';
+import { empty, h, heading, loading, refreshButton, when } from './ui.js';
 
 export async function taskTable(role) {
   const names = await procedureNames();
@@ -23,4 +23,17 @@ export async function taskTable(role) {
       h('td', {}, when(task.created_at)),
       h('td', {}, when(task.due_at), late ? [' ', h('span', { class: 'badge overdue' }, t('overdue'))] : null));
     })));
+}
+
+
+/** A screen listing the open tasks of one role: the officer's inbox, the leader's approvals. */
+export function taskScreen(titleKey, role) {
+  return async function render(page) {
+    const body = h('div', {}, loading());
+    const refresh = refreshButton();
+    page.append(heading(t(titleKey)), h('div', { class: 'actions' }, refresh), body);
+    const draw = async () => body.replaceChildren(await taskTable(role));
+    refresh.addEventListener('click', draw);
+    await draw();
+  };
 }

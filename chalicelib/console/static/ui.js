@@ -49,6 +49,11 @@ export function loading() {
   return h('p', { class: 'muted', role: 'status' }, t('loading'));
 }
 
+/** The "refresh" button a screen redraws itself with (the workflow moves on its own). */
+export function refreshButton() {
+  return h('button', { type: 'button', class: 'secondary', dataset: { action: 'refresh' } }, t('refresh'));
+}
+
 export function heading(text) {
   return h('h1', { tabindex: '-1' }, text);
 }

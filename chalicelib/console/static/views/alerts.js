@@ -3,10 +3,10 @@
 import { all } from '../api.js';
 import { isUnit } from '../app.js';
 import { t } from '../i18n.js';
-import { busy, empty, h, heading, loading, when } from '../ui.js';
+import { busy, empty, h, heading, loading, refreshButton, when } from '../ui.js';
 
 export async function render(page, { me }) {
-  const refresh = h('button', { type: 'button', class: 'secondary', dataset: { action: 'refresh' } }, t('refresh'));
+  const refresh = refreshButton();
   const body = h('div', {}, loading());
   page.append(heading(t('alertsTitle')), h('div', { class: 'actions' }, refresh), body);
   const link = isUnit(me) ? '#/unit/dossiers/' : '#/office/dossiers/';

@@ -1,13 +1,4 @@
 // The leader's approvals: dossiers the office's officers accepted, soonest due first.
-import { t } from '../i18n.js';
-import { taskTable } from '../tasks.js';
-import { h, heading, loading } from '../ui.js';
+import { taskScreen } from '../tasks.js';
 
-export async function render(page) {
-  const body = h('div', {}, loading());
-  const refresh = h('button', { type: 'button', class: 'secondary', dataset: { action: 'refresh' } }, t('refresh'));
-  page.append(heading(t('approvalsTitle')), h('div', { class: 'actions' }, refresh), body);
-  const draw = async () => body.replaceChildren(await taskTable('leader'));
-  refresh.addEventListener('click', draw);
-  await draw();
-}
+export const render = taskScreen('approvalsTitle', 'leader');

@@ -4,7 +4,7 @@
 import { all, get, post } from '../api.js';
 import { documents, facts, history, result, signedContent } from '../dossier.js';
 import { label, stepLabel, t } from '../i18n.js';
-import { busy, control, empty, h, heading, loading } from '../ui.js';
+import { busy, control, empty, h, heading, loading, refreshButton } from '../ui.js';
 
 async function checklist(id) {
   const list = await get(`/dossiers/${id}/checks`);
@@ -65,7 +65,7 @@ function delayForm(id, done) {
 }
 
 export async function render(page, { params: [id], me }) {
-  const refresh = h('button', { type: 'button', class: 'secondary', dataset: { action: 'refresh' } }, t('refresh'));
+  const refresh = refreshButton();
   const back = me.roles.includes('leader') ? '#/leader/approvals' : '#/officer/inbox';
   const body = h('div', {}, loading());
   page.append(heading(`${t('dossier')} ${id}`),

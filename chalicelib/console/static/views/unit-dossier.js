@@ -2,14 +2,14 @@
 // and, when the treasury asked for a supplement, the form to answer it (the voucher's or the
 // account procedure's form filled with what was sent, to correct; more files; signed again:
 // POST /v1/dossiers/{id}/supplement).
-import { ApiError, get, post, procedures } from '../api.js';
+import { get, post, procedures } from '../api.js';
 import { accountForm } from '../account-forms.js';
 import { documents, facts, history, result, supplementReason } from '../dossier.js';
 import { jsonForm, voucherForm } from '../forms.js';
 import { t } from '../i18n.js';
-import { canonical, signingPanel } from '../signing.js';
+import { signingPanel } from '../signing.js';
 import { uploadsPanel } from '../uploads.js';
-import { busy, h, heading, loading } from '../ui.js';
+import { busy, h, heading, loading, refreshButton } from '../ui.js';
 
 async function supplementForm(d, me, redraw) {
   const reason = await supplementReason(d.dossier_id);
@@ -35,12 +35,7 @@ async function supplementForm(d, me, redraw) {
   element.addEventListener('submit', (event) => {
     event.preventDefault();
     busy(send, element, async () => {
-      const submission = signing.submission();
-      if (!submission) throw new ApiError(0, { error: { code: 'signature_missing', message: t('needSignatures') } });
-      if (canonical(content()) !== canonical(submission.content)) {
-        signing.reset();
-        throw new ApiError(0, { error: { code: 'content_changed', message: t('editAfterSign') } });
-      }
+      const submission = signing.ready();
       await post(`/dossiers/${d.dossier_id}/supplement`, submission);
       await redraw();
     });
@@ -49,7 +44,7 @@ async function supplementForm(d, me, redraw) {
 }
 
 export async function render(page, { params: [id], me }) {
-  const refresh = h('button', { type: 'button', class: 'secondary', dataset: { action: 'refresh' } }, t('refresh'));
+  const refresh = refreshButton();
   const body = h('div', {}, loading());
   page.append(heading(`${t('dossier')} ${id}`),
     h('div', { class: 'actions' }, h('a', { href: '#/unit/dossiers' }, t('back')), refresh), body);

@@ -1,10 +1,10 @@
 // The unit's dossiers, newest first: status, due time, and a link to each one's page.
 import { all, procedureNames } from '../api.js';
 import { named, t } from '../i18n.js';
-import { empty, h, heading, loading, money, statusBadge, when } from '../ui.js';
+import { empty, h, heading, loading, money, refreshButton, statusBadge, when } from '../ui.js';
 
 export async function render(page) {
-  const refresh = h('button', { type: 'button', class: 'secondary', dataset: { action: 'refresh' } }, t('refresh'));
+  const refresh = refreshButton();
   const body = h('div', {}, loading());
   page.append(heading(t('navUnitDossiers')),
     h('div', { class: 'actions' }, h('a', { href: '#/unit/submit' }, t('navSubmit')), refresh), body);

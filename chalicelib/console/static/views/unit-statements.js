@@ -1,10 +1,10 @@
 // The unit's reconciliation statements (Decree 347/2025 Art. 10): the period's figures, and
 // for one still awaiting the unit, the signed answer "matches" or a dispute with its details
 // (POST /v1/statements/{id}/reply, signed by the chief accountant and the account holder).
-import { ApiError, all, post } from '../api.js';
+import { all, post } from '../api.js';
 import { t } from '../i18n.js';
 import { signingPanel } from '../signing.js';
-import { busy, control, empty, h, heading, loading, money, statusBadge, when } from '../ui.js';
+import { busy, control, empty, h, heading, loading, money, refreshButton, statusBadge, when } from '../ui.js';
 
 const SIGNERS = ['chief_accountant', 'account_holder'];
 
@@ -28,8 +28,7 @@ function replyForm(s, redraw) {
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     busy(send, form, async () => {
-      const submission = signing.submission();
-      if (!submission) throw new ApiError(0, { error: { code: 'signature_missing', message: t('needSignatures') } });
+      const submission = signing.ready();
       await post(`/statements/${s.statement_id}/reply`, submission);
       await redraw(t('replied'));
     });
@@ -38,7 +37,7 @@ function replyForm(s, redraw) {
 }
 
 export async function render(page) {
-  const refresh = h('button', { type: 'button', class: 'secondary', dataset: { action: 'refresh' } }, t('refresh'));
+  const refresh = refreshButton();
   const body = h('div', {}, loading());
   page.append(heading(t('statementsTitle')), h('div', { class: 'actions' }, refresh), body);
   const draw = async (message) => {

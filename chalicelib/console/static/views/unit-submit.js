@@ -2,11 +2,11 @@
 // account procedure's form, or the content as JSON for any other), attachments,
 // signatures (signing.js) and the submission (POST /v1/dossiers with an Idempotency-Key, so a
 // retried click cannot submit twice).
-import { ApiError, post, procedures } from '../api.js';
+import { post, procedures } from '../api.js';
 import { accountForm } from '../account-forms.js';
 import { jsonForm, voucherForm } from '../forms.js';
 import { named, t } from '../i18n.js';
-import { canonical, signingPanel } from '../signing.js';
+import { signingPanel } from '../signing.js';
 import { uploadsPanel } from '../uploads.js';
 import { busy, control, empty, h, heading, localDay } from '../ui.js';
 
@@ -45,12 +45,7 @@ export async function render(page, { me }) {
     form_.addEventListener('submit', (event) => {
       event.preventDefault();
       busy(send, form_, async () => {
-        const submission = signing.submission();
-        if (!submission) throw new ApiError(0, { error: { code: 'signature_missing', message: t('needSignatures') } });
-        if (canonical(content()) !== canonical(submission.content)) {
-          signing.reset();
-          throw new ApiError(0, { error: { code: 'content_changed', message: t('editAfterSign') } });
-        }
+        const submission = signing.ready();
         const created = await post('/dossiers', submission, { 'Idempotency-Key': idempotencyKey });
         location.hash = `#/unit/dossiers/${created.dossier_id}`;
       });
