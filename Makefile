@@ -7,7 +7,11 @@ STAMP := $(VENV)/.installed
 # `playwright install` (it downloads its own browsers). Installed once, as root in CI.
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: chromium run test fuzz bench load chaos check workflows package deploy clean
+# The out-of-hours weekend instant every `make test` (CI's too) runs the suite at, after the real
+# clock: a Sunday night, Vietnam time (tests/clock_runs.py lists it with the other instants).
+WEEKEND_NIGHT := 2026-12-13T22:30:00+07:00
+
+.PHONY: chromium run test test-clock fuzz bench load chaos check workflows package deploy clean
 STAGE ?= dev
 
 $(STAMP): requirements.txt requirements-dev.txt
@@ -15,8 +19,8 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)
 
-run: $(STAMP)            ## local stack with demo data, API on 127.0.0.1:8000 (FAULTS=0.05: 5% of AWS calls fail)
-	$(BIN)/python -m devstack $(if $(FAULTS),--faults $(FAULTS))
+run: $(STAMP)            ## local stack with demo data, API on 127.0.0.1:8000 (FAULTS=0.05: 5% of AWS calls fail; CLOCK=2026-12-12T10:00+07:00: the product's clock starts there)
+	$(BIN)/python -m devstack $(if $(FAULTS),--faults $(FAULTS)) $(if $(CLOCK),--clock $(CLOCK))
 
 chromium: $(CHROMIUM)    ## Debian's Chromium for the browser tests (apt-get, as root; once)
 
@@ -24,8 +28,12 @@ $(CHROMIUM):
 	apt-get install -y --no-install-recommends chromium || \
 	    (apt-get update && apt-get install -y --no-install-recommends chromium)
 
-test: $(STAMP) $(CHROMIUM)   ## the whole test suite (unit + integration on moto + the console in Chromium)
+test: $(STAMP) $(CHROMIUM)   ## the whole suite (unit + integration on moto + the console in Chromium) at the real clock, then on a Sunday night
 	$(BIN)/python -m pytest
+	KBNN_CLOCK=$(WEEKEND_NIGHT) $(BIN)/python -m pytest
+
+test-clock: $(STAMP) $(CHROMIUM)   ## the whole suite at six instants (weekday 09:30 and 21:30, Saturday, 31 Dec 23:50, after Tết, Monday 03:00); INSTANTS="weekday-2130 …" picks
+	$(BIN)/python -m tests.clock_runs $(INSTANTS)
 
 fuzz: $(STAMP)           ## fuzz every OpenAPI operation on a fresh local stack (FUZZ_EXAMPLES=15 per mode, FUZZ_SEED)
 	$(BIN)/python -m tests.fuzz

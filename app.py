@@ -112,8 +112,8 @@ def _limit() -> int:
 
 
 def _now():
-    from chalicelib.services.common import utcnow
-    return utcnow()
+    from chalicelib import clock
+    return clock.now()
 
 
 def _scheduled_at(event):

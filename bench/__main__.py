@@ -575,14 +575,13 @@ def measure_signature_verification(stack: Any, n: int = 200) -> dict:
     """Verifying a two-signature dossier: the cryptography alone (canonical bytes, two chains,
     two signatures; certificates parsed once and cached, as in a warm Lambda) and the whole
     check as a submission runs it, including the fresh read of the certificates' status."""
-    from chalicelib import composition
+    from chalicelib import clock, composition
     from chalicelib.domain import signatures
     from chalicelib.services import certificates, signing
-    from chalicelib.services.common import utcnow
     from devstack.demo import sample_content, signed
 
     body = signed(sample_content("BENCH-SIG", AMOUNT), stack.pki_dir)
-    repo, now = composition.services().repo, utcnow()
+    repo, now = composition.services().repo, clock.now()
     trust = certificates.trust_store(repo)
     parsed = [certificates.parse(sig["certificate"], "c") for sig in body["signatures"]]
 

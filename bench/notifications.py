@@ -28,6 +28,8 @@ import uuid
 from collections import Counter
 from typing import Any
 
+from chalicelib import clock
+
 USERS = {"unit": "ketoan.cva", "officer": "kiemsoat.kv1", "leader": "lanhdao.kv1"}
 CONSUMER_THREADS = ("pump:kbnn-notifications", "pump:kbnn-risk")
 POLL_SECONDS = 0.02
@@ -83,7 +85,7 @@ def _one_dossier(api: Any, tokens: dict, stack: Any, number: str) -> tuple[float
             item["attributes"].get(k) == v for k, v in attributes.items())
 
     task = wait_for_task(api, tokens["officer"], dossier_id)
-    clicked = time.time()
+    clicked = clock.now().timestamp()
     api.call("POST", f"/v1/tasks/{task['task_id']}/decision", {"decision": "accept"},
              token=tokens["officer"])
     accepted = _sent_at("emails", stack.endpoint_url,
@@ -91,7 +93,7 @@ def _one_dossier(api: Any, tokens: dict, stack: Any, number: str) -> tuple[float
     warned = _sent_at("alerts", stack.endpoint_url, lambda a: about(a, event="dossier.accepted"))
     accept_clicked = clicked
     task = wait_for_task(api, tokens["leader"], dossier_id)
-    clicked = time.time()
+    clicked = clock.now().timestamp()
     api.call("POST", f"/v1/tasks/{task['task_id']}/decision", {"decision": "approve"},
              token=tokens["leader"])
     paid = _sent_at("emails", stack.endpoint_url,

@@ -36,13 +36,12 @@ class Sweeper:
         self._thread: threading.Thread | None = None
 
     def once(self, grace: timedelta = SWEEP_GRACE) -> dict:
-        from chalicelib import composition
+        from chalicelib import clock, composition
         from chalicelib.services import sweeper
-        from chalicelib.services.common import utcnow
         svc = composition.services()
         try:
             counts = sweeper.sweep(repo=svc.repo, workflows=svc.workflows, config=svc.config,
-                                   now=utcnow(), grace=grace)
+                                   now=clock.now(), grace=grace)
         except Exception as exc:   # a pass that failed (faults) is retried on the next tick
             import traceback
             self.counts[f"pass_failed {type(exc).__name__}"] += 1
@@ -120,9 +119,8 @@ def redrive_all(stack) -> Counter:
     bus), and every posting parked for the ledger sent again; counts per queue."""
     import boto3
 
-    from chalicelib import composition
+    from chalicelib import clock, composition
     from chalicelib.services import ledger
-    from chalicelib.services.common import utcnow
     from ops import dlq
     queues = dlq.Queues(boto3.client("sqs", endpoint_url=stack.endpoint_url))
     moved: Counter = Counter()
@@ -130,7 +128,7 @@ def redrive_all(stack) -> Counter:
         n = dlq.redrive(queues, name, source)
         if n:
             moved[name] += n
-    parked = ledger.redrive_parked(ledger=composition.services().ledger, now=utcnow())
+    parked = ledger.redrive_parked(ledger=composition.services().ledger, now=clock.now())
     if parked:
         moved["kbnn-ledger-outbox-dlq (parked postings)"] += len(parked)
     return moved

@@ -3,8 +3,12 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import threading
+
+from chalicelib import clock
+from chalicelib.domain.calendar import VN_TZ
 
 from .seed import DEMO_PASSWORD, USERS
 from .stack import ROOT, LocalStack
@@ -22,7 +26,16 @@ def main() -> None:
     parser.add_argument("--signing-port", type=int, default=8765,
                         help="the signing tool's helper for the console, signing as the demo unit "
                              "1012345's chief accountant and account holder (0: not started)")
+    parser.add_argument("--clock", metavar="INSTANT",
+                        help="start the product's clock at this ISO-8601 instant with its offset "
+                             "(KBNN_CLOCK, chalicelib/clock.py); it runs on from there")
     args = parser.parse_args()
+    if args.clock:
+        os.environ[clock.ENV] = args.clock
+    try:
+        started_at = clock.now()
+    except ValueError as exc:
+        parser.error(str(exc))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     for noisy in ("werkzeug", "botocore", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -44,6 +57,7 @@ KBNN online public service — local stack is up
         print(f"    {user.username:<14} {user.role:<17} {scope}")
     print(f"""  demo keys      {PKI_DIR}  (demo CA, signers' keys; DEMO ONLY, new at every start)
   web console    {stack.api_url}/console/
+  clock          {_clock_line(started_at)}
   try it         .venv/bin/python -m devstack.demo --api {stack.api_url}
   sent by it     .venv/bin/python -m devstack.outbox emails --moto {stack.endpoint_url}   (SES)
                  .venv/bin/python -m devstack.outbox alerts --moto {stack.endpoint_url}   (SNS risk warnings)
@@ -60,6 +74,13 @@ Ctrl-C stops everything.""", flush=True)
     if helper is not None:
         helper.stop()
     stack.stop()
+
+
+def _clock_line(started_at) -> str:
+    local = started_at.astimezone(VN_TZ).strftime("%Y-%m-%d %H:%M %a")
+    if not clock.is_set():
+        return f"{local} (Hanoi; the system clock)"
+    return f"{local} (Hanoi; moved by KBNN_CLOCK / --clock, runs on from there)"
 
 
 def _signing_helper(port: int, console_origin: str):

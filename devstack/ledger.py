@@ -25,9 +25,10 @@ import json
 import logging
 import threading
 import uuid
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import timedelta, timezone
 from typing import Any
 
+from chalicelib import clock
 from chalicelib.domain import ledger as contract
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ LOCAL = timezone(timedelta(hours=7))   # TABMIS's accounting date is Vietnamese
 
 
 def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return clock.now().strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 class StandInLedger:
@@ -153,7 +154,7 @@ class StandInLedger:
                 posting.update(status=contract.REJECTED, code="account_closed",
                                reason="Tài khoản đã đóng trên TABMIS.")
             else:
-                local = datetime.now(LOCAL)
+                local = clock.now().astimezone(LOCAL)
                 posting.update(status=contract.POSTED, posted_at=at,
                                accounting_date=local.date().isoformat(),
                                ledger_reference=f"TB{local:%Y%m%d}{uuid.uuid4().hex[:8].upper()}")
@@ -312,10 +313,9 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command in ("parked", "redrive"):
         from chalicelib.services import ledger as ledger_service
-        from chalicelib.services.common import utcnow
         adapter = _outbox(args.endpoint, args.region)
         if args.command == "redrive":
-            redriven = ledger_service.redrive_parked(ledger=adapter, now=utcnow())
+            redriven = ledger_service.redrive_parked(ledger=adapter, now=clock.now())
             print(f"redriven: {len(redriven)}", *redriven, sep="\n  ")
         else:
             for body, _ in adapter.parked(hide_seconds=0):

@@ -30,6 +30,8 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from chalicelib import clock
+
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 # moto keeps its backends in process-wide globals, so one lock for the process.
 _DYNAMODB_LOCK = threading.Lock()
@@ -210,7 +212,7 @@ class _LocalOutbox:
         if service not in ("ses", "sns"):
             return self._app(environ, start_response)
         body = b"".join(self._app(environ, start_response))
-        at = time.time()
+        at = clock.now().timestamp()   # the product's time, as the outbox shows it
         for message_id in _MESSAGE_ID.findall(body):
             ident = message_id.decode()
             stamp: dict[str, Any] = {"sent_at": at}

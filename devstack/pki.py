@@ -9,13 +9,15 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
+
+from chalicelib import clock
 
 CA_NAME = "KBNN Demo CA - DEMO ONLY"
 ORGANISATION = "Local stack"
@@ -61,7 +63,7 @@ class DemoPKI:
             self._cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
             return
         self._key = _new_key("rsa")
-        now = datetime.now(UTC)
+        now = clock.now()
         ski = x509.SubjectKeyIdentifier.from_public_key(self._key.public_key())
         self._cert = (
             x509.CertificateBuilder()
@@ -99,7 +101,7 @@ class DemoPKI:
             raise ValueError(f"unknown key_usage {key_usage!r} (signing or encipherment)")
         issuer = ca or self
         key = _new_key(key_type)
-        now = datetime.now(UTC)
+        now = clock.now()
         cert = (
             x509.CertificateBuilder()
             .subject_name(_name(name)).issuer_name(issuer._cert.subject)
@@ -120,7 +122,7 @@ class DemoPKI:
 
     def crl_pem(self, revoked_serials: Iterable[int | str]) -> str:
         """A CRL from this CA; serials as ints or as the hex strings `Certificate.serial` uses."""
-        now = datetime.now(UTC)
+        now = clock.now()
         builder = (x509.CertificateRevocationListBuilder()
                    .issuer_name(self._cert.subject)
                    .last_update(now - timedelta(minutes=1)).next_update(now + timedelta(days=7))

@@ -189,10 +189,9 @@ def register_demo_certificates(pki: Any, env: dict[str, str], endpoint_url: str,
     """Every demo signer gets a key pair from the demo CA and registers its certificate through
     the same service a person uses, proving possession with a signature made by signtool."""
     import signtool
-    from chalicelib import composition
+    from chalicelib import clock, composition
     from chalicelib.adapters.identity import Principal
     from chalicelib.services import certificates, common
-    from chalicelib.services.common import utcnow
 
     cognito = boto3.session.Session(region_name=region, aws_access_key_id="testing",
                                     aws_secret_access_key="testing").client(
@@ -208,7 +207,7 @@ def register_demo_certificates(pki: Any, env: dict[str, str], endpoint_url: str,
                               unit_id=user.unit_id, office_id=None)
         # Valid for two years back: tests replay dossiers received before Decree 347/2025.
         key_path, cert_path = pki.issue(user.username, key_type=KEY_TYPES[user.role],
-                                        not_before=utcnow() - timedelta(days=730))
+                                        not_before=clock.now() - timedelta(days=730))
         cert = certificates.parse(cert_path.read_text(), "certificate")
         proof = signtool.sign_content(certificates.registration_challenge(cert.fingerprint, sub),
                                       key_path.read_bytes(), cert_path.read_bytes(), user.role)
@@ -216,7 +215,7 @@ def register_demo_certificates(pki: Any, env: dict[str, str], endpoint_url: str,
         # within the last 24 hours is itself a risk flag on every dossier it signs.
         certificates.register(principal, {"title": user.role, "certificate": cert.pem,
                                           "proof": proof["signature"]}, repo=repo,
-                              now=utcnow() - DEMO_CERTIFICATE_AGE)
+                              now=clock.now() - DEMO_CERTIFICATE_AGE)
         # Demo data starts where an accepted change of signature specimens (Art. 8) would leave
         # it: the same approval the workflow's apply_changes step makes.
-        repo.approve_certificate(repo.certificate(cert.fingerprint), common.iso(utcnow()))
+        repo.approve_certificate(repo.certificate(cert.fingerprint), common.iso(clock.now()))

@@ -16,6 +16,8 @@ import tempfile
 import threading
 from pathlib import Path
 
+from chalicelib import clock
+
 ROOT = Path(__file__).resolve().parent.parent
 REGION = "us-east-1"
 
@@ -79,7 +81,9 @@ class LocalStack:
         self._moto.start()
         outputs = provision(self.endpoint_url, region=REGION)
         self.outputs = outputs
-        self.env = {**base, "AWS_ENDPOINT_URL": self.endpoint_url, **outputs}
+        # The product's clock travels with the environment, so commands run against this stack
+        # (tests' subprocesses, the README's commands) continue its timeline.
+        self.env = {**base, "AWS_ENDPOINT_URL": self.endpoint_url, **outputs, **clock.environment()}
         os.environ.update(self.env)
         if self.seed_demo:
             from .pki import DemoPKI

@@ -92,13 +92,13 @@ def main(argv: list[str] | None = None) -> int:
     import boto3
     from pynamodb.connection import Connection
 
+    from chalicelib import clock
     from chalicelib.adapters import models
     from chalicelib.adapters.digests import DigestStore
     from chalicelib.adapters.repository import Repository
     from chalicelib.config import ConfigError, digest_lock
     from chalicelib.domain import digests
     from chalicelib.services import audit_digests
-    from chalicelib.services.common import utcnow
 
     found = names(args.stage, lambda: boto3.client("sts", region_name=region)
                   .get_caller_identity()["Account"])
@@ -112,12 +112,12 @@ def main(argv: list[str] | None = None) -> int:
     repo = Repository(Connection(region=region))
     store = DigestStore(found["DOCUMENTS_BUCKET"], region)
     if args.command == "digest":
-        day = args.day or digests.day_before(utcnow())
+        day = args.day or digests.day_before(clock.now())
         result = audit_digests.write(day, repo=repo, store=store, lock_mode=lock_mode,
-                                     retention_years=years, now=utcnow())
+                                     retention_years=years, now=clock.now())
         print(json.dumps(result, ensure_ascii=False))
         return 0
-    verdict = audit_digests.verify(args.dossier_id, repo=repo, store=store, now=utcnow())
+    verdict = audit_digests.verify(args.dossier_id, repo=repo, store=store, now=clock.now())
     if args.json:
         print(json.dumps(verdict.public(), ensure_ascii=False, indent=2))
     else:

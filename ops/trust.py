@@ -22,9 +22,10 @@ import argparse
 import json
 import os
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from chalicelib import clock
 
 LOCAL = "http://127.0.0.1:4566"
 KEY = {"pk": {"S": "TRUST#bundle"}}
@@ -61,7 +62,7 @@ def write(ddb: Any, table: str, pems: list[str], seen: str | None) -> None:
                   "ExpressionAttributeValues": {":seen": {"S": seen}}})
     ddb.put_item(TableName=table, Item={
         **KEY, "pems": {"S": json.dumps(pems)},
-        "updated_at": {"S": datetime.now(UTC).isoformat(timespec="microseconds")
+        "updated_at": {"S": clock.now().isoformat(timespec="microseconds")
                                  .replace("+00:00", "Z")}}, **condition)
 
 

@@ -43,6 +43,33 @@ def flow(api, tokens, pki_dir):
 
 
 @pytest.fixture
+def travel():
+    """travel(instant): the product's clock (chalicelib/clock.py) reads `instant` now and runs on,
+    for the whole process (the in-process local stack included); back on its timeline after the
+    test."""
+    from chalicelib import clock
+    trips = []
+
+    def to(instant):
+        trips.append(clock.travel(instant))
+        return clock.now()
+    yield to
+    if trips:
+        trips[0].__exit__(None, None, None)
+
+
+def next_working_day_at(hour: int, minute: int = 0):
+    """The first working day after today (on the product's clock) at hour:minute, Hanoi time:
+    for a test of a rule that must not see the out-of-hours one."""
+    from datetime import datetime, time
+
+    from chalicelib import clock
+    from chalicelib.domain.calendar import DEFAULT_CALENDAR, VN_TZ
+    day = DEFAULT_CALENDAR.next_working_day(clock.now().astimezone(VN_TZ).date())
+    return datetime.combine(day, time(hour, minute), tzinfo=VN_TZ)
+
+
+@pytest.fixture
 def unique() -> Callable[[str], str]:
     return lambda prefix: f"{prefix}-{uuid.uuid4().hex[:8]}"
 
@@ -64,8 +91,17 @@ def eventually(probe: Callable[[], object], timeout: float = 20.0, interval: flo
 # fails if one is missing from the inventory the IAM roles are built from. KBNN_RECORD_CALLS=path
 # writes what was recorded instead (how the inventory is refreshed: see infra/README.md).
 def pytest_configure(config):
+    from chalicelib import clock
     from infra.inventory import Recorder
+    clock.now()    # anchors KBNN_CLOCK, if set, at the start of the run (chalicelib/clock.py)
     config.kbnn_calls = Recorder().install()
+
+
+def pytest_report_header(config):
+    from chalicelib import clock
+    from chalicelib.domain.calendar import VN_TZ
+    now = clock.now().astimezone(VN_TZ).strftime("%Y-%m-%d %H:%M %a")
+    return f"product clock: {now} Hanoi ({'KBNN_CLOCK' if clock.is_set() else 'the system clock'})"
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -5,7 +5,7 @@ import logging
 import math
 import re
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from ..adapters import telemetry
 from ..adapters.identity import Principal
@@ -19,10 +19,6 @@ SYSTEM_ACTOR = {"kind": "system", "id": "kbnn-workflow"}
 OVERDUE_TOKEN_LIFE = timedelta(hours=24)   # an overdue step re-escalates daily (workflows/)
 TOKEN_MARGIN = timedelta(minutes=1)
 log = logging.getLogger(__name__)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def iso(dt: datetime) -> str:

@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
 
+from .. import clock as product_clock
 from ..adapters.aggregates import AggregateStore
 from ..adapters.identity import Principal
 from ..domain import aggregates
@@ -27,7 +28,7 @@ _ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+
 
 
 def record(event: Mapping, *, store: AggregateStore, now: datetime,
-           clock: Callable[[], datetime] = common.utcnow) -> bool:
+           clock: Callable[[], datetime] = product_clock.now) -> bool:
     """One dossier event into the feed, once; False for a copy (or an event the feed skips)."""
     if event.get("event") not in aggregates.FEED_EVENTS:
         return False

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from chalicelib import clock
 from tests.conftest import eventually
 
 pytestmark = pytest.mark.e2e
@@ -19,7 +20,7 @@ LEADER = "lanhdao.kv1"
 
 
 def local_day(days: int = 0) -> str:
-    return (datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")) + timedelta(days=days)).date().isoformat()
+    return (clock.now().astimezone(ZoneInfo("Asia/Ho_Chi_Minh")) + timedelta(days=days)).date().isoformat()
 
 
 def reports(api, token, office, first, last) -> dict:

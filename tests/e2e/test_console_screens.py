@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from devstack.demo import sample_content
-from tests.conftest import eventually
+from tests.conftest import eventually, next_working_day_at
 from tests.e2e.test_console_cycle import sign_file
 
 pytestmark = pytest.mark.e2e
@@ -103,7 +103,9 @@ def test_a_dossier_the_api_refuses_shows_the_message_next_to_its_field(person, s
     assert error.inner_text().strip()
 
 
-def test_the_unit_sees_the_risk_alert_of_a_payment_to_a_new_payee(person, flow, api, tokens, screens):
+def test_the_unit_sees_the_risk_alert_of_a_payment_to_a_new_payee(person, flow, api, tokens, screens,
+                                                                   travel):
+    travel(next_working_day_at(10))    # within working hours: the new payee is the only rule firing
     payee = f"99{uuid.uuid4().int % 10**10:010d}"
     content = sample_content(f"ALERT-{payee[-4:]}")
     content["voucher"]["payee"]["account"] = payee
@@ -112,11 +114,13 @@ def test_the_unit_sees_the_risk_alert_of_a_payment_to_a_new_payee(person, flow, 
 
     def flagged():
         _, alerts = api.call("GET", f"/v1/alerts?dossier_id={body['dossier_id']}", token=flow.unit)
-        return alerts["items"]
-    expected = eventually(flagged, timeout=90, interval=0.5)
+        found = {a["rule"]: a for a in alerts["items"]}
+        return "new_payee" in found and found
+    rules = eventually(flagged, timeout=90, interval=0.5)
+    assert "outside_working_hours" not in rules
     page = person("ketoan.cva")
     page.get_by_role("link", name="Cảnh báo rủi ro").click()
-    row = page.locator(f'tr[data-alert="{expected[0]["alert_id"]}"]')
+    row = page.locator(f'tr[data-alert="{rules["new_payee"]["alert_id"]}"]')
     row.wait_for()
     assert payee in row.inner_text()
     screens.save(page, "unit-alerts")

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from chalicelib import clock
 from chalicelib.domain.policy import POLICY, Scope
 from devstack.demo import sample_content
 from tests.integration.flow import Flow
@@ -145,7 +146,6 @@ def world(api, tokens, pki_dir):
 def _statement_of_unit_a() -> str:
     """A reconciliation statement of unit A's estimate account, issued by the statement job for
     a period no other test uses (once the ledger has caught up with the account's payments)."""
-    from datetime import UTC, datetime
 
     from chalicelib import composition
     from chalicelib.domain import statements as rules
@@ -154,7 +154,7 @@ def _statement_of_unit_a() -> str:
     period = rules.parse_period("2026-Q1")
     sid = rules.statement_id("9523.1.1012345", period)
     store = composition.services().statements
-    eventually(lambda: statements.generate_due(datetime.now(UTC), store=store,
+    eventually(lambda: statements.generate_due(clock.now(), store=store,
                                                periods=[period.key]) and store.statement(sid),
                timeout=60)
     return sid

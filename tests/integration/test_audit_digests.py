@@ -17,12 +17,11 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from chalicelib import composition
+from chalicelib import clock, composition
 from chalicelib.adapters import aws
 from chalicelib.domain import audit, digests
 from chalicelib.domain.calendar import VN_TZ
 from chalicelib.services import audit_digests
-from chalicelib.services.common import utcnow
 
 pytestmark = pytest.mark.integration
 
@@ -36,12 +35,12 @@ def scheduled_event(at: datetime) -> dict:
 def write(day: str) -> dict:
     svc = composition.services()
     return audit_digests.write(day, repo=svc.repo, store=svc.digests, lock_mode="GOVERNANCE",
-                               retention_years=10, now=utcnow())
+                               retention_years=10, now=clock.now())
 
 
 def verify(dossier_id: str) -> digests.DigestVerdict:
     svc = composition.services()
-    return audit_digests.verify(dossier_id, repo=svc.repo, store=svc.digests, now=utcnow())
+    return audit_digests.verify(dossier_id, repo=svc.repo, store=svc.digests, now=clock.now())
 
 
 def cli(stack, *args: str) -> subprocess.CompletedProcess:
@@ -58,7 +57,7 @@ def s3(stack):
 
 @pytest.fixture(scope="module")
 def days() -> tuple[str, str]:
-    today = audit.local_day(utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"))
+    today = audit.local_day(clock.now().strftime("%Y-%m-%dT%H:%M:%SZ"))
     return digests.previous_day(today), today
 
 
@@ -115,7 +114,7 @@ def test_a_digest_is_locked_until_its_retention_ends_and_carries_its_checksum(di
     head = s3.head_object(Bucket=stack.outputs["DOCUMENTS_BUCKET"], Key=key,
                           VersionId=digested[days[1]]["version_id"])
     assert head["ObjectLockMode"] == stack.outputs["AUDIT_DIGEST_LOCK_MODE"] == "GOVERNANCE"
-    ten_years = datetime.now(UTC).replace(year=datetime.now(UTC).year + 10)
+    ten_years = clock.now().replace(year=clock.now().year + 10)
     assert abs(head["ObjectLockRetainUntilDate"] - ten_years) < timedelta(minutes=5)
     body = s3.get_object(Bucket=stack.outputs["DOCUMENTS_BUCKET"], Key=key)["Body"].read()
     assert json.loads(body)["root"] == digests.heads_root(json.loads(body)["heads"])

@@ -9,10 +9,11 @@ import secrets
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
+from chalicelib import clock
 from devstack.demo import sample_content
 from tests.conftest import eventually
 from tests.integration.flow import Flow
@@ -224,7 +225,7 @@ def test_two_payments_approved_at_once_for_the_last_of_a_balance_have_exactly_on
 
 # --- (d) one Idempotency-Key, several threads -----------------------------------------------------
 def since_now() -> str:
-    return (datetime.now(UTC) - timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return (clock.now() - timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def only_real_dossiers_reached_the_portal(api, tokens, flow: Flow, unique, since: str) -> None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import pytest
 from ulid import ULID
 
+from chalicelib import clock
 from chalicelib.services.dossiers import new_dossier_id
 from devstack.demo import sample_content
 from tests.conftest import eventually
@@ -122,7 +123,6 @@ NOT_FOUND_OR_OUT_OF_SCOPE = {(404, "dossier_not_found"), (404, "task_not_found")
 
 def _statement_of(account: str) -> str:
     """The victim account's statement for a period no other test answers, issued by the job."""
-    from datetime import UTC, datetime
 
     from chalicelib import composition
     from chalicelib.domain import statements as rules
@@ -130,7 +130,7 @@ def _statement_of(account: str) -> str:
     period = rules.parse_period(PERIOD)
     sid = rules.statement_id(account, period)
     store = composition.services().statements
-    eventually(lambda: statements.generate_due(datetime.now(UTC), store=store,
+    eventually(lambda: statements.generate_due(clock.now(), store=store,
                                                periods=[period.key]) and store.statement(sid),
                timeout=60)
     return sid

@@ -2,11 +2,12 @@
 stated reason, until an officer records why."""
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import boto3
 import pytest
 
+from chalicelib import clock
 from tests.conftest import eventually
 
 pytestmark = pytest.mark.integration
@@ -14,7 +15,7 @@ pytestmark = pytest.mark.integration
 
 def make_late(stack, dossier_id: str) -> None:
     """Time is simulated by moving the legal due time into the past."""
-    past = (datetime.now(UTC) - timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    past = (clock.now() - timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
     boto3.client("dynamodb", endpoint_url=stack.endpoint_url).update_item(
         TableName=stack.env["TABLE_DOSSIERS"], Key={"dossier_id": {"S": dossier_id}},
         UpdateExpression="SET due_at = :past", ExpressionAttributeValues={":past": {"S": past}})

@@ -2,11 +2,12 @@
 interpreter and driven through the public API, as the unit and the treasury would."""
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import boto3
 import pytest
 
+from chalicelib import clock
 from devstack.demo import sample_content
 from tests.conftest import eventually
 from tests.integration.flow import Flow
@@ -96,7 +97,7 @@ def test_a_step_past_the_legal_deadline_times_out_escalates_and_stays_decidable(
     had sat on it); the approval step then gets no time left, moto's timer fires, the Catch
     escalates, and the overdue task can still be decided."""
     d = flow.submit(unique("LATE"))
-    past = (datetime.now(UTC) - timedelta(days=3)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    past = (clock.now() - timedelta(days=3)).strftime("%Y-%m-%dT%H:%M:%SZ")
     boto3.client("dynamodb", endpoint_url=stack.endpoint_url).update_item(
         TableName=stack.env["TABLE_DOSSIERS"], Key={"dossier_id": {"S": d["dossier_id"]}},
         UpdateExpression="SET due_at = :past", ExpressionAttributeValues={":past": {"S": past}})

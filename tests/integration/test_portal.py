@@ -5,12 +5,13 @@ its event is delivered twice, and carries nothing the portal does not need."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import boto3
 import pytest
 from boto3.dynamodb.types import TypeDeserializer
 
+from chalicelib import clock
 from tests.conftest import eventually
 from tests.integration.test_reports import conforms
 
@@ -53,7 +54,7 @@ def status_changes(stack, dossier_id: str) -> list[tuple[int, str]]:
 def test_each_status_change_reaches_the_portal_feed_once_in_order_without_personal_data(
         api, stack, flow, tokens, unique):
     portal = tokens[PORTAL]
-    since = (datetime.now(UTC) - timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    since = (clock.now() - timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     paid = flow.submit(unique("PORTAL-A"), 4_000_000)["dossier_id"]
     back = flow.submit(unique("PORTAL-B"))["dossier_id"]
     flow.decide(flow.officer, paid, "accept")
@@ -116,7 +117,7 @@ def test_the_feed_refuses_a_cursor_it_did_not_make_and_a_since_beyond_its_reach(
     portal = tokens[PORTAL]
     status, err = api.call("GET", "/v1/portal/status?since=bm90LWEtY3Vyc29y", token=portal)
     assert (status, err["error"]["code"], err["error"]["field"]) == (400, "invalid_cursor", "since")
-    old = (datetime.now(UTC) - timedelta(days=31)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    old = (clock.now() - timedelta(days=31)).strftime("%Y-%m-%dT%H:%M:%SZ")
     status, err = api.call("GET", f"/v1/portal/status?since={old}", token=portal)
     assert (status, err["error"]["code"]) == (422, "since_too_old")
     status, page = api.call("GET", "/v1/portal/status?limit=1", token=portal)

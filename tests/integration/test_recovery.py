@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 
 import pytest
 
 import app
-from chalicelib import composition
-from chalicelib.services.common import utcnow
+from chalicelib import clock, composition
 from devstack import samples
 from devstack.faults import Faults
 from tests.conftest import eventually
@@ -30,7 +29,7 @@ def faults():
 
 def sweep_later(minutes: int = 3) -> None:
     """The scheduled sweeper, run as EventBridge would, after the grace period has passed."""
-    at = (utcnow() + timedelta(minutes=minutes)).astimezone(UTC)
+    at = (clock.now() + timedelta(minutes=minutes)).astimezone(UTC)
     app.sweep_undelivered({"version": "0", "id": str(uuid.uuid4()), "source": "aws.events",
                            "account": "123456789012", "detail-type": "Scheduled Event",
                            "region": "us-east-1", "resources": [], "detail": {},
@@ -135,7 +134,7 @@ def test_the_sweeper_leaves_fresh_markers_alone(flow, faults, unique):
     svc = composition.services()
     from chalicelib.services import sweeper
     counts = sweeper.sweep(repo=svc.repo, workflows=svc.workflows, config=svc.config,
-                           now=datetime.now(UTC))
+                           now=clock.now())
     assert marker(d["dossier_id"]) == {"kind": "start"}, counts
     sweep_later()
     flow.task(flow.officer, d["dossier_id"])

@@ -14,7 +14,7 @@ import io
 import json
 import urllib.request
 from collections import defaultdict
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -23,6 +23,7 @@ import boto3
 import pytest
 from boto3.dynamodb.types import TypeDeserializer
 
+from chalicelib import clock
 from chalicelib.adapters import aws
 from tests.conftest import eventually
 from tests.integration.flow import Flow
@@ -77,7 +78,7 @@ class Raw:
 
     def make_late(self, dossier_id: str) -> None:
         """Time is simulated by moving the legal due time into the past (as test_overdue does)."""
-        past = (datetime.now(UTC) - timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        past = (clock.now() - timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
         self.ddb.update_item(TableName=self.env["TABLE_DOSSIERS"], Key={"dossier_id": {"S": dossier_id}},
                              UpdateExpression="SET due_at = :past",
                              ExpressionAttributeValues={":past": {"S": past}})
@@ -244,7 +245,7 @@ def test_every_report_figure_equals_its_recomputation_from_the_raw_records(
     raw.make_late(refused)
     district.decide(district.officer, refused, "refuse", "Sai mã nội dung kinh tế.")
     district.reaches(refused, "refused")
-    today = datetime.now(HCM).date()
+    today = clock.now().astimezone(HCM).date()
 
     # the office's own entries: paper vouchers of today, the mandatory units it must have
     status, body = api.call("POST", f"/v1/offices/{OFFICE}/paper-vouchers",
@@ -363,7 +364,7 @@ def test_reports_follow_the_office_hierarchy_and_refuse_bad_parameters(api, toke
                        ("/v1/reports/participation?format=xml", "invalid_choice")):
         status, err = api.call("GET", path, token=tokens["lanhdao.kv1"])
         assert (status, err["error"]["code"]) == (422, code), path
-    tomorrow = (datetime.now(HCM).date() + timedelta(days=1)).isoformat()
+    tomorrow = (clock.now().astimezone(HCM).date() + timedelta(days=1)).isoformat()
     status, err = api.call("POST", "/v1/offices/KV1/paper-vouchers", {"date": tomorrow, "count": 1},
                            token=tokens["kiemsoat.kv1"])
     assert (status, err["error"]["code"]) == (422, "date_in_future")

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
-from chalicelib import composition
+from chalicelib import clock, composition
 from chalicelib.adapters.models import IdempotencyRecord, PaidAmounts
 from chalicelib.domain import risk
 from chalicelib.domain.calendar import DEFAULT_CALENDAR, VN_TZ
@@ -26,7 +26,7 @@ pytestmark = pytest.mark.integration
 STREAM_LAG = 60
 UNIT, OFFICE = "1034567", "KV2"
 PAYER = {"unit_code": UNIT, "chapter_code": "805", "account": "9523.1.1034567"}
-TODAY = datetime.now(VN_TZ).date()
+TODAY = clock.now().astimezone(VN_TZ).date()
 
 
 def previous_working_day(day: date) -> date:
@@ -76,11 +76,9 @@ def history(psg, stack) -> list[int]:
 
 
 @pytest.fixture
-def at(monkeypatch):
-    """Submit at a given instant: the app's clock is set for the test's requests."""
-    def set_clock(instant: datetime) -> None:
-        monkeypatch.setattr(common, "utcnow", lambda: instant)
-    return set_clock
+def at(travel):
+    """Submit at a given instant: the product's clock is moved there for the test's requests."""
+    return travel
 
 
 def usual_amount(history: list[int]) -> int:
@@ -178,8 +176,9 @@ def test_a_submission_outside_working_hours_is_flagged(psg, history, at):
     checked(dossier_id)
     found = flags(psg, dossier_id)
     assert set(found) == {risk.OUTSIDE_HOURS}
-    assert found[risk.OUTSIDE_HOURS]["facts"]["local_time"] == \
-        evening.astimezone(VN_TZ).isoformat(timespec="seconds")
+    flagged_at = datetime.fromisoformat(found[risk.OUTSIDE_HOURS]["facts"]["local_time"])
+    assert flagged_at.utcoffset() == timedelta(hours=7)                  # said in Hà Nội time
+    assert evening <= flagged_at < evening + timedelta(minutes=1)       # the clock ran on from there
 
 
 def test_a_submission_signed_with_a_certificate_registered_hours_before_is_flagged(
@@ -189,7 +188,7 @@ def test_a_submission_signed_with_a_certificate_registered_hours_before_is_flagg
     instant = hanoi(WORKDAY, 10, 0)
     name = f"ktt.psg.fresh-{uuid.uuid4().hex[:6]}"
     key_path, cert_path = stack.pki.issue(name, key_type="ec",
-                                          not_before=datetime.now(UTC) - timedelta(days=60))
+                                          not_before=clock.now() - timedelta(days=60))
     key, pem = key_path.read_bytes(), cert_path.read_bytes()
     fingerprint = parse(pem.decode(), "certificate").fingerprint
     me = api.call("GET", "/v1/me", token=tokens["ktt.psg"])[1]

@@ -2,15 +2,14 @@
 certificates are registered, limited and revoked as the treasury's rules say."""
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import boto3
 import pytest
 
 import signtool
-from chalicelib import composition
+from chalicelib import clock, composition
 from chalicelib.services import certificates
-from chalicelib.services.common import utcnow
 from devstack.demo import sample_content, signed
 from devstack.pki import DemoPKI
 from devstack.registration_demo import approve_specimens
@@ -81,7 +80,7 @@ def test_a_certificate_registered_for_the_other_title_is_refused(flow, pki_dir, 
 
 
 def test_an_expired_certificate_is_refused(flow, stack, pki_dir, unique):
-    now = datetime.now(UTC)
+    now = clock.now()
     stack.pki.issue("expired.cva", not_before=now - timedelta(days=400),
                     not_after=now - timedelta(days=1))
     body = sign_as({"content": sample_content(unique("S4"))}, pki_dir, "expired.cva",
@@ -247,7 +246,7 @@ def test_a_loaded_crl_revokes_the_certificates_it_lists(api, stack, tokens, uniq
     status, cert = register(api, stack, tokens["ktt.bvdd"], name, "chief_accountant")
     parsed = certificates.parse((stack.pki_dir / f"{name}.cert.pem").read_text(), "c")
     revoked = certificates.apply_crl(stack.pki.crl_pem([parsed.serial]),
-                                     repo=composition.services().repo, now=utcnow())
+                                     repo=composition.services().repo, now=clock.now())
     assert revoked == [cert["fingerprint"]]
     _, listed = api.call("GET", "/v1/certificates", token=tokens["chutk.bvdd"])
     assert {c["fingerprint"]: c["status"] for c in listed["items"]}[cert["fingerprint"]] == "revoked"

@@ -29,7 +29,7 @@ from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate as validate_openapi
 
 import app as app_module
-from chalicelib import composition
+from chalicelib import clock, composition
 from chalicelib.adapters import aws, identity
 from chalicelib.adapters.documents import DocumentStore, StoredFile
 from chalicelib.adapters.identity import Principal
@@ -1596,7 +1596,7 @@ class MemoryRepo:
 def test_the_certificate_and_signature_schemas_accept_what_the_services_build(tmp_path):
     import signtool
     from devstack.pki import DemoPKI
-    pki, now = DemoPKI(tmp_path), datetime.now(UTC)
+    pki, now = DemoPKI(tmp_path), clock.now()
     repo = MemoryRepo(pki.ca_pem)
     people = {title: Principal(f"sub-{title}", username, frozenset({title}), "1012345", None)
               for title, username in (("chief_accountant", "ktt.cva"),
@@ -1697,7 +1697,7 @@ class RegistrationRepo(MemoryRepo):
 def test_the_registration_schemas_accept_what_the_services_build(tmp_path, monkeypatch):
     import signtool
     from devstack.pki import DemoPKI
-    pki, now = DemoPKI(tmp_path), datetime.now(UTC)
+    pki, now = DemoPKI(tmp_path), clock.now()
     repo = RegistrationRepo(pki.ca_pem)
     sample = a_dossier()  # the in-memory update expressions do what DynamoDB would
     repo.record_decision(None, [], sample, [Dossier.step.remove(),
@@ -1764,7 +1764,7 @@ def test_the_registration_schemas_accept_what_the_services_build(tmp_path, monke
 
 def test_a_tk01_that_the_activation_could_not_complete_is_refused_at_submission(monkeypatch):
     # An existing account or username would fail the activation after the office said yes.
-    repo, now = RegistrationRepo(ca_pem=""), datetime.now(UTC)
+    repo, now = RegistrationRepo(ca_pem=""), clock.now()
     config = SimpleNamespace(region="r", user_pool_id="p")
     documented = {(int(s), c) for s, c, _ in
                   error_examples(DOC["paths"]["/v1/registrations"]["post"])}
@@ -1784,7 +1784,7 @@ def test_a_tk01_that_the_activation_could_not_complete_is_refused_at_submission(
 
 
 def test_a_tk01_whose_unit_another_form_registered_meanwhile_ends_refused_as_documented():
-    repo, now = RegistrationRepo(ca_pem=""), datetime.now(UTC)
+    repo, now = RegistrationRepo(ca_pem=""), clock.now()
     repo.new_units["1056789"] = SimpleNamespace(unit_id="1056789", office_id="KV1",
                                                 registered_by="01JNZ3Q8W5X6Y7Z8A9B0OTHER0")
     repo.stored = dossier = a_dossier(
@@ -1813,7 +1813,7 @@ def test_a_tk01_whose_unit_another_form_registered_meanwhile_ends_refused_as_doc
 def test_the_specimens_schemas_accept_what_the_services_build(tmp_path):
     import signtool
     from devstack.pki import DemoPKI
-    pki, now = DemoPKI(tmp_path), datetime.now(UTC)
+    pki, now = DemoPKI(tmp_path), clock.now()
     repo = RegistrationRepo(pki.ca_pem)
     people = {title: Principal(f"sub-{title}", username, frozenset({title}), "1012345", None)
               for title, username in (("chief_accountant", "ktt.cva"),
@@ -1910,7 +1910,7 @@ class ClosingServiceRepo(RegistrationRepo):
 
 
 def test_the_closing_schemas_accept_what_the_services_build():
-    repo, now = ClosingServiceRepo(), datetime.now(UTC)
+    repo, now = ClosingServiceRepo(), clock.now()
     proc = catalogue.ACCOUNT_CLOSING_347
     (step,) = [s for s in proc.steps if s.name == "close_account"]
     ends = {d.name: d.end_status for d in step.decisions}

@@ -1,9 +1,10 @@
 """Signature rules: a dossier signed by signtool verifies only against the exact content, the
 signer's key and a certificate that a trusted CA issued for signing and that was valid then."""
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
+from chalicelib import clock
 from chalicelib.domain.errors import InvalidField
 from chalicelib.domain.signatures import (
     Certificate,
@@ -18,7 +19,7 @@ from signtool import sign_content
 
 pytestmark = pytest.mark.unit
 
-NOW = datetime.now(UTC)
+NOW = clock.now()
 
 
 @pytest.fixture(scope="module")
