@@ -19,6 +19,9 @@ import boto3
 DEMO_PASSWORD = "Demo-only-2026"  # DEMO ONLY, local moto stack
 DEMO_CERTIFICATE_AGE = timedelta(days=30)   # how long ago the demo signers registered
 
+# Each office's working hours are its own data (the risk warnings' "outside working hours"); the
+# demo offices keep the usual 07:00–18:00, KBNN's headquarters has no counter and no hours.
+OFFICE_HOURS = {"start": "07:00", "end": "18:00"}
 OFFICES = [
     {"office_id": "KBNN", "name": "Kho bạc Nhà nước (Trung ương)", "parent_id": None},
     {"office_id": "KV1", "name": "Kho bạc Nhà nước Khu vực I (Hà Nội)", "parent_id": "KBNN"},
@@ -123,6 +126,7 @@ def seed(endpoint_url: str, env: dict[str, str], region: str = "us-east-1") -> N
                 "office_id": {"S": office["office_id"]}, "name": {"S": office["name"]}}
         if office["parent_id"]:
             item["parent_id"] = {"S": office["parent_id"]}
+            item["working_hours"] = {"S": json.dumps(OFFICE_HOURS)}   # the counters' offices
         ddb.put_item(TableName=table, Item=item)
     for unit in UNITS:
         ddb.put_item(TableName=table, Item={

@@ -40,6 +40,9 @@ class Office(_Unbound):
     # Compensatory days off (and make-up working days) the office declares: [{date, reason, by}]
     days_off = JSONAttribute(null=True)
     extra_working_days = JSONAttribute(null=True)
+    # Its working hours, {"start": "07:00", "end": "18:00"} local time; none: the default
+    # (domain/calendar.py DEFAULT_WORKING_HOURS). The risk warnings' "outside working hours".
+    working_hours = JSONAttribute(null=True)
 
 
 class Unit(_Unbound):

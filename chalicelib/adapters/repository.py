@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from datetime import time as time_of_day
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
@@ -21,7 +22,7 @@ from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from ..domain import audit, digests
-from ..domain.calendar import DEFAULT_CALENDAR, WorkingCalendar
+from ..domain.calendar import DEFAULT_CALENDAR, DEFAULT_WORKING_HOURS, WorkingCalendar
 from ..domain.errors import BadRequest, Conflict
 from .models import (
     Account,
@@ -91,6 +92,12 @@ def _cancelled_on(error: TransactWriteError, index: int) -> bool:
         and reasons[index].code == "ConditionalCheckFailed"
 
 
+def _working_hours(hours: dict | None) -> tuple[time_of_day, time_of_day]:
+    if not hours:
+        return DEFAULT_WORKING_HOURS
+    return time_of_day.fromisoformat(hours["start"]), time_of_day.fromisoformat(hours["end"])
+
+
 class Repository:
     def __init__(self, connection: Any) -> None:
         self._conn = connection
@@ -145,7 +152,8 @@ class Repository:
         return WorkingCalendar(
             extra_days_off=frozenset(date.fromisoformat(d["date"]) for d in office.days_off or []),
             extra_working_days=frozenset(date.fromisoformat(d["date"])
-                                         for d in office.extra_working_days or []))
+                                         for d in office.extra_working_days or []),
+            working_hours=_working_hours(office.working_hours))
 
     def add_office_day_off(self, office_id: str, entry: dict) -> None:
         office = _get(Office, f"OFFICE#{office_id}", consistent=True)

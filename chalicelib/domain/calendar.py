@@ -53,6 +53,11 @@ OFFICE_CLOSE = time(17, 0)
 # treated as received on the next working day: staff cannot act on them today.
 RECEIPT_CUTOFF = time(16, 0)
 
+# An office's working hours unless it records its own (Office.working_hours): what the risk
+# warnings call "outside working hours" (domain/risk.py). The law sets none; this is the
+# treasury's usual counter day with its early start, and each office may set its own.
+DEFAULT_WORKING_HOURS = (time(7, 0), time(18, 0))
+
 
 @cache
 def _vn_holidays(year: int) -> holidays.HolidayBase:
@@ -111,6 +116,8 @@ class WorkingCalendar:
 
     extra_days_off: frozenset[date] = field(default_factory=frozenset)
     extra_working_days: frozenset[date] = field(default_factory=frozenset)
+    # [start, end) local time on a working day; the office's own or DEFAULT_WORKING_HOURS.
+    working_hours: tuple[time, time] = DEFAULT_WORKING_HOURS
 
     def __post_init__(self) -> None:
         # Coerce so callers may pass a set or list and the instance stays
@@ -125,6 +132,16 @@ class WorkingCalendar:
             raise ValueError(f"dates both off and working: {listed}")
         object.__setattr__(self, "extra_days_off", off)
         object.__setattr__(self, "extra_working_days", on)
+        start, end = self.working_hours
+        if not (isinstance(start, time) and isinstance(end, time) and start < end):
+            raise ValueError(f"working hours must be two times, start before end: {self.working_hours}")
+
+    def is_working_time(self, at: datetime) -> bool:
+        """True if the office is open at ``at``: a working day, within its working hours."""
+        _require_aware(at)
+        local = at.astimezone(VN_TZ)
+        start, end = self.working_hours
+        return self.is_working_day(local.date()) and start <= local.time() < end
 
     def is_working_day(self, d: date) -> bool:
         """True if the office works on ``d`` (Vietnam-local date)."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 
 from .calendar import VN_TZ, WorkingCalendar, to_utc_iso
 from .voucher import vnd
@@ -23,8 +23,6 @@ from .voucher import vnd
 AMOUNT_FACTOR = 3          # "far above": more than 3 × the median of the unit's recent payments
 AMOUNT_SAMPLE = 20         # the unit's last 20 paid amounts are kept
 AMOUNT_MIN_SAMPLE = 5      # fewer than 5 paid: no usual range yet, so no amount flag
-WORK_START = time(7, 0)    # working hours, Asia/Ho_Chi_Minh: [07:00, 18:00) on working days
-WORK_END = time(18, 0)
 NEW_CERTIFICATE = timedelta(hours=24)
 BURST_WINDOW = timedelta(minutes=10)   # fixed windows: 10:00-10:10, 10:10-10:20, ... (UTC)
 BURST_LIMIT = 10                       # more than 10 submissions in one window
@@ -101,17 +99,18 @@ def payee_flag(payee: dict, known: bool) -> Flag | None:
 
 
 def hours_flag(at: datetime, calendar: WorkingCalendar) -> Flag | None:
-    """Sent outside working hours: before 07:00 or from 18:00 (Asia/Ho_Chi_Minh), or on a day
-    the office does not work (weekend, public holiday, its own declared day off)."""
+    """Sent outside the office's working hours (its own, or 07:00–18:00 Asia/Ho_Chi_Minh:
+    calendar.DEFAULT_WORKING_HOURS), or on a day it does not work (weekend, public holiday, its
+    own declared day off)."""
+    if calendar.is_working_time(at):
+        return None
     local = at.astimezone(VN_TZ)
     working_day = calendar.is_working_day(local.date())
-    within = WORK_START <= local.time() < WORK_END
-    if working_day and within:
-        return None
-    why = "ngày nghỉ" if not working_day else "ngoài giờ làm việc (07:00–18:00)"
+    start, end = (t.isoformat("minutes") for t in calendar.working_hours)
+    why = "ngày nghỉ" if not working_day else f"ngoài giờ làm việc ({start}–{end})"
     return Flag(OUTSIDE_HOURS, f"Hồ sơ được gửi lúc {local_text(at)}, {why}.",
                 {"local_time": local.isoformat(timespec="seconds"), "working_day": working_day,
-                 "working_hours": [WORK_START.isoformat("minutes"), WORK_END.isoformat("minutes")]})
+                 "working_hours": [start, end]})
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,12 @@
-"""An office's compensatory day off pushes the deadlines of dossiers received after it."""
+"""An office's compensatory day off pushes the deadlines of dossiers received after it; its working
+hours are its own."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 
-from chalicelib.domain.calendar import DEFAULT_CALENDAR, VN_TZ
+from chalicelib.domain.calendar import DEFAULT_CALENDAR, DEFAULT_WORKING_HOURS, VN_TZ
 from tests.integration.flow import Flow
 
 pytestmark = pytest.mark.integration
@@ -42,3 +43,14 @@ def test_only_the_offices_own_leader_declares_its_days_off(api, tokens):
     status, err = api.call("POST", "/v1/offices/KV2/days-off", {"date": "2020-01-01", "reason": "x"},
                            token=tokens["lanhdao.kv2"])
     assert (status, err["error"]["code"]) == (422, "date_in_past")
+
+
+def test_an_offices_working_hours_are_its_own_data(stack, unique):
+    from chalicelib import composition
+    from chalicelib.adapters.models import Office
+    office_id = unique("PGD").upper()
+    Office(f"OFFICE#{office_id}", office_id=office_id, name="Phòng Giao dịch thử", parent_id="KV1",
+           working_hours={"start": "07:30", "end": "16:30"}).save()
+    repo = composition.services().repo
+    assert repo.office_calendar(office_id).working_hours == (time(7, 30), time(16, 30))
+    assert repo.office_calendar("KV1").working_hours == DEFAULT_WORKING_HOURS == (time(7), time(18))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ast
 import sys
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -166,6 +166,23 @@ def test_a_date_cannot_be_both_an_extra_day_off_and_an_extra_working_day() -> No
 def test_overrides_given_as_datetimes_are_rejected() -> None:
     with pytest.raises(TypeError):
         WorkingCalendar(extra_days_off=frozenset({datetime(2026, 3, 10)}))
+
+
+def test_working_hours_end_after_they_start() -> None:
+    with pytest.raises(ValueError):
+        WorkingCalendar(working_hours=(time(18, 0), time(7, 0)))
+
+
+def test_working_time_is_a_working_day_within_the_offices_hours_in_vietnam_time() -> None:
+    office = WorkingCalendar(working_hours=(time(7, 30), time(17, 0)))
+    tuesday = datetime(2026, 3, 10, 7, 30, tzinfo=timezone(timedelta(hours=7)))
+    assert office.is_working_time(tuesday)
+    assert not office.is_working_time(tuesday - timedelta(minutes=1))
+    assert not office.is_working_time(tuesday.replace(hour=17))
+    assert not office.is_working_time(tuesday.replace(day=14, hour=10))       # a Saturday
+    assert office.is_working_time(datetime(2026, 3, 10, 3, 0, tzinfo=UTC))   # 10:00 in Hà Nội
+    with pytest.raises(ValueError):
+        office.is_working_time(datetime(2026, 3, 10, 10, 0))
 
 
 # --- extending a deadline (gia hạn) ----------------------------------------

@@ -2,7 +2,7 @@
 quiet on a normal payment."""
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
@@ -89,6 +89,22 @@ def test_the_offices_own_day_off_counts_and_the_flag_says_which_kind_of_outside(
     night = risk.hours_flag(datetime(2026, 11, 17, 22, 0, tzinfo=VN_TZ), CALENDAR)
     assert night.facts == {"local_time": "2026-11-17T22:00:00+07:00", "working_day": True,
                            "working_hours": ["07:00", "18:00"]}
+
+
+@pytest.mark.parametrize("local, flagged", [
+    (datetime(2026, 11, 17, 7, 15), True),
+    (datetime(2026, 11, 17, 7, 30), False),
+    (datetime(2026, 11, 17, 16, 29), False),
+    (datetime(2026, 11, 17, 16, 30), True),
+])
+def test_an_office_with_its_own_working_hours_is_judged_by_them(local, flagged):
+    office = WorkingCalendar(working_hours=(time(7, 30), time(16, 30)))
+    at = local.replace(tzinfo=VN_TZ)
+    found = risk.hours_flag(at, office)
+    assert (found is not None) is flagged
+    if found:
+        assert found.facts["working_hours"] == ["07:30", "16:30"]
+        assert "ngoài giờ làm việc (07:30–16:30)" in found.message
 
 
 def test_a_certificate_registered_within_24_hours_is_flagged_with_its_age():
