@@ -53,7 +53,8 @@ def open_task(message: dict, *, repo: Repository, now: datetime) -> bool:
                 procedure_version=proc.version, step=step.name, scope=step.scope,
                 scope_id=scope_id, role=role, state="open",
                 inbox=inbox_key(step.scope, scope_id, role, "open"), token=message["token"],
-                overdue=overdue, created_at=at, due_at=due)
+                overdue=overdue, supplements_used=int(dossier.supplements_used or 0),
+                created_at=at, due_at=due)
     # A task opening proves the workflow took what was last committed: no marker is left.
     actions = [Dossier.open_task_id.set(task.task_id), Dossier.step.set(step.name),
                Dossier.status.set(step.waiting_status), Dossier.updated_at.set(at),
