@@ -275,6 +275,24 @@ _CREATORS: dict[str, Callable[[_Stack, dict[str, Any]], tuple[str, dict[str, str
 }
 
 
+def resource_free_outputs(endpoint_url: str, template_path: Path = DEFAULT_TEMPLATE,
+                          region: str = "us-east-1",
+                          parameters: dict[str, str] | None = None) -> dict[str, str]:
+    """The Outputs that follow from the template alone (parameters, mappings, pseudo parameters),
+    as `provision` gave them: what a separate process can know of an already provisioned stack
+    without asking for its resources. Outputs naming a resource are left out."""
+    template_path = Path(template_path)
+    template = json.loads(template_path.read_text(encoding="utf-8"))
+    stack = _Stack(template, template_path.parent, endpoint_url, region, parameters or {})
+    outputs = {}
+    for name, spec in template.get("Outputs", {}).items():
+        try:
+            outputs[name] = str(stack.resolve(spec["Value"]))
+        except KeyError:    # a Ref or GetAtt of a resource: not created by this call
+            continue
+    return outputs
+
+
 def provision(endpoint_url: str, template_path: Path = DEFAULT_TEMPLATE,
               region: str = "us-east-1",
               parameters: dict[str, str] | None = None) -> dict[str, str]:

@@ -36,13 +36,37 @@ def tk01(unit_id: str, office_id: str = "KV1", prefix: str = "thcg") -> dict:
         "signed_by": f"chutk.{prefix}"}}
 
 
+# The codes this demo gives its new units when none is named: a unit registers once, so each
+# run takes the next one (devstack.samples' new units are 19xxxxx, the seeded ones 10xxxxx).
+DEMO_UNITS = range(1_800_001, 1_900_000)
+
+
+class UnitTaken(Exception):
+    """The office refuses the form at once: the unit, its account or a login already exists."""
+
+
+def _cognito(endpoint_url: str):
+    return boto3.client("cognito-idp", endpoint_url=endpoint_url, region_name="us-east-1",
+                        aws_access_key_id="testing", aws_secret_access_key="testing")
+
+
+def fresh_unit(endpoint_url: str, pool_id: str) -> str:
+    """The first demo unit code whose account holder has no login yet: each run registers a new
+    unit (its logins are created when it is registered, and are named after its code)."""
+    cognito = _cognito(endpoint_url)
+    for code in DEMO_UNITS:
+        try:
+            cognito.admin_get_user(UserPoolId=pool_id, Username=f"chutk.u{code}")
+        except cognito.exceptions.UserNotFoundException:
+            return str(code)
+    raise UnitTaken(f"every demo unit code {DEMO_UNITS.start}-{DEMO_UNITS.stop - 1} is taken")
+
+
 def accept_invitation(endpoint_url: str, pool_id: str, username: str,
                       password: str = DEMO_PASSWORD) -> None:
     """Local stand-in for the invitation e-mail: the user sets a password (DEMO ONLY)."""
-    boto3.client("cognito-idp", endpoint_url=endpoint_url, region_name="us-east-1",
-                 aws_access_key_id="testing", aws_secret_access_key="testing").\
-        admin_set_user_password(UserPoolId=pool_id, Username=username, Password=password,
-                                Permanent=True)
+    _cognito(endpoint_url).admin_set_user_password(UserPoolId=pool_id, Username=username,
+                                                   Password=password, Permanent=True)
 
 
 def register_certificate(api: Api, token: str, pki_dir: Path, name: str, title: str) -> dict:
@@ -90,6 +114,9 @@ def run(api: Api, pki_dir: Path, endpoint_url: str, pool_id: str, unit_id: str,
     form = signtool.add_signature({"content": tk01(unit_id, prefix=prefix)},
                                   *keys(f"chutk.{prefix}"), "account_holder")
     status, reg = api.call("POST", "/v1/registrations", form)
+    if status == 409:
+        raise UnitTaken(f"unit {unit_id} cannot register: {reg['error']['code']} "
+                        f"({reg['error']['message']})")
     assert status == 201, reg
     log(f"1. TK01 for unit {unit_id} received: {reg['dossier_id']} ({reg['status']})")
     officer = api.login("kiemsoat.kv1")
@@ -137,12 +164,17 @@ def main() -> int:
     parser.add_argument("--api", default="http://127.0.0.1:8000")
     parser.add_argument("--moto", default="http://127.0.0.1:4566")
     parser.add_argument("--pki", type=Path, default=DEFAULT_PKI)
-    parser.add_argument("--unit", default="1056789", help="the new unit's 7-digit code")
+    parser.add_argument("--unit", help="the new unit's 7-digit code (default: the next demo "
+                                       f"code not yet registered, from {DEMO_UNITS.start})")
     args = parser.parse_args()
-    pool = boto3.client("cognito-idp", endpoint_url=args.moto, region_name="us-east-1",
-                        aws_access_key_id="testing", aws_secret_access_key="testing")\
-        .list_user_pools(MaxResults=10)["UserPools"][0]["Id"]
-    run(Api(args.api), args.pki, args.moto, pool, args.unit, f"u{args.unit}")
+    pool = _cognito(args.moto).list_user_pools(MaxResults=10)["UserPools"][0]["Id"]
+    try:
+        unit = args.unit or fresh_unit(args.moto, pool)
+        run(Api(args.api), args.pki, args.moto, pool, unit, f"u{unit}")
+    except UnitTaken as exc:
+        hint = "; leave out --unit to register a new one" if args.unit else ""
+        print(f"registration_demo: {exc}{hint}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -18,20 +18,24 @@ from typing import Any
 
 import boto3
 
+from .provision import resource_free_outputs
 from .stack import REGION, ROOT
 
 PLACEHOLDER = "not-used-by-this-command"
 
 
 def local_env(endpoint_url: str, region: str = REGION) -> dict[str, str]:
-    """The app's environment for the running local stack, from the template's Outputs: tables and
-    buckets by name, queues by URL; what this command never touches gets a placeholder."""
+    """The app's environment for the running local stack, from the template's Outputs: tables by
+    name, queues by URL, values the template alone fixes (the digests' lock settings) as
+    `make run` provisioned them; what this command never touches gets a placeholder."""
     template = json.loads((ROOT / "infra" / "template.json").read_text(encoding="utf-8"))
     resources = template["Resources"]
     sqs = boto3.client("sqs", endpoint_url=endpoint_url, region_name=region,
                        aws_access_key_id="testing", aws_secret_access_key="testing")
     env = {"AWS_ENDPOINT_URL": endpoint_url, "AWS_REGION": region, "AWS_DEFAULT_REGION": region,
            "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+    # Config checks these even where unused (an invalid lock mode must never reach a Lambda).
+    fixed = resource_free_outputs(endpoint_url, ROOT / "infra" / "template.json", region)
     for name, output in template["Outputs"].items():
         value: Any = output["Value"]
         ref = value.get("Ref") if isinstance(value, dict) else None
@@ -44,6 +48,8 @@ def local_env(endpoint_url: str, region: str = REGION) -> dict[str, str]:
             env[name] = sqs.get_queue_url(QueueName=props["QueueName"])["QueueUrl"]
         elif kind == "AWS::Events::EventBus":
             env[name] = props["Name"]
+        elif name in fixed:
+            env[name] = fixed[name]
         else:
             env[name] = PLACEHOLDER
     return env

@@ -268,6 +268,10 @@ class Task(_Unbound):
     inbox = UnicodeAttribute()
     token = UnicodeAttribute(null=True)            # the Step Functions task token; never served
     overdue = BooleanAttribute(default=False)
+    # The dossier's supplements used when the task opened: only this task's own decision can
+    # change it while the task is open, so the inbox shows the decisions still available without
+    # reading every dossier. Tasks opened before it was kept have none (read as 0).
+    supplements_used = NumberAttribute(null=True)
     created_at = UnicodeAttribute()
     due_at = UnicodeAttribute()
     decided_at = UnicodeAttribute(null=True)

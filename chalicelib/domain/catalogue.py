@@ -496,6 +496,25 @@ class Transition:
     next_step: str | None
 
 
+def _refusal(proc: ProcedureVersion, decision: Decision, *, supplements_used: int
+             ) -> Conflict | None:
+    """Why a decision that exists at its step cannot be taken on this dossier now, whatever the
+    reason given; None if it can. The one rule both `transition()` and `available_decisions()`
+    read, so a task never offers a decision that would be refused."""
+    if decision.counts_as_supplement and supplements_used >= proc.supplement_limit:
+        return Conflict("Hồ sơ đã được yêu cầu bổ sung một lần; chỉ được chấp nhận hoặc từ chối.",
+                        code="supplement_limit_reached", field="decision")
+    return None
+
+
+def available_decisions(proc: ProcedureVersion, step_name: str, *,
+                        supplements_used: int) -> tuple[Decision, ...]:
+    """The decisions `transition()` accepts at `step_name` now (with a reason where one is
+    needed): what a task offers its officer."""
+    return tuple(d for d in proc.step(step_name).decisions
+                 if _refusal(proc, d, supplements_used=supplements_used) is None)
+
+
 def transition(proc: ProcedureVersion, step_name: str, decision_name: str, *,
                supplements_used: int, reason: str | None) -> Transition:
     """Where `decision_name` at `step_name` leads, or the rule it breaks."""
@@ -508,9 +527,9 @@ def transition(proc: ProcedureVersion, step_name: str, decision_name: str, *,
     if decision.needs_reason and not (reason and reason.strip()):
         raise InvalidField("Quyết định này phải ghi rõ lý do.", code="reason_required",
                            field="reason")
-    if decision.counts_as_supplement and supplements_used >= proc.supplement_limit:
-        raise Conflict("Hồ sơ đã được yêu cầu bổ sung một lần; chỉ được chấp nhận hoặc từ chối.",
-                       code="supplement_limit_reached", field="decision")
+    refused = _refusal(proc, decision, supplements_used=supplements_used)
+    if refused is not None:
+        raise refused
     if decision.next_step is None:
         return Transition(decision, decision.end_status or REFUSED, None)
     return Transition(decision, proc.step(decision.next_step).waiting_status, decision.next_step)

@@ -3,6 +3,7 @@
 Everything a client sends may end up canonicalised with RFC 8785 (hashes, signatures) and
 stored in a DynamoDB item, so the parser refuses up front what those cannot represent: numbers
 beyond IEEE-754 double precision (JCS), NaN and infinities, absurd nesting, invalid UTF-8.
+`required` then reads what a body must carry, telling a missing value from one of the wrong type.
 """
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import json
 import math
 from typing import Any
 
-from .errors import BadRequest, PayloadTooLarge
+from .errors import BadRequest, InvalidField, PayloadTooLarge
 
 MAX_BODY_BYTES = 256 * 1024     # a dossier item must stay well under DynamoDB's 400 KB
 MAX_DEPTH = 32
@@ -69,4 +70,15 @@ def parse(raw: bytes) -> Any:
         raise BadRequest("Nội dung không phải JSON hợp lệ (UTF-8).", code="invalid_json",
                          field="body") from exc
     _check(value)
+    return value
+
+
+def required(value: Any, kind: type, *, field: str, missing: str, wrong_type: str) -> Any:
+    """A value the request must carry, as a `kind`. Absent (None), null or an empty string is
+    `required` (`missing`, a Vietnamese "Thiếu ..."); any other value not a `kind` (a boolean
+    is not a number) is `invalid_type` (`wrong_type`). Both name `field`."""
+    if value is None or value == "":
+        raise InvalidField(missing, code="required", field=field)
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+        raise InvalidField(wrong_type, code="invalid_type", field=field)
     return value

@@ -99,13 +99,16 @@ def task_view(t: Task) -> dict:
     proc = catalogue.get_version(t.procedure, t.procedure_version)
     step = proc.step(t.step)
     decidable = t.kind == "decision" and t.state == "open" and t.scope == "office"
+    allowed = catalogue.available_decisions(proc, t.step,
+                                            supplements_used=int(t.supplements_used or 0)) \
+        if decidable else ()
     return {
         "task_id": t.task_id, "kind": t.kind, "dossier_id": t.dossier_id,
         "procedure": t.procedure, "version": t.procedure_version, "step": t.step,
         "step_label_vi": step.label_vi, "role": t.role, "state": t.state,
         "overdue": bool(t.overdue), "created_at": t.created_at, "due_at": t.due_at,
         "decision": t.decision, "decided_at": t.decided_at, "reason": t.reason,
-        "allowed_decisions": [d.name for d in step.decisions] if decidable else [],
+        "allowed_decisions": [d.name for d in allowed],
     }
 
 

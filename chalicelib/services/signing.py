@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from ..adapters.repository import Repository
-from ..domain import signatures
+from ..domain import jsonbody, signatures
 from ..domain.errors import InvalidField
 from . import certificates
 
@@ -22,8 +22,8 @@ def verify_submission(content: dict, raw: Any, *, required: tuple[str, ...], uni
 
     With `applicant` (form TK01, before the unit exists) the one signer's certificate must chain
     to a trusted CA and be registered to nobody yet; it is bound to `applicant` on acceptance."""
-    if not isinstance(raw, list):
-        raise InvalidField("Chữ ký phải là danh sách.", code="invalid_type", field="signatures")
+    jsonbody.required(raw, list, field="signatures", missing="Thiếu chữ ký.",
+                      wrong_type="Chữ ký phải là danh sách.")
     by_title: dict[str, tuple[int, dict]] = {}
     for i, entry in enumerate(raw):
         path = f"signatures[{i}]"

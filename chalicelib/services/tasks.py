@@ -15,7 +15,7 @@ from ..adapters.identity import Principal
 from ..adapters.models import Dossier, Task
 from ..adapters.repository import Repository, decided_actions, inbox_key
 from ..adapters.workflow import Workflows
-from ..domain import calendar, catalogue, policy
+from ..domain import calendar, catalogue, jsonbody, policy
 from ..domain.errors import BadRequest, Conflict, Forbidden, InvalidField, NotFound
 from . import authz, common, signing, sweeper
 
@@ -53,7 +53,8 @@ def open_task(message: dict, *, repo: Repository, now: datetime) -> bool:
                 procedure_version=proc.version, step=step.name, scope=step.scope,
                 scope_id=scope_id, role=role, state="open",
                 inbox=inbox_key(step.scope, scope_id, role, "open"), token=message["token"],
-                overdue=overdue, created_at=at, due_at=due)
+                overdue=overdue, supplements_used=int(dossier.supplements_used or 0),
+                created_at=at, due_at=due)
     # A task opening proves the workflow took what was last committed: no marker is left.
     actions = [Dossier.open_task_id.set(task.task_id), Dossier.step.set(step.name),
                Dossier.status.set(step.waiting_status), Dossier.updated_at.set(at),
@@ -82,9 +83,10 @@ def open_task(message: dict, *, repo: Repository, now: datetime) -> bool:
 def _parse_decision(body: object) -> tuple[str, str | None]:
     if not isinstance(body, dict):
         raise BadRequest("Nội dung phải là một đối tượng JSON.", code="invalid_type", field="")
-    decision, reason = body.get("decision"), body.get("reason")
-    if not isinstance(decision, str) or not decision:
-        raise InvalidField("Thiếu quyết định.", code="required", field="decision")
+    decision = jsonbody.required(body.get("decision"), str, field="decision",
+                                 missing="Thiếu quyết định.",
+                                 wrong_type="Quyết định phải là chuỗi ký tự.")
+    reason = body.get("reason")
     if reason is not None and not isinstance(reason, str):
         raise InvalidField("Lý do phải là chuỗi ký tự.", code="invalid_type", field="reason")
     if reason is not None and len(reason) > MAX_REASON:

@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from chalicelib.adapters import aws
 from devstack.demo import sample_content
+from devstack.registration_demo import tk01
 
 pytestmark = pytest.mark.integration
 
@@ -118,6 +119,36 @@ def test_an_unknown_decision_is_422_and_changes_nothing(flow, unique):
     assert_error(*flow.decide(flow.officer, d["dossier_id"], "approve"), 422,
                  "decision_not_allowed")
     assert flow.task(flow.officer, d["dossier_id"])["state"] == "open"
+
+
+def test_a_missing_decision_is_required_and_one_of_the_wrong_type_is_invalid_type(flow, unique):
+    d = flow.submit(unique("DTYPE"))
+    path = f"/v1/tasks/{flow.task(flow.officer, d['dossier_id'])['task_id']}/decision"
+    for body, code in (({}, "required"), ({"decision": None}, "required"),
+                       ({"decision": ""}, "required"), ({"decision": 12345}, "invalid_type"),
+                       ({"decision": ["accept"]}, "invalid_type"),
+                       ({"decision": True}, "invalid_type")):
+        status, err = flow.api.call("POST", path, body, token=flow.officer)
+        assert_error(status, err, 422, code)
+        assert err["error"]["field"] == "decision", (body, err)
+        assert err["error"]["message"].startswith("Thiếu") == (code == "required"), (body, err)
+    assert flow.task(flow.officer, d["dossier_id"])["state"] == "open"
+    assert flow.api.call("POST", path, {"decision": "accept"}, token=flow.officer)[0] == 200
+
+
+def test_a_submission_without_signatures_is_told_they_are_missing(flow, api):
+    status, err = flow.api.call("POST", "/v1/dossiers", {"content": sample_content("NOSIG")},
+                                token=flow.unit)
+    assert_error(status, err, 422, "required")
+    assert (err["error"]["field"], err["error"]["message"]) == ("signatures", "Thiếu chữ ký.")
+    status, err = flow.api.call("POST", "/v1/dossiers", {"content": sample_content("NOSIG"),
+                                                         "signatures": {}}, token=flow.unit)
+    assert_error(status, err, 422, "invalid_type")
+    assert err["error"]["field"] == "signatures"
+    status, err = api.call("POST", "/v1/registrations",
+                           {"content": tk01("1800000", prefix="nosig")})
+    assert_error(status, err, 422, "required")
+    assert err["error"]["field"] == "signatures"
 
 
 # --- scoping ----------------------------------------------------------------------------------

@@ -54,6 +54,30 @@ def test_supplemented_dossier_goes_back_to_review_and_a_second_request_is_refuse
     assert flow.decide(flow.officer, d["dossier_id"], "accept")[0] == 200
 
 
+def test_after_its_one_supplement_the_review_task_offers_only_decisions_that_are_accepted(
+        flow, unique):
+    d = flow.submit(unique("SUPX"))
+    first = flow.task(flow.officer, d["dossier_id"])
+    assert first["allowed_decisions"] == ["accept", "request_supplement", "refuse"]
+    assert flow.decide(flow.officer, d["dossier_id"], "request_supplement",
+                       "Thiếu bảng kê chứng từ thanh toán.")[0] == 200
+    flow.task(flow.unit, d["dossier_id"])
+    status, body = flow.api.call("POST", f"/v1/dossiers/{d['dossier_id']}/supplement",
+                                 flow.signed(sample_content(unique("SUPX2"), 1_200_000)),
+                                 token=flow.unit)
+    assert (status, body["status"]) == (200, "under_review"), body
+    review = flow.task(flow.officer, d["dossier_id"])
+    assert review["task_id"] != first["task_id"]
+    assert review["allowed_decisions"] == ["accept", "refuse"]
+    status, body = flow.api.call("POST", f"/v1/tasks/{review['task_id']}/decision",
+                                 {"decision": "request_supplement", "reason": "lần hai"},
+                                 token=flow.officer)
+    assert (status, body["error"]["code"]) == (409, "supplement_limit_reached")
+    status, body = flow.api.call("POST", f"/v1/tasks/{review['task_id']}/decision",
+                                 {"decision": review["allowed_decisions"][0]}, token=flow.officer)
+    assert (status, body["status"]) == (200, "awaiting_approval"), body
+
+
 def test_refused_dossier_ends_with_the_reason_and_no_payment(flow, stack, unique):
     before = flow.balance(ACCOUNT)
     d = flow.submit(unique("REF"))

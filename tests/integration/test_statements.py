@@ -269,7 +269,9 @@ def test_unsigned_wrongly_signed_and_foreign_replies_are_refused(api, tokens, pk
     cases = [
         ({"content": {"statement_id": sid, "answer": "matches"}, "signatures": []},
          422, "signature_missing"),
-        ({"content": {"statement_id": sid, "answer": "matches"}}, 422, "invalid_type"),
+        ({"content": {"statement_id": sid, "answer": "matches"}}, 422, "required"),
+        ({"content": {"statement_id": sid, "answer": "matches"}, "signatures": "x"}, 422,
+         "invalid_type"),
         (signed_reply(pki_dir, sid, "matches", signers=("ktt.cva",)), 422, "signature_missing"),
         (tampered, 422, "bad_signature"),
         (signed_reply(pki_dir, sid, "matches", signers=("ktt.bvdd", "chutk.bvdd")), 422,

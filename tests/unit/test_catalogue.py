@@ -30,6 +30,30 @@ def test_a_second_supplement_request_is_refused_by_rule():
     assert err.value.code == "supplement_limit_reached"
 
 
+def test_the_decisions_offered_at_every_step_are_exactly_those_transition_accepts():
+    for proc in catalogue.CATALOGUE:
+        for step in proc.steps:
+            for used in range(proc.supplement_limit + 2):
+                offered = {d.name for d in catalogue.available_decisions(
+                    proc, step.name, supplements_used=used)}
+                for decision in step.decisions:
+                    try:
+                        catalogue.transition(proc, step.name, decision.name,
+                                             supplements_used=used, reason="lý do")
+                        accepted = True
+                    except Conflict:
+                        accepted = False
+                    assert (decision.name in offered) == accepted, \
+                        (proc.code, proc.version, step.name, decision.name, used)
+
+
+def test_a_review_offers_no_supplement_once_the_dossier_used_its_one():
+    names = [d.name for d in catalogue.available_decisions(PROC, "review", supplements_used=1)]
+    assert names == ["accept", "refuse"]
+    assert [d.name for d in catalogue.available_decisions(PROC, "review", supplements_used=0)] \
+        == ["accept", "request_supplement", "refuse"]
+
+
 def test_refusal_needs_a_written_reason():
     with pytest.raises(InvalidField) as err:
         move("review", "refuse", reason="   ")

@@ -2,7 +2,7 @@
 import pytest
 
 from chalicelib.domain import jsonbody
-from chalicelib.domain.errors import BadRequest, PayloadTooLarge
+from chalicelib.domain.errors import BadRequest, InvalidField, PayloadTooLarge
 
 pytestmark = pytest.mark.unit
 
@@ -64,3 +64,23 @@ def test_a_lone_surrogate_escape_is_invalid_json_naming_where(raw, field):
 
 def test_a_properly_escaped_surrogate_pair_is_ordinary_text():
     assert jsonbody.parse(b'{"a": "\\ud83d\\ude00"}') == {"a": "\U0001F600"}
+
+
+@pytest.mark.parametrize("value, code", [
+    (None, "required"), ("", "required"), (12345, "invalid_type"), (True, "invalid_type"),
+    ([], "invalid_type"), ({}, "invalid_type"),
+])
+def test_a_required_value_missing_is_required_and_of_the_wrong_type_is_invalid_type(value, code):
+    with pytest.raises(InvalidField) as err:
+        jsonbody.required(value, str, field="decision", missing="Thiếu quyết định.",
+                          wrong_type="Quyết định phải là chuỗi ký tự.")
+    assert (err.value.code, err.value.field) == (code, "decision")
+    assert err.value.message == ("Thiếu quyết định." if code == "required"
+                                 else "Quyết định phải là chuỗi ký tự.")
+
+
+def test_a_required_value_of_its_type_is_returned_and_a_boolean_is_no_number():
+    assert jsonbody.required("accept", str, field="f", missing="Thiếu.", wrong_type="Sai.") == "accept"
+    assert jsonbody.required([], list, field="f", missing="Thiếu.", wrong_type="Sai.") == []
+    with pytest.raises(InvalidField):
+        jsonbody.required(False, int, field="f", missing="Thiếu.", wrong_type="Sai.")
