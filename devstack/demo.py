@@ -17,9 +17,10 @@ import uuid
 from pathlib import Path
 
 from .seed import DEMO_PASSWORD, SIGNING_TITLES, signer
+from .stack import api_url, pki_dir
 
 ACCOUNT = "9523.1.1012345"
-DEFAULT_PKI = Path(__file__).resolve().parent.parent / ".devstack" / "pki"
+DEFAULT_PKI = pki_dir()
 
 
 def signed(content: dict, pki_dir: Path = DEFAULT_PKI, unit_code: str = "1012345") -> dict:
@@ -130,7 +131,7 @@ def wait_for_status(api: Api, token: str, dossier_id: str, status: str, timeout:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--api", default="http://127.0.0.1:8000")
+    parser.add_argument("--api", default=api_url(), help="the API (default: make run's, or KBNN_API_URL)")
     parser.add_argument("--pki", type=Path, default=DEFAULT_PKI, help="demo keys (make run prints it)")
     args = parser.parse_args()
     api, pki = Api(args.api), args.pki

@@ -31,6 +31,8 @@ from typing import Any
 from chalicelib import clock
 from chalicelib.domain import ledger as contract
 
+from .stack import moto_url
+
 log = logging.getLogger(__name__)
 TABLE = "kbnn-ledger-standin"
 REQUEST_QUEUE = "kbnn-ledger-requests"
@@ -297,7 +299,7 @@ def _outbox(endpoint: str, region: str):
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devstack.ledger", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--endpoint", default="http://127.0.0.1:4566", help="moto (make run)")
+    parser.add_argument("--endpoint", default=moto_url(), help="moto (make run's, or AWS_ENDPOINT_URL)")
     parser.add_argument("--region", default="us-east-1")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("postings", help="what the stand-in ledger booked, oldest first")

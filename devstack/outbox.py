@@ -20,7 +20,9 @@ import urllib.parse
 import urllib.request
 from datetime import UTC, datetime, timedelta, timezone
 
-DEFAULT_MOTO = "http://127.0.0.1:4566"
+from .stack import moto_url
+
+DEFAULT_MOTO = moto_url()
 VN = timezone(timedelta(hours=7))
 
 

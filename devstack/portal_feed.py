@@ -12,6 +12,7 @@ import sys
 import urllib.parse
 
 from .demo import Api
+from .stack import api_url
 
 PORTAL_LOGIN = "cong.dvcqg"
 
@@ -33,7 +34,7 @@ def pull(api: Api, token: str, since: str | None) -> tuple[list[dict], str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--api", default="http://127.0.0.1:8000")
+    parser.add_argument("--api", default=api_url(), help="the API (default: make run's, or KBNN_API_URL)")
     parser.add_argument("--since", help="an ISO-8601 time or a cursor printed by a previous run")
     parser.add_argument("--dossier", help="only this dossier code")
     args = parser.parse_args()

@@ -18,6 +18,7 @@ import boto3
 
 from .demo import DEFAULT_PKI, Api, sample_content, upload, wait_for_status, wait_for_task
 from .seed import DEMO_PASSWORD, demo_file
+from .stack import api_url, moto_url
 
 
 def tk01(unit_id: str, office_id: str = "KV1", prefix: str = "thcg") -> dict:
@@ -161,8 +162,8 @@ def run(api: Api, pki_dir: Path, endpoint_url: str, pool_id: str, unit_id: str,
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--api", default="http://127.0.0.1:8000")
-    parser.add_argument("--moto", default="http://127.0.0.1:4566")
+    parser.add_argument("--api", default=api_url(), help="the API (default: make run's, or KBNN_API_URL)")
+    parser.add_argument("--moto", default=moto_url(), help="moto (make run's, or AWS_ENDPOINT_URL)")
     parser.add_argument("--pki", type=Path, default=DEFAULT_PKI)
     parser.add_argument("--unit", help="the new unit's 7-digit code (default: the next demo "
                                        f"code not yet registered, from {DEMO_UNITS.start})")

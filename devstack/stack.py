@@ -22,6 +22,22 @@ ROOT = Path(__file__).resolve().parent.parent
 REGION = "us-east-1"
 
 
+def api_url() -> str:
+    """Where the devstack commands find the running stack's API: `make run`'s port, unless
+    KBNN_API_URL says otherwise (the tests run the README's commands against their own stack)."""
+    return os.environ.get("KBNN_API_URL", "http://127.0.0.1:8000")
+
+
+def moto_url() -> str:
+    """Where they find its moto: `make run`'s port, unless AWS_ENDPOINT_URL says otherwise."""
+    return os.environ.get("AWS_ENDPOINT_URL", "http://127.0.0.1:4566")
+
+
+def pki_dir() -> Path:
+    """Where they find its demo keys: `make run`'s .devstack/pki, unless KBNN_PKI_DIR says otherwise."""
+    return Path(os.environ.get("KBNN_PKI_DIR") or ROOT / ".devstack" / "pki")
+
+
 def _quiet_handler_class():
     from chalice.local import ChaliceRequestHandler
 

@@ -13,13 +13,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import boto3
 
+from chalicelib import clock
+
 from .provision import resource_free_outputs
-from .stack import REGION, ROOT
+from .stack import REGION, ROOT, moto_url
 
 PLACEHOLDER = "not-used-by-this-command"
 
@@ -61,9 +63,9 @@ def main() -> None:
     parser.add_argument("--now", help="run as if it were this time (ISO-8601 with offset)")
     parser.add_argument("--period", action="append",
                         help="issue this period (YYYY-MM, YYYY-Qn, YYYY); repeatable")
-    parser.add_argument("--moto", default="http://127.0.0.1:4566", help="the local AWS endpoint")
+    parser.add_argument("--moto", default=moto_url(), help="moto (make run's, or AWS_ENDPOINT_URL)")
     args = parser.parse_args()
-    now = datetime.fromisoformat(args.now) if args.now else datetime.now(UTC)
+    now = datetime.fromisoformat(args.now) if args.now else clock.now()
     if now.tzinfo is None:
         parser.error("--now needs a UTC offset, e.g. 2026-12-01T01:00:00+07:00")
     os.environ.update(local_env(args.moto))

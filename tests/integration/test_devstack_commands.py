@@ -9,13 +9,14 @@ import sys
 
 import pytest
 
+from chalicelib import clock
 from devstack.stack import ROOT
 
 pytestmark = pytest.mark.integration
 
 
 def command(stack, module: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in stack.env}
+    env = {k: v for k, v in os.environ.items() if k not in stack.env or k == clock.ENV}   # same time
     return subprocess.run([sys.executable, "-m", module, *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=timeout)
 
