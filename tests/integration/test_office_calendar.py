@@ -2,10 +2,11 @@
 hours are its own."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 
+from chalicelib import clock
 from chalicelib.domain.calendar import DEFAULT_CALENDAR, DEFAULT_WORKING_HOURS, VN_TZ
 from tests.integration.flow import Flow
 
@@ -34,7 +35,7 @@ def test_a_leader_declares_a_day_off_and_later_deadlines_move_past_it(api, token
 
 
 def test_only_the_offices_own_leader_declares_its_days_off(api, tokens):
-    day = (date.today() + timedelta(days=30)).isoformat()
+    day = (clock.now().astimezone(VN_TZ).date() + timedelta(days=30)).isoformat()
     body = {"date": day, "reason": "Nghỉ bù."}
     assert api.call("POST", "/v1/offices/KV2/days-off", body, token=tokens["lanhdao.kv1"])[1][
         "error"]["code"] == "out_of_scope"
