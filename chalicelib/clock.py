@@ -64,7 +64,8 @@ def _current_offset() -> float:
 
 def now() -> datetime:
     """Now, as an aware UTC datetime."""
-    return datetime.fromtimestamp(time.time() + _current_offset(), UTC)
+    offset = _current_offset()     # first: the first read anchors the instant to this moment
+    return datetime.fromtimestamp(time.time() + offset, UTC)
 
 
 def is_set() -> bool:
