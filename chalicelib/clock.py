@@ -21,12 +21,10 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import MutableMapping
 from datetime import UTC, datetime
 
 ENV = "KBNN_CLOCK"
-
-_lock = threading.Lock()
-_offset: float | None = None        # seconds to add to the system clock; None: not read yet
 
 
 def parse(value: str) -> datetime:
@@ -38,77 +36,87 @@ def parse(value: str) -> datetime:
     return at
 
 
-def _from_environment() -> float:
-    value = os.environ.get(ENV, "").strip()
-    if not value:
-        return 0.0
-    instant, _, anchor = value.partition("@")
-    try:
-        at = parse(instant)
-        anchored = float(anchor) if anchor else time.time()
-    except ValueError as exc:
-        raise ValueError(f"{ENV} is not an instant: {value!r} ({exc})") from None
-    if not anchor:   # children continue this timeline rather than starting it again
-        os.environ[ENV] = f"{instant}@{anchored!r}"
-    return at.timestamp() - anchored
+class Clock:
+    """The system clock shifted by an offset read once from `environ[ENV]`."""
+
+    def __init__(self, environ: MutableMapping[str, str]) -> None:
+        self._environ = environ
+        self._lock = threading.Lock()
+        self._offset: float | None = None      # seconds added to the system clock; None: unread
+
+    def now(self) -> datetime:
+        """Now, as an aware UTC datetime."""
+        offset = self._current_offset()     # first: the first read anchors the instant to this moment
+        return datetime.fromtimestamp(time.time() + offset, UTC)
+
+    def is_set(self) -> bool:
+        """True when the clock is not the system's (a run or a test moved it)."""
+        return self._current_offset() != 0.0
+
+    def environment(self) -> dict[str, str]:
+        """The variable a child process needs to share this clock (empty on the system clock)."""
+        self._current_offset()
+        value = self._environ.get(ENV)
+        return {ENV: value} if value else {}
+
+    def travel(self, to: datetime | str) -> Travel:
+        """Move the clock so that it reads `to` now, and let it run on. As a context manager, the
+        clock returns to its own timeline on exit (as if the trip had not happened)."""
+        at = parse(to) if isinstance(to, str) else to
+        if at.tzinfo is None or at.utcoffset() is None:
+            raise ValueError("travel needs an aware datetime")
+        previous = self._current_offset()
+        self._set(at.timestamp() - time.time())
+        return Travel(self, previous)
+
+    def _current_offset(self) -> float:
+        if self._offset is None:
+            with self._lock:
+                if self._offset is None:
+                    self._offset = self._from_environment()
+        return self._offset
+
+    def _from_environment(self) -> float:
+        value = self._environ.get(ENV, "").strip()
+        if not value:
+            return 0.0
+        instant, _, anchor = value.partition("@")
+        try:
+            at = parse(instant)
+            anchored = float(anchor) if anchor else time.time()
+        except ValueError as exc:
+            raise ValueError(f"{ENV} is not an instant: {value!r} ({exc})") from None
+        if not anchor:   # children continue this timeline rather than starting it again
+            self._environ[ENV] = f"{instant}@{anchored!r}"
+        return at.timestamp() - anchored
+
+    def _set(self, offset: float) -> None:
+        with self._lock:
+            self._offset = offset
+            if offset:
+                anchor = time.time()
+                instant = datetime.fromtimestamp(anchor + offset, UTC).isoformat()
+                self._environ[ENV] = f"{instant}@{anchor!r}"
+            else:
+                self._environ.pop(ENV, None)
 
 
-def _current_offset() -> float:
-    global _offset
-    if _offset is None:
-        with _lock:
-            if _offset is None:
-                _offset = _from_environment()
-    return _offset
+class Travel:
+    """A trip of `Clock.travel`; leaving it puts the clock back on its timeline."""
 
-
-def now() -> datetime:
-    """Now, as an aware UTC datetime."""
-    offset = _current_offset()     # first: the first read anchors the instant to this moment
-    return datetime.fromtimestamp(time.time() + offset, UTC)
-
-
-def is_set() -> bool:
-    """True when the clock is not the system's (a run or a test moved it)."""
-    return _current_offset() != 0.0
-
-
-def environment() -> dict[str, str]:
-    """The variable a child process needs to share this clock (empty on the system clock)."""
-    _current_offset()
-    value = os.environ.get(ENV)
-    return {ENV: value} if value else {}
-
-
-def _set(offset: float) -> None:
-    global _offset
-    with _lock:
-        _offset = offset
-        if offset:
-            anchor = time.time()
-            instant = datetime.fromtimestamp(anchor + offset, UTC).isoformat()
-            os.environ[ENV] = f"{instant}@{anchor!r}"
-        else:
-            os.environ.pop(ENV, None)
-
-
-def travel(to: datetime | str) -> _Travel:
-    """Move the clock so that it reads `to` now, and let it run on. As a context manager, the
-    clock returns to its own timeline on exit (as if the trip had not happened)."""
-    at = parse(to) if isinstance(to, str) else to
-    if at.tzinfo is None or at.utcoffset() is None:
-        raise ValueError("travel needs an aware datetime")
-    previous = _current_offset()
-    _set(at.timestamp() - time.time())
-    return _Travel(previous)
-
-
-class _Travel:
-    def __init__(self, previous: float) -> None:
-        self._previous = previous
+    def __init__(self, clock: Clock, previous: float) -> None:
+        self._clock, self._previous = clock, previous
 
     def __enter__(self) -> datetime:
-        return now()
+        return self._clock.now()
 
     def __exit__(self, *exc: object) -> None:
-        _set(self._previous)
+        self._clock._set(self._previous)
+
+
+# The process's clock, read from (and anchored in) its environment.
+_process = Clock(os.environ)
+now = _process.now
+is_set = _process.is_set
+environment = _process.environment
+travel = _process.travel

@@ -27,13 +27,13 @@ INSTANTS = {
     "monday-0300": "2026-12-14T03:00:00+07:00",      # a Monday before dawn
 }
 
-_SUMMARY = re.compile(r"=+ (?P<text>.*\d+ (passed|failed|error).*?) in [\d.]+s")
+_SUMMARY = re.compile(r"^(?:=+ )?(?P<counts>\d+ \w+(?:, \d+ \w+)*) in [\d.]+s", re.M)
 
 
 def counts(output: str) -> str:
-    """pytest's closing line ("1620 passed, 2 failed, 3 skipped"), or what ended the run."""
-    found = _SUMMARY.findall(output)
-    return found[-1][0] if found else "no summary (see the log)"
+    """pytest's closing counts ("2 failed, 1620 passed, 3 skipped"), or that there were none."""
+    found = [m.group("counts") for m in _SUMMARY.finditer(output)]
+    return found[-1] if found else "no summary (see the log)"
 
 
 def run(name: str, instant: str, pytest_args: list[str]) -> tuple[int, str, float]:
