@@ -8,13 +8,15 @@ import pytest
 
 from chalicelib import clock
 from chalicelib.domain.calendar import DEFAULT_CALENDAR, DEFAULT_WORKING_HOURS, VN_TZ
+from tests.conftest import next_working_day_at
 from tests.integration.flow import Flow
 
 pytestmark = pytest.mark.integration
 
 
 def test_a_leader_declares_a_day_off_and_later_deadlines_move_past_it(api, tokens, pki_dir,
-                                                                      unique):
+                                                                      unique, travel):
+    travel(next_working_day_at(10))    # far from the 16:00 cut-off: all three are received the same day
     flow = Flow(api, tokens, pki_dir, unit="ketoan.psg", officer="kiemsoat.kv2",
                 leader="lanhdao.kv2")
     payer = {"unit_code": "1034567", "chapter_code": "805", "account": "9523.1.1034567"}
