@@ -11,9 +11,9 @@ from chalicelib import clock
 from chalicelib.domain.calendar import VN_TZ
 
 from .seed import DEMO_PASSWORD, USERS
-from .stack import ROOT, LocalStack
+from .stack import LocalStack, pki_dir
 
-PKI_DIR = ROOT / ".devstack" / "pki"
+PKI_DIR = pki_dir()   # where the devstack commands look for the demo keys too
 
 
 def main() -> None:
