@@ -1,6 +1,7 @@
-"""Every command the README shows works. Each ```bash block of README.md runs, in order, as one
-bash script against the session's local stack, as a reader pastes it with `make run` up: a command
-that exits non-zero or prints a traceback fails the test.
+"""Every command the README shows works, and so does every command of the walkthrough it links to
+(docs/walkthrough.md). Each ```bash block runs, in order, as one bash script against the session's
+local stack, as a reader pastes it with `make run` up: a command that exits non-zero or prints a
+traceback fails the test.
 
 What cannot run inside the suite is in NOT_RUN with its reason and where it is tested instead; a
 command neither run nor listed there is run, so README and tests cannot drift apart again.
@@ -21,6 +22,7 @@ from devstack.seed import USERS
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
+DOCUMENTS = (README, ROOT / "docs" / "walkthrough.md")
 
 NOT_RUN = {
     "make run": "starts the local stack this test runs against (the same LocalStack class)",
@@ -88,14 +90,15 @@ def test_every_command_the_readme_shows_runs_against_the_local_stack(stack, tmp_
     (tmp_path / "dossier.json").write_text(json.dumps(sample_content("README-SIGN")), encoding="utf-8")
     env = {**os.environ, **stack.env, "PYTHONPATH": str(ROOT), "API": stack.api_url,
            "KBNN_API_URL": stack.api_url, "KBNN_PKI_DIR": str(stack.pki_dir)}
-    blocks = bash_blocks(README.read_text(encoding="utf-8"))
-    assert len(blocks) >= 5, "the README's commands are in ```bash blocks"
-    for number, block in enumerate(blocks, 1):
+    blocks = [(document.name, number, block) for document in DOCUMENTS
+              for number, block in enumerate(bash_blocks(document.read_text(encoding="utf-8")), 1)]
+    assert len(blocks) >= 4, "the README's and the walkthrough's commands are in ```bash blocks"
+    for document, number, block in blocks:
         script = runnable(block)
         if not script.strip():
             continue
         done = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", script], cwd=tmp_path, env=env,
                               capture_output=True, text=True, timeout=600)
         output = done.stdout + done.stderr
-        assert done.returncode == 0, f"README block {number} exited {done.returncode}:\n{script}\n{output}"
-        assert "Traceback (most recent call last)" not in output, f"README block {number}:\n{output}"
+        assert done.returncode == 0, f"{document} block {number} exited {done.returncode}:\n{script}\n{output}"
+        assert "Traceback (most recent call last)" not in output, f"{document} block {number}:\n{output}"
