@@ -214,10 +214,12 @@ class LocalMoto:
         self._server.app = middleware(self._server.app)
 
     @staticmethod
-    def observe_dynamodb_lock(observer: Callable[[float, float], None]) -> None:
+    def observe_dynamodb_lock(observer: Callable[[float, float], None]) -> Callable[[], None]:
         """Call observer(wait_s, hold_s) on the request's thread after each DynamoDB or Streams
-        request, with its wait for and hold of the lock that serialises them (moto_fixes)."""
+        request, with its wait for and hold of the lock that serialises them (moto_fixes).
+        Returns the function that stops it."""
         SERIALISE_DYNAMODB.observers.append(observer)
+        return lambda: SERIALISE_DYNAMODB.observers.remove(observer)
 
     def start(self) -> LocalMoto:
         # moto's Step Functions interpreter calls other services (SQS) at

@@ -404,3 +404,30 @@ def test_a_callback_while_an_execution_is_starting_is_answered_not_a_500(moto: A
         machine.executions.pop()
     assert answered.value.response["ResponseMetadata"]["HTTPStatusCode"] < 500
     assert answered.value.response["Error"]["Code"] in ("InvalidToken", "TaskDoesNotExist")
+
+
+def test_a_harness_observes_moto_through_its_public_hooks(moto: Any) -> None:
+    """bench.load_server times moto's requests and devstack's DynamoDB lock through these hooks
+    (LocalMoto.wrap, LocalMoto.observe_dynamodb_lock) rather than by replacing private names."""
+    recording, targets, lock = threading.Event(), [], []
+
+    def middleware(app: Any) -> Any:
+        def observed(environ: dict[str, Any], start_response: Any) -> Any:
+            if recording.is_set():
+                targets.append(environ.get("HTTP_X_AMZ_TARGET", ""))
+            return app(environ, start_response)
+        return observed
+
+    moto.moto.wrap(middleware)
+    stop = moto.moto.observe_dynamodb_lock(lambda wait, hold: lock.append((wait, hold)))
+    recording.set()
+    try:
+        _client("dynamodb", moto.endpoint_url).list_tables(Limit=1)
+    finally:
+        recording.clear()
+        stop()
+    assert "DynamoDB_20120810.ListTables" in targets
+    assert lock and all(wait >= 0 and hold > 0 for wait, hold in lock)
+    count = len(lock)
+    _client("dynamodb", moto.endpoint_url).list_tables(Limit=1)
+    assert len(lock) == count       # stopped
