@@ -258,7 +258,7 @@ class KeepStreamShards(Fix):
                 raise
 
         transact_write_items._keeps_stream_shards = True  # type: ignore[attr-defined]
-        DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+        DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign,assignment]
 
 
 class ForgetTrackedInstances(Fix):
@@ -379,7 +379,7 @@ class AnswerOnlyStartedExecutions(Fix):
             return [e for e in started if execution_status is None or e.status == execution_status]
 
         _get_executions._only_started = True  # type: ignore[attr-defined]
-        StepFunctionsParserBackend._get_executions = _get_executions  # type: ignore[method-assign]
+        StepFunctionsParserBackend._get_executions = _get_executions  # type: ignore[method-assign,assignment]
 
 
 class OutboxReadsMotoStores(Fix):

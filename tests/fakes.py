@@ -45,7 +45,7 @@ def apply(obj: Any, actions: Iterable[Any]) -> None:
             setattr(obj, name, None)
             continue
         ((kind, raw),) = rest[0].value.items()
-        attribute = getattr(type(obj), name, None)
+        attribute: Any = getattr(type(obj), name, None)
         if hasattr(attribute, "deserialize"):
             value = attribute.deserialize(raw)
         else:
@@ -356,7 +356,7 @@ class MemoryWorkflows:
 
     def __init__(self) -> None:
         self.started: list[tuple] = []
-        self.answers: list[tuple[str, str]] = []
+        self.answers: list[tuple[str, str | None]] = []
         self.outputs: list[dict] = []
 
     def start(self, *args: Any) -> None:
@@ -375,7 +375,7 @@ class MemoryAlertStore:
         self.items: dict[tuple[str, str], Any] = {}
         self.owners: dict[str, str] = {}
         self.saved_flags: list[Any] = []
-        self.queried: list[tuple[str, str]] = []
+        self.queried: list[tuple[str, str | None]] = []
 
     def save_flag(self, flag: Any) -> None:
         self.saved_flags = [f for f in self.saved_flags if (f.pk, f.sk) != (flag.pk, flag.sk)]
