@@ -26,6 +26,7 @@ from chalicelib.adapters.models import (
     Dossier,
     DossierBody,
     IdempotencyRecord,
+    RegisteredCertificate,
     Task,
     Unit,
 )
@@ -109,6 +110,17 @@ class MemoryRepository:
             if (Account, _key(account)) not in self.items:
                 self.put(account)
 
+    def create_unit(self, unit: Unit, accounts: list[Account]) -> bool:
+        """The unit and its accounts, all or nothing; True if created now or earlier by the same
+        registration, False if the unit (or one of its accounts) came from elsewhere."""
+        if (Unit, unit.pk) in self.items or any((Account, a.pk) in self.items for a in accounts):
+            existing = self.items.get((Unit, unit.pk))
+            return existing is not None and existing.registered_by == unit.registered_by
+        for item in (unit, *accounts):
+            _bump(item)
+            self.put(item)
+        return True
+
     def office_exists(self, office_id: str) -> bool:
         return office_id in self.offices
 
@@ -120,6 +132,50 @@ class MemoryRepository:
 
     def trusted_ca_pems(self) -> list[str]:
         return list(self.ca_pems)
+
+    # --- certificates -----------------------------------------------------------------------
+    def certificate(self, fingerprint: str) -> RegisteredCertificate | None:
+        return self._kept(RegisteredCertificate, fingerprint)
+
+    def certificates(self, fingerprints: list[str]) -> dict[str, RegisteredCertificate]:
+        return {f: c for f in dict.fromkeys(fingerprints) if (c := self.certificate(f)) is not None}
+
+    def _all_certificates(self) -> list[RegisteredCertificate]:
+        return [stored(c) for (model, _), c in self.items.items() if model is RegisteredCertificate]
+
+    def certificates_by_serial(self, serial_key: str) -> list[RegisteredCertificate]:
+        return [c for c in self._all_certificates() if c.serial_key == serial_key]
+
+    def holder_certificates(self, holder: str) -> list[RegisteredCertificate]:
+        """Newest first, as the by_holder index is read."""
+        return sorted((c for c in self._all_certificates() if c.holder == holder),
+                      key=lambda c: c.registered_at, reverse=True)
+
+    def register_certificate(self, record: RegisteredCertificate, unit: Unit | None,
+                             limit: int | None) -> None:
+        """Bind the certificate and add its owner to the unit's signers for the title, unless that
+        would make more than `limit` people; Conflict with the repository's codes."""
+        if (RegisteredCertificate, record.fingerprint) in self.items:
+            raise Conflict("Chứng thư số này đã được đăng ký.",
+                           code="certificate_already_registered", field="certificate")
+        kept_unit = self.items.get((Unit, unit.pk)) if unit is not None and limit is not None else None
+        if kept_unit is not None:
+            name = f"{record.title}_signers"
+            signers = set(getattr(kept_unit, name) or ())
+            if record.owner_sub not in signers and limit is not None and len(signers) >= limit:
+                raise Conflict(f"Đơn vị đã có đủ {limit} người ký cho chức danh này.",
+                               code="signer_limit_reached", field="title")
+            setattr(kept_unit, name, signers | {record.owner_sub})
+        _bump(record)
+        self.put(record)
+
+    def approve_certificate(self, record: RegisteredCertificate, at: str) -> bool:
+        """pending -> active; False if it was not pending."""
+        kept = self.items.get((RegisteredCertificate, record.fingerprint))
+        if kept is None or kept.status != "pending":
+            return False
+        kept.status = record.status = "active"
+        return True
 
     # --- dossiers ---------------------------------------------------------------------------
     def dossier(self, dossier_id: str) -> Dossier | None:

@@ -15,7 +15,15 @@ from typing import Any
 import pytest
 from ulid import ULID
 
-from chalicelib.adapters.models import Dossier, DossierBody, IdempotencyRecord, Task
+from chalicelib.adapters.models import (
+    Account,
+    Dossier,
+    DossierBody,
+    IdempotencyRecord,
+    RegisteredCertificate,
+    Task,
+    Unit,
+)
 from chalicelib.adapters.repository import IdempotencyKeyTaken, decided_actions, inbox_key
 from chalicelib.domain import audit
 from chalicelib.domain.errors import BadRequest, Conflict
@@ -50,6 +58,24 @@ def a_task(dossier: Dossier, due_at: str = "2026-11-24T10:00:00Z") -> Task:
                 scope_id="KV1", role="control_officer", state="open",
                 inbox=inbox_key("office", f"KV1-{dossier.unit_id}", "control_officer", "open"),
                 created_at=AT, due_at=due_at)
+
+
+def a_new_unit(unit_id: str, registered_by: str = "tk01") -> tuple[Unit, list[Account]]:
+    unit = Unit(f"UNIT#{unit_id}", unit_id=unit_id, name="Đơn vị thử", office_id="KV1",
+                chapter_code="018", registered_by=registered_by)
+    accounts = [Account(f"ACCOUNT#{kind}.1.{unit_id}", account_id=f"{kind}.1.{unit_id}",
+                        unit_id=unit_id, kind="estimate" if kind == "9523" else "deposit", balance=0)
+                for kind in ("9523", "3713")]
+    return unit, accounts
+
+
+def a_certificate(unit_id: str, owner: str, registered_at: str = AT, *,
+                  title: str = "account_holder") -> RegisteredCertificate:
+    return RegisteredCertificate(uuid.uuid4().hex * 2, holder=f"unit#{unit_id}",
+                                 serial_key=f"CN=Demo CA#{uuid.uuid4().hex[:8]}", pem="-----",
+                                 subject=f"CN={owner}", not_before="2026-01-01T00:00:00Z",
+                                 not_after="2027-01-01T00:00:00Z", title=title, owner_sub=owner,
+                                 owner_username=owner, status="pending", registered_at=registered_at)
 
 
 class RepositoryContract:
@@ -209,3 +235,51 @@ class RepositoryContract:
             if cursor is None:
                 break
         assert seen == [d.dossier_id for d in reversed(made) if d.status == "approved"]
+
+    # --- the directory and certificates --------------------------------------------------
+    def test_a_unit_is_created_once_with_its_accounts_and_its_own_redelivery_is_recognised(self, repo):
+        unit_id = a_unit()
+        assert repo.create_unit(*a_new_unit(unit_id)) is True
+        assert repo.create_unit(*a_new_unit(unit_id)) is True           # the same TK01 again
+        assert repo.create_unit(*a_new_unit(unit_id, "another")) is False
+        assert repo.unit(unit_id).registered_by == "tk01"
+        assert repo.account_owner(f"9523.1.{unit_id}") == unit_id
+        # a unit whose account already belongs elsewhere is not created at all
+        clash, accounts = a_new_unit(a_unit())
+        accounts[0] = a_new_unit(unit_id)[1][0]
+        assert repo.create_unit(clash, accounts) is False
+        assert repo.unit(clash.unit_id) is None
+
+    def test_a_certificate_is_registered_once_and_a_title_holds_at_most_its_limit(self, repo):
+        unit_id = a_unit()
+        repo.create_unit(*a_new_unit(unit_id))
+        first = a_certificate(unit_id, "sub-1")
+        repo.register_certificate(first, repo.unit(unit_id), 2)
+        with pytest.raises(Conflict) as again:
+            repo.register_certificate(first, repo.unit(unit_id), 2)
+        assert again.value.code == "certificate_already_registered"
+        repo.register_certificate(a_certificate(unit_id, "sub-2"), repo.unit(unit_id), 2)
+        third = a_certificate(unit_id, "sub-3")
+        with pytest.raises(Conflict) as full:
+            repo.register_certificate(third, repo.unit(unit_id), 2)
+        assert (full.value.code, full.value.field) == ("signer_limit_reached", "title")
+        assert repo.certificate(third.fingerprint) is None
+        renewed = a_certificate(unit_id, "sub-1")                # a second key of a holder
+        repo.register_certificate(renewed, repo.unit(unit_id), 2)
+        assert repo.unit(unit_id).account_holder_signers == {"sub-1", "sub-2"}
+        assert set(repo.certificates([first.fingerprint, third.fingerprint, renewed.fingerprint])) \
+            == {first.fingerprint, renewed.fingerprint}
+
+    def test_a_pending_certificate_is_approved_once_and_a_holders_are_listed_newest_first(self, repo):
+        unit_id = a_unit()
+        older = a_certificate(unit_id, "sub-1", "2026-11-20T01:00:00Z")
+        newer = a_certificate(unit_id, "sub-2", "2026-11-21T01:00:00Z")
+        for record in (older, newer):
+            repo.register_certificate(record, None, None)
+        assert repo.approve_certificate(older, AT) is True and older.status == "active"
+        assert repo.approve_certificate(repo.certificate(older.fingerprint), AT) is False
+        assert repo.certificate(older.fingerprint).status == "active"
+        assert [c.fingerprint for c in repo.holder_certificates(f"unit#{unit_id}")] == \
+            [newer.fingerprint, older.fingerprint]
+        assert [c.fingerprint for c in repo.certificates_by_serial(newer.serial_key)] == \
+            [newer.fingerprint]
