@@ -344,13 +344,11 @@ class Floor:
 
 
 # --- the happy path over HTTP, and its executions' histories ---------------------------------
-def start_stack() -> Any:
-    import chalice.local
-
+def start_stack(**options: Any) -> Any:
+    """The local stack as the benchmarks run it (options: more LocalStack arguments, api_hooks)."""
     from devstack.stack import LocalStack
-    # One access-log line per request on stderr would bury the report.
-    chalice.local.ChaliceRequestHandler.log_message = lambda *args, **kwargs: None
-    stack = LocalStack(moto_port=0, api_port=0).start()
+    # quiet: one access-log line per request on stderr would bury the report.
+    stack = LocalStack(moto_port=0, api_port=0, quiet=True, **options).start()
     # moto and the app share this process, so a full (gen-2) garbage collection walks moto's
     # state too and stalls whichever request is in flight (150-300 ms seen). Freezing what
     # start-up built (~290k objects) shortens those walks; a Lambda process holds no moto.

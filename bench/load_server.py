@@ -19,8 +19,9 @@ On request, a CPU-time profile (cProfile with a per-thread CPU clock) of the API
 threads and the pump's handler invocations (and, if asked, moto's request threads), reduced to a CPU share per
 component (bench.load.attribute_cpu) and the top functions of our own code.
 
-The wrappers are installed here, on library classes, in this process only: no product code or
-devstack code changes for the measurement.
+The API and moto are observed through devstack's public hooks (devstack.stack.ApiHooks,
+LocalMoto.wrap and LocalMoto.observe_dynamodb_lock); botocore's calls through wrappers on its
+classes, installed here, in this process only. No product code changes for the measurement.
 
 Protocol: one JSON line on stdout when ready ({"api_url", "pki_dir"}), then one JSON command
 per line on stdin (snapshot | profile_on [groups] | profile_report | stop), each answered
@@ -168,37 +169,40 @@ def _profiled(group: str, fn, *args, **kwargs):
         profile.disable()
 
 
-def install_request_hooks() -> None:
-    """Time each API request and its botocore calls (class-level wrappers, this process)."""
-    from botocore.client import BaseClient
-    from botocore.httpsession import URLLib3Session
-    from chalice import app as chalice_app
-    from chalice.local import ChaliceRequestHandler
+def api_hooks():
+    """Time each API request and the Chalice app's part of it, through devstack's public hooks."""
+    from devstack.stack import ApiHooks
 
-    generic_handle = ChaliceRequestHandler._generic_handle
-    make_api_call = BaseClient._make_api_call
-    send = URLLib3Session.send
-    app_call = chalice_app.Chalice.__call__
-
-    def timed_handle(self) -> None:
+    def around_request(method: str, path: str, handle) -> None:
         acc = {"total_s": 0.0, "app_s": 0.0, "sdk_s": 0.0, "wire_s": 0.0, "aws_calls": 0.0}
         METER.local.request = acc
         started = time.perf_counter()
         try:
-            _profiled("api", generic_handle, self)
+            _profiled("api", handle)
         finally:
             acc["total_s"] = time.perf_counter() - started
             METER.local.request = None
-            METER.add_request(route_of(self.command, self.path), acc)
+            METER.add_request(route_of(method, path), acc)
 
-    def timed_app_call(self, event, context):
+    def around_app(call):
         acc = getattr(METER.local, "request", None)
         started = time.perf_counter()
         try:
-            return app_call(self, event, context)
+            return call()
         finally:
             if acc is not None:
                 acc["app_s"] += time.perf_counter() - started
+
+    return ApiHooks(around_request=around_request, around_app=around_app)
+
+
+def install_sdk_hooks() -> None:
+    """Time each botocore call and its wire part (class-level wrappers, this process)."""
+    from botocore.client import BaseClient
+    from botocore.httpsession import URLLib3Session
+
+    make_api_call = BaseClient._make_api_call
+    send = URLLib3Session.send
 
     def timed_make_api_call(self, operation_name, api_params):
         acc = getattr(METER.local, "request", None)
@@ -226,40 +230,17 @@ def install_request_hooks() -> None:
             else:
                 METER.add_background_sdk("wire_s", elapsed)
 
-    # chalice binds do_GET = do_POST = … = _generic_handle at class creation: rebind them all.
-    for name in dir(ChaliceRequestHandler):
-        if name.startswith("do_") and getattr(ChaliceRequestHandler, name) is generic_handle:
-            setattr(ChaliceRequestHandler, name, timed_handle)
-    ChaliceRequestHandler._generic_handle = timed_handle
-    chalice_app.Chalice.__call__ = timed_app_call
     BaseClient._make_api_call = timed_make_api_call
     URLLib3Session.send = timed_send
 
 
-class TimedLock:
-    """Stands in for devstack's DynamoDB lock: the same lock, with its wait and hold timed and
-    filed under the moto request being served on this thread."""
-
-    def __init__(self, inner: Any) -> None:
-        self._inner = inner
-
-    def __enter__(self) -> TimedLock:
-        started = time.perf_counter()
-        self._inner.acquire()
-        acquired = time.perf_counter()
-        lock = getattr(METER.local, "moto_lock", None)
-        if lock is not None:
-            lock["lock_wait_s"] += acquired - started
-            lock["lock_n"] += 1
-        METER.local.lock_acquired = acquired
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        held = time.perf_counter() - METER.local.lock_acquired
-        self._inner.release()
-        lock = getattr(METER.local, "moto_lock", None)
-        if lock is not None:
-            lock["lock_hold_s"] += held
+def observe_lock(wait_s: float, hold_s: float) -> None:
+    """devstack's DynamoDB lock, its wait and hold filed under the moto request on this thread."""
+    lock = getattr(METER.local, "moto_lock", None)
+    if lock is not None:
+        lock["lock_wait_s"] += wait_s
+        lock["lock_n"] += 1
+        lock["lock_hold_s"] += hold_s
 
 
 class MotoTimer:
@@ -322,13 +303,12 @@ def main(argv: list[str] | None = None) -> int:
     sys.stdout = sys.stderr
     sys.setswitchinterval(args.switch_ms / 1000)
 
-    import devstack.moto_server as moto_server
     from bench.__main__ import ROOT, start_stack
     quiet_disconnects()
-    moto_server._DYNAMODB_LOCK = TimedLock(moto_server._DYNAMODB_LOCK)  # type: ignore[assignment]
-    install_request_hooks()
-    stack = start_stack()
-    stack._moto._server.app = MotoTimer(stack._moto._server.app)
+    install_sdk_hooks()
+    stack = start_stack(api_hooks=api_hooks())
+    stack.moto.observe_dynamodb_lock(observe_lock)
+    stack.moto.wrap(MotoTimer)
     profile_pump(stack.pump)
     protocol.write(json.dumps({"api_url": stack.api_url, "pki_dir": str(stack.pki_dir),
                                "pid": os.getpid()}) + "\n")

@@ -1,18 +1,16 @@
 """An in-process moto server for the local stack and the integration tests.
 
-moto's own ThreadedMotoServer is almost what we need, but the local stack also
-has to switch on Step Functions execution, point moto's interpreter at the right
-port, serialise DynamoDB requests so that no acknowledged write is lost,
-refuse S3 uploads whose bytes differ from their checksum, as S3 does, and show
-what it "sent" (SES e-mails, SNS risk warnings) at a local-only /_local/outbox/.
+moto's own ThreadedMotoServer is almost what we need, but the local stack also has to correct
+moto where the product would notice (every correction, checked against the installed moto at
+start-up, is in devstack/moto_fixes.py), point moto's interpreter at the right port, and show
+what it "sent" (SES e-mails, SNS risk warnings) at a local-only /_local/outbox/. A measuring
+harness (bench.load_server) wraps the server's WSGI app and observes its DynamoDB lock through
+`LocalMoto.wrap` and `LocalMoto.observe_dynamodb_lock`, never through private names.
 """
 
 from __future__ import annotations
 
 import argparse
-import base64
-import hashlib
-import io
 import json
 import os
 import re
@@ -32,148 +30,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from chalicelib import clock
 
-WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-# moto keeps its backends in process-wide globals, so one lock for the process.
-_DYNAMODB_LOCK = threading.Lock()
-
-
-class _SerialiseDynamoDB:
-    """WSGI middleware running every DynamoDB request under one lock.
-
-    moto's transact_write_items deep-copies each table it touches and, when the
-    transaction is cancelled, puts that copy back: a write another thread made
-    in between is silently lost, and a deep copy taken while another thread
-    mutates the table can fail outright. Real DynamoDB never loses an
-    acknowledged write, so the local stack must not either.
-
-    DynamoDB Streams requests wait on the same lock, so a stream read never
-    falls inside a transaction (see _keep_stream_shards for the rest).
-    """
-
-    def __init__(self, app: WSGIApp) -> None:
-        self._app = app
-
-    def __call__(self, environ: dict[str, Any],
-                 start_response: Callable[..., Any]) -> Iterable[bytes]:
-        # "DynamoDB_20120810.X" and "DynamoDBStreams_20120810.X".
-        if environ.get("HTTP_X_AMZ_TARGET", "").startswith(("DynamoDB_", "DynamoDBStreams_")):
-            with _DYNAMODB_LOCK:
-                # Materialise the body inside the lock so that the lock covers
-                # the whole response, whatever the app defers to iteration.
-                body = list(self._app(environ, start_response))
-                _forget_tracked_instances()
-                return body
-        return self._app(environ, start_response)
-
-
-def _keep_stream_shards() -> None:
-    """A cancelled transaction takes back its stream records in place.
-
-    moto applies a transaction's items one by one, each appending its stream
-    record, and when one fails its condition puts back its deep copy of the
-    table — with a copy of the stream shard. A shard iterator taken before then
-    still reads the old shard, which keeps the records of writes that never
-    happened (the local event pump published `dossier.submitted` for a dossier
-    that does not exist: an Idempotency-Key's losing submission), and the next
-    real write reuses the sequence number of the phantom, so a reader resuming
-    after it skipped that write. Real DynamoDB streams only committed writes:
-    here the shard the iterators hold stays the table's shard, cut back to its
-    length before the transaction. Installed once per process, idempotently.
-    """
-    from moto.dynamodb.models import DynamoDBBackend
-
-    original = DynamoDBBackend.transact_write_items
-    if getattr(original, "_keeps_stream_shards", False):
-        return
-
-    def transact_write_items(self: Any, *args: Any, **kwargs: Any) -> Any:
-        shards = {name: (table.stream_shard, len(table.stream_shard.items))
-                  for name, table in self.tables.items() if table.stream_shard is not None}
-        try:
-            return original(self, *args, **kwargs)
-        except Exception:
-            for name, (shard, length) in shards.items():
-                table = self.tables.get(name)
-                if table is not None and table.stream_shard is not shard:
-                    del shard.items[length:]
-                    shard.table, table.stream_shard = table, shard
-            raise
-
-    transact_write_items._keeps_stream_shards = True  # type: ignore[attr-defined]
-    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
-
-
-def _forget_tracked_instances() -> None:
-    """moto appends every model object it ever creates to its class's `instances_tracked` (for
-    its server's dashboard), deep copies included. A transaction deep-copies each table it
-    touches, so every item, stream record and table copy stayed alive for ever: memory grew with
-    transactions × table size (a chaos run of 500 dossiers was killed at 24 GB). DynamoDB's
-    models are not needed on the dashboard; the list is emptied after each request."""
-    from moto.core.model_instances import model_data
-    for service in ("dynamodb", "dynamodbstreams"):
-        for model in list(model_data.get(service, {}).values()):
-            model.instances_tracked.clear()
-
-
-class _ForgetShardIterators:
-    """WSGI middleware dropping all but the newest DynamoDB Streams shard iterators.
-
-    moto keeps every shard iterator it ever handed out (each GetShardIterator and GetRecords adds
-    one), and each holds its shard and table: after a cancelled transaction has put back a deep
-    copy of the table, the iterators taken before pin the orphaned copy, records and all. AWS
-    expires an iterator after 15 minutes; the event pump uses each one at once, so keeping the
-    newest few hundred is plenty.
-    """
-
-    KEEP = 512
-
-    def __init__(self, app: WSGIApp) -> None:
-        self._app = app
-
-    def __call__(self, environ: dict[str, Any],
-                 start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if not environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDBStreams_"):
-            return self._app(environ, start_response)
-        body = list(self._app(environ, start_response))
-        from moto.dynamodbstreams.models import dynamodbstreams_backends
-        for regions in list(dynamodbstreams_backends.values()):
-            for backend in list(regions.values()):
-                iterators = backend.shard_iterators
-                # Under the DynamoDB lock already: _SerialiseDynamoDB wraps this middleware and
-                # holds it for every Streams request (taking it again here would deadlock).
-                for arn in list(iterators)[:max(0, len(iterators) - self.KEEP)]:
-                    iterators.pop(arn, None)
-        return body
-
-
-class _EnforceS3Checksum:
-    """WSGI middleware refusing an S3 PUT whose body does not match its SHA-256 checksum header.
-
-    Real S3 answers 400 BadDigest when the bytes differ from `x-amz-checksum-sha256`; moto (5.2.5)
-    stores them anyway. The product's presigned uploads rely on S3 for this, so the local stack
-    does what S3 does. (The product still re-checks each file's hash at submission.)
-    """
-
-    _BAD_DIGEST = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>BadDigest</Code>'
-                   b"<Message>The SHA256 you specified did not match the calculated checksum."
-                   b"</Message></Error>")
-
-    def __init__(self, app: WSGIApp) -> None:
-        self._app = app
-
-    def __call__(self, environ: dict[str, Any],
-                 start_response: Callable[..., Any]) -> Iterable[bytes]:
-        expected = environ.get("HTTP_X_AMZ_CHECKSUM_SHA256")
-        if environ.get("REQUEST_METHOD") != "PUT" or not expected:
-            return self._app(environ, start_response)
-        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
-        if base64.b64encode(hashlib.sha256(body).digest()).decode() != expected:
-            start_response("400 Bad Request", [("Content-Type", "application/xml"),
-                                               ("Content-Length", str(len(self._BAD_DIGEST)))])
-            return [self._BAD_DIGEST]
-        environ["wsgi.input"] = io.BytesIO(body)
-        return self._app(environ, start_response)
-
+from .moto_fixes import EXECUTE_STATE_MACHINES, SERIALISE_DYNAMODB, WSGIApp, install_all, wrap_app
 
 OUTBOX_PREFIX = "/_local/outbox/"
 _CREDENTIAL_SERVICE = re.compile(r"Credential=[^/]+/[^/]+/[^/]+/([a-z0-9\-]+)/aws4_request")
@@ -333,12 +190,10 @@ class LocalMoto:
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, log_requests: bool = False) -> None:
         self.host = host
-        _keep_stream_shards()
+        install_all()    # raises MotoChanged, naming the fix, if this moto is not the one measured
         # make_server binds in the constructor, so port 0 lets the OS pick a
         # free port and we read the real one back before serving.
-        self.outbox = _LocalOutbox(
-            _SerialiseDynamoDB(_ForgetShardIterators(_EnforceS3Checksum(
-                DomainDispatcherApplication(create_backend_app)))))
+        self.outbox = _LocalOutbox(wrap_app(DomainDispatcherApplication(create_backend_app)))
         self._server: BaseWSGIServer = make_server(
             host,
             port,
@@ -352,6 +207,19 @@ class LocalMoto:
     @property
     def endpoint_url(self) -> str:
         return f"http://{self.host}:{self.port}"
+
+    def wrap(self, middleware: Callable[[WSGIApp], WSGIApp]) -> None:
+        """Put `middleware` (WSGI app -> WSGI app) outermost around everything this server serves,
+        the outbox and moto's fixes included; it sees every request, on the request's thread."""
+        self._server.app = middleware(self._server.app)
+
+    @staticmethod
+    def observe_dynamodb_lock(observer: Callable[[float, float], None]) -> Callable[[], None]:
+        """Call observer(wait_s, hold_s) on the request's thread after each DynamoDB or Streams
+        request, with its wait for and hold of the lock that serialises them (moto_fixes).
+        Returns the function that stops it."""
+        SERIALISE_DYNAMODB.observers.append(observer)
+        return lambda: SERIALISE_DYNAMODB.observers.remove(observer)
 
     def start(self) -> LocalMoto:
         # moto's Step Functions interpreter calls other services (SQS) at
@@ -371,6 +239,7 @@ class LocalMoto:
         # must precede create_state_machine: machines created before the
         # switch live in a different backend and are never executed.
         self._post("/moto-api/config", {"stepfunctions": {"execute_state_machine": True}})
+        EXECUTE_STATE_MACHINES.confirm()
         return self
 
     def stop(self) -> None:

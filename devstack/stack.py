@@ -3,7 +3,10 @@ infra/template.json, demo data, the event pump, the stand-in core ledger (devsta
 and (optionally) the Chalice API over HTTP.
 
 `make run`, the integration tests and the benchmark all start the product through this class, so
-what the tests exercise is what a developer runs.
+what the tests exercise is what a developer runs. A harness that measures the stack
+(bench.load_server) observes it through public hooks: `ApiHooks` around the local API server's
+requests and app calls, and `LocalStack.moto` (devstack.moto_server.LocalMoto: `wrap`,
+`observe_dynamodb_lock`); nothing here or in the libraries is patched for it.
 """
 from __future__ import annotations
 
@@ -14,7 +17,10 @@ import shutil
 import socket
 import tempfile
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from chalicelib import clock
 
@@ -38,13 +44,55 @@ def pki_dir() -> Path:
     return Path(os.environ.get("KBNN_PKI_DIR") or ROOT / ".devstack" / "pki")
 
 
-def _quiet_handler_class():
+@dataclass
+class ApiHooks:
+    """Ways to observe the local API server, each run on the request's thread:
+    around_request(method, path, handle) must call handle() — reading the HTTP request, the whole
+    local gateway and writing the response; around_app(call) must return call() — the Chalice app
+    itself (routing, middleware, the route's handler), as Lambda would invoke it."""
+    around_request: Callable[[str, str, Callable[[], None]], None] | None = None
+    around_app: Callable[[Callable[[], Any]], Any] | None = None
+
+
+class _ObservedApp:
+    """The Chalice app as the local gateway sees it, each invocation passed through around_app."""
+
+    def __init__(self, app: Any, around_app: Callable[[Callable[[], Any]], Any]) -> None:
+        self._app, self._around_app = app, around_app
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._app, name)
+
+    def __call__(self, event: Any, context: Any) -> Any:
+        return self._around_app(lambda: self._app(event, context))
+
+
+def _handler_class(quiet: bool, hooks: ApiHooks):
     from chalice.local import ChaliceRequestHandler
 
-    class Quiet(ChaliceRequestHandler):
-        def log_message(self, *args) -> None:  # tests and benchmarks: no access log
-            pass
-    return Quiet
+    class Handler(ChaliceRequestHandler):
+        def __init__(self, request, client_address, server, app_object, config) -> None:
+            if hooks.around_app is not None:
+                app_object = _ObservedApp(app_object, hooks.around_app)
+            super().__init__(request, client_address, server, app_object, config)
+
+        def log_message(self, *args) -> None:
+            if not quiet:   # tests and benchmarks: no access log
+                super().log_message(*args)
+
+    def observed(verb: str):
+        handle = getattr(ChaliceRequestHandler, f"do_{verb}")
+
+        def do(self) -> None:
+            if hooks.around_request is None:
+                handle(self)
+            else:
+                hooks.around_request(self.command, self.path, lambda: handle(self))
+        return do
+
+    for verb in ("GET", "PUT", "POST", "HEAD", "DELETE", "PATCH", "OPTIONS"):
+        setattr(Handler, f"do_{verb}", observed(verb))
+    return Handler
 
 
 def free_port() -> int:
@@ -57,7 +105,7 @@ class LocalStack:
     def __init__(self, *, moto_port: int = 0, api_port: int | None = 8000,
                  seed_demo: bool = True, pump: bool = True, quiet: bool = False,
                  pki_dir: Path | None = None, ledger: bool | None = None,
-                 faults=None) -> None:
+                 faults=None, api_hooks: ApiHooks | None = None) -> None:
         self.moto_port = moto_port
         self.api_port = api_port
         self.seed_demo = seed_demo
@@ -65,6 +113,7 @@ class LocalStack:
         self.run_ledger = pump if ledger is None else ledger   # TABMIS answers what posting asks
         self.ledger = None
         self.quiet = quiet
+        self.api_hooks = api_hooks
         # devstack.faults.Faults: a share of the product's AWS calls fail (after provisioning
         # and seeding, which are not the product's calls).
         self.faults = faults
@@ -81,6 +130,11 @@ class LocalStack:
     @property
     def endpoint_url(self) -> str:
         return self._moto.endpoint_url
+
+    @property
+    def moto(self):
+        """The running devstack.moto_server.LocalMoto (its public hooks: wrap, observe_dynamodb_lock)."""
+        return self._moto
 
     @property
     def api_url(self) -> str:
@@ -150,9 +204,10 @@ class LocalStack:
         if self.api_port == 0:
             self.api_port = free_port()
         self._api = create_local_server(app_module.app, config, "127.0.0.1", self.api_port)
-        if self.quiet:
+        if self.quiet or self.api_hooks is not None:
             self._api.server.RequestHandlerClass = functools.partial(
-                _quiet_handler_class(), app_object=app_module.app, config=config)
+                _handler_class(self.quiet, self.api_hooks or ApiHooks()),
+                app_object=app_module.app, config=config)
         self._api_thread = threading.Thread(target=self._api.server.serve_forever,
                                             name="chalice-local", daemon=True)
         self._api_thread.start()

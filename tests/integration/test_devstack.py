@@ -329,3 +329,105 @@ def test_a_stream_reader_never_sees_the_writes_of_a_cancelled_transaction(moto: 
         sys.setswitchinterval(switch_interval)
     phantoms = sorted(k for k in seen.values() if k.startswith("rolled-back"))
     assert (phantoms, conflicts) == ([], [])
+
+
+def test_a_transaction_committed_or_cancelled_leaves_no_tracked_dynamodb_model(moto: Any) -> None:
+    """moto tracks every model instance it creates (InstanceTrackerMeta's `instances_tracked`, for
+    its dashboard) and a transaction deep-copies each table it touches: without the fix each
+    transaction kept a copy of its tables alive for ever (devstack/moto_fixes.py)."""
+    from moto.dynamodb.models import dynamodb_backends
+
+    from devstack.moto_fixes import FORGET_TRACKED_INSTANCES, SERIALISE_DYNAMODB
+
+    def tracked() -> dict[str, int]:
+        with SERIALISE_DYNAMODB.lock:     # no DynamoDB request of the pump's is half done
+            return {m.__name__: len(m.instances_tracked)
+                    for m in FORGET_TRACKED_INSTANCES.tracked_models() if m.instances_tracked}
+
+    ddb = _client("dynamodb", moto.endpoint_url)
+    table = "devstack-test-tracked"
+    ddb.create_table(TableName=table, BillingMode="PAY_PER_REQUEST",
+                     AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                     KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                     StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"})
+    ddb.put_item(TableName=table, Item={"pk": {"S": "taken"}})
+    ddb.transact_write_items(TransactItems=[{"Put": {
+        "TableName": table, "Item": {"pk": {"S": "committed"}},
+        "ConditionExpression": "attribute_not_exists(pk)"}}])
+    assert tracked() == {}
+    with pytest.raises(ClientError, match="TransactionCanceled"):
+        ddb.transact_write_items(TransactItems=[
+            {"Put": {"TableName": table, "Item": {"pk": {"S": "rolled-back"}}}},
+            {"ConditionCheck": {"TableName": table, "Key": {"pk": {"S": "taken"}},
+                                "ConditionExpression": "attribute_not_exists(pk)"}}])
+    assert tracked() == {}
+    assert {i["pk"]["S"] for i in ddb.scan(TableName=table)["Items"]} == {"taken", "committed"}
+
+    # The measure is live: the same transaction straight into moto's backend, around the
+    # server (and so its fixes), leaves its deep copies tracked.
+    backend = next(b for regions in dynamodb_backends.values() for b in regions.values()
+                   if table in b.tables)
+    with SERIALISE_DYNAMODB.lock:
+        try:
+            backend.transact_write_items([{"Put": {"TableName": table, "Item": {"pk": {"S": "direct"}}}}])
+            leaked = {m.__name__: len(m.instances_tracked)
+                      for m in FORGET_TRACKED_INSTANCES.tracked_models() if m.instances_tracked}
+        finally:
+            FORGET_TRACKED_INSTANCES.forget()
+    assert leaked.get("Table", 0) >= 1 and leaked.get("Item", 0) >= 2
+
+
+def test_a_callback_while_an_execution_is_starting_is_answered_not_a_500(moto: Any) -> None:
+    """moto lists an execution on its machine before starting it; a SendTaskSuccess that looked at
+    it then failed on its missing status with a 500 (devstack/moto_fixes.py)."""
+    from botocore.config import Config
+    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+    sfn = boto3.client("stepfunctions", endpoint_url=moto.endpoint_url, region_name=REGION,
+                       config=Config(retries={"total_max_attempts": 1}))
+    arn = sfn.create_state_machine(
+        name="devstack-test-starting", roleArn="arn:aws:iam::123456789012:role/x",
+        definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}),
+    )["stateMachineArn"]
+    machine = next(b.describe_state_machine(arn) for regions in stepfunctions_parser_backends.values()
+                   for b in regions.values() if any(m.arn == arn for m in b.state_machines))
+
+    class Starting:   # what moto's Execution is between being listed and being started
+        exec_status = None
+        status = property(lambda self: self.exec_status.value)
+
+    machine.executions.append(Starting())
+    try:
+        with pytest.raises(ClientError) as answered:
+            sfn.send_task_success(taskToken="no-such-token", output="{}")
+    finally:
+        machine.executions.pop()
+    assert answered.value.response["ResponseMetadata"]["HTTPStatusCode"] < 500
+    assert answered.value.response["Error"]["Code"] in ("InvalidToken", "TaskDoesNotExist")
+
+
+def test_a_harness_observes_moto_through_its_public_hooks(moto: Any) -> None:
+    """bench.load_server times moto's requests and devstack's DynamoDB lock through these hooks
+    (LocalMoto.wrap, LocalMoto.observe_dynamodb_lock) rather than by replacing private names."""
+    recording, targets, lock = threading.Event(), [], []
+
+    def middleware(app: Any) -> Any:
+        def observed(environ: dict[str, Any], start_response: Any) -> Any:
+            if recording.is_set():
+                targets.append(environ.get("HTTP_X_AMZ_TARGET", ""))
+            return app(environ, start_response)
+        return observed
+
+    moto.moto.wrap(middleware)
+    stop = moto.moto.observe_dynamodb_lock(lambda wait, hold: lock.append((wait, hold)))
+    recording.set()
+    try:
+        _client("dynamodb", moto.endpoint_url).list_tables(Limit=1)
+    finally:
+        recording.clear()
+        stop()
+    assert "DynamoDB_20120810.ListTables" in targets
+    assert lock and all(wait >= 0 and hold > 0 for wait, hold in lock)
+    count = len(lock)
+    _client("dynamodb", moto.endpoint_url).list_tables(Limit=1)
+    assert len(lock) == count       # stopped

@@ -1,6 +1,7 @@
-"""The posting adapter's edge in memory (chalicelib/adapters/ledger.py: LedgerAdapter), for tests
-without AWS: it applies the same PynamoDB update actions to the objects it is given, and keeps
-what it sent to the ledger and what it parked."""
+"""The posting adapter's edge in memory, applying its update actions to the very objects it is
+given: kept only for tests/unit/test_openapi.py's schema tests, whose repositories hand out their
+own objects. Every other test uses tests/fakes.py (MemoryLedger over MemoryRepository, which the
+repository contract holds to DynamoDB's behaviour); move test_openapi.py there and delete this."""
 from __future__ import annotations
 
 from typing import Any

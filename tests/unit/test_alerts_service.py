@@ -11,10 +11,10 @@ from jsonschema import Draft202012Validator
 
 from chalicelib.adapters.identity import Principal
 from chalicelib.adapters.models import RiskFlag
-from chalicelib.adapters.repository import Page
 from chalicelib.domain import risk
 from chalicelib.domain.errors import Conflict, Forbidden, InvalidField, NotFound
 from chalicelib.services import alerts
+from tests.fakes import MemoryAlertStore, MemoryRepository, MemoryTopics
 
 pytestmark = pytest.mark.unit
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,57 +32,6 @@ def valid(schema: str, instance) -> bool:
                                  "components": DOC["components"]}).is_valid(instance)
 
 
-class FakeTopics:
-    def __init__(self) -> None:
-        self.subscribed: dict[str, tuple[str, str, str]] = {}
-
-    def subscribe(self, topic: str, protocol: str, endpoint: str) -> tuple[str, bool]:
-        arn = f"arn:aws:sns:us-east-1:000000000000:{topic}:{protocol}:{endpoint}"
-        self.subscribed[arn] = (topic, protocol, endpoint)
-        return arn, protocol == "email"
-
-    def status(self, arn: str) -> str:
-        if arn not in self.subscribed:
-            return "removed"
-        return "pending_confirmation" if self.subscribed[arn][1] == "email" else "confirmed"
-
-    def unsubscribe(self, arn: str) -> None:
-        self.subscribed.pop(arn, None)
-
-
-class FakeStore:
-    def __init__(self) -> None:
-        self.items: dict[tuple[str, str], object] = {}
-        self.owners: dict[str, str] = {}
-        self.queried: list[tuple[str, str]] = []
-
-    def subscriptions(self, sub):
-        return [v for (pk, _), v in self.items.items() if pk == f"SUBSCRIBER#{sub}"]
-
-    def subscription(self, sub, subscription_id):
-        return self.items.get((f"SUBSCRIBER#{sub}", subscription_id))
-
-    def claim_subscription(self, subscription_id, sub):
-        return self.owners.setdefault(subscription_id, sub) == sub
-
-    def save_subscription(self, item):
-        self.items[(item.pk, item.sk)] = item
-
-    def delete_subscription(self, item):
-        del self.items[(item.pk, item.sk)]
-        self.owners.pop(item.sk, None)
-
-    def flags(self, scope_attr, scope_id, **_):
-        self.queried.append((scope_attr, scope_id))
-        return Page([a_flag()], None)
-
-
-class FakeRepo:
-    @staticmethod
-    def office_parent(office_id):
-        return {"KV1-CG": "KV1", "KV1": "KBNN", "KV2": "KBNN"}.get(office_id)
-
-
 def a_flag() -> RiskFlag:
     flag = risk.amount_flag(50_000_000, [1_000_000] * 6)
     dossier = "01JNZ3Q8W5X6Y7Z8A9B0C1D2E3"
@@ -94,7 +43,7 @@ def a_flag() -> RiskFlag:
 
 
 def test_signers_subscribe_to_their_units_topic_and_officers_to_their_offices():
-    store, topics = FakeStore(), FakeTopics()
+    store, topics = MemoryAlertStore(), MemoryTopics()
     status, body = alerts.subscribe(KTT, {"protocol": "sms", "endpoint": "+84912345678"},
                                     store=store, topics=topics, now=NOW)
     assert (status, body["topic"], body["status"]) == (201, "kbnn-risk-1012345", "confirmed")
@@ -108,7 +57,7 @@ def test_signers_subscribe_to_their_units_topic_and_officers_to_their_offices():
 
 
 def test_the_same_endpoint_again_is_the_same_subscription_and_anothers_is_not_yours():
-    store, topics = FakeStore(), FakeTopics()
+    store, topics = MemoryAlertStore(), MemoryTopics()
     body = {"protocol": "email", "endpoint": "chung@chuvanan.example.vn"}
     first = alerts.subscribe(KTT, body, store=store, topics=topics, now=NOW)[1]
     assert alerts.subscribe(KTT, body, store=store, topics=topics, now=NOW) == (200, first)
@@ -124,7 +73,7 @@ def test_the_same_endpoint_again_is_the_same_subscription_and_anothers_is_not_yo
 
 
 def test_a_person_holds_at_most_five_subscriptions():
-    store, topics = FakeStore(), FakeTopics()
+    store, topics = MemoryAlertStore(), MemoryTopics()
     for i in range(alerts.MAX_SUBSCRIPTIONS):
         alerts.subscribe(KTT, {"protocol": "email", "endpoint": f"k{i}@chuvanan.example.vn"},
                          store=store, topics=topics, now=NOW)
@@ -146,32 +95,34 @@ def test_a_person_holds_at_most_five_subscriptions():
 ])
 def test_endpoints_are_checked_for_their_protocol(body, code):
     with pytest.raises(InvalidField) as refused:
-        alerts.subscribe(KTT, body, store=FakeStore(), topics=FakeTopics(), now=NOW)
+        alerts.subscribe(KTT, body, store=MemoryAlertStore(), topics=MemoryTopics(), now=NOW)
     assert refused.value.code == code
 
 
 def test_accountants_may_read_flags_but_not_subscribe():
     with pytest.raises(Forbidden) as refused:
         alerts.subscribe(ACCOUNTANT, {"protocol": "sms", "endpoint": "+84912345678"},
-                         store=FakeStore(), topics=FakeTopics(), now=NOW)
+                         store=MemoryAlertStore(), topics=MemoryTopics(), now=NOW)
     assert refused.value.code == "role_not_allowed"
-    store = FakeStore()
-    page = alerts.list_flags(ACCOUNTANT, store=store, repo=FakeRepo(), rule=None, dossier_id=None,
+    store = MemoryAlertStore()
+    store.save_flag(a_flag())
+    page = alerts.list_flags(ACCOUNTANT, store=store, repo=MemoryRepository(), rule=None, dossier_id=None,
                              office="KV2", limit=10, cursor=None)
     assert store.queried == [("unit_id", "1012345")]   # a unit person's office= changes nothing
     assert valid("RiskAlertPage", page) and page["items"][0]["title"] == risk.RULES[risk.AMOUNT]
 
 
 def test_leaders_read_the_flags_of_the_offices_under_theirs_and_officers_only_their_own():
-    store = FakeStore()
-    alerts.list_flags(LEADER, store=store, repo=FakeRepo(), rule=risk.BURST, dossier_id=None,
+    store = MemoryAlertStore()
+    store.save_flag(a_flag())
+    alerts.list_flags(LEADER, store=store, repo=MemoryRepository(), rule=risk.BURST, dossier_id=None,
                       office="KV1-CG", limit=10, cursor=None)
     assert store.queried == [("office_id", "KV1-CG")]
     with pytest.raises(Forbidden):
-        alerts.list_flags(OFFICER, store=store, repo=FakeRepo(), rule=None, dossier_id=None,
+        alerts.list_flags(OFFICER, store=store, repo=MemoryRepository(), rule=None, dossier_id=None,
                           office="KV1-CG", limit=10, cursor=None)
     with pytest.raises(InvalidField) as bad:
-        alerts.list_flags(OFFICER, store=store, repo=FakeRepo(), rule="amount", dossier_id=None,
+        alerts.list_flags(OFFICER, store=store, repo=MemoryRepository(), rule="amount", dossier_id=None,
                           office=None, limit=10, cursor=None)
     assert bad.value.code == "invalid_choice"
 

@@ -6,16 +6,15 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
-from chalicelib.adapters.models import Dossier, DossierBody
+from chalicelib.adapters.models import Account, Dossier, DossierBody
 from chalicelib.domain import audit, catalogue
 from chalicelib.domain import ledger as contract
 from chalicelib.services import ledger, posting
 from devstack.demo import sample_content
-from tests.unit.fake_ledger import MemoryLedger, apply
+from tests.fakes import MemoryLedger, MemoryRepository, MemoryWorkflows
 
 pytestmark = pytest.mark.unit
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "ledger-contract.md").read_text(encoding="utf-8")
@@ -24,47 +23,33 @@ DOSSIER = "01JD7Q3W5X6Y7Z8A9B0C1D2E3F"
 ACCOUNT = "9523.1.1012345"
 
 
-class Repo:
-    """The reads and the refusal write the posting step makes, in memory."""
+class World:
+    """A repository holding the dossiers and the account, the ledger and the workflow; `dossier`
+    and `account` read what is stored now."""
 
     def __init__(self, dossier: Dossier, balance: int) -> None:
-        self.dossiers = {dossier.dossier_id: dossier}
-        self.accounts = {ACCOUNT: SimpleNamespace(account_id=ACCOUNT, unit_id="1012345",
-                                                  kind="estimate", balance=balance, status=None,
-                                                  reserved=None)}
-        self.records: list[dict] = []
+        self.repo = MemoryRepository()
+        self.repo.put(Account(f"ACCOUNT#{ACCOUNT}", account_id=ACCOUNT, unit_id="1012345",
+                              kind="estimate", balance=balance))
+        self.add(dossier)
+        self.tabmis = MemoryLedger(self.repo)
+        self.workflows = MemoryWorkflows()
 
-    def dossier(self, dossier_id):
-        return self.dossiers.get(dossier_id)
+    def add(self, dossier: Dossier) -> None:
+        self.repo.put(dossier, DossierBody(dossier.dossier_id, signatures=[],
+                                           content=sample_content("UNC-01", int(dossier.amount),
+                                                                  payment_kind=dossier.payment_kind)))
 
-    def body(self, dossier):
-        return BODIES[dossier.dossier_id]
+    @property
+    def dossier(self) -> Dossier:
+        return self.repo.dossier(DOSSIER)
 
-    def account(self, account_id):
-        return self.accounts.get(account_id)
-
-    def record_decision(self, task, task_actions, dossier, actions, record, **_):
-        apply(dossier, actions)
-        self.records.append(record)
-
-    def related_dossiers(self, unit_id, related_to):
-        return []
-
-
-class Workflow:
-    def __init__(self) -> None:
-        self.answers: list[tuple[str, str]] = []
-
-    def complete(self, token, output):
-        self.answers.append((token, output["decision"]))
-
-
-BODIES: dict[str, DossierBody] = {}
+    @property
+    def account(self) -> Account:
+        return self.repo.account(ACCOUNT)
 
 
 def a_dossier(amount: int = 3_000_000, kind: str = "payment", dossier_id: str = DOSSIER) -> Dossier:
-    BODIES[dossier_id] = DossierBody(dossier_id, signatures=[],
-                                     content=sample_content("UNC-01", amount, payment_kind=kind))
     return Dossier(dossier_id, procedure="regular_spending_payment", procedure_version="347-2025",
                    unit_id="1012345", office_id="KV1", account_id=ACCOUNT, amount=amount,
                    payment_kind=kind, voucher_number="UNC-01", status=catalogue.POSTING,
@@ -74,11 +59,9 @@ def a_dossier(amount: int = 3_000_000, kind: str = "payment", dossier_id: str = 
 
 
 @pytest.fixture
-def world():
+def world() -> World:
     """A payment of 3,000,000 at the posting step, on an account holding 5,000,000."""
-    repo = Repo(a_dossier(), 5_000_000)
-    return SimpleNamespace(repo=repo, tabmis=MemoryLedger(repo.accounts), workflows=Workflow(),
-                           dossier=repo.dossiers[DOSSIER], account=repo.accounts[ACCOUNT])
+    return World(a_dossier(), 5_000_000)
 
 
 def step(world, token: str = "token-1", dossier_id: str = DOSSIER) -> str:
@@ -178,10 +161,11 @@ def test_the_posting_step_reserves_the_debit_sends_the_request_and_waits_for_the
 def test_a_second_payment_that_the_held_money_no_longer_covers_is_refused_at_once(world):
     step(world)
     other = a_dossier(3_000_000, dossier_id="01JD7Q3W5X6Y7Z8A9B0C1D2E3G")
-    world.repo.dossiers[other.dossier_id] = other
+    world.add(other)
     assert step(world, "token-2", other.dossier_id) == "insufficient_balance"
     assert world.workflows.answers == [("token-2", "insufficient_balance")]
-    assert other.status == catalogue.REFUSED and len(world.tabmis.sent) == 1
+    assert world.repo.dossier(other.dossier_id).status == catalogue.REFUSED
+    assert len(world.tabmis.sent) == 1
 
 
 def test_a_redelivered_step_asks_again_with_the_same_attempt_and_keeps_the_newest_token(world):
@@ -217,9 +201,7 @@ def test_a_confirmation_pays_the_dossier_moves_the_balance_and_releases_the_rese
 
 
 def test_a_refund_is_recorded_with_a_credit_advice_and_credits_the_balance():
-    repo = Repo(a_dossier(500_000, "refund"), 5_000_000)
-    world = SimpleNamespace(repo=repo, tabmis=MemoryLedger(repo.accounts), workflows=Workflow(),
-                            dossier=repo.dossiers[DOSSIER], account=repo.accounts[ACCOUNT])
+    world = World(a_dossier(500_000, "refund"), 5_000_000)
     step(world)
     assert world.tabmis.sent[-1]["entry"] == "credit" and world.account.reserved is None
     assert answer(world, "posted") == "recorded"
