@@ -43,8 +43,8 @@ class Repo:
     def account(self, account_id):
         return self.accounts.get(account_id)
 
-    def record_decision(self, task, task_actions, dossier, actions, record, **_):
-        apply(dossier, actions)
+    def move_dossier(self, dossier, changes, record, **_):
+        apply(dossier, changes)
         self.records.append(record)
 
     def related_dossiers(self, unit_id, related_to):
