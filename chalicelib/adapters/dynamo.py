@@ -33,6 +33,7 @@ _CANCELLED = "TransactionCanceledException"
 
 @dataclass
 class Page:
+    """One page of a listing and the opaque cursor to the next (None: the last page)."""
     items: list
     next_cursor: str | None
 

@@ -9,8 +9,8 @@ directory cache.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from ..adapters.models import Account, Dossier
 from ..adapters.repository import Repository
 from ..adapters.workflow import Workflows
 from ..domain import catalogue
@@ -18,6 +18,9 @@ from ..domain.changes import REMOVE
 from ..domain.errors import Conflict, InvalidField
 from ..domain.voucher import ACCOUNT_ID, vnd
 from . import common, system_steps
+
+if TYPE_CHECKING:   # record types only: the repository reads and writes them
+    from ..adapters.models import Account, Dossier
 
 MAX_REASON = 500
 

@@ -6,14 +6,17 @@ import math
 import re
 import uuid
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from ..adapters import telemetry
 from ..adapters.identity import Principal
-from ..adapters.models import Dossier, DossierBody, Task
 from ..adapters.workflow import TaskExpired
 from ..domain import catalogue, policy
 from ..domain.calendar import to_utc_iso
 from ..domain.errors import Forbidden, InvalidField, NotFound
+
+if TYPE_CHECKING:   # record types only: the repository reads and writes them
+    from ..adapters.models import Dossier, DossierBody, Task
 
 SYSTEM_ACTOR = {"kind": "system", "id": "kbnn-workflow"}
 OVERDUE_TOKEN_LIFE = timedelta(hours=24)   # an overdue step re-escalates daily (workflows/)

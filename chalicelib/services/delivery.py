@@ -19,14 +19,17 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from ..adapters.models import Dossier, Task
 from ..adapters.repository import Repository
 from ..adapters.workflow import TaskExpired, Workflows, WorkflowUnavailable
 from ..config import Config
 from ..domain import catalogue
 from ..domain.changes import REMOVE
 from . import common
+
+if TYPE_CHECKING:   # record types only: the repository reads and writes them
+    from ..adapters.models import Dossier, Task
 
 log = logging.getLogger(__name__)
 PARTITION = "pending"   # the one partition of the sparse `undelivered` index

@@ -10,16 +10,18 @@ and the extension have exactly one winner. Only then is the token answered; the 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..adapters.identity import Principal
-from ..adapters.models import Dossier, Task
 from ..adapters.repository import Repository
 from ..adapters.workflow import TaskExpired, Workflows
 from ..domain import catalogue, extension
 from ..domain.changes import REMOVE
 from ..domain.errors import Conflict
 from . import common, delivery
+
+if TYPE_CHECKING:   # record types only: the repository reads and writes them
+    from ..adapters.models import Dossier, Task
 
 
 def extend(principal: Principal, dossier_id: str, body: Any, *, repo: Repository,

@@ -18,16 +18,19 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from ..adapters import telemetry
 from ..adapters.ledger import LedgerAdapter
-from ..adapters.models import LedgerPosting
 from ..adapters.repository import Repository
 from ..adapters.workflow import Workflows
 from ..domain import catalogue
 from ..domain import ledger as contract
 from ..domain.errors import Conflict
 from . import common, posting
+
+if TYPE_CHECKING:   # record types only: the repository reads and writes them
+    from ..adapters.models import LedgerPosting
 
 log = logging.getLogger(__name__)
 ATTEMPTS = 5

@@ -26,17 +26,20 @@ from __future__ import annotations
 import logging
 import re
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..adapters.identity import Principal
-from ..adapters.models import Account, Unit
+from ..adapters.models import LedgerEntry, Statement
 from ..adapters.repository import Repository
-from ..adapters.statements import LedgerEntry, Statement, StatementStore
+from ..adapters.statements import StatementStore
 from ..domain import audit, catalogue, policy
 from ..domain import statements as rules
 from ..domain.calendar import local_date
 from ..domain.errors import Conflict, Forbidden, InvalidField, NotFound
 from . import authz, common, signing
+
+if TYPE_CHECKING:   # record types only: the repository reads and writes them
+    from ..adapters.models import Account, Unit
 
 log = logging.getLogger(__name__)
 SEGMENTS = 8              # parallel Scan segments of the directory per period

@@ -114,3 +114,22 @@ def test_no_module_of_chalicelib_imports_itself_back():
     graph = import_graph()
     assert "chalicelib.services.dossiers" in graph and "chalicelib.composition" in graph
     assert find_cycles(graph) == []
+
+
+def private_imports(path: Path) -> list[str]:
+    """`from x import _name` lines of a module: another module's private name."""
+    return [f"{path.name}:{node.lineno} {alias.name}"
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+            if isinstance(node, ast.ImportFrom) and node.module != "__future__"
+            for alias in node.names if alias.name.startswith("_")]
+
+
+def test_private_imports_are_found(tmp_path):
+    source = tmp_path / "m.py"
+    source.write_text("from .repository import Page, _append_audit\nfrom . import _private\n")
+    assert private_imports(source) == ["m.py:1 _append_audit", "m.py:2 _private"]
+
+
+def test_no_module_of_chalicelib_imports_another_modules_private_name():
+    found = [hit for path in sorted((ROOT / PACKAGE).rglob("*.py")) for hit in private_imports(path)]
+    assert found == []
