@@ -17,6 +17,7 @@ from ..domain.errors import Forbidden, InvalidField, NotFound
 
 if TYPE_CHECKING:   # record types only: the repository reads and writes them
     from ..adapters.models import Dossier, DossierBody, Task
+    from ..adapters.repository import Repository
 
 SYSTEM_ACTOR = {"kind": "system", "id": "kbnn-workflow"}
 OVERDUE_TOKEN_LIFE = timedelta(hours=24)   # an overdue step re-escalates daily (workflows/)
@@ -67,7 +68,7 @@ def office_of(principal: Principal) -> str:
     return principal.office_id
 
 
-def reloaded(repo, dossier_id: str) -> Dossier:
+def reloaded(repo: Repository, dossier_id: str) -> Dossier:
     """A dossier read again after this request changed it (it exists: dossiers are never deleted)."""
     dossier = repo.dossier(dossier_id)
     if dossier is None:
