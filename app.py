@@ -352,8 +352,10 @@ def handle_task_messages(event):
 def handle_worker_messages(event):
     """A workflow step is waiting for the system: post a payment, activate a registration."""
     from chalicelib.services import workers
+    svc = composition.services()
     for record in event:
-        workers.run(json.loads(record.body), composition.services(), _now())
+        workers.run(json.loads(record.body), repo=svc.repo, workflows=svc.workflows,
+                    ledger=svc.ledger, config=svc.config, now=_now())
 
 
 # --- change streams -> domain events on the bus ---------------------------------------------

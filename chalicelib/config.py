@@ -86,7 +86,7 @@ _NAMES = {
 def from_environ(environ: dict | None = None) -> Config:
     env = os.environ if environ is None else environ
     missing = [name for name in _NAMES.values() if not env.get(name)]
-    region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
+    region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or ""
     if not region:
         missing.append("AWS_REGION")
     if missing:

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
-from typing import Any
 
-from pynamodb.exceptions import DeleteError, DoesNotExist, PutError
+from pynamodb.exceptions import DeleteError, PutError
 
 from ..domain.calendar import to_utc_iso
+from ..domain.changes import Add
 from ..domain.risk import AMOUNT_SAMPLE
+from . import dynamo
+from .dynamo import Page
 from .models import (
     AlertSubscription,
     BurstWindow,
@@ -26,21 +28,9 @@ from .models import (
     RiskFlag,
     SubscriptionOwner,
 )
-from .repository import Page, scoped_page
 
 OFFICE_CACHE_SECONDS = 300
 ATTEMPTS = 5
-
-
-def _conditional_failed(exc: Exception) -> bool:
-    return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
-
-
-def _get(model: Any, pk: str, sk: str, consistent: bool = False) -> Any:
-    try:
-        return model.get(pk, sk, consistent_read=consistent)
-    except DoesNotExist:
-        return None
 
 
 class AlertStore:
@@ -52,23 +42,21 @@ class AlertStore:
         hit = self._offices.get(office_id)
         if hit and hit[0] > time.monotonic():
             return hit[1]
-        try:
-            name = Office.get(f"OFFICE#{office_id}").name
-        except DoesNotExist:
-            name = None
+        office = dynamo.get_or_none(Office, f"OFFICE#{office_id}")
+        name = office.name if office is not None else None
         self._offices[office_id] = (time.monotonic() + OFFICE_CACHE_SECONDS, name)
         return name
 
     # --- statistics ------------------------------------------------------------------------
     def recent_paid(self, unit_id: str) -> list[int]:
-        item = _get(PaidAmounts, f"STATS#{unit_id}", "paid_amounts")
+        item = dynamo.get_or_none(PaidAmounts, f"STATS#{unit_id}", "paid_amounts")
         return [int(amount) for _, amount in (item.recent if item else [])]
 
     def record_paid(self, unit_id: str, dossier_id: str, amount: int) -> None:
         """Append a paid amount (keeping the last AMOUNT_SAMPLE); a dossier already counted is
         not counted again. Concurrent payments of one unit are serialised by the item's version."""
         for _ in range(ATTEMPTS):
-            item = _get(PaidAmounts, f"STATS#{unit_id}", "paid_amounts", consistent=True) \
+            item = dynamo.get_or_none(PaidAmounts, f"STATS#{unit_id}", "paid_amounts", consistent=True) \
                 or PaidAmounts(f"STATS#{unit_id}", "paid_amounts", recent=[])
             if any(d == dossier_id for d, _ in item.recent):
                 return
@@ -77,29 +65,25 @@ class AlertStore:
                 item.save()
                 return
             except PutError as exc:
-                if not _conditional_failed(exc):
+                if not dynamo.is_condition_failure(exc):
                     raise
         # Background work only: the queue redelivers the event and it is tried again.
         raise RuntimeError("the unit's paid amounts kept losing races")
 
     def payee_known(self, unit_id: str, key: str) -> bool:
-        return _get(KnownPayee, f"PAYEES#{unit_id}", key) is not None
+        return dynamo.get_or_none(KnownPayee, f"PAYEES#{unit_id}", key) is not None
 
     def record_payee(self, unit_id: str, key: str, dossier_id: str, at: datetime) -> None:
         """Remember the first payment to a payee (a later one leaves the first in place)."""
-        try:
-            KnownPayee(f"PAYEES#{unit_id}", key, first_dossier_id=dossier_id,
-                       first_paid_at=to_utc_iso(at)).save(condition=KnownPayee.pk.does_not_exist())
-        except PutError as exc:
-            if not _conditional_failed(exc):
-                raise
+        dynamo.put_once(KnownPayee(f"PAYEES#{unit_id}", key, first_dossier_id=dossier_id,
+                                   first_paid_at=to_utc_iso(at)), KnownPayee.pk)
 
     def count_submission(self, unit_id: str, window_start: datetime, dossier_id: str,
                          expires: datetime) -> int:
         """Add the dossier to the unit's window (atomically) and answer how many it holds."""
         item = BurstWindow(f"BURST#{unit_id}", to_utc_iso(window_start))
-        item.update(actions=[BurstWindow.dossiers.add({dossier_id}),
-                             BurstWindow.expires_at.set(expires)])
+        item.update(actions=dynamo.actions(BurstWindow, {"dossiers": Add({dossier_id}),
+                                                         "expires_at": expires}))
         return len(item.dossiers or ())
 
     # --- flags -----------------------------------------------------------------------------
@@ -114,7 +98,7 @@ class AlertStore:
     def flags(self, scope_attr: str, scope_id: str, *, rule: str | None, dossier_id: str | None,
               limit: int, cursor: str | None) -> Page:
         index = RiskFlag.by_unit if scope_attr == "unit_id" else RiskFlag.by_office
-        return scoped_page(index, scope_attr, scope_id, limit=limit, cursor=cursor,
+        return dynamo.scoped_page(index, scope_attr, scope_id, limit=limit, cursor=cursor,
                            filters=[(RiskFlag.rule, rule), (RiskFlag.dossier_id, dossier_id)])
 
     # --- subscriptions -----------------------------------------------------------------------
@@ -122,7 +106,8 @@ class AlertStore:
         return list(AlertSubscription.query(f"SUBSCRIBER#{owner_sub}", consistent_read=True))
 
     def subscription(self, owner_sub: str, subscription_id: str) -> AlertSubscription | None:
-        return _get(AlertSubscription, f"SUBSCRIBER#{owner_sub}", subscription_id, consistent=True)
+        return dynamo.get_or_none(AlertSubscription, f"SUBSCRIBER#{owner_sub}", subscription_id,
+                                  consistent=True)
 
     def claim_subscription(self, subscription_id: str, owner_sub: str) -> bool:
         """Record who owns an SNS subscription; False if it is someone else's."""
@@ -131,7 +116,7 @@ class AlertStore:
             owner.save(condition=SubscriptionOwner.pk.does_not_exist()
                        | (SubscriptionOwner.owner_sub == owner_sub))
         except PutError as exc:
-            if _conditional_failed(exc):
+            if dynamo.is_condition_failure(exc):
                 return False
             raise
         return True
@@ -145,5 +130,5 @@ class AlertStore:
             SubscriptionOwner(f"SUBSCRIPTION#{item.sk}", "owner").delete(
                 condition=SubscriptionOwner.owner_sub == item.pk.removeprefix("SUBSCRIBER#"))
         except DeleteError as exc:   # another owner's claim stays
-            if not _conditional_failed(exc):
+            if not dynamo.is_condition_failure(exc):
                 raise

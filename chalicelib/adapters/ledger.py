@@ -10,18 +10,15 @@ Conditional failures become the domain's Conflict; the caller re-reads and decid
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
-from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from ..domain import catalogue
+from ..domain.changes import Changes
 from ..domain.errors import Conflict
-from . import aws
+from . import aws, dynamo
 from .models import Account, Dossier, LedgerPosting
-from .repository import _append_audit
 
 
 class LedgerAdapter:
@@ -37,62 +34,49 @@ class LedgerAdapter:
 
     # --- the outbox table ------------------------------------------------------------------
     def posting(self, posting_id: str) -> LedgerPosting | None:
-        try:
-            return LedgerPosting.get(posting_id, consistent_read=True)
-        except DoesNotExist:
-            return None
+        return dynamo.get_or_none(LedgerPosting, posting_id, consistent=True)
 
-    def open(self, item: LedgerPosting, dossier: Dossier, dossier_actions: list[Action],
-             account: Account | None = None, account_actions: Iterable[Action] = ()) -> None:
+    def open(self, item: LedgerPosting, dossier: Dossier, dossier_changes: Changes,
+             account: Account | None = None, account_changes: Changes | None = None) -> None:
         """The outbox item, the dossier's mark (still at `posting`, same version) and the
         account's reservation (same version: two payments racing for one balance cannot both
         reserve it), all or nothing."""
-        try:
+        with dynamo.conflict_if_cancelled(Conflict(
+                "Hồ sơ hoặc tài khoản vừa thay đổi.", code="posting_contention")):
             with TransactWrite(connection=self._conn) as tx:
                 tx.save(item, condition=LedgerPosting.posting_id.does_not_exist())
-                tx.update(dossier, actions=list(dossier_actions),
+                tx.update(dossier, actions=dynamo.actions(Dossier, dossier_changes),
                           condition=Dossier.status == catalogue.POSTING)
                 if account is not None:
-                    tx.update(account, actions=list(account_actions))
-        except TransactWriteError as exc:
-            if exc.cause_response_code == "TransactionCanceledException":
-                raise Conflict("Hồ sơ hoặc tài khoản vừa thay đổi.", code="posting_contention") from exc
-            raise
+                    tx.update(account, actions=dynamo.actions(Account, account_changes or {}))
 
-    def update(self, item: LedgerPosting, actions: list[Action]) -> None:
+    def update(self, item: LedgerPosting, changes: Changes) -> None:
         """A change of the item alone (a new token, a retry, parking), guarded by its version."""
-        try:
-            item.update(actions=actions)
-        except UpdateError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
-                raise Conflict("Bút toán vừa thay đổi.", code="posting_contention") from exc
-            raise
+        with dynamo.conflict_if_cancelled(Conflict(
+                "Bút toán vừa thay đổi.", code="posting_contention")):
+            item.update(actions=dynamo.actions(LedgerPosting, changes))
 
-    def conclude(self, item: LedgerPosting, item_actions: list[Action], dossier: Dossier,
-                 dossier_actions: list[Action], audit_body: dict, *,
-                 account_id: str | None = None, account_actions: Iterable[Action] = ()) -> None:
+    def conclude(self, item: LedgerPosting, item_changes: Changes, dossier: Dossier,
+                 dossier_changes: Changes, audit_body: dict, *,
+                 account_id: str | None = None, account_changes: Changes | None = None) -> None:
         """The ledger's answer: the outbox item, the dossier's end and its audit record, and the
         balance, all or nothing (guarded by the item's and the dossier's versions)."""
-        try:
+        with dynamo.conflict_if_cancelled(Conflict(
+                "Bút toán hoặc hồ sơ vừa thay đổi.", code="posting_contention")):
             with TransactWrite(connection=self._conn) as tx:
-                tx.update(item, actions=item_actions,
+                tx.update(item, actions=dynamo.actions(LedgerPosting, item_changes),
                           condition=LedgerPosting.state.is_in("requested", "parked"))
-                seq, head = _append_audit(tx, dossier, audit_body)
-                tx.update(dossier, actions=list(dossier_actions) + [
-                    Dossier.audit_seq.set(seq), Dossier.audit_head.set(head)],
-                    condition=Dossier.status == catalogue.POSTING)
+                head = dynamo.audit_actions(tx, dossier, audit_body)
+                tx.update(dossier, actions=dynamo.actions(Dossier, dossier_changes) + head,
+                          condition=Dossier.status == catalogue.POSTING)
                 if account_id is not None:
                     # The ledger has booked it: our copy of the balance follows unconditionally
                     # (no read, no version check; ADD commutes with other postings). A version
                     # that is not None makes PynamoDB increment the version, which
                     # `balance.changed` events are identified by.
                     account = Account(f"ACCOUNT#{account_id}", version=0)
-                    tx.update(account, actions=list(account_actions), add_version_condition=False,
-                              condition=Account.pk.exists())
-        except TransactWriteError as exc:
-            if exc.cause_response_code == "TransactionCanceledException":
-                raise Conflict("Bút toán hoặc hồ sơ vừa thay đổi.", code="posting_contention") from exc
-            raise
+                    tx.update(account, actions=dynamo.actions(Account, account_changes or {}),
+                              add_version_condition=False, condition=Account.pk.exists())
 
     # --- the queues --------------------------------------------------------------------------
     def send(self, item: LedgerPosting, *, attempt: int, sent_at: str, delay_seconds: int = 0) -> None:

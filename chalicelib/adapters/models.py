@@ -10,6 +10,7 @@ from pynamodb.attributes import (
     BooleanAttribute,
     JSONAttribute,
     NumberAttribute,
+    NumberSetAttribute,
     TTLAttribute,
     UnicodeAttribute,
     UnicodeSetAttribute,
@@ -436,6 +437,113 @@ class LedgerPosting(_Unbound):
     version = VersionAttribute()
 
 
+# --- statements table (kbnn-statements): ledger entries, statements, counters, job runs ------
+# One table keyed `pk` + `sk` (adapters/statements.py tells which item is which).
+class LedgerEntry(_Unbound):
+    class Meta(_Unbound.Meta):
+        pass
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    account_id = UnicodeAttribute()
+    at = UnicodeAttribute()
+    version = NumberAttribute()
+    delta = NumberAttribute()
+    balance = NumberAttribute()
+    previous_balance = NumberAttribute()
+    dossier_id = UnicodeAttribute(null=True)
+    event_id = UnicodeAttribute()
+
+    @staticmethod
+    def key(account_id: str) -> str:
+        return f"LEDGER#{account_id}"
+
+
+class StatementsByUnit(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by_unit"
+        projection = AllProjection()
+    unit_id = UnicodeAttribute(hash_key=True)
+    listing = UnicodeAttribute(range_key=True)
+
+
+class StatementsByOffice(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by_office"
+        projection = AllProjection()
+    office_id = UnicodeAttribute(hash_key=True)
+    listing = UnicodeAttribute(range_key=True)
+
+
+class Statement(_Unbound):
+    class Meta(_Unbound.Meta):
+        pass
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True, default="STATEMENT")
+    statement_id = UnicodeAttribute()
+    account_id = UnicodeAttribute()
+    account_kind = UnicodeAttribute()
+    unit_id = UnicodeAttribute()
+    office_id = UnicodeAttribute()
+    cadence = UnicodeAttribute()
+    period = UnicodeAttribute()
+    period_from = UnicodeAttribute()
+    period_to = UnicodeAttribute()
+    reply_by = UnicodeAttribute()
+    legal_basis = UnicodeAttribute()
+    listing = UnicodeAttribute()
+    opening_balance = NumberAttribute()
+    debits = NumberAttribute()
+    credits = NumberAttribute()
+    closing_balance = NumberAttribute()
+    lines = JSONAttribute(default=list)
+    line_count = NumberAttribute(default=0)
+    status = UnicodeAttribute()
+    issued_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    reply = JSONAttribute(null=True)
+    resolution = JSONAttribute(null=True)
+    # Append-only, hash-chained like a dossier's audit trail: [{seq, prev_hash, ..., hash}]
+    history = JSONAttribute(default=list)
+    history_head = UnicodeAttribute()
+    version = VersionAttribute()
+    by_unit = StatementsByUnit()
+    by_office = StatementsByOffice()
+
+    @staticmethod
+    def key(statement_id: str) -> str:
+        return f"STATEMENT#{statement_id}"
+
+
+class Counter(_Unbound):
+    class Meta(_Unbound.Meta):
+        pass
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    issued = NumberAttribute(default=0)
+    confirmed = NumberAttribute(default=0)
+    disputed = NumberAttribute(default=0)
+    resolved = NumberAttribute(default=0)
+
+    @staticmethod
+    def key(office_id: str, period: str) -> str:
+        return f"COUNT#{office_id}#{period}"
+
+
+class Run(_Unbound):
+    class Meta(_Unbound.Meta):
+        pass
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True, default="RUN")
+    segments = NumberAttribute()
+    done = NumberSetAttribute(null=True)
+    started_at = UnicodeAttribute()
+    completed_at = UnicodeAttribute(null=True)
+
+    @staticmethod
+    def key(cadence: str, period: str) -> str:
+        return f"RUN#{cadence}#{period}"
+
+
 _TABLES = {
     Office: "directory_table", Unit: "directory_table", Account: "directory_table",
     TrustBundle: "directory_table", LegalDocument: "directory_table",
@@ -447,6 +555,8 @@ _TABLES = {
     BurstWindow: "alerts_table", AlertSubscription: "alerts_table",
     SubscriptionOwner: "alerts_table",
     LedgerPosting: "ledger_outbox_table",
+    LedgerEntry: "statements_table", Statement: "statements_table", Counter: "statements_table",
+    Run: "statements_table",
 }
 _connection: Connection | None = None
 

@@ -7,23 +7,22 @@ becomes a domain Conflict; the caller decides what it means.
 """
 from __future__ import annotations
 
-import base64
-import json
 import time
-from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import date
+from collections.abc import Callable, Iterable
+from datetime import date, datetime
 from datetime import time as time_of_day
-from typing import Any
+from typing import Any, TypeVar
 
-from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.condition import size
-from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from ..domain import audit, digests
 from ..domain.calendar import DEFAULT_CALENDAR, DEFAULT_WORKING_HOURS, WorkingCalendar
-from ..domain.errors import BadRequest, Conflict
+from ..domain.changes import REMOVE, Changes
+from ..domain.errors import Conflict
+from . import dynamo
+from .dynamo import Page, get_or_none
 from .models import (
     Account,
     AuditRecord,
@@ -39,57 +38,11 @@ from .models import (
 )
 
 DIRECTORY_CACHE_SECONDS = 300
+T = TypeVar("T")
 
 
 class IdempotencyKeyTaken(Conflict):
     code = "idempotency_key_taken"
-
-
-@dataclass
-class Page:
-    items: list
-    next_cursor: str | None
-
-
-def scoped_page(index: Any, scope_attr: str, scope_id: str, *, limit: int, cursor: str | None,
-                filters: Iterable[tuple[Any, str | None]] = ()) -> Page:
-    """One page of a unit's or an office's items from its index, newest first, keeping those
-    whose attributes equal the filters given (a filter of None is not applied)."""
-    condition = None
-    for attribute, value in filters:
-        if value:
-            clause = attribute == value
-            condition = clause if condition is None else condition & clause
-    result = index.query(scope_id, scan_index_forward=False, limit=limit, filter_condition=condition,
-                         last_evaluated_key=_decode_cursor(cursor, scope_attr, scope_id))
-    items = list(result)
-    return Page(items, _encode_cursor(result.last_evaluated_key))
-
-
-def _encode_cursor(key: dict | None) -> str | None:
-    if not key:
-        return None
-    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode()
-
-
-def _decode_cursor(cursor: str | None, scope_attr: str, scope_id: str) -> dict | None:
-    if not cursor:
-        return None
-    try:
-        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        owner = key[scope_attr]["S"]
-    except (ValueError, KeyError, TypeError) as exc:
-        raise BadRequest("Con trỏ phân trang không hợp lệ.", code="invalid_cursor",
-                         field="cursor") from exc
-    if owner != scope_id:  # a cursor minted for another unit or office
-        raise BadRequest("Con trỏ phân trang không hợp lệ.", code="invalid_cursor", field="cursor")
-    return key
-
-
-def _cancelled_on(error: TransactWriteError, index: int) -> bool:
-    reasons = error.cancellation_reasons or []
-    return index < len(reasons) and reasons[index] is not None \
-        and reasons[index].code == "ConditionalCheckFailed"
 
 
 def _working_hours(hours: dict | None) -> tuple[time_of_day, time_of_day]:
@@ -104,7 +57,7 @@ class Repository:
         self._cache: dict[str, tuple[float, Any]] = {}
 
     # --- directory (cached: it changes rarely and every submission reads it) ---------------
-    def _cached(self, key: str, load) -> Any:
+    def _cached(self, key: str, load: Callable[[], T]) -> T:
         hit = self._cache.get(key)
         if hit and hit[0] > time.monotonic():
             return hit[1]
@@ -114,18 +67,18 @@ class Repository:
         return value
 
     def unit(self, unit_id: str) -> Unit | None:
-        return self._cached(f"UNIT#{unit_id}", lambda: _get(Unit, f"UNIT#{unit_id}"))
+        return self._cached(f"UNIT#{unit_id}", lambda: get_or_none(Unit, f"UNIT#{unit_id}"))
 
     def account_owner(self, account_id: str) -> str | None:
         """Which unit owns the account (cached); balances are always read fresh."""
         def load() -> str | None:
-            account = _get(Account, f"ACCOUNT#{account_id}")
+            account = get_or_none(Account, f"ACCOUNT#{account_id}")
             return account.unit_id if account else None
         return self._cached(f"ACCOUNT#{account_id}", load)
 
     def office_exists(self, office_id: str) -> bool:
         return self._cached(f"OFFICE#{office_id}",
-                            lambda: _get(Office, f"OFFICE#{office_id}")) is not None
+                            lambda: get_or_none(Office, f"OFFICE#{office_id}")) is not None
 
     def create_unit(self, unit: Unit, accounts: list[Account]) -> bool:
         """A new unit and its accounts, all or nothing. True if created now or earlier by the
@@ -136,9 +89,9 @@ class Repository:
                 for account in accounts:
                     tx.save(account, condition=Account.pk.does_not_exist())
         except TransactWriteError as exc:
-            if not any(_cancelled_on(exc, i) for i in range(len(accounts) + 1)):
+            if not any(dynamo.cancelled_on(exc, i) for i in range(len(accounts) + 1)):
                 raise
-            existing = _get(Unit, unit.pk, consistent=True)
+            existing = get_or_none(Unit, unit.pk, consistent=True)
             return existing is not None and existing.registered_by == unit.registered_by
         finally:
             self._cache.pop(unit.pk, None)
@@ -146,7 +99,7 @@ class Repository:
 
     def office_calendar(self, office_id: str) -> WorkingCalendar:
         """The working-day calendar of an office: public holidays plus its own declared days."""
-        office = self._cached(f"OFFICE#{office_id}", lambda: _get(Office, f"OFFICE#{office_id}"))
+        office = self._cached(f"OFFICE#{office_id}", lambda: get_or_none(Office, f"OFFICE#{office_id}"))
         if office is None:
             return DEFAULT_CALENDAR
         return WorkingCalendar(
@@ -156,39 +109,39 @@ class Repository:
             working_hours=_working_hours(office.working_hours))
 
     def add_office_day_off(self, office_id: str, entry: dict) -> None:
-        office = _get(Office, f"OFFICE#{office_id}", consistent=True)
+        office = get_or_none(Office, f"OFFICE#{office_id}", consistent=True)
         if office is None:
             raise Conflict("Không có đơn vị KBNN này.", code="unknown_office")
         if any(d["date"] == entry["date"] for d in office.days_off or []):
             raise Conflict("Ngày này đã là ngày nghỉ của đơn vị.", code="day_off_exists", field="date")
-        office.update(actions=[Office.days_off.set([*(office.days_off or []), entry])])
+        office.update(actions=dynamo.actions(Office, {"days_off": [*(office.days_off or []), entry]}))
         self._cache.pop(f"OFFICE#{office_id}", None)
 
     def office_parent(self, office_id: str) -> str | None:
-        office = self._cached(f"OFFICE#{office_id}", lambda: _get(Office, f"OFFICE#{office_id}"))
+        office = self._cached(f"OFFICE#{office_id}", lambda: get_or_none(Office, f"OFFICE#{office_id}"))
         return office.parent_id if office else None
 
     def trusted_ca_pems(self) -> list[str]:
         """Cached like the directory: trusting a new CA takes effect within minutes."""
-        bundle = self._cached("TRUST#bundle", lambda: _get(TrustBundle, "TRUST#bundle"))
+        bundle = self._cached("TRUST#bundle", lambda: get_or_none(TrustBundle, "TRUST#bundle"))
         return list(bundle.pems) if bundle else []
 
     def account(self, account_id: str) -> Account | None:
-        return _get(Account, f"ACCOUNT#{account_id}", consistent=True)
+        return get_or_none(Account, f"ACCOUNT#{account_id}", consistent=True)
 
     # --- dossiers ------------------------------------------------------------------------
     def dossier(self, dossier_id: str) -> Dossier | None:
-        return _get(Dossier, dossier_id, consistent=True)
+        return get_or_none(Dossier, dossier_id, consistent=True)
 
     def body(self, dossier: Dossier) -> DossierBody:
         """What the unit signed (content and signatures) of a dossier that exists."""
-        body = _get(DossierBody, dossier.dossier_id, consistent=True)
+        body = get_or_none(DossierBody, dossier.dossier_id, consistent=True)
         if body is None:
             raise LookupError("a dossier without its body")
         return body
 
     def idempotency(self, key: str) -> IdempotencyRecord | None:
-        return _get(IdempotencyRecord, key, consistent=True)
+        return get_or_none(IdempotencyRecord, key, consistent=True)
 
     def legal_documents(self, keys: list[str]) -> dict[str, LegalDocument]:
         """One-time documents on file, by key; a document once on file stays, so hits are cached."""
@@ -209,20 +162,20 @@ class Repository:
             with TransactWrite(connection=self._conn) as tx:
                 if idempotency is not None:
                     tx.save(idempotency, condition=IdempotencyRecord.key.does_not_exist())
-                dossier.audit_seq, dossier.audit_head = _append_audit(tx, dossier, audit_body)
+                dossier.audit_seq, dossier.audit_head = dynamo.append_audit(tx, dossier, audit_body)
                 tx.save(dossier, condition=Dossier.dossier_id.does_not_exist())
                 tx.save(body)
                 for item in also_save:
                     tx.save(item)
         except TransactWriteError as exc:
-            if idempotency is not None and _cancelled_on(exc, 0):
+            if idempotency is not None and dynamo.cancelled_on(exc, 0):
                 raise IdempotencyKeyTaken() from exc
             raise
 
     def dossiers(self, scope_attr: str, scope_id: str, *, limit: int, cursor: str | None,
                  status: str | None, procedure: str | None) -> Page:
         index = Dossier.by_unit if scope_attr == "unit_id" else Dossier.by_office
-        return scoped_page(index, scope_attr, scope_id, limit=limit, cursor=cursor,
+        return dynamo.scoped_page(index, scope_attr, scope_id, limit=limit, cursor=cursor,
                            filters=[(Dossier.status, status), (Dossier.procedure, procedure)])
 
     def undelivered(self, partition: str, before: str, limit: int) -> list[str]:
@@ -234,15 +187,8 @@ class Repository:
     def clear_undelivered(self, dossier: Dossier) -> bool:
         """Remove the marker if it is still the one read; False if the dossier moved meanwhile
         (the next sweep looks again)."""
-        try:
-            dossier.update(actions=[Dossier.undelivered.remove(), Dossier.sweep.remove(),
-                                    Dossier.sweep_since.remove()],
-                           condition=Dossier.sweep_since == dossier.sweep_since)
-        except UpdateError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return dynamo.update_if(dossier, dict.fromkeys(("undelivered", "sweep", "sweep_since"), REMOVE),
+                                Dossier.sweep_since == dossier.sweep_since)
 
     def paid_under_contract(self, unit_id: str, contract_number: str, excluding: str) -> int:
         """What the unit has been paid under a contract: a Query of the unit's own partition."""
@@ -269,7 +215,7 @@ class Repository:
 
     # --- certificates: never cached, so a revocation takes effect on the next request ---------
     def certificate(self, fingerprint: str) -> RegisteredCertificate | None:
-        return _get(RegisteredCertificate, fingerprint, consistent=True)
+        return get_or_none(RegisteredCertificate, fingerprint, consistent=True)
 
     def certificates(self, fingerprints: list[str]) -> dict[str, RegisteredCertificate]:
         """One consistent BatchGetItem for the signers of a submission."""
@@ -298,10 +244,10 @@ class Repository:
                               condition=signers.does_not_exist() | (signers.contains(record.owner_sub))
                               | (size(signers) < limit))
         except TransactWriteError as exc:
-            if _cancelled_on(exc, 0):
+            if dynamo.cancelled_on(exc, 0):
                 raise Conflict("Chứng thư số này đã được đăng ký.",
                                code="certificate_already_registered", field="certificate") from exc
-            if _cancelled_on(exc, 1):
+            if dynamo.cancelled_on(exc, 1):
                 raise Conflict(f"Đơn vị đã có đủ {limit} người ký cho chức danh này.",
                                code="signer_limit_reached", field="title") from exc
             raise
@@ -309,42 +255,35 @@ class Repository:
 
     def approve_certificate(self, record: RegisteredCertificate, at: str) -> bool:
         """pending -> active; False if it was not pending (already approved, or revoked)."""
-        try:
-            record.update(actions=[RegisteredCertificate.status.set("active")],
-                          condition=RegisteredCertificate.status == "pending",
-                          add_version_condition=False)
-        except UpdateError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return dynamo.update_if(record, {"status": "active"}, RegisteredCertificate.status == "pending",
+                                add_version_condition=False)
 
     def create_accounts(self, accounts: list[Account]) -> None:
         for account in accounts:  # each on its own: a repeat finds it there and moves on
-            try:
-                account.save(condition=Account.pk.does_not_exist())
-            except PutError as exc:
-                if exc.cause_response_code != "ConditionalCheckFailedException":
-                    raise
+            dynamo.put_once(account, Account.pk)
 
-    def revoke_certificate(self, record: RegisteredCertificate, actions: list[Action],
+    def revoke_certificate(self, record: RegisteredCertificate, by: str, at: str, reason: str,
                            unit: Unit | None, release_signer: bool) -> None:
+        """active or pending -> revoked, and the owner's place among the unit's signers freed
+        (unless another of their certificates still holds it)."""
+        changes = {"status": "revoked", "revoked_at": at, "revoked_by": by,
+                   "revocation_reason": reason}
         try:
             with TransactWrite(connection=self._conn) as tx:
-                tx.update(record, actions=actions,
+                tx.update(record, actions=dynamo.actions(RegisteredCertificate, changes),
                           condition=RegisteredCertificate.status.is_in("active", "pending"))
                 if unit is not None and release_signer:
                     signers = getattr(Unit, f"{record.title}_signers")
                     tx.update(unit, add_version_condition=False,
                               actions=[signers.delete({record.owner_sub})])
         except TransactWriteError as exc:
-            if _cancelled_on(exc, 0):
+            if dynamo.cancelled_on(exc, 0):
                 raise Conflict("Chứng thư số đã bị thu hồi.", code="certificate_already_revoked") from exc
             raise
 
     # --- tasks ---------------------------------------------------------------------------
     def task(self, task_id: str) -> Task | None:
-        return _get(Task, task_id, consistent=True)
+        return get_or_none(Task, task_id, consistent=True)
 
     def task_with_dossier(self, task_id: str, dossier_id: str) -> tuple[Task | None, Dossier | None]:
         """Both in one consistent BatchGetItem: half the read cost of TransactGetItems, and the
@@ -362,15 +301,16 @@ class Repository:
             request = result.get("UnprocessedKeys") or {}
             if not request:
                 break
-        task, dossier = (model.from_raw_data(found[table]) if table in found else None
-                         for table, (_, _, model) in tables.items())
+        task = Task.from_raw_data(found[Task.Meta.table_name]) \
+            if Task.Meta.table_name in found else None
+        dossier = Dossier.from_raw_data(found[Dossier.Meta.table_name]) \
+            if Dossier.Meta.table_name in found else None
         return task, dossier
 
     def inbox(self, inbox_key: str, *, limit: int, cursor: str | None) -> Page:
         result = Task.by_inbox.query(inbox_key, limit=limit,
-                                     last_evaluated_key=_decode_cursor(cursor, "inbox", inbox_key))
-        items = list(result)
-        return Page(items, _encode_cursor(result.last_evaluated_key))
+                                     last_evaluated_key=dynamo.decode_cursor(cursor, "inbox", inbox_key))
+        return dynamo.page_of(result)
 
     def overdue_tasks(self, inbox_key: str, now_iso: str) -> list[Task]:
         """Open tasks past their due time: a key condition on the inbox index, no filtering."""
@@ -381,62 +321,76 @@ class Repository:
         keys = list(dict.fromkeys(dossier_ids))
         return {d.dossier_id: d for d in Dossier.batch_get(keys)} if keys else {}
 
-    def note_on_dossier(self, dossier: Dossier, actions: list[Action], audit_body: dict) -> None:
+    def note_on_dossier(self, dossier: Dossier, changes: Changes, audit_body: dict) -> None:
         """A change that is not a workflow move (a delay reason): the dossier and its audit
         record, together."""
-        self.record_decision(None, [], dossier, actions, audit_body)
+        self.move_dossier(dossier, changes, audit_body)
 
-    def open_task(self, task: Task, dossier: Dossier, dossier_actions: list[Action], *,
+    def open_task(self, task: Task, dossier: Dossier, dossier_changes: Changes, *,
                   expire: Task | None = None, alert: Task | None = None,
                   audit_body: dict | None = None) -> bool:
         """Record an open task and point the dossier at it; False if it was already recorded."""
         try:
             with TransactWrite(connection=self._conn) as tx:
                 tx.save(task, condition=Task.task_id.does_not_exist())
-                actions = list(dossier_actions)
+                actions = dynamo.actions(Dossier, dossier_changes)
                 if audit_body is not None:
-                    seq, head = _append_audit(tx, dossier, audit_body)
-                    actions += [Dossier.audit_seq.set(seq), Dossier.audit_head.set(head)]
+                    actions += dynamo.audit_actions(tx, dossier, audit_body)
                 tx.update(dossier, actions=actions)
                 if expire is not None:
-                    tx.update(expire, actions=[Task.state.set("expired"),
-                                               Task.inbox.set(closed_inbox(expire, "expired"))])
+                    tx.update(expire, actions=dynamo.actions(Task, {
+                        "state": "expired", "inbox": closed_inbox(expire, "expired")}))
                 if alert is not None:
                     tx.save(alert, condition=Task.task_id.does_not_exist())
         except TransactWriteError as exc:
-            if _cancelled_on(exc, 0):
+            if dynamo.cancelled_on(exc, 0):
                 return False
             raise
         return True
 
-    def record_decision(self, task: Task, task_actions: list[Action], dossier: Dossier,
-                        dossier_actions: list[Action], audit_body: dict, *,
-                        resolve_alert: str | None = None, account: Account | None = None,
-                        account_actions: Iterable[Action] = (), also_save: Iterable[Any] = ()) -> None:
-        """The decision, the dossier's move and its audit record, all or nothing. Raises
-        Conflict if the task was decided meanwhile or the dossier moved under us."""
-        try:
+    def mark_decided(self, task: Task, dossier: Dossier, dossier_changes: Changes,
+                     audit_body: dict, *, decision: str, by: str, at: str, reason: str | None,
+                     request: str, resolve_alert: str | None = None,
+                     also_save: Iterable[Any] = ()) -> None:
+        """The task decided (only if still open: one winner among concurrent decisions), the
+        dossier's move and its audit record, all or nothing. Raises Conflict if the task was
+        decided meanwhile or the dossier moved under us."""
+        decided = {"state": "decided", "inbox": closed_inbox(task, "decided"), "decision": decision,
+                   "decided_at": at, "decided_by": by, "reason": reason,
+                   "decided_by_request": request}
+        self._commit(dossier, dossier_changes, audit_body, task=task, task_changes=decided,
+                     resolve_alert=resolve_alert, also_save=also_save)
+
+    def move_dossier(self, dossier: Dossier, changes: Changes, audit_body: dict, *,
+                     resolve_alert: str | None = None, account: Account | None = None,
+                     account_changes: Changes | None = None, also_save: Iterable[Any] = ()) -> None:
+        """A system step's move of the dossier (and the account it changes), with its audit
+        record, all or nothing; Conflict if the dossier or the account moved under us."""
+        self._commit(dossier, changes, audit_body, resolve_alert=resolve_alert, account=account,
+                     account_changes=account_changes, also_save=also_save)
+
+    def _commit(self, dossier: Dossier, dossier_changes: Changes, audit_body: dict, *,
+                task: Task | None = None, task_changes: Changes | None = None,
+                resolve_alert: str | None = None, account: Account | None = None,
+                account_changes: Changes | None = None, also_save: Iterable[Any] = ()) -> None:
+        with dynamo.conflict_if_cancelled(Conflict(
+                "Nhiệm vụ đã được xử lý hoặc hồ sơ vừa thay đổi.", code="task_already_decided")):
             with TransactWrite(connection=self._conn) as tx:
                 if task is not None:
-                    tx.update(task, actions=task_actions, condition=Task.state == "open")
-                seq, head = _append_audit(tx, dossier, audit_body)
-                extra = [Dossier.alert_task_id.remove()] if resolve_alert else []
-                tx.update(dossier, actions=list(dossier_actions) + extra + [
-                    Dossier.audit_seq.set(seq), Dossier.audit_head.set(head)])
+                    tx.update(task, actions=dynamo.actions(Task, task_changes or {}),
+                              condition=Task.state == "open")
+                head = dynamo.audit_actions(tx, dossier, audit_body)
+                changes = {**dossier_changes, **({"alert_task_id": REMOVE} if resolve_alert else {})}
+                tx.update(dossier, actions=dynamo.actions(Dossier, changes) + head)
                 if resolve_alert:
                     tx.update(Task(resolve_alert), add_version_condition=False,
                               condition=Task.task_id.exists(),
-                              actions=[Task.state.set("resolved"),
-                                       Task.inbox.set(f"resolved#{resolve_alert}")])
+                              actions=dynamo.actions(Task, {"state": "resolved",
+                                                            "inbox": f"resolved#{resolve_alert}"}))
                 if account is not None:
-                    tx.update(account, actions=list(account_actions))
+                    tx.update(account, actions=dynamo.actions(Account, account_changes or {}))
                 for item in also_save:
                     tx.save(item)
-        except TransactWriteError as exc:
-            if exc.cause_response_code == "TransactionCanceledException":
-                raise Conflict("Nhiệm vụ đã được xử lý hoặc hồ sơ vừa thay đổi.",
-                               code="task_already_decided") from exc
-            raise
 
 
 def inbox_key(scope: str, scope_id: str, role: str, state: str) -> str:
@@ -450,25 +404,18 @@ def closed_inbox(task: Task, state: str) -> str:
 
 
 
-def decided_actions(task: Task, decision: str, by: str, at: str, reason: str | None,
-                    request: str) -> list:
-    return [Task.state.set("decided"), Task.inbox.set(closed_inbox(task, "decided")),
-            Task.decision.set(decision), Task.decided_at.set(at), Task.decided_by.set(by),
-            Task.reason.set(reason), Task.decided_by_request.set(request)]
+def claim_event(key: str, kind: str, expires_at: datetime) -> IdempotencyRecord | None:
+    """Claim a piece of work once (a consumer's event): the claim, or None if it was claimed
+    before (the work is done, or being done)."""
+    claim = IdempotencyRecord(key, request_hash=kind, status_code=0, response={"status": "claimed"},
+                              expires_at=expires_at)
+    return claim if dynamo.put_once(claim, IdempotencyRecord.key) else None
 
 
-def _append_audit(tx: TransactWrite, dossier: Dossier, body: dict) -> tuple[int, str]:
-    seq = int(dossier.audit_seq or 0) + 1
-    prev = dossier.audit_head or audit.GENESIS
-    record = audit.next_record(prev, seq, dossier_id=dossier.dossier_id, **body)
-    tx.save(AuditRecord(dossier.dossier_id, seq, hash=record["hash"], prev_hash=prev, body=body,
-                        digest_partition=audit.digest_partition(dossier.dossier_id, body["at"])),
-            condition=AuditRecord.seq.does_not_exist())
-    return seq, record["hash"]
+def finish_claim(claim: IdempotencyRecord) -> None:
+    claim.update(actions=dynamo.actions(IdempotencyRecord, {"response": {"status": "done"}}))
 
 
-def _get(model: Any, key: str, consistent: bool = False) -> Any:
-    try:
-        return model.get(key, consistent_read=consistent)
-    except DoesNotExist:
-        return None
+def release_claim(claim: IdempotencyRecord) -> None:
+    """The work failed: the next delivery may claim it again."""
+    claim.delete()

@@ -22,141 +22,20 @@ import json
 import logging
 from typing import Any
 
-from pynamodb.attributes import (
-    JSONAttribute,
-    NumberAttribute,
-    NumberSetAttribute,
-    UnicodeAttribute,
-    VersionAttribute,
-)
 from pynamodb.connection import Connection
-from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
-from pynamodb.expressions.update import Action
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
-from pynamodb.models import Model
+from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from . import aws
-from .models import Account, Unit
-from .repository import Page, _cancelled_on, _decode_cursor, _encode_cursor
+from ..domain.changes import Add, Changes
+from . import aws, dynamo
+from .dynamo import Page
+from .models import Account, Counter, LedgerEntry, Run, Statement, Unit
 
 log = logging.getLogger(__name__)
 SHARDS = 10
 TRANSACTION_ATTEMPTS = 5
 
 
-class _Table(Model):
-    class Meta:
-        table_name = "unbound"
-        max_retry_attempts = 3
-
-
-class LedgerEntry(_Table):
-    class Meta(_Table.Meta):
-        pass
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
-    account_id = UnicodeAttribute()
-    at = UnicodeAttribute()
-    version = NumberAttribute()
-    delta = NumberAttribute()
-    balance = NumberAttribute()
-    previous_balance = NumberAttribute()
-    dossier_id = UnicodeAttribute(null=True)
-    event_id = UnicodeAttribute()
-
-    @staticmethod
-    def key(account_id: str) -> str:
-        return f"LEDGER#{account_id}"
-
-
-class ByUnit(GlobalSecondaryIndex):
-    class Meta:
-        index_name = "by_unit"
-        projection = AllProjection()
-    unit_id = UnicodeAttribute(hash_key=True)
-    listing = UnicodeAttribute(range_key=True)
-
-
-class ByOffice(GlobalSecondaryIndex):
-    class Meta:
-        index_name = "by_office"
-        projection = AllProjection()
-    office_id = UnicodeAttribute(hash_key=True)
-    listing = UnicodeAttribute(range_key=True)
-
-
-class Statement(_Table):
-    class Meta(_Table.Meta):
-        pass
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True, default="STATEMENT")
-    statement_id = UnicodeAttribute()
-    account_id = UnicodeAttribute()
-    account_kind = UnicodeAttribute()
-    unit_id = UnicodeAttribute()
-    office_id = UnicodeAttribute()
-    cadence = UnicodeAttribute()
-    period = UnicodeAttribute()
-    period_from = UnicodeAttribute()
-    period_to = UnicodeAttribute()
-    reply_by = UnicodeAttribute()
-    legal_basis = UnicodeAttribute()
-    listing = UnicodeAttribute()
-    opening_balance = NumberAttribute()
-    debits = NumberAttribute()
-    credits = NumberAttribute()
-    closing_balance = NumberAttribute()
-    lines = JSONAttribute(default=list)
-    line_count = NumberAttribute(default=0)
-    status = UnicodeAttribute()
-    issued_at = UnicodeAttribute()
-    updated_at = UnicodeAttribute()
-    reply = JSONAttribute(null=True)
-    resolution = JSONAttribute(null=True)
-    # Append-only, hash-chained like a dossier's audit trail: [{seq, prev_hash, ..., hash}]
-    history = JSONAttribute(default=list)
-    history_head = UnicodeAttribute()
-    version = VersionAttribute()
-    by_unit = ByUnit()
-    by_office = ByOffice()
-
-    @staticmethod
-    def key(statement_id: str) -> str:
-        return f"STATEMENT#{statement_id}"
-
-
-class Counter(_Table):
-    class Meta(_Table.Meta):
-        pass
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
-    issued = NumberAttribute(default=0)
-    confirmed = NumberAttribute(default=0)
-    disputed = NumberAttribute(default=0)
-    resolved = NumberAttribute(default=0)
-
-    @staticmethod
-    def key(office_id: str, period: str) -> str:
-        return f"COUNT#{office_id}#{period}"
-
-
-class Run(_Table):
-    class Meta(_Table.Meta):
-        pass
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True, default="RUN")
-    segments = NumberAttribute()
-    done = NumberSetAttribute(null=True)
-    started_at = UnicodeAttribute()
-    completed_at = UnicodeAttribute(null=True)
-
-    @staticmethod
-    def key(cadence: str, period: str) -> str:
-        return f"RUN#{cadence}#{period}"
-
-
-_MODELS = (LedgerEntry, Statement, Counter, Run)
 COUNTS = ("issued", "confirmed", "disputed", "resolved")
 
 
@@ -168,26 +47,16 @@ class StatementStore:
     """Reads and writes of the statements table, and the scan of the directory's accounts that
     only the scheduled job makes."""
 
-    def __init__(self, connection: Connection, table: str, directory_table: str, region: str,
+    def __init__(self, connection: Connection, directory_table: str, region: str,
                  job_queue_url: str) -> None:
-        self._conn = connection
+        self._conn = connection     # its models are bound with the others (models.bind)
         self._directory = directory_table
         self.region, self.job_queue_url = region, job_queue_url
-        for model in _MODELS:
-            model.Meta.table_name, model.Meta.region = table, region
-            model._connection = None
-            aws.instrument(model._get_connection().connection.client)
 
     # --- the ledger ------------------------------------------------------------------------
     def record_entry(self, entry: LedgerEntry) -> bool:
         """Put once: the key is the change itself, so a redelivered event finds it there."""
-        try:
-            entry.save(condition=LedgerEntry.pk.does_not_exist())
-        except PutError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return dynamo.put_once(entry, LedgerEntry.pk)
 
     def ledger_since(self, account_id: str, since: str) -> list[LedgerEntry]:
         return list(LedgerEntry.query(LedgerEntry.key(account_id), LedgerEntry.sk >= since,
@@ -213,10 +82,7 @@ class StatementStore:
                 answer.get("LastEvaluatedKey"))
 
     def account(self, account_id: str) -> Account | None:
-        try:
-            return Account.get(f"ACCOUNT#{account_id}", consistent_read=True)
-        except DoesNotExist:
-            return None
+        return dynamo.get_or_none(Account, f"ACCOUNT#{account_id}", consistent=True)
 
     def units(self, unit_ids: set[str]) -> dict[str, Unit]:
         keys = [f"UNIT#{u}" for u in sorted(unit_ids)]
@@ -224,10 +90,8 @@ class StatementStore:
 
     # --- statements ------------------------------------------------------------------------
     def statement(self, statement_id: str) -> Statement | None:
-        try:
-            return Statement.get(Statement.key(statement_id), "STATEMENT", consistent_read=True)
-        except DoesNotExist:
-            return None
+        return dynamo.get_or_none(Statement, Statement.key(statement_id), "STATEMENT",
+                                  consistent=True)
 
     def existing(self, statement_ids: list[str]) -> set[str]:
         keys = [(Statement.key(s), "STATEMENT") for s in dict.fromkeys(statement_ids)]
@@ -238,14 +102,14 @@ class StatementStore:
         return self._transact(statement, None, statement.office_id, statement.period, "issued",
                               new=True)
 
-    def answer(self, statement: Statement, actions: list[Action], expected_status: str,
+    def answer(self, statement: Statement, changes: Changes, expected_status: str,
                count: str) -> bool:
         """A change of status (reply, resolution) and its count, together; False if the
         statement is no longer in `expected_status` (someone answered first)."""
-        return self._transact(statement, actions, statement.office_id, statement.period, count,
+        return self._transact(statement, changes, statement.office_id, statement.period, count,
                               expected_status=expected_status)
 
-    def _transact(self, statement: Statement, actions: list[Action] | None, office_id: str,
+    def _transact(self, statement: Statement, changes: Changes | None, office_id: str,
                   period: str, count: str, *, new: bool = False,
                   expected_status: str | None = None) -> bool:
         counter = Counter(Counter.key(office_id, period), shard_of(statement.statement_id))
@@ -255,16 +119,14 @@ class StatementStore:
                     if new:
                         tx.save(statement, condition=Statement.pk.does_not_exist())
                     else:
-                        tx.update(statement, actions=actions or [],
+                        tx.update(statement, actions=dynamo.actions(Statement, changes or {}),
                                   condition=Statement.status == expected_status)
-                    tx.update(counter, actions=[getattr(Counter, count).add(1)])
+                    tx.update(counter, actions=dynamo.actions(Counter, {count: Add(1)}))
                 return True
             except TransactWriteError as exc:
-                if _cancelled_on(exc, 0):
+                if dynamo.cancelled_on(exc, 0):
                     return False
-                reasons = exc.cancellation_reasons or []
-                if not any(r is not None and r.code == "TransactionConflict" for r in reasons) \
-                        or attempt == TRANSACTION_ATTEMPTS - 1:
+                if not dynamo.cancelled_by_contention(exc) or attempt == TRANSACTION_ATTEMPTS - 1:
                     raise
                 log.info("statement transaction conflict, retrying", extra={"attempt": attempt})
         return False
@@ -275,9 +137,8 @@ class StatementStore:
         key_condition = Statement.listing.startswith(prefix) if prefix else None
         result = index.query(scope_id, key_condition, scan_index_forward=False, limit=limit,
                              filter_condition=(Statement.status == status) if status else None,
-                             last_evaluated_key=_decode_cursor(cursor, scope_attr, scope_id))
-        items = list(result)
-        return Page(items, _encode_cursor(result.last_evaluated_key))
+                             last_evaluated_key=dynamo.decode_cursor(cursor, scope_attr, scope_id))
+        return dynamo.page_of(result)
 
     def counts(self, office_id: str, period: str) -> dict[str, int]:
         totals = dict.fromkeys(COUNTS, 0)
@@ -288,33 +149,24 @@ class StatementStore:
 
     # --- job runs --------------------------------------------------------------------------
     def run(self, cadence: str, period: str) -> Run | None:
-        try:
-            return Run.get(Run.key(cadence, period), "RUN", consistent_read=True)
-        except DoesNotExist:
-            return None
+        return dynamo.get_or_none(Run, Run.key(cadence, period), "RUN", consistent=True)
 
     def start_run(self, cadence: str, period: str, segments: int, at: str) -> Run:
         run = Run(Run.key(cadence, period), segments=segments, started_at=at)
-        try:
-            run.save(condition=Run.pk.does_not_exist())
-        except PutError as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":
-                raise
-            return self.run(cadence, period)   # started earlier: keep its segment count
-        return run
+        if dynamo.put_once(run, Run.pk):
+            return run
+        earlier = self.run(cadence, period)   # started earlier: keep its segment count
+        if earlier is None:   # a run item is never deleted: this is a broken table
+            raise LookupError(f"the run {cadence} {period} was started but cannot be read")
+        return earlier
 
     def segment_done(self, cadence: str, period: str, segment: int, at: str) -> bool:
         """Record a finished segment; True when it was the last one (the run is complete)."""
         run = Run(Run.key(cadence, period))
-        run.update(actions=[Run.done.add({segment})])
+        run.update(actions=dynamo.actions(Run, {"done": Add({segment})}))
         if len(run.done or ()) < int(run.segments):
             return False
-        try:
-            run.update(actions=[Run.completed_at.set(at)],
-                       condition=Run.completed_at.does_not_exist())
-        except UpdateError as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":
-                raise
+        dynamo.update_if(run, {"completed_at": at}, Run.completed_at.does_not_exist())
         return True
 
     def send_job(self, message: dict) -> None:

@@ -3,8 +3,8 @@
 Execution names make the start idempotent (a retried submission that finds its execution already
 running is fine), and an expired or unknown token becomes the domain's TaskExpired. Anything else
 AWS answers once botocore's retries are spent (throttling, 5xx, a timeout) becomes
-WorkflowUnavailable: the caller has committed its change with a delivery marker, and the sweeper
-(services/sweeper.py) delivers it later.
+WorkflowUnavailable: the caller has committed its change with a delivery marker
+(services/delivery.py), and the sweeper delivers it later.
 """
 from __future__ import annotations
 

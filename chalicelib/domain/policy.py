@@ -79,10 +79,15 @@ assert [action for action, grants in POLICY.items() if PORTAL in grants] == ["po
 
 
 class Caller(Protocol):
-    sub: str
-    roles: frozenset[str]
-    unit_id: str | None
-    office_id: str | None
+    """Who asks (read-only: a frozen Principal, or any object with these attributes)."""
+    @property
+    def sub(self) -> str: ...
+    @property
+    def roles(self) -> frozenset[str]: ...
+    @property
+    def unit_id(self) -> str | None: ...
+    @property
+    def office_id(self) -> str | None: ...
 
 
 @dataclass(frozen=True)

@@ -60,8 +60,8 @@ def list_flags(principal: Principal, *, store: Any, repo: Any, rule: str | None,
 def topic_for(principal: Principal) -> str:
     """A unit's signers listen to their unit's topic; officers and leaders to their office's."""
     if principal.roles & {catalogue.CONTROL_OFFICER, catalogue.LEADER}:
-        return office_topic(principal.office_id)
-    return unit_topic(principal.unit_id)
+        return office_topic(common.office_of(principal))
+    return unit_topic(common.unit_of(principal))
 
 
 def subscription_view(item: AlertSubscription, status: str) -> dict:

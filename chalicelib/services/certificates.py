@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..adapters.identity import Principal
 from ..adapters.models import RegisteredCertificate
@@ -22,6 +22,9 @@ from ..adapters.repository import Repository
 from ..domain import policy, signatures
 from ..domain.errors import BadRequest, Forbidden, InvalidField, NotFound
 from . import authz, common
+
+if TYPE_CHECKING:
+    from cryptography import x509
 
 UNIT_TITLE_LIMITS = {"chief_accountant": 3, "account_holder": 4}
 FINGERPRINT = re.compile(r"[0-9a-f]{64}")
@@ -89,7 +92,7 @@ def register(principal: Principal, body: Any, *, repo: Repository, now: datetime
         # A unit's signer is usable only once its account holder's Art. 8 dossier is accepted.
         status="pending" if title in UNIT_TITLE_LIMITS else "active",
         registered_at=common.iso(now))
-    unit = repo.unit(principal.unit_id) if title in UNIT_TITLE_LIMITS else None
+    unit = repo.unit(principal.unit_id) if title in UNIT_TITLE_LIMITS and principal.unit_id else None
     if title in UNIT_TITLE_LIMITS and unit is None:
         raise Forbidden("Đơn vị chưa được đăng ký.", code="unknown_unit")
     repo.register_certificate(record, unit, UNIT_TITLE_LIMITS.get(title))
@@ -129,11 +132,7 @@ def revoke_record(record: RegisteredCertificate, reason: str, by: str, repo: Rep
     others = [c for c in repo.holder_certificates(record.holder)
               if c.owner_sub == record.owner_sub and c.title == record.title
               and c.status != "revoked" and c.fingerprint != record.fingerprint]
-    repo.revoke_certificate(record, [
-        RegisteredCertificate.status.set("revoked"),
-        RegisteredCertificate.revoked_at.set(common.iso(now)),
-        RegisteredCertificate.revoked_by.set(by),
-        RegisteredCertificate.revocation_reason.set(reason)], unit, release_signer=not others)
+    repo.revoke_certificate(record, by, common.iso(now), reason, unit, release_signer=not others)
     record.status, record.revoked_at, record.revocation_reason = "revoked", common.iso(now), reason
     return view(record)
 
@@ -160,8 +159,7 @@ def apply_crl(crl_pem: str, *, repo: Repository, now: datetime) -> list[str]:
     from cryptography import x509
     crl = x509.load_pem_x509_crl(crl_pem.encode())
     trusted = [parse(pem, "ca") for pem in repo.trusted_ca_pems()]
-    if not any(ca.x509.subject == crl.issuer and crl.is_signature_valid(ca.x509.public_key())
-               for ca in trusted):
+    if not any(ca.x509.subject == crl.issuer and _signed_by(crl, ca.x509) for ca in trusted):
         raise InvalidField("CRL không do CA tin cậy ký.", code="untrusted_crl", field="crl")
     revoked = []
     for entry in crl:
@@ -172,3 +170,15 @@ def apply_crl(crl_pem: str, *, repo: Repository, now: datetime) -> list[str]:
                         "crl", repo, now)
                 revoked.append(record.fingerprint)
     return revoked
+
+
+def _signed_by(crl: x509.CertificateRevocationList, issuer: x509.Certificate) -> bool:
+    """Whether the issuer's key signed the CRL. cryptography types a certificate's key as any
+    key, key-agreement and key-encapsulation ones (X25519, X448, ML-KEM) included, which cannot
+    sign anything."""
+    from cryptography.hazmat.primitives.asymmetric import mlkem, x448, x25519
+    key = issuer.public_key()
+    if isinstance(key, x25519.X25519PublicKey | x448.X448PublicKey | mlkem.MLKEM768PublicKey
+                  | mlkem.MLKEM1024PublicKey):
+        return False
+    return crl.is_signature_valid(key)

@@ -9,14 +9,18 @@ directory cache.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from ..adapters.models import Account, Dossier
 from ..adapters.repository import Repository
 from ..adapters.workflow import Workflows
 from ..domain import catalogue
+from ..domain.changes import REMOVE
 from ..domain.errors import Conflict, InvalidField
 from ..domain.voucher import ACCOUNT_ID, vnd
 from . import common, system_steps
+
+if TYPE_CHECKING:   # record types only: the repository reads and writes them
+    from ..adapters.models import Account, Dossier
 
 MAX_REASON = 500
 
@@ -52,17 +56,21 @@ def close(message: dict, *, repo: Repository, workflows: Workflows, now: datetim
 def _close(dossier: Dossier, repo: Repository, now: datetime) -> None:
     at = common.iso(now)
     account = repo.account(dossier.account_id)
-    balance = int(account.balance) if account else None
+    if account is None:   # checked at receipt, and accounts are never deleted
+        raise LookupError("the account of a closing dossier is missing")  # redelivered, then DLQ
+    balance = int(account.balance)
+    closing: Account | None = None
     if balance == 0:
         status, action, reason, result = catalogue.CLOSED, "closed", None, {"closed_at": at}
-        extra = {"account": account, "account_actions": [Account.status.set("closed")]}
+        closing = account
     else:
         status, action = catalogue.REFUSED, "balance_not_zero"
         reason = f"Số dư tài khoản còn {vnd(balance)}; chỉ tất toán khi số dư bằng 0."
-        result, extra = {"reason": reason, "code": "balance_not_zero"}, {}
-    repo.record_decision(
-        None, [], dossier,
-        [Dossier.status.set(status), Dossier.step.remove(), Dossier.updated_at.set(at),
-         Dossier.result.set({"outcome": status, "account_id": dossier.account_id, **result})],
+        result = {"reason": reason, "code": "balance_not_zero"}
+    repo.move_dossier(
+        dossier,
+        {"status": status, "step": REMOVE, "updated_at": at,
+         "result": {"outcome": status, "account_id": dossier.account_id, **result}},
         {"at": at, "actor": common.SYSTEM_ACTOR, "action": action, "step": "close_account",
-         "from_status": dossier.status, "to_status": status, "reason": reason}, **extra)
+         "from_status": dossier.status, "to_status": status, "reason": reason},
+        account=closing, account_changes={"status": "closed"})

@@ -6,14 +6,18 @@ import math
 import re
 import uuid
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from ..adapters import telemetry
 from ..adapters.identity import Principal
-from ..adapters.models import Dossier, DossierBody, Task
-from ..adapters.workflow import TaskExpired, Workflows, WorkflowUnavailable
+from ..adapters.workflow import TaskExpired
 from ..domain import catalogue, policy
 from ..domain.calendar import to_utc_iso
 from ..domain.errors import Forbidden, InvalidField, NotFound
+
+if TYPE_CHECKING:   # record types only: the repository reads and writes them
+    from ..adapters.models import Dossier, DossierBody, Task
+    from ..adapters.repository import Repository
 
 SYSTEM_ACTOR = {"kind": "system", "id": "kbnn-workflow"}
 OVERDUE_TOKEN_LIFE = timedelta(hours=24)   # an overdue step re-escalates daily (workflows/)
@@ -45,6 +49,33 @@ TASK_ID = re.compile(r"(?P<dossier>[0-9A-HJKMNP-TV-Z]{26})-[0-9a-f]{24}(-esc)?")
 DOSSIER_NOT_FOUND = "Không tìm thấy hồ sơ."
 
 
+def _incomplete_profile() -> Forbidden:
+    return Forbidden("Tài khoản chưa được gắn với đơn vị hoặc đơn vị KBNN.", code="incomplete_profile")
+
+
+def unit_of(principal: Principal) -> str:
+    """The caller's unit, for an action only unit users may take (authz.require has checked
+    that a unit role comes with its unit; an account without one is broken, not guessed at)."""
+    if principal.unit_id is None:
+        raise _incomplete_profile()
+    return principal.unit_id
+
+
+def office_of(principal: Principal) -> str:
+    """The caller's office, for an action only treasury officers may take."""
+    if principal.office_id is None:
+        raise _incomplete_profile()
+    return principal.office_id
+
+
+def reloaded(repo: Repository, dossier_id: str) -> Dossier:
+    """A dossier read again after this request changed it (it exists: dossiers are never deleted)."""
+    dossier = repo.dossier(dossier_id)
+    if dossier is None:
+        raise NotFound(DOSSIER_NOT_FOUND, code="dossier_not_found")
+    return dossier
+
+
 def dossier_resource(dossier: Dossier) -> policy.Resource:
     return policy.Resource(unit_id=dossier.unit_id, office_id=dossier.office_id)
 
@@ -69,8 +100,8 @@ def list_scope(principal: Principal, action: str, office: str | None, repo) -> t
     from . import authz
     if principal.unit_id is not None:
         return "unit_id", principal.unit_id
-    scope_id = office or principal.office_id
-    if not re.fullmatch(r"[A-Za-z0-9\-]{1,32}", scope_id or ""):
+    scope_id = office or principal.office_id or ""
+    if not re.fullmatch(r"[A-Za-z0-9\-]{1,32}", scope_id):
         raise InvalidField("Mã đơn vị KBNN không hợp lệ.", code="invalid_format", field="office")
     authz.authorize(principal, action, policy.Resource(office_id=scope_id), repo,
                     forbidden=Forbidden("Ngoài phạm vi đơn vị KBNN của bạn.", code="out_of_scope",
@@ -141,18 +172,3 @@ def refuse_if_token_expiring(task: Task, now: datetime) -> None:
     The overdue task that replaces it takes the decision."""
     if token_may_have_expired(task, now):
         raise TaskExpired()
-
-
-def answer_decision(workflows: Workflows, task: Task, output: dict, now: datetime) -> None:
-    """Answer a task's token once its decision has committed (with the dossier's delivery
-    marker). Step Functions not taking it (retries spent) is left to the sweeper. A token found
-    already answered while its step cannot yet have timed out was taken by our own earlier
-    attempt (its response lost, the retry refused): delivered. Otherwise the step's timeout won
-    the race: TaskExpired, and the workflow re-opens the step as an overdue task."""
-    try:
-        workflows.complete(task.token, output)
-    except WorkflowUnavailable:
-        log.warning("decision delivery left to the sweeper", extra={"dossier_id": task.dossier_id})
-    except TaskExpired:
-        if token_may_have_expired(task, now):
-            raise

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from ..adapters.models import IdempotencyRecord
+from ..adapters.repository import claim_event, finish_claim, release_claim
 
 log = logging.getLogger(__name__)
 CLAIM_TTL = timedelta(days=14)
@@ -29,23 +29,16 @@ def event_of(record: Any) -> dict:
     return body["detail"] if "detail" in body else body
 
 
-def once(consumer: str, event: dict, work: Callable[[], None], *, now: datetime) -> bool:
+def once(consumer: str, event: dict, work: Callable[[], object], *, now: datetime) -> bool:
     """Run `work` unless this consumer already handled this event; True if it ran."""
-    from pynamodb.exceptions import PutError
-    claim = IdempotencyRecord(f"event#{consumer}#{event['event_id']}", request_hash=event["event"],
-                              status_code=0, response={"status": "claimed"},
-                              expires_at=now + CLAIM_TTL)
-    try:
-        claim.save(condition=IdempotencyRecord.key.does_not_exist())
-    except PutError as exc:
-        if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
-            log.info("event already handled", extra={"consumer": consumer, "event": event["event"]})
-            return False
-        raise
+    claim = claim_event(f"event#{consumer}#{event['event_id']}", event["event"], now + CLAIM_TTL)
+    if claim is None:
+        log.info("event already handled", extra={"consumer": consumer, "event": event["event"]})
+        return False
     try:
         work()
     except Exception:
-        claim.delete()
+        release_claim(claim)
         raise
-    claim.update(actions=[IdempotencyRecord.response.set({"status": "done"})])
+    finish_claim(claim)
     return True

@@ -42,10 +42,10 @@ def start_upload(principal: Principal, body: Any, *, store: DocumentStore,
         raise InvalidField(f"Loại tệp phải là một trong: {', '.join(CONTENT_TYPES)}.",
                            code="invalid_content_type", field="content_type")
     answer = {"name": name, "sha256": sha256}
-    stored = store.stored(principal.unit_id, sha256)
+    stored = store.stored(common.unit_of(principal), sha256)
     if stored is not None and stored.sha256 == sha256:
         return 200, {**answer, "stored": True, "upload": None}
-    url, headers = store.upload_url(principal.unit_id, sha256, content_type)
+    url, headers = store.upload_url(common.unit_of(principal), sha256, content_type)
     return 201, {**answer, "stored": False, "upload": {
         "method": "PUT", "url": url, "headers": headers,
         "expires_at": common.iso(now + timedelta(seconds=UPLOAD_SECONDS))}}
@@ -92,9 +92,9 @@ def check_manifest(content: dict, proc: catalogue.ProcedureVersion, unit_id: str
                     sha256=listed[kind]["sha256"], name=listed[kind]["name"],
                     registered_at=common.iso(now)))
         elif key is not None and key in filed:
-            doc = filed[key]
-            on_file.append({"kind": kind, "reference": doc.reference, "sha256": doc.sha256,
-                            "name": doc.name, "dossier_id": doc.dossier_id})
+            kept = filed[key]
+            on_file.append({"kind": kind, "reference": kept.reference, "sha256": kept.sha256,
+                            "name": kept.name, "dossier_id": kept.dossier_id})
         elif need.required:
             raise InvalidField(f"Thiếu tài liệu: {need.component.name_vi}.", code="document_required",
                                field="content.documents")

@@ -4,7 +4,7 @@ A submission is validated completely before anything is written, then committed 
 transaction (dossier + first audit record + idempotency record) and its workflow started under
 the dossier's id. A retry with the same Idempotency-Key replays the first answer and re-issues the
 (idempotent) start, so a crash between commit and start heals on the client's retry; without a
-retry, the transaction's delivery marker lets the sweeper (services/sweeper.py) start it. A
+retry, the transaction's delivery marker lets the sweeper (services/delivery.py) start it. A
 submission whose transaction committed is accepted (201) even if Step Functions did not take the
 start: the dossier exists, and its workflow follows.
 """
@@ -22,15 +22,16 @@ from ulid import PureRandomPolicy, ULIDGenerator
 from ..adapters import telemetry
 from ..adapters.documents import DocumentStore
 from ..adapters.identity import Principal
-from ..adapters.models import Dossier, DossierBody, IdempotencyRecord
-from ..adapters.repository import IdempotencyKeyTaken, Repository, decided_actions
-from ..adapters.workflow import Workflows, WorkflowUnavailable
+from ..adapters.models import Dossier, DossierBody, IdempotencyRecord, Unit
+from ..adapters.repository import IdempotencyKeyTaken, Repository
+from ..adapters.workflow import Workflows
 from ..config import Config
 from ..domain import audit, catalogue
 from ..domain.calendar import local_date
+from ..domain.changes import REMOVE, set_or_remove
 from ..domain.errors import BadRequest, Conflict, IdempotencyKeyReused, InvalidField
 from ..domain.voucher import parse_voucher
-from . import authz, common, documents, related, signing, sweeper
+from . import authz, common, delivery, documents, related, signing
 
 log = logging.getLogger(__name__)
 IDEMPOTENCY_TTL = timedelta(days=7)
@@ -52,6 +53,7 @@ class Submission:
     signatures: list
     facts: dict          # procedure-specific dossier attributes (a payment's account, amount...)
     manifest: documents.Manifest
+    unit: Unit           # the submitting unit, as the directory has it
 
 
 def _parse_submission(body: Any, principal: Principal, repo: Repository, store: DocumentStore,
@@ -72,7 +74,7 @@ def _parse_submission(body: Any, principal: Principal, repo: Repository, store: 
     elif code != procedure.code:
         raise InvalidField("Không được đổi thủ tục khi bổ sung hồ sơ.", code="procedure_changed",
                            field="content.procedure")
-    unit = repo.unit(principal.unit_id)
+    unit = repo.unit(common.unit_of(principal))
     if unit is None:
         raise InvalidField("Đơn vị chưa được đăng ký.", code="unknown_unit", field="content")
     facts = _CONTENT_CHECKS[procedure.content_kind](content, procedure, unit, now, repo)
@@ -82,7 +84,7 @@ def _parse_submission(body: Any, principal: Principal, repo: Repository, store: 
     manifest = documents.check_manifest(content, procedure, unit.unit_id, repo=repo, store=store,
                                         now=now)
     facts["on_file"] = manifest.on_file or None
-    return Submission(procedure, content, signed, facts, manifest)
+    return Submission(procedure, content, signed, facts, manifest, unit)
 
 
 def _payment_facts(content: dict, procedure: catalogue.ProcedureVersion, unit: Any, now: datetime,
@@ -155,9 +157,8 @@ def submit(principal: Principal, body: Any, idempotency_key: str | None, *, repo
         raise BadRequest("X-Correlation-Id phải dài 8-128 ký tự chữ, số hoặc _.:-",
                          code="invalid_correlation_id", field="X-Correlation-Id")
     sub = _parse_submission(body, principal, repo, store, now)
-    unit = repo.unit(principal.unit_id)
-    return receive(sub.procedure, body, idempotency_key, unit_id=unit.unit_id,
-                   office_id=unit.office_id, content=sub.content, signatures=sub.signatures,
+    return receive(sub.procedure, body, idempotency_key, unit_id=sub.unit.unit_id,
+                   office_id=sub.unit.office_id, content=sub.content, signatures=sub.signatures,
                    actor=common.actor(principal), repo=repo, workflows=workflows, config=config,
                    now=now, to_file=sub.manifest.to_file, correlation_id=correlation_id,
                    **sub.facts)
@@ -185,7 +186,7 @@ def receive(proc: catalogue.ProcedureVersion, body: Any, idempotency_key: str | 
         received_at=response["received_at"], due_at=response["due_at"],
         updated_at=response["received_at"], supplements_used=0, audit_head=audit.GENESIS, audit_seq=0,
         correlation_id=correlation_id or dossier_id, **facts)
-    sweeper.mark_new(dossier, response["received_at"])
+    delivery.mark_new(dossier, response["received_at"])
     scope = f"{idempotency_scope or unit_id}#{idempotency_key}"
     idem = None
     if idempotency_key is not None:
@@ -201,25 +202,9 @@ def receive(proc: catalogue.ProcedureVersion, body: Any, idempotency_key: str | 
                             first_record, idem, also_save=to_file or [])
     except IdempotencyKeyTaken:
         return _replay(scope, body, repo=repo, workflows=workflows, config=config, now=now)
-    _start_or_leave_to_sweeper(proc, dossier_id, due, now, workflows, config)
+    delivery.start_or_leave_to_sweeper(proc, dossier_id, due, now, workflows, config)
     telemetry.count("Submissions", proc.code)
     return 201, response
-
-
-def _start_or_leave_to_sweeper(proc: catalogue.ProcedureVersion, dossier_id: str, due: datetime,
-                               now: datetime, workflows: Workflows, config: Config) -> None:
-    try:
-        start_workflow(proc, dossier_id, due, now, workflows, config)
-    except WorkflowUnavailable:   # committed: the dossier's marker has the sweeper start it
-        log.warning("workflow start left to the sweeper", extra={"dossier_id": dossier_id})
-
-
-def start_workflow(proc: catalogue.ProcedureVersion, dossier_id: str, due: datetime, now: datetime,
-                   workflows: Workflows, config: Config) -> None:
-    workflows.start(config.state_machine_arn(proc.workflow_name), dossier_id, {
-        "dossier_id": dossier_id,
-        "outcome": {"decision": "submitted", "timeout_seconds": common.seconds_until(due, now)},
-    })
 
 
 def _replay(scope: str, body: Any, *, repo: Repository, workflows: Workflows, config: Config,
@@ -232,8 +217,8 @@ def _replay(scope: str, body: Any, *, repo: Repository, workflows: Workflows, co
     response = dict(record.response)
     telemetry.annotate_dossier(response["dossier_id"])
     proc = catalogue.get_version(response["procedure"], response["version"])
-    _start_or_leave_to_sweeper(proc, response["dossier_id"], common.parse_iso(response["due_at"]),
-                               now, workflows, config)
+    delivery.start_or_leave_to_sweeper(proc, response["dossier_id"],
+                                       common.parse_iso(response["due_at"]), now, workflows, config)
     return int(record.status_code), response
 
 
@@ -255,28 +240,28 @@ def supplement(principal: Principal, dossier_id: str, body: Any, *, repo: Reposi
                                 supplements_used=int(dossier.supplements_used), reason=None)
     due = proc.due_at(now, repo.office_calendar(dossier.office_id))
     at, request = common.iso(now), common.decision_request_id()
-    facts = [getattr(Dossier, name).set(value) if value is not None else getattr(Dossier, name).remove()
-             for name, value in sub.facts.items()]
+    facts: dict[str, Any] = {}
+    for name, value in sub.facts.items():
+        facts.update(set_or_remove(name, value))
     try:
-        repo.record_decision(
-            task, decided_actions(task, "resubmit", principal.username, at, None, request),
-            dossier, [Dossier.status.set(move.to_status), Dossier.step.set(move.next_step),
-                      *facts, Dossier.due_at.set(common.iso(due)),
-                      Dossier.updated_at.set(at), Dossier.open_task_id.remove(),
-                      *sweeper.mark("decision", at, task_id=task.task_id,
-                                    next_due=common.iso(due))],
+        repo.mark_decided(
+            task, dossier,
+            {"status": move.to_status, "step": move.next_step, **facts,
+             "due_at": common.iso(due), "updated_at": at, "open_task_id": REMOVE,
+             **delivery.mark("decision", at, task_id=task.task_id, next_due=common.iso(due))},
             {"at": at, "actor": common.actor(principal), "action": "resubmitted",
              "step": "supplement", "from_status": dossier.status, "to_status": move.to_status,
              "reason": None},
+            decision="resubmit", by=principal.username, at=at, reason=None, request=request,
             resolve_alert=dossier.alert_task_id,
             also_save=[DossierBody(dossier_id, content=sub.content, signatures=sub.signatures),
                        *sub.manifest.to_file])
     except Conflict:
         if not common.is_own_decision(repo, task.task_id, request):
             raise
-    common.answer_decision(workflows, task, {"decision": "resubmit",
-                                             "timeout_seconds": common.seconds_until(due, now)}, now)
-    return common.dossier_summary(repo.dossier(dossier_id))
+    delivery.answer_decision(workflows, task, {"decision": "resubmit",
+                                               "timeout_seconds": common.seconds_until(due, now)}, now)
+    return common.dossier_summary(common.reloaded(repo, dossier_id))
 
 
 def get(principal: Principal, dossier_id: str, *, repo: Repository) -> dict:

@@ -10,15 +10,18 @@ and the extension have exactly one winner. Only then is the token answered; the 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..adapters.identity import Principal
-from ..adapters.models import Dossier, Task
-from ..adapters.repository import Repository, decided_actions
+from ..adapters.repository import Repository
 from ..adapters.workflow import TaskExpired, Workflows
 from ..domain import catalogue, extension
+from ..domain.changes import REMOVE
 from ..domain.errors import Conflict
-from . import common, sweeper
+from . import common, delivery
+
+if TYPE_CHECKING:   # record types only: the repository reads and writes them
+    from ..adapters.models import Dossier, Task
 
 
 def extend(principal: Principal, dossier_id: str, body: Any, *, repo: Repository,
@@ -32,22 +35,21 @@ def extend(principal: Principal, dossier_id: str, body: Any, *, repo: Repository
     entry = {"step": task.step, "cause": request.cause, "reason": request.reason,
              "working_days": request.working_days, "from_due_at": dossier.due_at,
              "to_due_at": common.iso(new_due), "by": principal.username, "at": at}
-    repo.record_decision(
-        task, decided_actions(task, extension.DECISION, principal.username, at, request.reason,
-                              common.decision_request_id()),
-        dossier, [Dossier.due_at.set(entry["to_due_at"]),
-                  Dossier.extensions.set([*(dossier.extensions or []), entry]),
-                  Dossier.updated_at.set(at), Dossier.open_task_id.remove(),
-                  *sweeper.mark("decision", at, task_id=task.task_id, next_due=entry["to_due_at"])],
+    repo.mark_decided(
+        task, dossier, {"due_at": entry["to_due_at"], "extensions": [*(dossier.extensions or []), entry],
+                        "updated_at": at, "open_task_id": REMOVE,
+                        **delivery.mark("decision", at, task_id=task.task_id,
+                                        next_due=entry["to_due_at"])},
         {"at": at, "actor": common.actor(principal, catalogue.LEADER),
          "action": "deadline_extended", "step": task.step, "from_status": dossier.status,
          "to_status": dossier.status, "reason": request.reason,
          "extension": {k: entry[k] for k in ("cause", "working_days", "from_due_at", "to_due_at")}},
-        resolve_alert=dossier.alert_task_id)
-    common.answer_decision(workflows, task, {"decision": extension.DECISION,
-                                             "timeout_seconds": common.seconds_until(new_due, now)},
-                           now)
-    return common.dossier_summary(repo.dossier(dossier_id))
+        decision=extension.DECISION, by=principal.username, at=at, reason=request.reason,
+        request=common.decision_request_id(), resolve_alert=dossier.alert_task_id)
+    delivery.answer_decision(workflows, task, {"decision": extension.DECISION,
+                                               "timeout_seconds": common.seconds_until(new_due, now)},
+                             now)
+    return common.dossier_summary(common.reloaded(repo, dossier_id))
 
 
 def _waiting_task(dossier: Dossier, repo: Repository, now: datetime) -> Task:

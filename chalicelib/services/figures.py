@@ -55,7 +55,7 @@ def dossier_figures(principal: Principal, *, office: str | None, first: str | No
     office_id = _office(principal, office, repo)
     start, end = _days(first, last, now)
     totals = aggregates.sum_shards(store.counters(office_id, start.isoformat(), end.isoformat()))
-    rows = []
+    rows: list[dict[str, Any]] = []
     for (day, procedure), c in sorted(totals.items()):
         rows.append({"date": day, "procedure": procedure, "received": c["received"],
                      "decided": c["decided"], "on_time": c["on_time"], "late": c["late"],
@@ -124,7 +124,7 @@ def online_vouchers(principal: Principal, *, office: str | None, first: str | No
             store.counters(office_id, start.isoformat(), end.isoformat())).items():
         online[day] = online.get(day, 0) + c["online_vouchers"]
     paper = store.paper_vouchers(office_id, start.isoformat(), end.isoformat())
-    rows = []
+    rows: list[dict[str, Any]] = []
     for day in sorted(set(online) | set(paper)):
         sent, on_paper = online.get(day, 0), paper.get(day, 0)
         rows.append({"date": day, "online": sent, "paper": on_paper,

@@ -18,16 +18,19 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from ..adapters import telemetry
 from ..adapters.ledger import LedgerAdapter
-from ..adapters.models import LedgerPosting
 from ..adapters.repository import Repository
 from ..adapters.workflow import Workflows
 from ..domain import catalogue
 from ..domain import ledger as contract
 from ..domain.errors import Conflict
 from . import common, posting
+
+if TYPE_CHECKING:   # record types only: the repository reads and writes them
+    from ..adapters.models import LedgerPosting
 
 log = logging.getLogger(__name__)
 ATTEMPTS = 5
@@ -79,10 +82,8 @@ def _failed(item: LedgerPosting, answer: contract.Confirmation, ledger: LedgerAd
     error = {"code": answer.code, "reason": answer.reason, "attempt": answer.attempt, "at": at}
     if not answer.retryable or failures >= contract.MAX_FAILURES:
         ledger.park(item, reason=error, parked_at=at)   # first: a lost update only parks twice
-        ledger.update(item, [LedgerPosting.state.set(posting.PARKED),
-                             LedgerPosting.attempts.set(attempt),
-                             LedgerPosting.failures.set(failures),
-                             LedgerPosting.last_error.set(error)])
+        ledger.update(item, {"state": posting.PARKED, "attempts": attempt, "failures": failures,
+                             "last_error": error})
         log.error("posting parked after the ledger failed",
                   extra={"dossier_id": item.posting_id, "failures": failures})
         telemetry.count("DeadLettered")
@@ -91,9 +92,7 @@ def _failed(item: LedgerPosting, answer: contract.Confirmation, ledger: LedgerAd
     # repeat (answered the same); the other order could lose the retry altogether.
     ledger.send(item, attempt=attempt + 1, sent_at=at,
                 delay_seconds=contract.backoff_seconds(failures))
-    ledger.update(item, [LedgerPosting.attempts.set(attempt + 1),
-                         LedgerPosting.failures.set(failures),
-                         LedgerPosting.last_error.set(error)])
+    ledger.update(item, {"attempts": attempt + 1, "failures": failures, "last_error": error})
     return "retried"
 
 
@@ -106,9 +105,7 @@ def redrive(posting_id: str, *, ledger: LedgerAdapter, now: datetime) -> bool:
             return False
         attempt = int(item.attempts) + 1
         try:
-            ledger.update(item, [LedgerPosting.state.set(posting.REQUESTED),
-                                 LedgerPosting.attempts.set(attempt),
-                                 LedgerPosting.failures.set(0)])
+            ledger.update(item, {"state": posting.REQUESTED, "attempts": attempt, "failures": 0})
         except Conflict:
             continue
         ledger.send(item, attempt=attempt, sent_at=common.iso(now))

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import Any
 
 from ..adapters.ledger import LedgerAdapter
 from ..adapters.models import Account, Dossier, LedgerPosting
@@ -30,6 +31,7 @@ from ..adapters.repository import Repository
 from ..adapters.workflow import TaskExpired, Workflows
 from ..domain import catalogue
 from ..domain import ledger as contract
+from ..domain.changes import REMOVE, Add
 from ..domain.errors import Conflict
 from ..domain.voucher import parse_voucher
 from . import common, related
@@ -90,18 +92,19 @@ def _request(dossier: Dossier, token: str, repo: Repository, ledger: LedgerAdapt
     refusal = _refusal(voucher, dossier, account, repo)
     if refusal is not None:
         code, reason = refusal
-        repo.record_decision(
-            None, [], dossier,
-            [Dossier.status.set(catalogue.REFUSED), Dossier.step.remove(),
-             Dossier.result.set({"outcome": catalogue.REFUSED, "reason": reason,
-                                 "code": code, "decided_at": at}),
-             Dossier.updated_at.set(at)],
+        repo.move_dossier(
+            dossier,
+            {"status": catalogue.REFUSED, "step": REMOVE,
+             "result": {"outcome": catalogue.REFUSED, "reason": reason, "code": code,
+                        "decided_at": at},
+             "updated_at": at},
             {"at": at, "actor": common.SYSTEM_ACTOR, "action": code,
              "step": "posting", "from_status": dossier.status, "to_status": catalogue.REFUSED,
              "reason": reason})
         return code
     if ledger is None:
         raise RuntimeError("the posting step needs the ledger adapter")
+    assert account is not None   # _refusal refuses a dossier whose account is gone
     reserve = amount if effect < 0 else 0
     request = contract.request(
         posting_id=dossier.dossier_id, entry=contract.ENTRIES[effect], amount=amount,
@@ -112,8 +115,8 @@ def _request(dossier: Dossier, token: str, repo: Repository, ledger: LedgerAdapt
     item = LedgerPosting(dossier.dossier_id, state=REQUESTED, entry=request["entry"],
                          amount=amount, account_id=dossier.account_id, reserved=reserve,
                          request=request, token=token, attempts=1, failures=0, requested_at=at)
-    ledger.open(item, dossier, [Dossier.ledger_requested_at.set(at)],
-                account if reserve else None, [Account.reserved.add(reserve)])
+    ledger.open(item, dossier, {"ledger_requested_at": at},
+                account if reserve else None, {"reserved": Add(reserve)})
     # After the commit: if this send is lost, the redelivered message (or the step's timeout)
     # finds the dossier sent and asks again; the ledger answers a repeat with the same outcome.
     ledger.send(item, attempt=1, sent_at=at)
@@ -132,7 +135,7 @@ def _ask_again(dossier_id: str, token: str, ledger: LedgerAdapter | None, now: d
     if item.state not in (REQUESTED, PARKED):
         raise Conflict("concluded meanwhile", code="posting_contention")  # re-read the dossier
     if item.token != token:
-        ledger.update(item, [LedgerPosting.token.set(token)])
+        ledger.update(item, {"token": token})
     if item.state == REQUESTED:
         ledger.send(item, attempt=int(item.attempts), sent_at=common.iso(now))
     return REQUESTED
@@ -156,30 +159,28 @@ def conclude(item: LedgerPosting, dossier: Dossier, confirmation: contract.Confi
         # (whose balance.changed event the statements' ledger keeps) say the same instant.
         posted_at = common.iso(common.parse_iso(confirmation.posted_at)) \
             if confirmation.posted_at else at
-        result = {"outcome": status, advice_kind: {
+        result: dict[str, Any] = {"outcome": status, advice_kind: {
             "number": f"{prefix}-{reference}", "ledger_reference": reference,
             "account_id": item.account_id, "amount": amount, "posted_at": posted_at}}
-        account_actions = [Account.balance.add(effect * amount), Account.updated_at.set(posted_at),
-                           Account.last_dossier_id.set(item.posting_id)] if effect else []
+        account_changes: dict[str, Any] = {"balance": Add(effect * amount), "updated_at": posted_at,
+                                           "last_dossier_id": item.posting_id} if effect else {}
         reason = None
     else:
         status, decision, reference = catalogue.REFUSED, LEDGER_REJECTED, None
         reason = confirmation.reason
         result = {"outcome": status, "code": LEDGER_REJECTED, "ledger_code": confirmation.code,
                   "reason": reason, "decided_at": at}
-        account_actions = []
+        account_changes = {}
     if held:
-        account_actions.append(Account.reserved.add(-held))
+        account_changes["reserved"] = Add(-held)
     ledger.conclude(
-        item, [LedgerPosting.state.set(confirmation.status), LedgerPosting.decision.set(decision),
-               LedgerPosting.ledger_reference.set(reference), LedgerPosting.concluded_at.set(at)],
-        dossier,
-        [Dossier.status.set(status), Dossier.step.remove(), Dossier.result.set(result),
-         Dossier.updated_at.set(at)],
+        item, {"state": confirmation.status, "decision": decision, "ledger_reference": reference,
+               "concluded_at": at},
+        dossier, {"status": status, "step": REMOVE, "result": result, "updated_at": at},
         {"at": at, "actor": common.SYSTEM_ACTOR, "action": decision, "step": "posting",
          "from_status": catalogue.POSTING, "to_status": status, "reason": reason,
          "ledger_reference": reference},
-        account_id=item.account_id if account_actions else None, account_actions=account_actions)
+        account_id=item.account_id if account_changes else None, account_changes=account_changes)
     return decision
 
 

@@ -17,6 +17,7 @@ from ..adapters.workflow import Workflows
 from ..config import Config
 from ..domain import catalogue
 from ..domain.calendar import local_date
+from ..domain.changes import REMOVE
 from ..domain.errors import BadRequest, Conflict, InvalidField
 from ..domain.registration import Registration, parse_registration
 from . import certificates, common, dossiers, signing, system_steps
@@ -107,10 +108,9 @@ def _activate(dossier: Dossier, reg: Registration, repo: Repository, config: Con
 
 def _end(dossier: Dossier, status: str, action: str, repo: Repository, at: str, *,
          reason: str | None = None, result: dict | None = None) -> None:
-    repo.record_decision(
-        None, [], dossier,
-        [Dossier.status.set(status), Dossier.step.remove(), Dossier.updated_at.set(at),
-         Dossier.result.set({"outcome": status, **(result or {}),
-                             **({"reason": reason} if reason else {})})],
+    repo.move_dossier(
+        dossier,
+        {"status": status, "step": REMOVE, "updated_at": at,
+         "result": {"outcome": status, **(result or {}), **({"reason": reason} if reason else {})}},
         {"at": at, "actor": common.SYSTEM_ACTOR, "action": action, "step": "activation",
          "from_status": dossier.status, "to_status": status, "reason": reason})

@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Any
 
 from ..adapters.identity import Principal
-from ..adapters.models import Dossier
 from ..adapters.repository import Repository, inbox_key
 from ..domain import catalogue, policy
 from ..domain.errors import BadRequest, Conflict, Forbidden, InvalidField
@@ -26,8 +25,8 @@ def overdue(principal: Principal, *, office: str | None, without_reason: str | N
         raise InvalidField("without_reason phải là true hoặc false.", code="invalid_choice",
                            field="without_reason")
     only_unexplained = flag == "true"
-    office_id = office or principal.office_id
-    if not re.fullmatch(r"[A-Za-z0-9\-]{1,32}", office_id or ""):
+    office_id = office or principal.office_id or ""
+    if not re.fullmatch(r"[A-Za-z0-9\-]{1,32}", office_id):
         raise InvalidField("Mã đơn vị KBNN không hợp lệ.", code="invalid_format", field="office")
     authz.authorize(principal, "report.overdue", policy.Resource(office_id=office_id), repo,
                     forbidden=Forbidden("Ngoài phạm vi đơn vị KBNN của bạn.", code="out_of_scope",
@@ -65,7 +64,7 @@ def record_delay_reason(principal: Principal, dossier_id: str, body: Any, *, rep
         raise Conflict("Hồ sơ chưa quá hạn.", code="not_late")
     at = common.iso(now)
     note = {"reason": reason.strip(), "by": principal.username, "at": at}
-    repo.note_on_dossier(dossier, [Dossier.delay_reason.set(note), Dossier.updated_at.set(at)],
+    repo.note_on_dossier(dossier, {"delay_reason": note, "updated_at": at},
                          {"at": at, "actor": common.actor(principal), "action": "delay_reason",
                           "step": dossier.step, "from_status": dossier.status,
                           "to_status": dossier.status, "reason": note["reason"]})

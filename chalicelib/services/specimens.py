@@ -13,6 +13,7 @@ from ..adapters.models import Account, Dossier
 from ..adapters.repository import Repository
 from ..adapters.workflow import Workflows
 from ..domain import catalogue
+from ..domain.changes import REMOVE
 from ..domain.errors import Conflict, InvalidField
 from ..domain.specimens import SpecimenChanges, parse_specimens
 from . import certificates, common, system_steps
@@ -58,11 +59,11 @@ def _apply(dossier: Dossier, changes: SpecimenChanges, repo: Repository, now: da
             certificates.revoke_record(records[fp], reason, f"dossier {dossier.dossier_id}", repo, now)
     repo.create_accounts([Account(f"ACCOUNT#{a}", account_id=a, unit_id=dossier.unit_id, kind=kind,
                                   balance=0) for a, kind in changes.open_accounts])
-    repo.record_decision(
-        None, [], dossier,
-        [Dossier.status.set(catalogue.REGISTERED), Dossier.step.remove(), Dossier.updated_at.set(at),
-         Dossier.result.set({"outcome": catalogue.REGISTERED, "applied_at": at,
-                             "approved": approved, "revoked": [fp for fp, _ in changes.revoke],
-                             "opened_accounts": [a for a, _ in changes.open_accounts]})],
+    repo.move_dossier(
+        dossier,
+        {"status": catalogue.REGISTERED, "step": REMOVE, "updated_at": at,
+         "result": {"outcome": catalogue.REGISTERED, "applied_at": at, "approved": approved,
+                    "revoked": [fp for fp, _ in changes.revoke],
+                    "opened_accounts": [a for a, _ in changes.open_accounts]}},
         {"at": at, "actor": common.SYSTEM_ACTOR, "action": "applied", "step": "apply_changes",
          "from_status": dossier.status, "to_status": catalogue.REGISTERED, "reason": None})

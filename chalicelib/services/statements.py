@@ -26,17 +26,20 @@ from __future__ import annotations
 import logging
 import re
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..adapters.identity import Principal
-from ..adapters.models import Account, Unit
+from ..adapters.models import LedgerEntry, Statement
 from ..adapters.repository import Repository
-from ..adapters.statements import LedgerEntry, Statement, StatementStore
+from ..adapters.statements import StatementStore
 from ..domain import audit, catalogue, policy
 from ..domain import statements as rules
 from ..domain.calendar import local_date
 from ..domain.errors import Conflict, Forbidden, InvalidField, NotFound
 from . import authz, common, signing
+
+if TYPE_CHECKING:   # record types only: the repository reads and writes them
+    from ..adapters.models import Account, Unit
 
 log = logging.getLogger(__name__)
 SEGMENTS = 8              # parallel Scan segments of the directory per period
@@ -275,8 +278,8 @@ def list_for(principal: Principal, *, store: StatementStore, repo: Repository,
 
 def _office_in_scope(principal: Principal, office: str | None, repo: Repository,
                      action: str) -> str:
-    office_id = office or principal.office_id
-    if not _OFFICE.fullmatch(office_id or ""):
+    office_id = office or principal.office_id or ""
+    if not _OFFICE.fullmatch(office_id):
         raise InvalidField("Mã đơn vị KBNN không hợp lệ.", code="invalid_format", field="office")
     authz.authorize(principal, action, policy.Resource(office_id=office_id), repo,
                     forbidden=Forbidden("Ngoài phạm vi đơn vị KBNN của bạn.", code="out_of_scope",
@@ -301,13 +304,11 @@ def reply(principal: Principal, statement_id: str, body: Any, *, store: Statemen
               "late": local_date(now).isoformat() > s.reply_by,
               "content": content, "signatures": signed}
     history = _append(s, at, common.actor(principal), "replied", answer.status, answer.details)
-    if not store.answer(s, [Statement.status.set(answer.status), Statement.reply.set(record),
-                            Statement.history.set(history),
-                            Statement.history_head.set(history[-1]["hash"]),
-                            Statement.updated_at.set(at)],
+    if not store.answer(s, {"status": answer.status, "reply": record, "history": history,
+                            "history_head": history[-1]["hash"], "updated_at": at},
                         expected_status=rules.ISSUED, count=answer.status):
         raise Conflict("Bảng đối chiếu đã được trả lời.", code="statement_already_answered")
-    return summary(store.statement(statement_id))
+    return summary(_reloaded(store, statement_id))
 
 
 def _append(s: Statement, at: str, actor: dict, action: str, status: str,
@@ -335,14 +336,20 @@ def resolve(principal: Principal, statement_id: str, body: Any, *, store: Statem
               "resolved_by": principal.username, "signature": signed}
     history = _append(s, at, common.actor(principal, catalogue.CONTROL_OFFICER), "resolved",
                       rules.RESOLVED, f"{decision.outcome}: {decision.reason}")
-    if not store.answer(s, [Statement.status.set(rules.RESOLVED),
-                            Statement.resolution.set(record), Statement.history.set(history),
-                            Statement.history_head.set(history[-1]["hash"]),
-                            Statement.updated_at.set(at)],
+    if not store.answer(s, {"status": rules.RESOLVED, "resolution": record, "history": history,
+                            "history_head": history[-1]["hash"], "updated_at": at},
                         expected_status=rules.DISPUTED, count="resolved"):
         raise Conflict("Bảng đối chiếu không có ý kiến chênh lệch chờ giải quyết.",
                        code="statement_not_disputed")
-    return summary(store.statement(statement_id))
+    return summary(_reloaded(store, statement_id))
+
+
+def _reloaded(store: StatementStore, statement_id: str) -> Statement:
+    """A statement read again after this request answered it (statements are never deleted)."""
+    statement = store.statement(statement_id)
+    if statement is None:
+        raise NotFound("Không tìm thấy bảng đối chiếu.", code="statement_not_found")
+    return statement
 
 
 # --- 5. the report ---------------------------------------------------------------------------------

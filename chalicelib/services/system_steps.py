@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from ..adapters.models import Dossier
 from ..adapters.repository import Repository
 from ..adapters.workflow import TaskExpired, Workflows
 from ..domain import catalogue
 from ..domain.errors import Conflict
+
+if TYPE_CHECKING:   # record types only: the repository reads and writes them
+    from ..adapters.models import Dossier
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +25,10 @@ def run(message: dict, *, repo: Repository, workflows: Workflows, work: Callable
         raise LookupError(f"dossier of a {message.get('step')} step is missing")
     if dossier.status == catalogue.ACTIVATING:
         work(dossier)
-        dossier = repo.dossier(dossier.dossier_id)
+        moved = repo.dossier(dossier.dossier_id)
+        if moved is None:   # dossiers are never deleted
+            raise LookupError("a dossier vanished during its system step")
+        dossier = moved
     elif dossier.status not in catalogue.END_STATUSES:
         raise Conflict("a system step for a dossier not waiting at it", code="not_activating")
     decision = outcome(dossier)

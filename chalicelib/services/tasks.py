@@ -13,11 +13,12 @@ from datetime import datetime, timedelta
 from ..adapters import telemetry
 from ..adapters.identity import Principal
 from ..adapters.models import Dossier, Task
-from ..adapters.repository import Repository, decided_actions, inbox_key
+from ..adapters.repository import Repository, inbox_key
 from ..adapters.workflow import Workflows
 from ..domain import calendar, catalogue, jsonbody, policy
+from ..domain.changes import REMOVE, Add, set_or_remove
 from ..domain.errors import BadRequest, Conflict, Forbidden, InvalidField, NotFound
-from . import authz, common, signing, sweeper
+from . import authz, common, delivery, signing
 
 MAX_REASON = 2000
 
@@ -56,9 +57,8 @@ def open_task(message: dict, *, repo: Repository, now: datetime) -> bool:
                 overdue=overdue, supplements_used=int(dossier.supplements_used or 0),
                 created_at=at, due_at=due)
     # A task opening proves the workflow took what was last committed: no marker is left.
-    actions = [Dossier.open_task_id.set(task.task_id), Dossier.step.set(step.name),
-               Dossier.status.set(step.waiting_status), Dossier.updated_at.set(at),
-               *sweeper.cleared()]
+    changes = {"open_task_id": task.task_id, "step": step.name, "status": step.waiting_status,
+               "updated_at": at, **delivery.cleared()}
     alert = audit_body = None
     if overdue:
         alert = Task(f"{task.task_id}-esc", kind="escalation", dossier_id=dossier.dossier_id,
@@ -67,20 +67,21 @@ def open_task(message: dict, *, repo: Repository, now: datetime) -> bool:
                      state="open",
                      inbox=inbox_key("office", dossier.office_id, catalogue.LEADER, "open"),
                      overdue=True, created_at=at, due_at=due)
-        actions.append(Dossier.alert_task_id.set(alert.task_id))
+        changes["alert_task_id"] = alert.task_id
         audit_body = {"at": at, "actor": common.SYSTEM_ACTOR, "action": "escalated",
                       "step": step.name, "from_status": dossier.status,
                       "to_status": step.waiting_status,
                       "reason": "Quá hạn xử lý; đã báo lãnh đạo."}
     expire = previous if previous is not None and previous.state == "open" else None
-    opened = repo.open_task(task, dossier, actions, expire=expire, alert=alert,
+    opened = repo.open_task(task, dossier, changes, expire=expire, alert=alert,
                             audit_body=audit_body)
     if opened and overdue and not (previous is not None and previous.overdue):
         telemetry.count("SlaBreaches", proc.code)   # the step's deadline passed (not a re-escalation)
     return opened
 
 
-def _parse_decision(body: object) -> tuple[str, str | None]:
+def _parse_decision(body: object) -> tuple[dict, str, str | None]:
+    """The decision's body (a JSON object), its decision name and its reason (stripped)."""
     if not isinstance(body, dict):
         raise BadRequest("Nội dung phải là một đối tượng JSON.", code="invalid_type", field="")
     decision = jsonbody.required(body.get("decision"), str, field="decision",
@@ -91,7 +92,7 @@ def _parse_decision(body: object) -> tuple[str, str | None]:
         raise InvalidField("Lý do phải là chuỗi ký tự.", code="invalid_type", field="reason")
     if reason is not None and len(reason) > MAX_REASON:
         raise InvalidField(f"Lý do dài quá {MAX_REASON} ký tự.", code="too_long", field="reason")
-    return decision, (reason.strip() or None) if reason else None
+    return body, decision, (reason.strip() or None) if reason else None
 
 
 def decide(principal: Principal, task_id: str, body: object, *, repo: Repository,
@@ -118,7 +119,7 @@ def decide(principal: Principal, task_id: str, body: object, *, repo: Repository
                            code="not_a_decision_task", field="task_id")
     if task.role not in principal.roles:
         raise Forbidden("Vai trò của bạn không được quyết định ở bước này.", code="wrong_role")
-    decision_name, reason = _parse_decision(body)
+    fields, decision_name, reason = _parse_decision(body)
     if task.state == "expired":
         raise Conflict("Nhiệm vụ đã quá hạn và được chuyển thành nhiệm vụ mới trong hộp việc.",
                        code="task_expired")
@@ -129,40 +130,38 @@ def decide(principal: Principal, task_id: str, body: object, *, repo: Repository
     proc = catalogue.get_version(task.procedure, task.procedure_version)
     move = catalogue.transition(proc, task.step, decision_name,
                                 supplements_used=int(dossier.supplements_used or 0), reason=reason)
-    signed = signing.verify_decision(body.get("signature"),
+    signed = signing.verify_decision(fields.get("signature"),
                                      signing.decision_payload(task_id, decision_name,
-                                                              body.get("reason")),
+                                                              fields.get("reason")),
                                      principal=principal, title=task.role, repo=repo, now=now)
     at = common.iso(now)
     request = common.decision_request_id()
-    actions = [Dossier.status.set(move.to_status), Dossier.updated_at.set(at),
-               Dossier.open_task_id.remove(),
-               Dossier.last_reason.set(reason) if reason else Dossier.last_reason.remove()]
+    changes = {"status": move.to_status, "updated_at": at, "open_task_id": REMOVE,
+               **set_or_remove("last_reason", reason or None)}
     if move.next_step is not None:
-        actions.append(Dossier.step.set(move.next_step))
+        changes["step"] = move.next_step
     else:
-        actions += [Dossier.step.remove(),
-                    Dossier.result.set({"outcome": move.to_status, "reason": reason,
-                                        "decided_at": at, "decided_by": principal.username})]
+        changes |= {"step": REMOVE, "result": {"outcome": move.to_status, "reason": reason,
+                                               "decided_at": at, "decided_by": principal.username}}
     if move.decision.counts_as_supplement:
-        actions.append(Dossier.supplements_used.add(1))
+        changes["supplements_used"] = Add(1)
     timeout = _next_timeout(proc, move, dossier, now, repo.office_calendar(dossier.office_id))
-    actions += sweeper.mark("decision", at, task_id=task.task_id,
-                            next_due=common.iso(now + timedelta(seconds=timeout)))
+    changes |= delivery.mark("decision", at, task_id=task.task_id,
+                             next_due=common.iso(now + timedelta(seconds=timeout)))
     try:
-        repo.record_decision(
-            task, decided_actions(task, decision_name, principal.username, at, reason, request),
-            dossier, actions,
+        repo.mark_decided(
+            task, dossier, changes,
             {"at": at, "actor": common.actor(principal, task.role), "action": decision_name,
              "step": task.step, "from_status": dossier.status, "to_status": move.to_status,
              "reason": reason, **({"signature": signed} if signed else {})},
+            decision=decision_name, by=principal.username, at=at, reason=reason, request=request,
             resolve_alert=dossier.alert_task_id)
     except Conflict:
         if not common.is_own_decision(repo, task_id, request):
             raise
     telemetry.count("Decisions", proc.code)
-    common.answer_decision(workflows, task, {"decision": decision_name,
-                                             "timeout_seconds": timeout}, now)
+    delivery.answer_decision(workflows, task, {"decision": decision_name,
+                                               "timeout_seconds": timeout}, now)
     return {"task_id": task_id, "dossier_id": dossier.dossier_id, "decision": decision_name,
             "status": move.to_status, "next_step": move.next_step, "decided_at": at}
 
@@ -191,6 +190,6 @@ def inbox(principal: Principal, *, repo: Repository, state: str, role: str | Non
         chosen = role or office_roles[0]
         if chosen not in office_roles:
             raise Forbidden("Bạn không có vai trò này.", code="wrong_role", field="role")
-        key = inbox_key("office", principal.office_id, chosen, state)
+        key = inbox_key("office", common.office_of(principal), chosen, state)
     page = repo.inbox(key, limit=limit, cursor=cursor)
     return {"items": [common.task_view(t) for t in page.items], "next_cursor": page.next_cursor}

@@ -48,6 +48,7 @@ from chalicelib.domain import (
     voucher,
 )
 from chalicelib.domain import ledger as ledger_contract
+from chalicelib.domain.changes import REMOVE
 from chalicelib.domain.errors import InvalidField
 from chalicelib.services import accounts as unit_accounts
 from chalicelib.services import (
@@ -68,7 +69,7 @@ from chalicelib.services import (
 from chalicelib.services import specimens as specimen_changes
 from devstack.demo import sample_content
 from devstack.registration_demo import tk01
-from tests.unit.fake_ledger import MemoryLedger
+from tests.unit.fake_ledger import MemoryLedger, apply
 
 pytestmark = pytest.mark.unit
 
@@ -1571,7 +1572,7 @@ class MemoryRepo:
     def holder_certificates(self, holder):
         return [r for r in self.records.values() if r.holder == holder]
 
-    def revoke_certificate(self, record, actions, unit, release_signer):
+    def revoke_certificate(self, record, by, at, reason, unit, release_signer):
         pass
 
     def approve_certificate(self, record, at):
@@ -1682,16 +1683,12 @@ class RegistrationRepo(MemoryRepo):
             self.create_accounts(accounts)
         return existing.registered_by == unit.registered_by
 
-    def record_decision(self, task, task_actions, dossier, actions, record, **_):
-        for action in actions:  # apply the update expressions to the dossier in memory
-            path, *value = action.values
-            attribute = getattr(type(dossier), path.path[0])
-            if value:
-                (raw,) = value[0].value.values()
-                setattr(dossier, attribute.attr_name, attribute.deserialize(raw))
-            else:
-                setattr(dossier, attribute.attr_name, None)
+    def move_dossier(self, dossier, changes, record, **_):
+        apply(dossier, changes)   # through the adapter's update expressions, in memory
         self.records_after.append(record)
+
+    def mark_decided(self, task, dossier, changes, record, **_):
+        self.move_dossier(dossier, changes, record)
 
 
 def test_the_registration_schemas_accept_what_the_services_build(tmp_path, monkeypatch):
@@ -1700,8 +1697,7 @@ def test_the_registration_schemas_accept_what_the_services_build(tmp_path, monke
     pki, now = DemoPKI(tmp_path), clock.now()
     repo = RegistrationRepo(pki.ca_pem)
     sample = a_dossier()  # the in-memory update expressions do what DynamoDB would
-    repo.record_decision(None, [], sample, [Dossier.step.remove(),
-                                            Dossier.result.set({"outcome": "paid"})], {})
+    repo.move_dossier(sample, {"step": REMOVE, "result": {"outcome": "paid"}}, {})
     assert (sample.step, sample.result, repo.records_after) == (None, {"outcome": "paid"}, [{}])
     repo.records_after.clear()
     key, cert = (path.read_bytes() for path in pki.issue("chutk.thcg", key_type="rsa"))

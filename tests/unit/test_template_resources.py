@@ -25,10 +25,8 @@ def _table_of_variable(variable: str) -> dict:
 def _models() -> list[tuple[type, str]]:
     """(model, the configuration variable naming its table) for every PynamoDB model."""
     from chalicelib import config
-    from chalicelib.adapters import models, statements
-    found = [(model, config._NAMES[attr]) for model, attr in models._TABLES.items()]
-    found += [(model, "TABLE_STATEMENTS") for model in statements._MODELS]
-    return found
+    from chalicelib.adapters import models
+    return [(model, config._NAMES[attr]) for model, attr in models._TABLES.items()]
 
 
 def _keys(key_schema: list[dict]) -> dict[str, str]:
