@@ -5,6 +5,8 @@ from typing import Any
 
 from chalice import Blueprint
 
+from chalicelib.domain import commands
+
 from .request import Request, Routes
 
 bp = Blueprint(__name__)
@@ -27,7 +29,7 @@ def subscribe_to_alerts(req: Request) -> tuple[int, Any]:
     from chalicelib.services import alerts
     principal = req.principal()
     svc = req.services
-    return alerts.subscribe(principal, req.body(), store=svc.alerts, topics=svc.topics,
+    return alerts.subscribe(principal, req.command(commands.Subscribe), store=svc.alerts, topics=svc.topics,
                             now=req.now)
 
 

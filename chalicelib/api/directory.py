@@ -5,6 +5,8 @@ from typing import Any
 
 from chalice import Blueprint
 
+from chalicelib.domain import commands
+
 from .request import Request, Routes
 
 bp = Blueprint(__name__)
@@ -21,15 +23,16 @@ def get_account(req: Request, account_id: str) -> tuple[int, Any]:
 def add_office_day_off(req: Request, office_id: str) -> tuple[int, Any]:
     from chalicelib.services import offices
     principal = req.principal()
-    return 201, offices.add_day_off(principal, office_id, req.body(), repo=req.services.repo,
-                                    now=req.now)
+    return 201, offices.add_day_off(principal, office_id, req.command(commands.AddDayOff),
+                                    repo=req.services.repo, now=req.now)
 
 
 @route("/v1/certificates", methods=["POST"])
 def register_certificate(req: Request) -> tuple[int, Any]:
     from chalicelib.services import certificates
     principal = req.principal()
-    return 201, certificates.register(principal, req.body(), repo=req.services.repo, now=req.now)
+    return 201, certificates.register(principal, req.command(commands.RegisterCertificate),
+                                      repo=req.services.repo, now=req.now)
 
 
 @route("/v1/certificates", methods=["GET"])
@@ -43,5 +46,6 @@ def list_certificates(req: Request) -> tuple[int, Any]:
 def revoke_certificate(req: Request, fingerprint: str) -> tuple[int, Any]:
     from chalicelib.services import certificates
     principal = req.principal()
-    return 200, certificates.revoke(principal, fingerprint, req.body(), repo=req.services.repo,
-                                    now=req.now)
+    return 200, certificates.revoke(principal, fingerprint,
+                                    req.command(commands.RevokeCertificate),
+                                    repo=req.services.repo, now=req.now)

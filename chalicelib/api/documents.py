@@ -5,6 +5,8 @@ from typing import Any
 
 from chalice import Blueprint
 
+from chalicelib.domain import commands
+
 from .request import Request, Routes
 
 bp = Blueprint(__name__)
@@ -16,7 +18,7 @@ def start_document_upload(req: Request) -> tuple[int, Any]:
     """A presigned upload URL for one file of the caller's unit, named by its SHA-256."""
     from chalicelib.services import documents
     principal = req.principal()
-    return documents.start_upload(principal, req.body(), store=req.services.documents,
+    return documents.start_upload(principal, req.command(commands.StartUpload), store=req.services.documents,
                                   now=req.now)
 
 

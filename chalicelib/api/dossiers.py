@@ -6,6 +6,8 @@ from typing import Any
 
 from chalice import Blueprint
 
+from chalicelib.domain import commands
+
 from .request import Request, Routes
 
 bp = Blueprint(__name__)
@@ -17,7 +19,7 @@ def submit_dossier(req: Request) -> tuple[int, Any]:
     from chalicelib.services import dossiers
     principal = req.principal()
     svc = req.services
-    return dossiers.submit(principal, req.body(), req.header("idempotency-key"),
+    return dossiers.submit(principal, req.command(commands.Submit), req.header("idempotency-key"),
                            repo=svc.repo, workflows=svc.workflows, config=svc.config,
                            store=svc.documents, now=req.now,
                            correlation_id=req.header("x-correlation-id"))
@@ -28,7 +30,7 @@ def submit_registration(req: Request) -> tuple[int, Any]:
     """Form TK01: no login yet; the account holder's signature is the proof."""
     from chalicelib.services import registrations
     svc = req.services
-    return registrations.submit(req.body(), req.header("idempotency-key"),
+    return registrations.submit(req.command(commands.Submit), req.header("idempotency-key"),
                                 repo=svc.repo, workflows=svc.workflows, config=svc.config,
                                 now=req.now)
 
@@ -67,7 +69,7 @@ def supplement_dossier(req: Request, dossier_id: str) -> tuple[int, Any]:
     from chalicelib.services import dossiers
     principal = req.principal()
     svc = req.services
-    return 200, dossiers.supplement(principal, dossier_id, req.body(), repo=svc.repo,
+    return 200, dossiers.supplement(principal, dossier_id, req.command(commands.Submit), repo=svc.repo,
                                     workflows=svc.workflows, store=svc.documents, now=req.now)
 
 
@@ -81,7 +83,8 @@ def dossier_checks(req: Request, dossier_id: str) -> tuple[int, Any]:
 def record_delay_reason(req: Request, dossier_id: str) -> tuple[int, Any]:
     from chalicelib.services import reports
     principal = req.principal()
-    return 200, reports.record_delay_reason(principal, dossier_id, req.body(),
+    return 200, reports.record_delay_reason(principal, dossier_id,
+                                            req.command(commands.DelayReason),
                                             repo=req.services.repo, now=req.now)
 
 
@@ -90,5 +93,5 @@ def extend_deadline(req: Request, dossier_id: str) -> tuple[int, Any]:
     from chalicelib.services import extensions
     principal = req.principal()
     svc = req.services
-    return 200, extensions.extend(principal, dossier_id, req.body(), repo=svc.repo,
+    return 200, extensions.extend(principal, dossier_id, req.command(commands.Extend), repo=svc.repo,
                                   workflows=svc.workflows, now=req.now)

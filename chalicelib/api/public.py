@@ -18,14 +18,14 @@ OPENAPI = Path(__file__).parents[1] / "openapi.json"
 @route("/v1/auth/token", methods=["POST"])
 def login(req: Request) -> tuple[int, Any]:
     from chalicelib.adapters.identity import login as cognito_login
+    from chalicelib.domain import commands
     from chalicelib.domain.errors import InvalidField
     body = req.body()
-    if not isinstance(body, dict) or not isinstance(body.get("username"), str) \
-            or not isinstance(body.get("password"), str):
+    cmd = commands.parse(commands.Login, body) if isinstance(body, dict) else None
+    if cmd is None or not isinstance(cmd.username, str) or not isinstance(cmd.password, str):
         raise InvalidField("Cần username và password.", code="required", field="username")
     cfg = req.services.config
-    return 200, cognito_login(cfg.region, cfg.user_pool_client_id, body["username"],
-                              body["password"])
+    return 200, cognito_login(cfg.region, cfg.user_pool_client_id, cmd.username, cmd.password)
 
 
 @route("/v1/me", methods=["GET"])

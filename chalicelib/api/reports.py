@@ -6,6 +6,8 @@ from typing import Any
 
 from chalice import Blueprint
 
+from chalicelib.domain import commands
+
 from .request import Request, Routes
 
 bp = Blueprint(__name__)
@@ -76,7 +78,8 @@ def record_paper_vouchers(req: Request, office_id: str) -> tuple[int, Any]:
     from chalicelib.services import figures
     principal = req.principal()
     svc = req.services
-    return 200, figures.record_paper_vouchers(principal, office_id, req.body(), repo=svc.repo,
+    return 200, figures.record_paper_vouchers(principal, office_id,
+                                              req.command(commands.PaperVouchers), repo=svc.repo,
                                               store=svc.aggregates, now=req.now)
 
 
@@ -85,5 +88,6 @@ def declare_mandatory_units(req: Request, office_id: str) -> tuple[int, Any]:
     from chalicelib.services import figures
     principal = req.principal()
     svc = req.services
-    return 200, figures.declare_mandatory_units(principal, office_id, req.body(), repo=svc.repo,
+    return 200, figures.declare_mandatory_units(principal, office_id,
+                                                req.command(commands.MandatoryUnits), repo=svc.repo,
                                                 store=svc.aggregates, now=req.now)

@@ -77,9 +77,10 @@ class Request:
         """The body as checked JSON (jsonbody.parse), any shape."""
         return jsonbody.parse(self.raw.raw_body or b"")
 
-    def command(self, kind: Callable[[Any], Command]) -> Command:
+    def command(self, kind: type[Command]) -> Command:
         """The body parsed once into a typed command (chalicelib/domain/commands.py)."""
-        return kind(self.body())
+        from chalicelib.domain import commands
+        return commands.parse(kind, self.body())
 
     def query(self, name: str) -> str | None:
         value = (self.raw.query_params or {}).get(name)

@@ -6,6 +6,8 @@ from typing import Any
 
 from chalice import Blueprint
 
+from chalicelib.domain import commands
+
 from .request import Request, Routes
 
 bp = Blueprint(__name__)
@@ -36,7 +38,7 @@ def reply_to_statement(req: Request, statement_id: str) -> tuple[int, Any]:
     from chalicelib.services import statements
     principal = req.principal()
     svc = req.services
-    return 200, statements.reply(principal, statement_id, req.body(), store=svc.statements,
+    return 200, statements.reply(principal, statement_id, req.command(commands.Submit), store=svc.statements,
                                  repo=svc.repo, now=req.now)
 
 
@@ -45,8 +47,8 @@ def resolve_statement(req: Request, statement_id: str) -> tuple[int, Any]:
     from chalicelib.services import statements
     principal = req.principal()
     svc = req.services
-    return 200, statements.resolve(principal, statement_id, req.body(), store=svc.statements,
-                                   repo=svc.repo, now=req.now)
+    return 200, statements.resolve(principal, statement_id, req.command(commands.Resolve),
+                                   store=svc.statements, repo=svc.repo, now=req.now)
 
 
 @route("/v1/reports/reconciliation", methods=["GET"])

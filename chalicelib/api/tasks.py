@@ -5,6 +5,8 @@ from typing import Any
 
 from chalice import Blueprint
 
+from chalicelib.domain import commands
+
 from .request import Request, Routes
 
 bp = Blueprint(__name__)
@@ -25,5 +27,5 @@ def decide_task(req: Request, task_id: str) -> tuple[int, Any]:
     from chalicelib.services import tasks
     principal = req.principal()
     svc = req.services
-    return 200, tasks.decide(principal, task_id, req.body(), repo=svc.repo,
+    return 200, tasks.decide(principal, task_id, req.command(commands.Decide), repo=svc.repo,
                              workflows=svc.workflows, now=req.now)
