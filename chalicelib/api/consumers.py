@@ -63,7 +63,9 @@ def handle_notification_events(event: Any) -> None:
     from chalicelib.services import notifications
     from chalicelib.services.consumers import event_of
     for record in event:
-        notifications.on_event(event_of(record), services(), now())
+        svc = services()
+        notifications.on_event(event_of(record), repo=svc.repo, alerts=svc.alerts,
+                               mailer=svc.mailer, now=now())
 
 
 @bp.on_sqs_message(queue=RISK_QUEUE, batch_size=1)
@@ -73,4 +75,6 @@ def handle_risk_events(event: Any) -> None:
     from chalicelib.services import risk
     from chalicelib.services.consumers import event_of
     for record in event:
-        risk.on_event(event_of(record), services(), now())
+        svc = services()
+        risk.on_event(event_of(record), repo=svc.repo, alerts=svc.alerts, topics=svc.topics,
+                      now=now())

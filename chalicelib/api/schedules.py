@@ -34,4 +34,6 @@ def write_audit_digest(event: Any) -> None:
     """The heads of the audit chains that changed on the local day just ended, to S3 under
     Object Lock (docs/audit-digests.md)."""
     from chalicelib.services import audit_digests
-    audit_digests.write_day_before(scheduled_at(event), services())
+    svc = services()
+    audit_digests.write_day_before(scheduled_at(event), repo=svc.repo, store=svc.digests,
+                                   config=svc.config)

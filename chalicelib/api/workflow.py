@@ -27,7 +27,9 @@ def handle_worker_messages(event: Any) -> None:
     """A workflow step is waiting for the system: post a payment, activate a registration."""
     from chalicelib.services import workers
     for record in event:
-        workers.run(json.loads(record.body), services(), now())
+        svc = services()
+        workers.run(json.loads(record.body), repo=svc.repo, workflows=svc.workflows,
+                    ledger=svc.ledger, config=svc.config, now=now())
 
 
 @bp.on_sqs_message(queue=LEDGER_CONFIRMATION_QUEUE, batch_size=1)

@@ -2,21 +2,28 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from ..composition import Services
 from . import closing, posting, registrations, specimens
 
+if TYPE_CHECKING:
+    from ..adapters.ledger import LedgerAdapter
+    from ..adapters.repository import Repository
+    from ..adapters.workflow import Workflows
+    from ..config import Config
 
-def run(message: dict, svc: Services, now: datetime) -> str:
+
+def run(message: dict, *, repo: Repository, workflows: Workflows, ledger: LedgerAdapter,
+        config: Config, now: datetime) -> str:
     step = message.get("step")
     if step == "posting":
-        return posting.post_payment(message, repo=svc.repo, workflows=svc.workflows,
-                                    ledger=svc.ledger, now=now)
+        return posting.post_payment(message, repo=repo, workflows=workflows,
+                                    ledger=ledger, now=now)
     if step == "activation":
-        return registrations.activate(message, repo=svc.repo, workflows=svc.workflows,
-                                      config=svc.config, now=now)
+        return registrations.activate(message, repo=repo, workflows=workflows,
+                                      config=config, now=now)
     if step == "apply_changes":
-        return specimens.apply(message, repo=svc.repo, workflows=svc.workflows, now=now)
+        return specimens.apply(message, repo=repo, workflows=workflows, now=now)
     if step == "close_account":
-        return closing.close(message, repo=svc.repo, workflows=svc.workflows, now=now)
+        return closing.close(message, repo=repo, workflows=workflows, now=now)
     raise LookupError(f"no worker for step {step!r}")  # redelivered, then dead-lettered

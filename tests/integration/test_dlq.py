@@ -35,8 +35,8 @@ def test_a_poison_message_is_dead_lettered_then_redriven_after_the_fix(stack, mo
     from chalicelib.services import workers
     handled: list[dict] = []
     real = workers.run
-    monkeypatch.setattr(workers, "run", lambda message, svc, now: handled.append(message) or "done"
-                        if message.get("step") == "a_step_no_worker_knows" else real(message, svc, now))
+    monkeypatch.setattr(workers, "run", lambda message, **deps: handled.append(message) or "done"
+                        if message.get("step") == "a_step_no_worker_knows" else real(message, **deps))
     eventually(lambda: dlq.redrive(queues, dead_letters(WORKER_QUEUE), WORKER_QUEUE) or
                queues.depth(dead_letters(WORKER_QUEUE)) == 0, timeout=30)
     eventually(lambda: any(m["dossier_id"] == poison["dossier_id"] for m in handled), timeout=30)
