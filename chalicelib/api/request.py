@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from chalice import Blueprint, Response
 
-from chalicelib.domain import jsonbody
+from chalicelib.domain import commands, jsonbody
 from chalicelib.domain.errors import DomainError, InvalidField, Unauthenticated
 
 if TYPE_CHECKING:
@@ -79,7 +79,6 @@ class Request:
 
     def command(self, kind: type[Command]) -> Command:
         """The body parsed once into a typed command (chalicelib/domain/commands.py)."""
-        from chalicelib.domain import commands
         return commands.parse(kind, self.body())
 
     def query(self, name: str) -> str | None:
