@@ -20,8 +20,9 @@ def _console_file(folder: str, name: str) -> Response:
     if found is None:
         return json_response(404, {"error": {"code": "console_file_not_found", "field": "file",
                                              "message": "Không tìm thấy tệp của trang quản trị."}})
-    headers = {"Content-Type": found.content_type, "ETag": found.etag, "Cache-Control": "no-cache",
-               **console.SECURITY_HEADERS}
+    headers: dict[str, str | list[str]] = {
+        "Content-Type": found.content_type, "ETag": found.etag, "Cache-Control": "no-cache",
+        **console.SECURITY_HEADERS}
     if (bp.current_request.headers.get("if-none-match") or "") == found.etag:
         return Response(body="", status_code=304, headers=headers)
     return Response(body=found.body, status_code=200, headers=headers)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -63,6 +63,10 @@ class Request:
     def now(self) -> datetime:
         return now()
 
+    @property
+    def params(self) -> Mapping[str, str]:
+        return self.raw.query_params or {}
+
     def header(self, name: str) -> str | None:
         return self.raw.headers.get(name)
 
@@ -75,14 +79,15 @@ class Request:
 
     def body(self) -> Any:
         """The body as checked JSON (jsonbody.parse), any shape."""
-        return jsonbody.parse(self.raw.raw_body or b"")
+        raw = self.raw.raw_body or b""
+        return jsonbody.parse(raw.encode("utf-8") if isinstance(raw, str) else raw)
 
     def command(self, kind: type[Command]) -> Command:
         """The body parsed once into a typed command (chalicelib/domain/commands.py)."""
         return commands.parse(kind, self.body())
 
     def query(self, name: str) -> str | None:
-        value = (self.raw.query_params or {}).get(name)
+        value = self.params.get(name)
         if value is not None and len(value) > 512:
             raise InvalidField("Tham số quá dài.", code="too_long", field=name)
         return value
@@ -99,7 +104,7 @@ class Request:
                                field="format")
 
     def wants_csv(self) -> bool:
-        wanted = (self.raw.query_params or {}).get("format")
+        wanted = self.params.get("format")
         return wanted == "csv" or (wanted is None and "text/csv" in (self.header("accept") or ""))
 
 
