@@ -30,13 +30,14 @@ from typing import Any
 
 from chalicelib import clock
 from chalicelib.domain import ledger as contract
+from chalicelib.queues import LEDGER_CONFIRMATION_QUEUE
 
 from .stack import moto_url
 
 log = logging.getLogger(__name__)
 TABLE = "kbnn-ledger-standin"
 REQUEST_QUEUE = "kbnn-ledger-requests"
-CONFIRMATION_QUEUE = "kbnn-ledger-confirmations"
+CONFIRMATION_QUEUE = LEDGER_CONFIRMATION_QUEUE    # the queue the app listens on for answers
 SWITCHES = "CONTROL#switches"
 LOCAL = timezone(timedelta(hours=7))   # TABMIS's accounting date is Vietnamese
 

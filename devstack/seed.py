@@ -16,6 +16,9 @@ from urllib.parse import urlparse
 
 import boto3
 
+from chalicelib.domain.commands import RegisterCertificate
+from chalicelib.domain.commands import parse as command
+
 DEMO_PASSWORD = "Demo-only-2026"  # DEMO ONLY, local moto stack
 DEMO_CERTIFICATE_AGE = timedelta(days=30)   # how long ago the demo signers registered
 
@@ -217,8 +220,8 @@ def register_demo_certificates(pki: Any, env: dict[str, str], endpoint_url: str,
                                       key_path.read_bytes(), cert_path.read_bytes(), user.role)
         # Registered a month ago, as a working unit's signers would be: a certificate registered
         # within the last 24 hours is itself a risk flag on every dossier it signs.
-        certificates.register(principal, {"title": user.role, "certificate": cert.pem,
-                                          "proof": proof["signature"]}, repo=repo,
+        certificates.register(principal, command(RegisterCertificate, {
+            "title": user.role, "certificate": cert.pem, "proof": proof["signature"]}), repo=repo,
                               now=clock.now() - DEMO_CERTIFICATE_AGE)
         # Demo data starts where an accepted change of signature specimens (Art. 8) would leave
         # it: the same approval the workflow's apply_changes step makes.

@@ -1,5 +1,5 @@
 """Domain errors: one class per HTTP meaning, each carrying a stable code, a Vietnamese message
-for people and the offending field. app.py maps them to responses in one place."""
+for people and the offending field. chalicelib/api/request.py maps them to responses in one place."""
 from __future__ import annotations
 
 

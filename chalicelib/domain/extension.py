@@ -5,9 +5,9 @@ extended is the catalogue's (`Step.extendable`), and the new due time is the cal
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from .errors import BadRequest, InvalidField
+from .commands import Extend
+from .errors import InvalidField
 
 DECISION = "extend"            # the task output the workflow routes back to the same step
 CAUSES = ("it_failure",)       # sự cố công nghệ thông tin
@@ -22,10 +22,8 @@ class ExtensionRequest:
     working_days: int
 
 
-def parse_extension(body: Any) -> ExtensionRequest:
-    if not isinstance(body, dict):
-        raise BadRequest("Nội dung phải là một đối tượng JSON.", code="invalid_type", field="")
-    cause, reason, days = body.get("cause"), body.get("reason"), body.get("working_days")
+def parse_extension(cmd: Extend) -> ExtensionRequest:
+    cause, reason, days = cmd.cause, cmd.reason, cmd.working_days
     if cause not in CAUSES:
         raise InvalidField("Căn cứ gia hạn không hợp lệ (cho phép: it_failure).",
                            code="invalid_cause", field="cause")

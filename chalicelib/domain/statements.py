@@ -21,7 +21,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from .calendar import VN_TZ, to_utc_iso
-from .errors import BadRequest, InvalidField
+from .commands import Resolve, Submit
+from .errors import InvalidField
 
 MONTHLY, QUARTERLY, ANNUAL = "monthly", "quarterly", "annual"
 CADENCES = (MONTHLY, QUARTERLY, ANNUAL)
@@ -206,11 +207,9 @@ class Reply:
     book_balance: int | None
 
 
-def parse_reply(body: Any, statement_id: str) -> tuple[dict, Reply]:
+def parse_reply(cmd: Submit, statement_id: str) -> tuple[dict, Reply]:
     """The signed content of a reply: which statement, "matches" or "disputes" (with details)."""
-    if not isinstance(body, dict):
-        raise BadRequest("Nội dung phải là một đối tượng JSON.", code="invalid_type", field="")
-    content = body.get("content")
+    content = cmd.content
     if not isinstance(content, dict):
         raise InvalidField("Thiếu nội dung trả lời.", code="required", field="content")
     if content.get("statement_id") != statement_id:
@@ -241,10 +240,8 @@ class Resolution:
     reason: str
 
 
-def parse_resolution(body: Any) -> Resolution:
-    if not isinstance(body, dict):
-        raise BadRequest("Nội dung phải là một đối tượng JSON.", code="invalid_type", field="")
-    outcome, reason = body.get("outcome"), body.get("reason")
+def parse_resolution(cmd: Resolve) -> Resolution:
+    outcome, reason = cmd.outcome, cmd.reason
     if outcome not in OUTCOMES:
         raise InvalidField("Kết quả phải là upheld hoặc corrected.", code="invalid_choice",
                            field="outcome")

@@ -18,7 +18,8 @@ from ..adapters.identity import Principal
 from ..adapters.models import AlertSubscription, RiskFlag
 from ..adapters.notify import office_topic, unit_topic
 from ..domain import catalogue, risk
-from ..domain.errors import BadRequest, Conflict, InvalidField, NotFound
+from ..domain.commands import Subscribe
+from ..domain.errors import Conflict, InvalidField, NotFound
 from . import authz, common
 
 MAX_SUBSCRIPTIONS = 5
@@ -69,10 +70,8 @@ def subscription_view(item: AlertSubscription, status: str) -> dict:
             "endpoint": item.endpoint, "status": status, "created_at": item.created_at}
 
 
-def _parse(body: Any) -> tuple[str, str]:
-    if not isinstance(body, dict):
-        raise BadRequest("Nội dung phải là một đối tượng JSON.", code="invalid_type", field="")
-    protocol, endpoint = body.get("protocol"), body.get("endpoint")
+def _parse(cmd: Subscribe) -> tuple[str, str]:
+    protocol, endpoint = cmd.protocol, cmd.endpoint
     if protocol is None:
         raise InvalidField("Cần protocol (email, sms hoặc application).", code="required",
                            field="protocol")
@@ -88,11 +87,11 @@ def _parse(body: Any) -> tuple[str, str]:
     return protocol, endpoint
 
 
-def subscribe(principal: Principal, body: Any, *, store: Any, topics: Any,
+def subscribe(principal: Principal, cmd: Subscribe, *, store: Any, topics: Any,
               now: datetime) -> tuple[int, dict]:
     """Subscribe the caller's own endpoint; 201 when new, 200 when the caller already had it."""
     authz.require(principal, "alert.subscribe")
-    protocol, endpoint = _parse(body)
+    protocol, endpoint = _parse(cmd)
     mine = store.subscriptions(principal.sub)
     topic = topic_for(principal)
     same = next((s for s in mine if (s.topic, s.protocol, s.endpoint) == (topic, protocol, endpoint)),

@@ -41,12 +41,11 @@ def write(day: str, *, repo: Any, store: Any, lock_mode: str, retention_years: i
             "lock_mode": lock_mode, "retain_until": to_utc_iso(until)}
 
 
-def write_day_before(now: datetime, services: Any) -> dict:
+def write_day_before(now: datetime, *, repo: Any, store: Any, config: Any) -> dict:
     """The scheduled job: digest the local day that has just ended."""
-    cfg = services.config
-    return write(digests.day_before(now), repo=services.repo, store=services.digests,
-                 lock_mode=cfg.audit_digest_lock_mode,
-                 retention_years=cfg.audit_digest_retention_years, now=now)
+    return write(digests.day_before(now), repo=repo, store=store,
+                 lock_mode=config.audit_digest_lock_mode,
+                 retention_years=config.audit_digest_retention_years, now=now)
 
 
 def verify(dossier_id: str, *, repo: Any, store: Any, now: datetime) -> digests.DigestVerdict:

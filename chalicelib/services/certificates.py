@@ -14,13 +14,14 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..adapters.identity import Principal
 from ..adapters.models import RegisteredCertificate
 from ..adapters.repository import Repository
 from ..domain import policy, signatures
-from ..domain.errors import BadRequest, Forbidden, InvalidField, NotFound
+from ..domain.commands import RegisterCertificate, RevokeCertificate
+from ..domain.errors import Forbidden, InvalidField, NotFound
 from . import authz, common
 
 if TYPE_CHECKING:
@@ -65,16 +66,14 @@ def view(record: RegisteredCertificate) -> dict:
             "revoked_at": record.revoked_at, "revocation_reason": record.revocation_reason}
 
 
-def register(principal: Principal, body: Any, *, repo: Repository, now: datetime) -> dict:
+def register(principal: Principal, cmd: RegisterCertificate, *, repo: Repository, now: datetime) -> dict:
     authz.require(principal, "certificate.register")
-    if not isinstance(body, dict):
-        raise BadRequest("Nội dung phải là một đối tượng JSON.", code="invalid_type", field="")
-    title = body.get("title")
+    title = cmd.title
     if title not in policy.SIGNING_TITLES:
         raise InvalidField("Chức danh ký không hợp lệ.", code="invalid_choice", field="title")
     if title not in principal.roles:
         raise Forbidden("Bạn không giữ chức danh này.", code="title_not_held", field="title")
-    pem, proof = body.get("certificate"), body.get("proof")
+    pem, proof = cmd.certificate, cmd.proof
     if not isinstance(pem, str) or not isinstance(proof, str):
         raise InvalidField("Cần chứng thư số (PEM) và chữ ký chứng minh sở hữu khóa.",
                            code="required", field="certificate")
@@ -108,7 +107,7 @@ def _resource(record: RegisteredCertificate, repo: Repository) -> policy.Resourc
     return policy.Resource(office_id=holder_id, owner_sub=record.owner_sub)
 
 
-def revoke(principal: Principal, fingerprint: str, body: Any, *, repo: Repository,
+def revoke(principal: Principal, fingerprint: str, cmd: RevokeCertificate, *, repo: Repository,
            now: datetime) -> dict:
     authz.require(principal, "certificate.revoke")
     record = repo.certificate(fingerprint) if FINGERPRINT.fullmatch(fingerprint) else None
@@ -116,9 +115,7 @@ def revoke(principal: Principal, fingerprint: str, body: Any, *, repo: Repositor
     if record is None:
         raise missing
     authz.authorize(principal, "certificate.revoke", _resource(record, repo), repo, not_found=missing)
-    if not isinstance(body, dict):
-        raise BadRequest("Nội dung phải là một đối tượng JSON.", code="invalid_type", field="")
-    reason = body.get("reason")
+    reason = cmd.reason
     if not isinstance(reason, str) or not reason.strip() or len(reason) > MAX_REASON:
         raise InvalidField("Cần lý do thu hồi (tối đa 500 ký tự).", code="reason_required",
                            field="reason")

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from ..adapters.documents import DOWNLOAD_SECONDS, UPLOAD_SECONDS, DocumentStore
 from ..adapters.identity import Principal
 from ..adapters.models import LegalDocument
 from ..adapters.repository import Repository
 from ..domain import catalogue, components
-from ..domain.errors import BadRequest, InvalidField
+from ..domain.commands import StartUpload
+from ..domain.errors import InvalidField
 from ..domain.voucher import file_name, parse_documents, parse_voucher, sha256_hex
 from . import authz, common
 
@@ -26,18 +26,17 @@ MAX_FILE_BYTES = 20 * 1024 * 1024
 CONTENT_TYPES = ("application/pdf", "application/xml", "text/xml", "image/jpeg", "image/png")
 
 
-def start_upload(principal: Principal, body: Any, *, store: DocumentStore,
+def start_upload(principal: Principal, cmd: StartUpload, *, store: DocumentStore,
                  now: datetime) -> tuple[int, dict]:
     """An upload URL for a file of the caller's unit, or (200) word that it is already stored."""
     authz.require(principal, "document.upload")
-    if not isinstance(body, dict):
-        raise BadRequest("Nội dung phải là một đối tượng JSON.", code="invalid_type", field="")
-    name, sha256 = file_name(body, "name", ""), sha256_hex(body, "sha256", "")
-    size = body.get("size")
+    name = file_name({"name": cmd.name}, "name", "")
+    sha256 = sha256_hex({"sha256": cmd.sha256}, "sha256", "")
+    size = cmd.size
     if isinstance(size, bool) or not isinstance(size, int) or not 0 < size <= MAX_FILE_BYTES:
         raise InvalidField("Kích thước tệp phải từ 1 byte đến 20 MB.", code="invalid_size",
                            field="size")
-    content_type = body.get("content_type")
+    content_type = cmd.content_type
     if content_type not in CONTENT_TYPES:
         raise InvalidField(f"Loại tệp phải là một trong: {', '.join(CONTENT_TYPES)}.",
                            code="invalid_content_type", field="content_type")

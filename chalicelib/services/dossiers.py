@@ -29,6 +29,7 @@ from ..config import Config
 from ..domain import audit, catalogue
 from ..domain.calendar import local_date
 from ..domain.changes import REMOVE, set_or_remove
+from ..domain.commands import Submit
 from ..domain.errors import BadRequest, Conflict, IdempotencyKeyReused, InvalidField
 from ..domain.voucher import parse_voucher
 from . import authz, common, delivery, documents, related, signing
@@ -56,11 +57,9 @@ class Submission:
     unit: Unit           # the submitting unit, as the directory has it
 
 
-def _parse_submission(body: Any, principal: Principal, repo: Repository, store: DocumentStore,
+def _parse_submission(cmd: Submit, principal: Principal, repo: Repository, store: DocumentStore,
                       now: datetime, procedure: catalogue.ProcedureVersion | None = None) -> Submission:
-    if not isinstance(body, dict):
-        raise BadRequest("Nội dung phải là một đối tượng JSON.", code="invalid_type", field="")
-    content = body.get("content")
+    content = cmd.content
     if not isinstance(content, dict):
         raise InvalidField("Thiếu nội dung hồ sơ.", code="required", field="content")
     code = content.get("procedure")
@@ -78,7 +77,7 @@ def _parse_submission(body: Any, principal: Principal, repo: Repository, store: 
     if unit is None:
         raise InvalidField("Đơn vị chưa được đăng ký.", code="unknown_unit", field="content")
     facts = _CONTENT_CHECKS[procedure.content_kind](content, procedure, unit, now, repo)
-    signed = signing.verify_submission(content, body.get("signatures"),
+    signed = signing.verify_submission(content, cmd.signatures,
                                        required=procedure.required_signers, unit_id=unit.unit_id,
                                        repo=repo, now=now)
     manifest = documents.check_manifest(content, procedure, unit.unit_id, repo=repo, store=store,
@@ -148,7 +147,7 @@ def check_idempotency_key(key: str | None) -> None:
                          code="invalid_idempotency_key", field="Idempotency-Key")
 
 
-def submit(principal: Principal, body: Any, idempotency_key: str | None, *, repo: Repository,
+def submit(principal: Principal, cmd: Submit, idempotency_key: str | None, *, repo: Repository,
            workflows: Workflows, config: Config, store: DocumentStore,
            now: datetime, correlation_id: str | None = None) -> tuple[int, dict]:
     authz.require(principal, "dossier.submit")
@@ -156,15 +155,15 @@ def submit(principal: Principal, body: Any, idempotency_key: str | None, *, repo
     if correlation_id is not None and not _IDEMPOTENCY_KEY.fullmatch(correlation_id):
         raise BadRequest("X-Correlation-Id phải dài 8-128 ký tự chữ, số hoặc _.:-",
                          code="invalid_correlation_id", field="X-Correlation-Id")
-    sub = _parse_submission(body, principal, repo, store, now)
-    return receive(sub.procedure, body, idempotency_key, unit_id=sub.unit.unit_id,
+    sub = _parse_submission(cmd, principal, repo, store, now)
+    return receive(sub.procedure, cmd.as_sent, idempotency_key, unit_id=sub.unit.unit_id,
                    office_id=sub.unit.office_id, content=sub.content, signatures=sub.signatures,
                    actor=common.actor(principal), repo=repo, workflows=workflows, config=config,
                    now=now, to_file=sub.manifest.to_file, correlation_id=correlation_id,
                    **sub.facts)
 
 
-def receive(proc: catalogue.ProcedureVersion, body: Any, idempotency_key: str | None, *,
+def receive(proc: catalogue.ProcedureVersion, as_sent: dict, idempotency_key: str | None, *,
             unit_id: str, office_id: str, content: dict, signatures: list, actor: dict,
             repo: Repository, workflows: Workflows, config: Config, now: datetime,
             idempotency_scope: str | None = None, to_file: list | None = None,
@@ -190,7 +189,7 @@ def receive(proc: catalogue.ProcedureVersion, body: Any, idempotency_key: str | 
     scope = f"{idempotency_scope or unit_id}#{idempotency_key}"
     idem = None
     if idempotency_key is not None:
-        idem = IdempotencyRecord(scope, request_hash=_request_hash(body), status_code=201,
+        idem = IdempotencyRecord(scope, request_hash=_request_hash(as_sent), status_code=201,
                                  response=response, expires_at=now + IDEMPOTENCY_TTL)
     first_record = {"at": response["received_at"], "actor": actor, "action": "submitted",
                     "step": None, "from_status": None, "to_status": catalogue.UNDER_REVIEW,
@@ -201,7 +200,7 @@ def receive(proc: catalogue.ProcedureVersion, body: Any, idempotency_key: str | 
         repo.create_dossier(dossier, DossierBody(dossier_id, content=content, signatures=signatures),
                             first_record, idem, also_save=to_file or [])
     except IdempotencyKeyTaken:
-        return _replay(scope, body, repo=repo, workflows=workflows, config=config, now=now)
+        return _replay(scope, as_sent, repo=repo, workflows=workflows, config=config, now=now)
     delivery.start_or_leave_to_sweeper(proc, dossier_id, due, now, workflows, config)
     telemetry.count("Submissions", proc.code)
     return 201, response
@@ -222,14 +221,14 @@ def _replay(scope: str, body: Any, *, repo: Repository, workflows: Workflows, co
     return int(record.status_code), response
 
 
-def supplement(principal: Principal, dossier_id: str, body: Any, *, repo: Repository,
+def supplement(principal: Principal, dossier_id: str, cmd: Submit, *, repo: Repository,
                workflows: Workflows, store: DocumentStore, now: datetime) -> dict:
     """The unit's corrected dossier: replaces the content and restarts the legal clock."""
     dossier = common.load_dossier(repo, principal, dossier_id, "dossier.supplement")
     if dossier.status != catalogue.AWAITING_SUPPLEMENT or not dossier.open_task_id:
         raise Conflict("Hồ sơ không ở trạng thái chờ bổ sung.", code="not_awaiting_supplement")
     proc = catalogue.get_version(dossier.procedure, dossier.procedure_version)
-    sub = _parse_submission(body, principal, repo, store, now, procedure=proc)
+    sub = _parse_submission(cmd, principal, repo, store, now, procedure=proc)
     for legal in sub.manifest.to_file:
         legal.dossier_id = dossier_id
     task = repo.task(dossier.open_task_id)

@@ -10,13 +10,14 @@ and the extension have exactly one winner. Only then is the token answered; the 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..adapters.identity import Principal
 from ..adapters.repository import Repository
 from ..adapters.workflow import TaskExpired, Workflows
 from ..domain import catalogue, extension
 from ..domain.changes import REMOVE
+from ..domain.commands import Extend
 from ..domain.errors import Conflict
 from . import common, delivery
 
@@ -24,10 +25,10 @@ if TYPE_CHECKING:   # record types only: the repository reads and writes them
     from ..adapters.models import Dossier, Task
 
 
-def extend(principal: Principal, dossier_id: str, body: Any, *, repo: Repository,
+def extend(principal: Principal, dossier_id: str, cmd: Extend, *, repo: Repository,
            workflows: Workflows, now: datetime) -> dict:
     dossier = common.load_dossier(repo, principal, dossier_id, "dossier.extend")
-    request = extension.parse_extension(body)
+    request = extension.parse_extension(cmd)
     task = _waiting_task(dossier, repo, now)
     new_due = repo.office_calendar(dossier.office_id).extended_due(
         common.parse_iso(dossier.due_at), request.working_days)

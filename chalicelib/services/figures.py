@@ -15,7 +15,8 @@ from ..adapters.aggregates import AggregateStore
 from ..adapters.identity import Principal
 from ..adapters.repository import Repository
 from ..domain import aggregates, policy
-from ..domain.errors import BadRequest, Forbidden, InvalidField
+from ..domain.commands import MandatoryUnits, PaperVouchers
+from ..domain.errors import Forbidden, InvalidField
 from . import authz, common, consumers
 
 CONSUMER = "reports"
@@ -139,29 +140,28 @@ def online_vouchers(principal: Principal, *, office: str | None, first: str | No
 
 
 # --- what an office enters itself ----------------------------------------------------------------
-def record_paper_vouchers(principal: Principal, office_id: str, body: Any, *, repo: Repository,
+def record_paper_vouchers(principal: Principal, office_id: str, cmd: PaperVouchers, *, repo: Repository,
                           store: AggregateStore, now: datetime) -> dict:
     """The number of vouchers the office received on paper on one day (replaces that day's)."""
     _may(principal, "report.paper_vouchers", office_id, repo)
-    fields = _object(body)
-    raw = fields.get("date")
+    raw = cmd.date
     day = _day(raw if isinstance(raw, str) else "", "date")
     if day > _today(now):
         raise InvalidField("Không khai báo cho ngày trong tương lai.", code="date_in_future",
                            field="date")
-    count = _count(fields)
+    count = _count(cmd.count)
     at = common.iso(now)
     store.set_paper_vouchers(office_id, day.isoformat(), count, principal.username, at)
     return {"office_id": office_id, "date": day.isoformat(), "count": count,
             "by": principal.username, "at": at}
 
 
-def declare_mandatory_units(principal: Principal, office_id: str, body: Any, *,
+def declare_mandatory_units(principal: Principal, office_id: str, cmd: MandatoryUnits, *,
                             repo: Repository, store: AggregateStore, now: datetime) -> dict:
     """How many units of the office must use the service (the list the finance department
     publishes): the denominator of the participation rate."""
     _may(principal, "office.mandatory_units", office_id, repo)
-    count = _count(_object(body))
+    count = _count(cmd.count)
     at = common.iso(now)
     store.set_mandatory_units(office_id, count, principal.username, at)
     return {"office_id": office_id, "mandatory_units": count, "by": principal.username, "at": at}
@@ -213,14 +213,7 @@ def _weeks(raw: str | None) -> int:
     return int(raw)
 
 
-def _object(body: Any) -> dict:
-    if not isinstance(body, dict):
-        raise BadRequest("Nội dung phải là một đối tượng JSON.", code="invalid_type", field="")
-    return body
-
-
-def _count(fields: dict) -> int:
-    count = fields.get("count")
+def _count(count: Any) -> int:
     if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= MAX_COUNT:
         raise InvalidField("count phải là số nguyên từ 0 đến 1000000.", code="invalid_count",
                            field="count")

@@ -21,26 +21,26 @@ CONSUMER = "email"
 REGISTRATION = "service_registration"
 
 
-def on_event(event: dict, svc: Any, now: datetime) -> bool:
+def on_event(event: dict, *, repo: Any, alerts: Any, mailer: Any, now: datetime) -> bool:
     """E-mail the unit about one result; True if sent now (False: a copy, or not a result)."""
     name, _ = event["event"], event["event_id"]      # a message without them is poison
     if name not in notices.EMAIL_EVENTS:
         log.info("not a result the unit is e-mailed about", extra={"event": name})
         return False
-    return once(CONSUMER, event, lambda: send(event, svc), now=now)
+    return once(CONSUMER, event, lambda: send(event, repo=repo, alerts=alerts, mailer=mailer), now=now)
 
 
-def send(event: dict, svc: Any) -> str | None:
-    address, unit_name = recipient(event, svc.repo)
+def send(event: dict, *, repo: Any, alerts: Any, mailer: Any) -> str | None:
+    address, unit_name = recipient(event, repo)
     if not address:
         # A unit without an address cannot be told; retrying would not give it one.
         log.warning("unit has no registered e-mail address",
                     extra={"unit_id": event.get("unit_id"), "event": event["event"]})
         return None
-    reason = event.get("reason") or _reason_of_change(event, svc.repo)
-    office_name = svc.alerts.office_name(event["office_id"]) or f"KBNN {event['office_id']}"
+    reason = event.get("reason") or _reason_of_change(event, repo)
+    office_name = alerts.office_name(event["office_id"]) or f"KBNN {event['office_id']}"
     mail = notices.render_email(event, unit_name=unit_name, office_name=office_name, reason=reason)
-    return svc.mailer.send(address, mail.subject, mail.body)
+    return mailer.send(address, mail.subject, mail.body)
 
 
 def recipient(event: dict, repo: Any) -> tuple[str | None, str]:

@@ -3,24 +3,22 @@ government announces late, a local closure) push every deadline computed after t
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
 
 from ..adapters.identity import Principal
 from ..adapters.repository import Repository
 from ..domain import policy
 from ..domain.calendar import local_date
-from ..domain.errors import BadRequest, Forbidden, InvalidField
+from ..domain.commands import AddDayOff
+from ..domain.errors import Forbidden, InvalidField
 from . import authz, common
 
 
-def add_day_off(principal: Principal, office_id: str, body: Any, *, repo: Repository,
+def add_day_off(principal: Principal, office_id: str, cmd: AddDayOff, *, repo: Repository,
                 now: datetime) -> dict:
     authz.require(principal, "office.calendar")
     authz.authorize(principal, "office.calendar", policy.Resource(office_id=office_id), repo,
                     forbidden=Forbidden("Chỉ lãnh đạo của đơn vị KBNN này.", code="out_of_scope"))
-    if not isinstance(body, dict):
-        raise BadRequest("Nội dung phải là một đối tượng JSON.", code="invalid_type", field="")
-    raw, reason = body.get("date"), body.get("reason")
+    raw, reason = cmd.date, cmd.reason
     try:
         day = date.fromisoformat(raw) if isinstance(raw, str) and len(raw) == 10 else None
     except ValueError:

@@ -8,7 +8,6 @@ e-mails each an invitation), and binds the signing certificate to the account ho
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from ..adapters import identity
 from ..adapters.models import Account, Dossier, RegisteredCertificate, Unit
@@ -18,20 +17,21 @@ from ..config import Config
 from ..domain import catalogue
 from ..domain.calendar import local_date
 from ..domain.changes import REMOVE
+from ..domain.commands import Submit
 from ..domain.errors import BadRequest, Conflict, InvalidField
 from ..domain.registration import Registration, parse_registration
 from . import certificates, common, dossiers, signing, system_steps
 
 
-def submit(body: Any, idempotency_key: str | None, *, repo: Repository, workflows: Workflows,
+def submit(cmd: Submit, idempotency_key: str | None, *, repo: Repository, workflows: Workflows,
            config: Config, now: datetime) -> tuple[int, dict]:
     dossiers.check_idempotency_key(idempotency_key)
-    if not isinstance(body, dict) or not isinstance(body.get("content"), dict):
+    if not isinstance(cmd.content, dict):
         raise BadRequest("Cần nội dung đăng ký (content) và chữ ký.", code="invalid_type",
                          field="content")
-    content = body["content"]
-    proc = catalogue.version_in_force(content.get("procedure") if isinstance(
-        content.get("procedure"), str) else "", local_date(now))
+    content = cmd.content
+    code = content.get("procedure")
+    proc = catalogue.version_in_force(code if isinstance(code, str) else "", local_date(now))
     if not proc.without_login:
         raise InvalidField("Thủ tục này nộp qua POST /v1/dossiers.", code="wrong_endpoint",
                            field="content.procedure")
@@ -51,12 +51,12 @@ def submit(body: Any, idempotency_key: str | None, *, repo: Repository, workflow
         if identity.username_taken(config.region, config.user_pool_id, user.username):
             raise Conflict("Tên đăng nhập đã có người dùng.", code="username_taken",
                            field=f"content.registration.users[{i}].username")
-    signed = signing.verify_submission(content, body.get("signatures"),
+    signed = signing.verify_submission(content, cmd.signatures,
                                        required=proc.required_signers, unit_id=reg.unit_id,
                                        repo=repo, now=now, applicant=reg.signer)
     actor = {"kind": "applicant", "unit_id": reg.unit_id, "signer": reg.signer,
              "certificate": signed[0]["fingerprint"]}
-    return dossiers.receive(proc, body, idempotency_key, unit_id=reg.unit_id,
+    return dossiers.receive(proc, cmd.as_sent, idempotency_key, unit_id=reg.unit_id,
                             office_id=reg.office_id, content=content, signatures=signed,
                             actor=actor, repo=repo, workflows=workflows, config=config, now=now,
                             idempotency_scope=f"registration#{reg.unit_id}")

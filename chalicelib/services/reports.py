@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any
 
 from ..adapters.identity import Principal
 from ..adapters.repository import Repository, inbox_key
 from ..domain import catalogue, policy
-from ..domain.errors import BadRequest, Conflict, Forbidden, InvalidField
+from ..domain.commands import DelayReason
+from ..domain.errors import Conflict, Forbidden, InvalidField
 from . import authz, common
 
 MAX_REASON = 1000
@@ -50,12 +50,10 @@ def overdue(principal: Principal, *, office: str | None, without_reason: str | N
             "items": items}
 
 
-def record_delay_reason(principal: Principal, dossier_id: str, body: Any, *, repo: Repository,
+def record_delay_reason(principal: Principal, dossier_id: str, cmd: DelayReason, *, repo: Repository,
                         now: datetime) -> dict:
     dossier = common.load_dossier(repo, principal, dossier_id, "dossier.delay_reason")
-    if not isinstance(body, dict):
-        raise BadRequest("Nội dung phải là một đối tượng JSON.", code="invalid_type", field="")
-    reason = body.get("reason")
+    reason = cmd.reason
     if not isinstance(reason, str) or not reason.strip() or len(reason) > MAX_REASON:
         raise InvalidField("Cần lý do chậm (tối đa 1000 ký tự).", code="reason_required",
                            field="reason")

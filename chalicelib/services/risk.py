@@ -32,25 +32,25 @@ SUBMISSIONS = ("dossier.submitted", "dossier.resubmitted")
 BURST_KEEP = timedelta(days=1)     # a window's counter outlives its window, then expires (TTL)
 
 
-def on_event(event: dict, svc: Any, now: datetime) -> None:
+def on_event(event: dict, *, repo: Any, alerts: Any, topics: Any, now: datetime) -> None:
     name, _ = event["event"], event["event_id"]      # a message without them is poison
     if event.get("procedure") == REGISTRATION:
         return   # a unit applying to use the service has no signers yet to warn
-    once("risk-warning", event, lambda: warn(event, svc), now=now)
+    once("risk-warning", event, lambda: warn(event, topics), now=now)
     if name == "payment.posted":
-        once("risk-statistics", event, lambda: learn(event, svc), now=now)
+        once("risk-statistics", event, lambda: learn(event, repo, alerts), now=now)
     if name in SUBMISSIONS and _payment_like(event):
-        once("risk-check", event, lambda: check(event, svc, now), now=now)
-        publish_flags(event, svc, now)
+        once("risk-check", event, lambda: check(event, repo, alerts, now), now=now)
+        publish_flags(event, alerts, topics, now)
 
 
-def warn(event: dict, svc: Any) -> str:
+def warn(event: dict, topics: Any) -> str:
     """The change, to the unit's topic."""
     if event["event"] == "balance.changed":
         alert, kind = notices.balance_alert(event), "balance"
     else:
         alert, kind = notices.status_alert(event), "status"
-    return svc.topics.publish(unit_topic(event["unit_id"]), alert.subject, alert.text, alert.sms, {
+    return topics.publish(unit_topic(event["unit_id"]), alert.subject, alert.text, alert.sms, {
         "kind": kind, "event": event["event"], "unit_id": event["unit_id"],
         "dossier_id": event.get("dossier_id"), "account_id": event.get("account_id")})
 
@@ -64,51 +64,51 @@ def _payment_like(event: dict) -> bool:
 
 
 # --- statistics from posted payments -----------------------------------------------------------
-def learn(event: dict, svc: Any) -> None:
-    dossier = svc.repo.dossier(event["dossier_id"])
+def learn(event: dict, repo: Any, alerts: Any) -> None:
+    dossier = repo.dossier(event["dossier_id"])
     if dossier is None:
         raise LookupError("the dossier of a posted payment is missing")
-    content = svc.repo.body(dossier).content or {}
+    content = repo.body(dossier).content or {}
     key = risk.payee_key((content.get("voucher") or {}).get("payee"))
     if key is not None:   # first: a retry after it must not skip the amount below
-        svc.alerts.record_payee(dossier.unit_id, key, dossier.dossier_id,
+        alerts.record_payee(dossier.unit_id, key, dossier.dossier_id,
                                 common.parse_iso(event["occurred_at"]))
-    svc.alerts.record_paid(dossier.unit_id, dossier.dossier_id, int(event["amount"]))
+    alerts.record_paid(dossier.unit_id, dossier.dossier_id, int(event["amount"]))
 
 
 # --- the anomaly rules at submission ---------------------------------------------------------
-def facts_of(event: dict, svc: Any) -> risk.Submission:
+def facts_of(event: dict, repo: Any, alerts: Any) -> risk.Submission:
     """What the rules compare, gathered for one submission event."""
-    dossier = svc.repo.dossier(event["dossier_id"])
+    dossier = repo.dossier(event["dossier_id"])
     if dossier is None:
         raise LookupError("the dossier of a submission event is missing")
     at = common.parse_iso(event["occurred_at"])
-    body = svc.repo.body(dossier)
+    body = repo.body(dossier)
     payee = ((body.content or {}).get("voucher") or {}).get("payee") or {}
     kind = catalogue.PAYMENT_KINDS.get(dossier.payment_kind or "")
     debits = kind is not None and kind.balance_effect < 0
     key = risk.payee_key(payee)
     signatures = [s for s in body.signatures or [] if isinstance(s.get("fingerprint"), str)]
-    records = svc.repo.certificates([s["fingerprint"] for s in signatures])
+    records = repo.certificates([s["fingerprint"] for s in signatures])
     certificates = [risk.SigningCertificate(s["title"], s["fingerprint"],
                                             common.parse_iso(records[s["fingerprint"]].registered_at))
                     for s in signatures if s["fingerprint"] in records]
     window = risk.window_of(at)
-    count = svc.alerts.count_submission(dossier.unit_id, window, dossier.dossier_id,
+    count = alerts.count_submission(dossier.unit_id, window, dossier.dossier_id,
                                         window + BURST_KEEP)
     return risk.Submission(
         at=at, debits=debits, amount=int(dossier.amount or 0), payee=payee,
-        payee_known=(svc.alerts.payee_known(dossier.unit_id, key) if debits and key else True),
-        recent_paid=svc.alerts.recent_paid(dossier.unit_id) if debits else [],
+        payee_known=(alerts.payee_known(dossier.unit_id, key) if debits and key else True),
+        recent_paid=alerts.recent_paid(dossier.unit_id) if debits else [],
         certificates=certificates, burst_count=count)
 
 
-def check(event: dict, svc: Any, now: datetime) -> list[risk.Flag]:
-    flags = risk.evaluate(facts_of(event, svc), svc.repo.office_calendar(event["office_id"]))
+def check(event: dict, repo: Any, alerts: Any, now: datetime) -> list[risk.Flag]:
+    flags = risk.evaluate(facts_of(event, repo, alerts), repo.office_calendar(event["office_id"]))
     seq = event["event_id"].rpartition("#")[2]
     for flag in flags:
         alert_id = f"{event['event_id']}#{flag.rule}"
-        svc.alerts.save_flag(RiskFlag(
+        alerts.save_flag(RiskFlag(
             f"FLAG#{event['dossier_id']}", f"{seq}#{flag.rule}", alert_id=alert_id,
             dossier_id=event["dossier_id"], unit_id=event["unit_id"], office_id=event["office_id"],
             procedure=event["procedure"], event=event["event"], rule=flag.rule,
@@ -120,10 +120,10 @@ def check(event: dict, svc: Any, now: datetime) -> list[risk.Flag]:
     return flags
 
 
-def publish_flags(event: dict, svc: Any, now: datetime) -> None:
+def publish_flags(event: dict, alerts: Any, topics: Any, now: datetime) -> None:
     """Each stored flag of this submission, once to the unit's topic and once to the office's."""
     seq = event["event_id"].rpartition("#")[2]
-    for item in svc.alerts.flags_of(event["dossier_id"], prefix=f"{seq}#"):
+    for item in alerts.flags_of(event["dossier_id"], prefix=f"{seq}#"):
         flag = risk.Flag(item.rule, item.message, item.facts or {})
         alert = notices.flag_alert(flag, event)
         attributes = {"kind": "risk_flag", "rule": flag.rule, "event": event["event"],
@@ -131,5 +131,5 @@ def publish_flags(event: dict, svc: Any, now: datetime) -> None:
         for consumer, topic in (("risk-flag-unit", unit_topic(event["unit_id"])),
                                 ("risk-flag-office", office_topic(event["office_id"]))):
             once(consumer, {"event": "risk.flagged", "event_id": item.alert_id},
-                 partial(svc.topics.publish, topic, alert.subject, alert.text, alert.sms,
+                 partial(topics.publish, topic, alert.subject, alert.text, alert.sms,
                          attributes), now=now)

@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 import re
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..adapters.identity import Principal
 from ..adapters.models import LedgerEntry, Statement
@@ -35,6 +35,7 @@ from ..adapters.statements import StatementStore
 from ..domain import audit, catalogue, policy
 from ..domain import statements as rules
 from ..domain.calendar import local_date
+from ..domain.commands import Resolve, Submit
 from ..domain.errors import Conflict, Forbidden, InvalidField, NotFound
 from . import authz, common, signing
 
@@ -288,13 +289,13 @@ def _office_in_scope(principal: Principal, office: str | None, repo: Repository,
 
 
 # --- 3. the unit's reply ---------------------------------------------------------------------------
-def reply(principal: Principal, statement_id: str, body: Any, *, store: StatementStore,
+def reply(principal: Principal, statement_id: str, cmd: Submit, *, store: StatementStore,
           repo: Repository, now: datetime) -> dict:
     s = _load(store, repo, principal, statement_id, "statement.reply")
     if s.status != rules.ISSUED:
         raise Conflict("Bảng đối chiếu đã được trả lời.", code="statement_already_answered")
-    content, answer = rules.parse_reply(body, statement_id)
-    signed = signing.verify_submission(content, body.get("signatures"),
+    content, answer = rules.parse_reply(cmd, statement_id)
+    signed = signing.verify_submission(content, cmd.signatures,
                                        required=("chief_accountant", "account_holder"),
                                        unit_id=s.unit_id, repo=repo, now=now)
     at = common.iso(now)
@@ -320,15 +321,15 @@ def _append(s: Statement, at: str, actor: dict, action: str, status: str,
 
 
 # --- 4. the office's resolution --------------------------------------------------------------------
-def resolve(principal: Principal, statement_id: str, body: Any, *, store: StatementStore,
+def resolve(principal: Principal, statement_id: str, cmd: Resolve, *, store: StatementStore,
             repo: Repository, now: datetime) -> dict:
     s = _load(store, repo, principal, statement_id, "statement.resolve")
     if s.status != rules.DISPUTED:
         raise Conflict("Bảng đối chiếu không có ý kiến chênh lệch chờ giải quyết.",
                        code="statement_not_disputed")
-    decision = rules.parse_resolution(body)
+    decision = rules.parse_resolution(cmd)
     signed = signing.verify_decision(
-        body.get("signature"), rules.resolution_payload(statement_id, decision.outcome,
+        cmd.signature, rules.resolution_payload(statement_id, decision.outcome,
                                                         decision.reason),
         principal=principal, title=catalogue.CONTROL_OFFICER, repo=repo, now=now)
     at = common.iso(now)

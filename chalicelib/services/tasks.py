@@ -17,7 +17,8 @@ from ..adapters.repository import Repository, inbox_key
 from ..adapters.workflow import Workflows
 from ..domain import calendar, catalogue, jsonbody, policy
 from ..domain.changes import REMOVE, Add, set_or_remove
-from ..domain.errors import BadRequest, Conflict, Forbidden, InvalidField, NotFound
+from ..domain.commands import Decide
+from ..domain.errors import Conflict, Forbidden, InvalidField, NotFound
 from . import authz, common, delivery, signing
 
 MAX_REASON = 2000
@@ -80,22 +81,19 @@ def open_task(message: dict, *, repo: Repository, now: datetime) -> bool:
     return opened
 
 
-def _parse_decision(body: object) -> tuple[dict, str, str | None]:
-    """The decision's body (a JSON object), its decision name and its reason (stripped)."""
-    if not isinstance(body, dict):
-        raise BadRequest("Nội dung phải là một đối tượng JSON.", code="invalid_type", field="")
-    decision = jsonbody.required(body.get("decision"), str, field="decision",
+def _parse_decision(cmd: Decide) -> tuple[str, str | None]:
+    decision = jsonbody.required(cmd.decision, str, field="decision",
                                  missing="Thiếu quyết định.",
                                  wrong_type="Quyết định phải là chuỗi ký tự.")
-    reason = body.get("reason")
+    reason = cmd.reason
     if reason is not None and not isinstance(reason, str):
         raise InvalidField("Lý do phải là chuỗi ký tự.", code="invalid_type", field="reason")
     if reason is not None and len(reason) > MAX_REASON:
         raise InvalidField(f"Lý do dài quá {MAX_REASON} ký tự.", code="too_long", field="reason")
-    return body, decision, (reason.strip() or None) if reason else None
+    return decision, (reason.strip() or None) if reason else None
 
 
-def decide(principal: Principal, task_id: str, body: object, *, repo: Repository,
+def decide(principal: Principal, task_id: str, cmd: Decide, *, repo: Repository,
            workflows: Workflows, now: datetime) -> dict:
     authz.require(principal, "task.decide")
     well_formed = common.TASK_ID.fullmatch(task_id)
@@ -119,7 +117,7 @@ def decide(principal: Principal, task_id: str, body: object, *, repo: Repository
                            code="not_a_decision_task", field="task_id")
     if task.role not in principal.roles:
         raise Forbidden("Vai trò của bạn không được quyết định ở bước này.", code="wrong_role")
-    fields, decision_name, reason = _parse_decision(body)
+    decision_name, reason = _parse_decision(cmd)
     if task.state == "expired":
         raise Conflict("Nhiệm vụ đã quá hạn và được chuyển thành nhiệm vụ mới trong hộp việc.",
                        code="task_expired")
@@ -130,9 +128,9 @@ def decide(principal: Principal, task_id: str, body: object, *, repo: Repository
     proc = catalogue.get_version(task.procedure, task.procedure_version)
     move = catalogue.transition(proc, task.step, decision_name,
                                 supplements_used=int(dossier.supplements_used or 0), reason=reason)
-    signed = signing.verify_decision(fields.get("signature"),
+    signed = signing.verify_decision(cmd.signature,
                                      signing.decision_payload(task_id, decision_name,
-                                                              fields.get("reason")),
+                                                              cmd.reason),
                                      principal=principal, title=task.role, repo=repo, now=now)
     at = common.iso(now)
     request = common.decision_request_id()

@@ -5,6 +5,7 @@ root), so no service module imports the composition root."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from ..adapters.ledger import LedgerAdapter
 from ..adapters.repository import Repository
@@ -12,6 +13,11 @@ from ..adapters.workflow import Workflows
 from ..config import Config
 from . import closing, posting, registrations, specimens
 
+if TYPE_CHECKING:
+    from ..adapters.ledger import LedgerAdapter
+    from ..adapters.repository import Repository
+    from ..adapters.workflow import Workflows
+    from ..config import Config
 
 def run(message: dict, *, repo: Repository, workflows: Workflows, ledger: LedgerAdapter,
         config: Config, now: datetime) -> str:

@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 import pytest
 
 from chalicelib import composition
+from chalicelib.domain.commands import Submit
+from chalicelib.domain.commands import parse as command
 from chalicelib.services import dossiers
 from devstack.samples import close_account, open_account
 from tests.integration.flow import Flow
@@ -47,7 +49,7 @@ def test_received_before_2026_runs_under_decree_11_2020(api, tokens, pki_dir, un
     svc = composition.services()
     unit = svc.verifier.verify(tokens[ACCOUNTANT])
     account = "3713.1.1023456" if build is close_account else f"3713.7.{unique('o')[-6:]}"
-    status, d = dossiers.submit(unit, build(pki_dir, account), None, repo=svc.repo,
+    status, d = dossiers.submit(unit, command(Submit, build(pki_dir, account)), None, repo=svc.repo,
                                 workflows=svc.workflows, config=svc.config, store=svc.documents,
                                 now=datetime(2025, 12, 31, 2, 0, tzinfo=UTC))
     assert (status, d["version"]) == (201, "11-2020"), d

@@ -79,14 +79,14 @@ def dossiers(api, tokens, pki_dir) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def digested(stack, dossiers, days) -> dict[str, dict]:
     """Yesterday, then today, as the job would have run them (so today's chains to yesterday's)."""
-    import app
+    from chalicelib.api import schedules
     seen: list[tuple[str, str]] = []
     stop = aws.observe(lambda service, operation: seen.append((service, operation)))
     try:
         # The schedule's event at 00:05 local time today digests yesterday; then today, by hand.
         due = datetime.combine(date.fromisoformat(days[1]), time(0, 5), tzinfo=VN_TZ)
-        app.write_audit_digest(scheduled_event(due), None)
-        app.write_audit_digest(scheduled_event(due), None)    # a retried run: writes nothing
+        schedules.write_audit_digest(scheduled_event(due), None)
+        schedules.write_audit_digest(scheduled_event(due), None)    # a retried run: writes nothing
         results = {day: write(day) for day in days}
     finally:
         stop()

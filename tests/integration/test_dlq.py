@@ -7,6 +7,7 @@ import json
 import boto3
 import pytest
 
+from chalicelib.queues import TASK_QUEUE, WORKER_QUEUE, dead_letters
 from ops import dlq
 from tests.conftest import eventually
 
@@ -15,7 +16,7 @@ pytestmark = pytest.mark.integration
 
 def test_the_dlq_pairs_come_from_the_template():
     found = dlq.pairs()
-    assert found["kbnn-worker-dlq"] == "kbnn-worker" and found["kbnn-tasks-dlq"] == "kbnn-tasks"
+    assert found[dead_letters(WORKER_QUEUE)] == WORKER_QUEUE and found[dead_letters(TASK_QUEUE)] == TASK_QUEUE
     assert found[dlq.STREAM_FAILURES] is None
 
 
@@ -23,8 +24,8 @@ def test_a_poison_message_is_dead_lettered_then_redriven_after_the_fix(stack, mo
     sqs = boto3.client("sqs", endpoint_url=stack.endpoint_url, region_name=stack.env["AWS_REGION"])
     queues = dlq.Queues(sqs)
     poison = {"dossier_id": unique("P"), "step": "a_step_no_worker_knows", "token": "secret-token"}
-    sqs.send_message(QueueUrl=queues.url("kbnn-worker"), MessageBody=json.dumps(poison))
-    waiting = eventually(lambda: [m for m in queues.receive("kbnn-worker-dlq", visibility=1)
+    sqs.send_message(QueueUrl=queues.url(WORKER_QUEUE), MessageBody=json.dumps(poison))
+    waiting = eventually(lambda: [m for m in queues.receive(dead_letters(WORKER_QUEUE), visibility=1)
                                   if poison["dossier_id"] in m["Body"]], timeout=60)
     seen = dlq.summary(waiting[0])
     assert seen["receive_count"] >= 1 and seen["dossier_id"] == poison["dossier_id"]
@@ -36,6 +37,6 @@ def test_a_poison_message_is_dead_lettered_then_redriven_after_the_fix(stack, mo
     real = workers.run
     monkeypatch.setattr(workers, "run", lambda message, **deps: handled.append(message) or "done"
                         if message.get("step") == "a_step_no_worker_knows" else real(message, **deps))
-    eventually(lambda: dlq.redrive(queues, "kbnn-worker-dlq", "kbnn-worker") or
-               queues.depth("kbnn-worker-dlq") == 0, timeout=30)
+    eventually(lambda: dlq.redrive(queues, dead_letters(WORKER_QUEUE), WORKER_QUEUE) or
+               queues.depth(dead_letters(WORKER_QUEUE)) == 0, timeout=30)
     eventually(lambda: any(m["dossier_id"] == poison["dossier_id"] for m in handled), timeout=30)

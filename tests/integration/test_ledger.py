@@ -11,6 +11,7 @@ from contextlib import contextmanager
 import boto3
 import pytest
 
+from chalicelib.queues import LEDGER_CONFIRMATION_QUEUE, WORKER_QUEUE, dead_letters
 from devstack import ledger as ledger_cli
 from tests.conftest import eventually
 
@@ -97,7 +98,7 @@ def every_message_twice(stack):
 def posting_steps_run_together(stack, count: int):
     """The worker messages of the next `count` posting steps are held until all have arrived,
     then run at the same moment on their own threads (Lambda would run them concurrently)."""
-    source = next(s for s in stack.pump.sources if s.queue_name == "kbnn-worker")
+    source = next(s for s in stack.pump.sources if s.queue_name == WORKER_QUEUE)
     inner, barrier, threads = source.handler, threading.Barrier(count, timeout=60), []
 
     def held(event, context):
@@ -189,7 +190,7 @@ def test_two_payments_racing_for_the_last_of_a_balance_have_exactly_one_winner(f
 def test_a_confirmation_the_dvc_cannot_read_ends_in_the_dead_letter_queue(stack, unique):
     sqs = boto3.client("sqs", endpoint_url=stack.endpoint_url)
     queue = stack.env["LEDGER_CONFIRMATION_QUEUE_URL"]
-    dlq = sqs.get_queue_url(QueueName="kbnn-ledger-confirmations-dlq")["QueueUrl"]
+    dlq = sqs.get_queue_url(QueueName=dead_letters(LEDGER_CONFIRMATION_QUEUE))["QueueUrl"]
     marker = unique("poison")
     sqs.send_message(QueueUrl=queue, MessageBody=json.dumps(
         {"schema": "kbnn.ledger.posting_confirmation", "version": 99, "posting_id": marker}))

@@ -12,7 +12,7 @@ from collections import defaultdict
 import boto3
 import pytest
 
-from app import NOTIFICATION_QUEUE, RISK_QUEUE
+from chalicelib.queues import NOTIFICATION_QUEUE, RISK_QUEUE
 from devstack.demo import sample_content
 from devstack.outbox import fetch
 from tests.conftest import eventually

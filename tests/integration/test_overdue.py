@@ -8,6 +8,8 @@ import boto3
 import pytest
 
 from chalicelib import clock
+from chalicelib.domain.commands import Decide
+from chalicelib.domain.commands import parse as command
 from tests.conftest import eventually
 
 pytestmark = pytest.mark.integration
@@ -84,7 +86,8 @@ def test_a_decision_in_the_last_minute_of_its_step_is_refused_before_anything_is
     svc = composition.services()
     due = common.parse_iso(svc.repo.task(task_id).due_at)
     with pytest.raises(Conflict) as refused:
-        tasks.decide(svc.verifier.verify(tokens["kiemsoat.kv1"]), task_id, {"decision": "accept"},
+        tasks.decide(svc.verifier.verify(tokens["kiemsoat.kv1"]), task_id,
+                     command(Decide, {"decision": "accept"}),
                      repo=svc.repo, workflows=svc.workflows, now=due - timedelta(seconds=30))
     assert refused.value.code == "task_expired"
     assert svc.repo.task(task_id).state == "open"

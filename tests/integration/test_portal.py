@@ -12,6 +12,7 @@ import pytest
 from boto3.dynamodb.types import TypeDeserializer
 
 from chalicelib import clock
+from chalicelib.queues import PORTAL_FEED_QUEUE
 from tests.conftest import eventually
 from tests.integration.test_reports import conforms
 
@@ -83,7 +84,7 @@ def test_each_status_change_reaches_the_portal_feed_once_in_order_without_person
 
     # every event of these dossiers delivered to the feed's queue a second time: nothing new
     sqs = boto3.client("sqs", endpoint_url=stack.endpoint_url, region_name=stack.env["AWS_REGION"])
-    url = sqs.get_queue_url(QueueName="kbnn-portal-feed")["QueueUrl"]
+    url = sqs.get_queue_url(QueueName=PORTAL_FEED_QUEUE)["QueueUrl"]
     for item in ours:
         detail = {"version": 1, "event": item["event"], "event_id": f"{item['dossier_code']}#{item['seq']}",
                   "occurred_at": item["occurred_at"], "dossier_id": item["dossier_code"],

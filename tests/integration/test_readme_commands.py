@@ -100,5 +100,6 @@ def test_every_command_the_readme_shows_runs_against_the_local_stack(stack, tmp_
         done = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", script], cwd=tmp_path, env=env,
                               capture_output=True, text=True, timeout=600)
         output = done.stdout + done.stderr
-        assert done.returncode == 0, f"{document} block {number} exited {done.returncode}:\n{script}\n{output}"
+        assert done.returncode == 0, \
+            f"{document} block {number} exited {done.returncode}:\n{script}\n{output}"
         assert "Traceback (most recent call last)" not in output, f"{document} block {number}:\n{output}"

@@ -8,6 +8,8 @@ import pytest
 
 import signtool
 from chalicelib import composition
+from chalicelib.domain.commands import Submit
+from chalicelib.domain.commands import parse as command
 from chalicelib.services import dossiers
 from tests.integration.flow import Flow
 
@@ -79,7 +81,8 @@ def test_bad_reconciliation_requests_are_refused_with_the_field(flow, pki_dir):
 def test_a_request_received_under_decree_11_2020_finishes_under_it(stack, tokens, flow, pki_dir):
     svc = composition.services()
     unit = svc.verifier.verify(tokens["ketoan.cva"])
-    status, d = dossiers.submit(unit, body(pki_dir, 5, period=("2025-11-01", "2025-11-30")), None,
+    status, d = dossiers.submit(unit, command(Submit, body(pki_dir, 5, period=("2025-11-01", "2025-11-30"))),
+                                None,
                                 repo=svc.repo, workflows=svc.workflows, config=svc.config,
                                 store=svc.documents, now=datetime(2025, 12, 30, 2, 0, tzinfo=UTC))
     assert (status, d["version"]) == (201, "11-2020"), d

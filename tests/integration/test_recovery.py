@@ -10,8 +10,8 @@ from datetime import UTC, timedelta
 
 import pytest
 
-import app
 from chalicelib import clock, composition
+from chalicelib.api import schedules
 from devstack import samples
 from devstack.faults import Faults
 from tests.conftest import eventually
@@ -30,7 +30,7 @@ def faults():
 def sweep_later(minutes: int = 3) -> None:
     """The scheduled sweeper, run as EventBridge would, after the grace period has passed."""
     at = (clock.now() + timedelta(minutes=minutes)).astimezone(UTC)
-    app.sweep_undelivered({"version": "0", "id": str(uuid.uuid4()), "source": "aws.events",
+    schedules.sweep_undelivered({"version": "0", "id": str(uuid.uuid4()), "source": "aws.events",
                            "account": "123456789012", "detail-type": "Scheduled Event",
                            "region": "us-east-1", "resources": [], "detail": {},
                            "time": at.strftime("%Y-%m-%dT%H:%M:%SZ")}, None)

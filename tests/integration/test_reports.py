@@ -25,6 +25,7 @@ from boto3.dynamodb.types import TypeDeserializer
 
 from chalicelib import clock
 from chalicelib.adapters import aws
+from chalicelib.queues import PORTAL_FEED_QUEUE, REPORTS_QUEUE, dead_letters
 from tests.conftest import eventually
 from tests.integration.flow import Flow
 
@@ -224,8 +225,8 @@ def deliver_again(raw: Raw, bodies: list[str], dossier_ids: set[str]) -> int:
         detail = json.loads(body)["detail"]
         if detail.get("dossier_id") not in dossier_ids and detail["event"] != "unit.registered":
             continue
-        for queue, names in (("kbnn-reports", aggregates.REPORT_EVENTS),
-                             ("kbnn-portal-feed", aggregates.FEED_EVENTS)):
+        for queue, names in ((REPORTS_QUEUE, aggregates.REPORT_EVENTS),
+                             (PORTAL_FEED_QUEUE, aggregates.FEED_EVENTS)):
             if detail["event"] in names:
                 raw.sqs.send_message(QueueUrl=raw.queue_url(queue), MessageBody=body)
                 sent += 1
@@ -278,7 +279,7 @@ def test_every_report_figure_equals_its_recomputation_from_the_raw_records(
     bodies = eventually(lambda: (b := tap()) and sum(json.loads(x)["detail"].get("dossier_id") in ours
                                                      for x in b) >= 8 and b, timeout=STREAM_LAG)
     assert deliver_again(raw, bodies, ours) >= 7 + 5
-    eventually(lambda: raw.drained("kbnn-reports") and raw.drained("kbnn-portal-feed"), timeout=STREAM_LAG)
+    eventually(lambda: raw.drained(REPORTS_QUEUE) and raw.drained(PORTAL_FEED_QUEUE), timeout=STREAM_LAG)
     figures_settle(api, leader, raw, today, timeout=20)
 
 
@@ -383,10 +384,10 @@ def test_reports_follow_the_office_hierarchy_and_refuse_bad_parameters(api, toke
 
 def test_a_poison_message_on_the_reports_queue_ends_in_its_dead_letter_queue(raw, unique):
     marker = unique("POISON")
-    raw.sqs.send_message(QueueUrl=raw.queue_url("kbnn-reports"),
+    raw.sqs.send_message(QueueUrl=raw.queue_url(REPORTS_QUEUE),
                          MessageBody=json.dumps({"detail": {"event": "dossier.submitted",
                                                             "event_id": f"{marker}#1"}}))
-    dlq = raw.queue_url("kbnn-reports-dlq")
+    dlq = raw.queue_url(dead_letters(REPORTS_QUEUE))
 
     def parked():
         for m in raw.sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10).get("Messages", []):

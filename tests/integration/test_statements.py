@@ -24,6 +24,7 @@ from chalicelib.adapters import aws
 from chalicelib.adapters.models import Account
 from chalicelib.domain import statements as rules
 from chalicelib.domain.calendar import VN_TZ, local_date
+from chalicelib.queues import STATEMENT_JOB_QUEUE, dead_letters
 from chalicelib.services import statements
 from chalicelib.services.common import parse_iso
 from devstack.demo import sample_content
@@ -212,9 +213,9 @@ def test_a_complete_run_is_not_read_again(books):
 
 
 def test_the_daily_schedule_issues_through_the_job_queue(stack, api, tokens, books):
-    import app
+    from chalicelib.api import schedules
     # The schedule's event, as EventBridge sends it at 01:00 local time on 1 July.
-    app.issue_due_statements({"version": "0", "id": str(uuid.uuid4()), "source": "aws.events",
+    schedules.issue_due_statements({"version": "0", "id": str(uuid.uuid4()), "source": "aws.events",
                               "detail-type": "Scheduled Event", "account": "123456789012",
                               "region": stack.env["AWS_REGION"], "resources": [], "detail": {},
                               "time": "2026-06-30T18:00:00Z"}, None)
@@ -232,8 +233,8 @@ def test_the_daily_schedule_issues_through_the_job_queue(stack, api, tokens, boo
         url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
         found = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=counts)["Attributes"]
         return not any(int(found[c]) for c in counts)
-    eventually(lambda: empty("kbnn-statement-jobs"), timeout=LAG)
-    assert empty("kbnn-statement-jobs-dlq")
+    eventually(lambda: empty(STATEMENT_JOB_QUEUE), timeout=LAG)
+    assert empty(dead_letters(STATEMENT_JOB_QUEUE))
 
 
 # --- the unit's answer and the office's resolution ------------------------------------------------

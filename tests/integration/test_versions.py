@@ -8,6 +8,8 @@ import boto3
 import pytest
 
 from chalicelib import composition
+from chalicelib.domain.commands import Submit
+from chalicelib.domain.commands import parse as command
 from chalicelib.services import dossiers
 from devstack.demo import sample_content
 
@@ -18,7 +20,8 @@ def receive_on(stack, tokens, flow, when: datetime, number: str) -> dict:
     """Submit as if received at `when` (the service takes the receipt time as an argument)."""
     svc = composition.services()
     unit = svc.verifier.verify(tokens["ketoan.cva"])
-    status, body = dossiers.submit(unit, flow.signed(sample_content(number)), None, repo=svc.repo,
+    status, body = dossiers.submit(unit, command(Submit, flow.signed(sample_content(number))), None,
+                                   repo=svc.repo,
                                    workflows=svc.workflows, config=svc.config, store=svc.documents, now=when)
     assert status == 201, body
     return body

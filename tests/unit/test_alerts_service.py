@@ -12,6 +12,8 @@ from jsonschema import Draft202012Validator
 from chalicelib.adapters.identity import Principal
 from chalicelib.adapters.models import RiskFlag
 from chalicelib.domain import risk
+from chalicelib.domain.commands import Subscribe
+from chalicelib.domain.commands import parse as command
 from chalicelib.domain.errors import Conflict, Forbidden, InvalidField, NotFound
 from chalicelib.services import alerts
 from tests.fakes import MemoryAlertStore, MemoryRepository, MemoryTopics
@@ -44,11 +46,12 @@ def a_flag() -> RiskFlag:
 
 def test_signers_subscribe_to_their_units_topic_and_officers_to_their_offices():
     store, topics = MemoryAlertStore(), MemoryTopics()
-    status, body = alerts.subscribe(KTT, {"protocol": "sms", "endpoint": "+84912345678"},
+    status, body = alerts.subscribe(KTT, command(Subscribe, {"protocol": "sms", "endpoint": "+84912345678"}),
                                     store=store, topics=topics, now=NOW)
     assert (status, body["topic"], body["status"]) == (201, "kbnn-risk-1012345", "confirmed")
     assert valid("AlertSubscription", body)
-    status, body = alerts.subscribe(OFFICER, {"protocol": "email", "endpoint": " ks@kbnn.example.vn "},
+    status, body = alerts.subscribe(OFFICER, command(Subscribe, {"protocol": "email",
+                                                                 "endpoint": " ks@kbnn.example.vn "}),
                                     store=store, topics=topics, now=NOW)
     assert (status, body["topic"], body["endpoint"], body["status"]) == \
         (201, "kbnn-risk-office-KV1", "ks@kbnn.example.vn", "pending_confirmation")
@@ -59,10 +62,11 @@ def test_signers_subscribe_to_their_units_topic_and_officers_to_their_offices():
 def test_the_same_endpoint_again_is_the_same_subscription_and_anothers_is_not_yours():
     store, topics = MemoryAlertStore(), MemoryTopics()
     body = {"protocol": "email", "endpoint": "chung@chuvanan.example.vn"}
-    first = alerts.subscribe(KTT, body, store=store, topics=topics, now=NOW)[1]
-    assert alerts.subscribe(KTT, body, store=store, topics=topics, now=NOW) == (200, first)
+    first = alerts.subscribe(KTT, command(Subscribe, body), store=store, topics=topics, now=NOW)[1]
+    again = alerts.subscribe(KTT, command(Subscribe, body), store=store, topics=topics, now=NOW)
+    assert again == (200, first)
     with pytest.raises(Conflict) as taken:
-        alerts.subscribe(CHUTK, body, store=store, topics=topics, now=NOW)
+        alerts.subscribe(CHUTK, command(Subscribe, body), store=store, topics=topics, now=NOW)
     assert taken.value.code == "endpoint_taken"
     with pytest.raises(NotFound):
         alerts.unsubscribe(CHUTK, first["subscription_id"], store=store, topics=topics)
@@ -75,10 +79,11 @@ def test_the_same_endpoint_again_is_the_same_subscription_and_anothers_is_not_yo
 def test_a_person_holds_at_most_five_subscriptions():
     store, topics = MemoryAlertStore(), MemoryTopics()
     for i in range(alerts.MAX_SUBSCRIPTIONS):
-        alerts.subscribe(KTT, {"protocol": "email", "endpoint": f"k{i}@chuvanan.example.vn"},
+        alerts.subscribe(KTT, command(Subscribe, {"protocol": "email",
+                                                   "endpoint": f"k{i}@chuvanan.example.vn"}),
                          store=store, topics=topics, now=NOW)
     with pytest.raises(Conflict) as full:
-        alerts.subscribe(KTT, {"protocol": "email", "endpoint": "k9@chuvanan.example.vn"},
+        alerts.subscribe(KTT, command(Subscribe, {"protocol": "email", "endpoint": "k9@chuvanan.example.vn"}),
                          store=store, topics=topics, now=NOW)
     assert full.value.code == "subscription_limit_reached"
 
@@ -95,13 +100,14 @@ def test_a_person_holds_at_most_five_subscriptions():
 ])
 def test_endpoints_are_checked_for_their_protocol(body, code):
     with pytest.raises(InvalidField) as refused:
-        alerts.subscribe(KTT, body, store=MemoryAlertStore(), topics=MemoryTopics(), now=NOW)
+        alerts.subscribe(KTT, command(Subscribe, body), store=MemoryAlertStore(), topics=MemoryTopics(),
+                         now=NOW)
     assert refused.value.code == code
 
 
 def test_accountants_may_read_flags_but_not_subscribe():
     with pytest.raises(Forbidden) as refused:
-        alerts.subscribe(ACCOUNTANT, {"protocol": "sms", "endpoint": "+84912345678"},
+        alerts.subscribe(ACCOUNTANT, command(Subscribe, {"protocol": "sms", "endpoint": "+84912345678"}),
                          store=MemoryAlertStore(), topics=MemoryTopics(), now=NOW)
     assert refused.value.code == "role_not_allowed"
     store = MemoryAlertStore()

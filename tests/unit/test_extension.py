@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.domain import catalogue, extension
+from chalicelib.domain import catalogue, commands, extension
 from chalicelib.domain.errors import BadRequest, InvalidField
 from workflows import generate
 
@@ -12,8 +12,13 @@ pytestmark = pytest.mark.unit
 VALID = {"cause": "it_failure", "reason": "  Hệ thống TABMIS gián đoạn.  ", "working_days": 3}
 
 
+
+def parse_extension(body):
+    """What a request goes through: the edge's command, then the domain's rules."""
+    return extension.parse_extension(commands.parse(commands.Extend, body))
+
 def test_a_request_for_an_it_failure_is_read_with_its_reason_trimmed():
-    assert extension.parse_extension(VALID) == extension.ExtensionRequest(
+    assert parse_extension(VALID) == extension.ExtensionRequest(
         "it_failure", "Hệ thống TABMIS gián đoạn.", 3)
 
 
@@ -33,19 +38,19 @@ def test_a_request_for_an_it_failure_is_read_with_its_reason_trimmed():
 ])
 def test_a_request_outside_the_rule_is_refused_naming_the_field(change, code, field):
     with pytest.raises(InvalidField) as refused:
-        extension.parse_extension({**VALID, **change})
+        parse_extension({**VALID, **change})
     assert (refused.value.status, refused.value.code, refused.value.field) == (422, code, field)
 
 
 def test_the_longest_reason_and_every_allowed_number_of_days_are_accepted():
     for days in range(1, extension.MAX_WORKING_DAYS + 1):
-        assert extension.parse_extension({**VALID, "working_days": days}).working_days == days
-    assert extension.parse_extension({**VALID, "reason": "x" * extension.MAX_REASON})
+        assert parse_extension({**VALID, "working_days": days}).working_days == days
+    assert parse_extension({**VALID, "reason": "x" * extension.MAX_REASON})
 
 
 def test_a_body_that_is_not_an_object_is_a_bad_request():
     with pytest.raises(BadRequest) as refused:
-        extension.parse_extension([VALID])
+        parse_extension([VALID])
     assert refused.value.code == "invalid_type"
 
 
@@ -53,7 +58,7 @@ def test_the_messages_state_the_limits_the_parser_applies():
     messages = {}
     for change in ({"cause": "x"}, {"reason": ""}, {"working_days": 0}):
         with pytest.raises(InvalidField) as refused:
-            extension.parse_extension({**VALID, **change})
+            parse_extension({**VALID, **change})
         messages[refused.value.field] = refused.value.message
     assert all(c in messages["cause"] for c in extension.CAUSES)
     assert str(extension.MAX_REASON) in messages["reason"]

@@ -49,6 +49,8 @@ from chalicelib.domain import (
 )
 from chalicelib.domain import ledger as ledger_contract
 from chalicelib.domain.changes import REMOVE
+from chalicelib.domain.commands import Extend, RegisterCertificate, RevokeCertificate, StartUpload, Submit
+from chalicelib.domain.commands import parse as command
 from chalicelib.domain.errors import InvalidField
 from chalicelib.services import accounts as unit_accounts
 from chalicelib.services import (
@@ -1611,7 +1613,7 @@ def test_the_certificate_and_signature_schemas_accept_what_the_services_build(tm
                                       key, cert, title)
         body = {"title": title, "certificate": cert.decode(), "proof": proof["signature"]}
         assert is_valid("CertificateRegistration", body)
-        view = certificates.register(person, body, repo=repo, now=now)
+        view = certificates.register(person, command(RegisterCertificate, body), repo=repo, now=now)
         assert view["status"] == "pending"  # a unit title's, until a specimens dossier
         assert is_valid(response_schema("POST", "/v1/certificates", "201"), view)
     listed = certificates.list_for(people["account_holder"], None, repo=repo)
@@ -1639,7 +1641,8 @@ def test_the_certificate_and_signature_schemas_accept_what_the_services_build(tm
     assert is_valid(response_schema("GET", "/v1/dossiers/{dossier_id}", "200"), detail)
 
     revoked = certificates.revoke(people["account_holder"], stored[0]["fingerprint"],
-                                  {"reason": "Mất thiết bị ký số."}, repo=repo, now=now)
+                                  command(RevokeCertificate, {"reason": "Mất thiết bị ký số."}),
+                                  repo=repo, now=now)
     assert revoked["status"] == "revoked"
     assert is_valid(response_schema("POST", "/v1/certificates/{fingerprint}/revoke", "200"),
                     revoked)
@@ -1709,7 +1712,8 @@ def test_the_registration_schemas_accept_what_the_services_build(tmp_path, monke
     config = SimpleNamespace(state_machine_arn=lambda name: f"arn:{name}", region="r",
                              user_pool_id="p")
     monkeypatch.setattr(registrations.identity, "username_taken", lambda region, pool, name: False)
-    status, accepted = registrations.submit(form, "tk01-1056789", repo=repo, workflows=workflows,
+    status, accepted = registrations.submit(command(Submit, form), "tk01-1056789", repo=repo,
+                                            workflows=workflows,
                                             config=config, now=now)
     assert status == 201 and len(started) == 1
     assert is_valid(response_schema("POST", "/v1/registrations", "201"), accepted)
@@ -1771,7 +1775,7 @@ def test_a_tk01_that_the_activation_could_not_complete_is_refused_at_submission(
     taken.add("ktt.thcg")
     for code in ("account_exists", "username_taken"):
         with pytest.raises(errors.DomainError) as refused:
-            registrations.submit(registration_form(), None, repo=repo, workflows=None,
+            registrations.submit(command(Submit, registration_form()), None, repo=repo, workflows=None,
                                  config=config, now=now)
         assert refused.value.code == code
         assert (refused.value.status, code) in documented
@@ -1821,8 +1825,9 @@ def test_the_specimens_schemas_accept_what_the_services_build(tmp_path):
         fingerprints[title] = certificates.parse(cert.decode(), "c").fingerprint
         proof = signtool.sign_content(
             certificates.registration_challenge(fingerprints[title], person.sub), key, cert, title)
-        certificates.register(person, {"title": title, "certificate": cert.decode(),
-                                       "proof": proof["signature"]}, repo=repo, now=now)
+        certificates.register(person, command(RegisterCertificate, {
+            "title": title, "certificate": cert.decode(), "proof": proof["signature"]}),
+            repo=repo, now=now)
     # The account holder's certificate is active (TK01's activation registers it so); the chief
     # accountant's waits for this dossier.
     holder = repo.records[fingerprints["account_holder"]]
@@ -2106,13 +2111,15 @@ def test_the_document_schemas_accept_what_the_documents_service_builds(offline_s
     body = {"name": "bang-ke-chung-tu.pdf", "sha256": hashlib.sha256(data).hexdigest(),
             "size": len(data), "content_type": "application/pdf"}
     assert is_valid("DocumentUploadRequest", body)
-    status, fresh = documents.start_upload(unit, copy.deepcopy(body), store=offline_store, now=now)
+    status, fresh = documents.start_upload(unit, command(StartUpload, copy.deepcopy(body)),
+                                           store=offline_store, now=now)
     assert (status, fresh["stored"], fresh["upload"]["expires_at"]) == (
         201, False, "2026-03-09T02:30:00Z")
     assert is_valid(response_schema("POST", "/v1/documents", "201"), fresh)
     offline_store.files[offline_store.key("1012345", body["sha256"])] = StoredFile(
         len(data), body["sha256"])
-    status, known = documents.start_upload(unit, copy.deepcopy(body), store=offline_store, now=now)
+    status, known = documents.start_upload(unit, command(StartUpload, copy.deepcopy(body)),
+                                           store=offline_store, now=now)
     assert (status, known["stored"], known["upload"]) == (200, True, None)
     assert is_valid(response_schema("POST", "/v1/documents", "200"), known)
     assert not is_valid("DocumentUpload", {**known, "upload": fresh["upload"]})
@@ -2141,7 +2148,7 @@ def test_the_document_schemas_accept_what_the_documents_service_builds(offline_s
     for case, (sent, code, field) in refused.items():
         assert not is_valid("DocumentUploadRequest", sent), case
         with pytest.raises(InvalidField) as refusal:
-            documents.start_upload(unit, sent, store=offline_store, now=now)
+            documents.start_upload(unit, command(StartUpload, sent), store=offline_store, now=now)
         assert (refusal.value.code, refusal.value.field) == (code, field), case
         assert ("422", code) in documented, case
     asked = DOC["components"]["schemas"]["DocumentUploadRequest"]["properties"]
@@ -2189,7 +2196,7 @@ def test_the_extension_schemas_follow_extension_py_and_accept_what_the_service_b
                                                                 extension.MAX_WORKING_DAYS)
     assert asked["reason"]["maxLength"] == extension.MAX_REASON
     example = schemas["ExtensionRequest"]["example"]
-    assert extension.parse_extension(copy.deepcopy(example)).working_days == 1
+    assert extension.parse_extension(command(Extend, copy.deepcopy(example))).working_days == 1
 
     leader = Principal("s-3", "lanhdao.kv1", frozenset({"leader"}), None, "KV1")
     dossier_id = "01JNZ3Q8W5X6Y7Z8A9B0C1D2E3"
@@ -2203,7 +2210,7 @@ def test_the_extension_schemas_follow_extension_py_and_accept_what_the_service_b
     answered = []
     now = datetime(2026, 3, 10, 3, 0, tzinfo=UTC)   # Tue 10 Mar, 10:00 in Hà Nội; due at 17:00
     summary = extensions.extend(
-        leader, dossier_id, copy.deepcopy(example), repo=repo, now=now,
+        leader, dossier_id, command(Extend, copy.deepcopy(example)), repo=repo, now=now,
         workflows=SimpleNamespace(complete=lambda token, output: answered.append(output)))
     # one working day later: Wed 11 Mar 17:00 local, 31 hours from now
     assert summary["due_at"] == "2026-03-11T10:00:00Z"

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from chalicelib.domain import events
+from chalicelib.domain import commands, events
 from chalicelib.domain import statements as rules
 from chalicelib.domain.errors import DomainError
 
@@ -32,6 +32,15 @@ def due_keys(day: str) -> set[str]:
 def test_each_cadence_is_due_from_the_day_after_its_period_until_the_10th(day, expected):
     assert due_keys(day) == expected
 
+
+
+def parse_reply(body, statement_id):
+    """What a reply goes through: the edge's command, then the domain's rules."""
+    return rules.parse_reply(commands.parse(commands.Submit, body), statement_id)
+
+
+def parse_resolution(body):
+    return rules.parse_resolution(commands.parse(commands.Resolve, body))
 
 def test_periods_know_their_days_reply_date_and_local_bounds():
     february = rules.parse_period("2028-02")
@@ -115,9 +124,9 @@ def reply(**content):
 
 
 def test_a_reply_names_its_statement_and_a_dispute_says_what_differs():
-    content, answer = rules.parse_reply(reply(answer="matches"), "S1")
+    content, answer = parse_reply(reply(answer="matches"), "S1")
     assert (answer.status, answer.details, content["statement_id"]) == ("confirmed", None, "S1")
-    _, answer = rules.parse_reply(reply(answer="disputes", details=" Thiếu 1 đồng ",
+    _, answer = parse_reply(reply(answer="disputes", details=" Thiếu 1 đồng ",
                                         book_balance=5), "S1")
     assert (answer.status, answer.details, answer.book_balance) == ("disputed", "Thiếu 1 đồng", 5)
 
@@ -138,7 +147,7 @@ def test_a_reply_names_its_statement_and_a_dispute_says_what_differs():
 def test_a_malformed_reply_is_refused_with_its_field(body, code, field):
     statement = "S2" if code == "statement_mismatch" and "statement_id" in body["content"] else "S1"
     with pytest.raises(DomainError) as err:
-        rules.parse_reply(body, statement)
+        parse_reply(body, statement)
     assert (err.value.code, err.value.field) == (code, field)
 
 
@@ -150,9 +159,9 @@ def test_a_malformed_reply_is_refused_with_its_field(body, code, field):
 ])
 def test_a_resolution_has_an_outcome_and_a_reason(body, code):
     with pytest.raises(DomainError) as err:
-        rules.parse_resolution(body)
+        parse_resolution(body)
     assert err.value.code == code
-    assert rules.parse_resolution({"outcome": "corrected", "reason": " Sửa sổ "}).reason == "Sửa sổ"
+    assert parse_resolution({"outcome": "corrected", "reason": " Sửa sổ "}).reason == "Sửa sổ"
 
 
 def statement_image(status, **more):

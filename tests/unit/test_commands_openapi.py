@@ -1,0 +1,51 @@
+"""The request bodies the OpenAPI document describes and the commands the edge parses agree,
+both ways: every command field is a property of its operation's schema with the same
+required-ness, and every property of the schema is a command field. A field added on one side
+only fails here."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from chalicelib.domain import commands
+
+DOC = json.loads((Path(__file__).parents[2] / "chalicelib" / "openapi.json").read_text("utf-8"))
+
+
+def _resolve(schema: dict) -> dict:
+    while "$ref" in schema:
+        schema = DOC["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    return schema
+
+
+def _documented_bodies() -> dict[tuple[str, str], dict]:
+    return {(method, path): _resolve(op["requestBody"]["content"]["application/json"]["schema"])
+            for path, ops in DOC["paths"].items() for method, op in ops.items()
+            if isinstance(op, dict) and "requestBody" in op}
+
+
+def test_every_documented_request_body_has_a_command_and_every_command_an_operation():
+    assert set(_documented_bodies()) == set(commands.BY_OPERATION)
+
+
+@pytest.mark.parametrize("operation", sorted(commands.BY_OPERATION), ids=" ".join)
+def test_the_command_and_the_documented_body_have_the_same_fields_and_required_ones(operation):
+    schema, kind = _documented_bodies()[operation], commands.BY_OPERATION[operation]
+    assert schema["type"] == "object"
+    assert commands.body_fields(kind) == set(schema["properties"])
+    assert commands.required_fields(kind) == set(schema.get("required", []))
+
+
+@pytest.mark.parametrize("body", [[], "x", 1, None, True])
+def test_a_body_that_is_not_an_object_is_the_one_invalid_type(body):
+    from chalicelib.domain.errors import BadRequest
+    with pytest.raises(BadRequest) as refused:
+        commands.parse(commands.DelayReason, body)
+    assert (refused.value.code, refused.value.field) == ("invalid_type", "")
+
+
+def test_a_command_reads_the_fields_it_names_and_absent_ones_are_none():
+    cmd = commands.parse(commands.Decide, {"decision": "approve", "other": 1})
+    assert (cmd.decision, cmd.reason, cmd.signature) == ("approve", None, None)
