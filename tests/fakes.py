@@ -8,8 +8,9 @@ on moto (tests/integration/test_repository_contract.py). It keeps what DynamoDB 
 of each item as written, never the caller's object — and refuses what DynamoDB's conditions
 refuse: a taken idempotency key, a task decided meanwhile, a dossier that moved (its version), an
 audit sequence number already used. As PynamoDB does after a transaction, the caller's objects
-get their new version; the values the update actions set are only in the stored copy (read it
-back).
+get their new version; the values the changes set are only in the stored copy (read it back).
+Changes are plain data (chalicelib/domain/changes.py), translated by the adapter's own
+`dynamo.actions()`, so a change the real adapter could not write fails here too.
 """
 from __future__ import annotations
 
@@ -18,8 +19,10 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.update import AddAction, DeleteAction, RemoveAction
 
+from chalicelib.adapters import dynamo
 from chalicelib.adapters.models import (
     Account,
     AuditRecord,
@@ -30,9 +33,10 @@ from chalicelib.adapters.models import (
     Task,
     Unit,
 )
-from chalicelib.adapters.repository import IdempotencyKeyTaken, Page
+from chalicelib.adapters.repository import IdempotencyKeyTaken, Page, closed_inbox
 from chalicelib.domain import audit, catalogue
 from chalicelib.domain.calendar import DEFAULT_CALENDAR, WorkingCalendar
+from chalicelib.domain.changes import REMOVE, Changes
 from chalicelib.domain.errors import BadRequest, Conflict
 
 
@@ -57,6 +61,11 @@ def apply(obj: Any, actions: Iterable[Any]) -> None:
         elif isinstance(action, DeleteAction):
             value = (getattr(obj, name, None) or set()) - value or None
         setattr(obj, name, value)
+
+
+def apply_changes(obj: Any, changes: Changes) -> None:
+    """Plain changes, through the real adapter's translation into update actions."""
+    apply(obj, dynamo.actions(type(obj), changes))
 
 
 def stored(item: Any) -> Any:
@@ -177,6 +186,20 @@ class MemoryRepository:
         kept.status = record.status = "active"
         return True
 
+    def revoke_certificate(self, record: RegisteredCertificate, by: str, at: str, reason: str,
+                           unit: Unit | None, release_signer: bool) -> None:
+        """active or pending -> revoked (Conflict certificate_already_revoked otherwise), and the
+        owner's place among the unit's signers freed when `release_signer`."""
+        kept = self.items.get((RegisteredCertificate, record.fingerprint))
+        if kept is None or kept.status not in ("active", "pending") or _moved(kept, record):
+            raise Conflict("Chứng thư số đã bị thu hồi.", code="certificate_already_revoked")
+        self._update(kept, record, {"status": "revoked", "revoked_at": at, "revoked_by": by,
+                                    "revocation_reason": reason})
+        kept_unit = self.items.get((Unit, unit.pk)) if unit is not None and release_signer else None
+        if kept_unit is not None:
+            name = f"{record.title}_signers"
+            setattr(kept_unit, name, set(getattr(kept_unit, name) or ()) - {record.owner_sub} or None)
+
     # --- dossiers ---------------------------------------------------------------------------
     def dossier(self, dossier_id: str) -> Dossier | None:
         return self._kept(Dossier, dossier_id)
@@ -233,8 +256,8 @@ class MemoryRepository:
     def audit_records(self, dossier_id: str) -> list[dict]:
         return [dict(r) for r in self.audit.get(dossier_id, [])]
 
-    def note_on_dossier(self, dossier: Dossier, actions: list, audit_body: dict) -> None:
-        self.record_decision(None, [], dossier, actions, audit_body)
+    def note_on_dossier(self, dossier: Dossier, changes: Changes, audit_body: dict) -> None:
+        self.move_dossier(dossier, changes, audit_body)
 
     # --- tasks ------------------------------------------------------------------------------
     def task(self, task_id: str) -> Task | None:
@@ -243,27 +266,34 @@ class MemoryRepository:
     def task_with_dossier(self, task_id: str, dossier_id: str) -> tuple[Task | None, Dossier | None]:
         return self.task(task_id), self.dossier(dossier_id)
 
-    def open_task(self, task: Task, dossier: Dossier, dossier_actions: list, *,
+    def open_task(self, task: Task, dossier: Dossier, dossier_changes: Changes, *,
                   expire: Task | None = None, alert: Task | None = None,
                   audit_body: dict | None = None) -> bool:
-        """Record an open task and point the dossier at it; False if it was already recorded."""
+        """Record an open task and point the dossier at it; False if it was already recorded.
+        Any other refused condition (the dossier moved, the alert exists) fails the transaction
+        as DynamoDB does, which the real adapter lets through."""
         if (Task, task.task_id) in self.items:
             return False
         kept = self.items.get((Dossier, dossier.dossier_id))
-        if kept is None or _moved(kept, dossier):
-            raise Conflict("the dossier moved", code="task_already_decided")
-        actions = list(dossier_actions)
+        kept_expire = self.items.get((Task, expire.task_id)) if expire is not None else None
+        if kept is None or _moved(kept, dossier) \
+                or (expire is not None and (kept_expire is None or _moved(kept_expire, expire))) \
+                or (alert is not None and (Task, alert.task_id) in self.items):
+            raise TransactWriteError("Failed to write transaction items")
+        head: dict[str, Any] = {}
         if audit_body is not None:
-            seq, head = self._append_audit(dossier, audit_body)
-            actions += [Dossier.audit_seq.set(seq), Dossier.audit_head.set(head)]
+            try:
+                seq, hash_ = self._append_audit(dossier, audit_body)
+            except Conflict as taken:   # the audit record's sequence number is not free
+                raise TransactWriteError("Failed to write transaction items") from taken
+            head = {"audit_seq": seq, "audit_head": hash_}
         _bump(task)
         self.put(task)
-        self._update(kept, dossier, actions)
+        self._update(kept, dossier, {**dossier_changes, **head})
         if expire is not None:
-            from chalicelib.adapters.repository import closed_inbox
-            self._update(self.items[(Task, expire.task_id)], expire,
-                         [Task.state.set("expired"), Task.inbox.set(closed_inbox(expire, "expired"))])
-        if alert is not None and (Task, alert.task_id) not in self.items:
+            self._update(kept_expire, expire,
+                         {"state": "expired", "inbox": closed_inbox(expire, "expired")})
+        if alert is not None:
             _bump(alert)
             self.put(alert)
         return True
@@ -285,12 +315,31 @@ class MemoryRepository:
                 if model is Task and t.inbox == inbox_key and t.due_at < now_iso
                 and t.kind == "decision"]
 
-    def record_decision(self, task: Task | None, task_actions: list, dossier: Dossier,
-                        dossier_actions: list, audit_body: dict, *,
-                        resolve_alert: str | None = None, account: Account | None = None,
-                        account_actions: Iterable[Any] = (), also_save: Iterable[Any] = ()) -> None:
-        """All or nothing; Conflict (task_already_decided) if the task was decided meanwhile or
-        the dossier moved under the caller."""
+    def mark_decided(self, task: Task, dossier: Dossier, dossier_changes: Changes,
+                     audit_body: dict, *, decision: str, by: str, at: str, reason: str | None,
+                     request: str, resolve_alert: str | None = None,
+                     also_save: Iterable[Any] = ()) -> None:
+        """The task decided (only if still open: one winner), the dossier's move and its audit
+        record, all or nothing; Conflict (task_already_decided) if the task was decided
+        meanwhile or the dossier moved under the caller."""
+        decided = {"state": "decided", "inbox": closed_inbox(task, "decided"), "decision": decision,
+                   "decided_at": at, "decided_by": by, "reason": reason,
+                   "decided_by_request": request}
+        self._commit(dossier, dossier_changes, audit_body, task=task, task_changes=decided,
+                     resolve_alert=resolve_alert, also_save=also_save)
+
+    def move_dossier(self, dossier: Dossier, changes: Changes, audit_body: dict, *,
+                     resolve_alert: str | None = None, account: Account | None = None,
+                     account_changes: Changes | None = None, also_save: Iterable[Any] = ()) -> None:
+        """A system step's move of the dossier (and the account it changes) with its audit
+        record, all or nothing; Conflict if the dossier or the account moved under the caller."""
+        self._commit(dossier, changes, audit_body, resolve_alert=resolve_alert, account=account,
+                     account_changes=account_changes, also_save=also_save)
+
+    def _commit(self, dossier: Dossier, dossier_changes: Changes, audit_body: dict, *,
+                task: Task | None = None, task_changes: Changes | None = None,
+                resolve_alert: str | None = None, account: Account | None = None,
+                account_changes: Changes | None = None, also_save: Iterable[Any] = ()) -> None:
         kept_task = self.items.get((Task, task.task_id)) if task is not None else None
         kept_dossier = self.items.get((Dossier, dossier.dossier_id))
         kept_account = self.items.get((Account, _key(account))) if account is not None else None
@@ -302,16 +351,17 @@ class MemoryRepository:
             raise Conflict("Nhiệm vụ đã được xử lý hoặc hồ sơ vừa thay đổi.",
                            code="task_already_decided")
         seq, head = self._append_audit(dossier, audit_body)
-        extra = [Dossier.alert_task_id.remove()] if resolve_alert else []
         if task is not None:
-            self._update(kept_task, task, task_actions)
-        self._update(kept_dossier, dossier, list(dossier_actions) + extra
-                     + [Dossier.audit_seq.set(seq), Dossier.audit_head.set(head)])
+            self._update(kept_task, task, task_changes or {})
+        self._update(kept_dossier, dossier, {
+            **dossier_changes, **({"alert_task_id": REMOVE} if resolve_alert else {}),
+            "audit_seq": seq, "audit_head": head})
         if resolve_alert:
-            apply(self.items[(Task, resolve_alert)],
-                  [Task.state.set("resolved"), Task.inbox.set(f"resolved#{resolve_alert}")])
+            alert = self.items[(Task, resolve_alert)]
+            apply_changes(alert, {"state": "resolved", "inbox": f"resolved#{resolve_alert}"})
+            _bump(alert)
         if account is not None:
-            self._update(kept_account, account, list(account_actions))
+            self._update(kept_account, account, account_changes or {})
         for item in also_save:
             _bump(item)
             self.put(item)
@@ -332,8 +382,8 @@ class MemoryRepository:
         return seq, record["hash"]
 
     @staticmethod
-    def _update(kept: Any, given: Any, actions: Iterable[Any]) -> None:
-        apply(kept, actions)
+    def _update(kept: Any, given: Any, changes: Changes) -> None:
+        apply_changes(kept, changes)
         _bump(kept)
         _bump(given)
 
@@ -359,36 +409,38 @@ class MemoryLedger:
             raise Conflict("Hồ sơ hoặc tài khoản vừa thay đổi.", code="posting_contention")
         return kept
 
-    def open(self, item, dossier, dossier_actions, account=None, account_actions=()) -> None:
+    def open(self, item: Any, dossier: Dossier, dossier_changes: Changes,
+             account: Account | None = None, account_changes: Changes | None = None) -> None:
         kept = self._dossier_at_posting(dossier)
         kept_account = self.repo.items.get((Account, _key(account))) if account is not None else None
         if item.posting_id in self.items or (account is not None and (
                 kept_account is None or _moved(kept_account, account))):
             raise Conflict("Hồ sơ hoặc tài khoản vừa thay đổi.", code="posting_contention")
-        MemoryRepository._update(kept, dossier, dossier_actions)
+        MemoryRepository._update(kept, dossier, dossier_changes)
         if account is not None:
-            MemoryRepository._update(kept_account, account, account_actions)
+            MemoryRepository._update(kept_account, account, account_changes or {})
         item.version = 1
         self.items[item.posting_id] = item
 
-    def update(self, item, actions) -> None:
-        apply(item, actions)
+    def update(self, item: Any, changes: Changes) -> None:
+        apply_changes(item, changes)
         _bump(item)
 
-    def conclude(self, item, item_actions, dossier, dossier_actions, audit_body, *,
-                 account_id=None, account_actions=()) -> None:
+    def conclude(self, item: Any, item_changes: Changes, dossier: Dossier,
+                 dossier_changes: Changes, audit_body: dict, *,
+                 account_id: str | None = None, account_changes: Changes | None = None) -> None:
         if item.state not in ("requested", "parked"):
             raise Conflict("Bút toán hoặc hồ sơ vừa thay đổi.", code="posting_contention")
         kept = self._dossier_at_posting(dossier)
-        apply(item, item_actions)
-        _bump(item)
         seq, head = self.repo._append_audit(dossier, audit_body)
-        MemoryRepository._update(kept, dossier, list(dossier_actions) + [
-            Dossier.audit_seq.set(seq), Dossier.audit_head.set(head)])
+        apply_changes(item, item_changes)
+        _bump(item)
+        MemoryRepository._update(kept, dossier, {**dossier_changes,
+                                                 "audit_seq": seq, "audit_head": head})
         self.audit.append(audit_body)
         if account_id is not None:     # unconditional, as the ledger has booked it
             account = self.repo.items[(Account, f"ACCOUNT#{account_id}")]
-            apply(account, account_actions)
+            apply_changes(account, account_changes or {})
             _bump(account)
 
     def send(self, item, *, attempt: int, sent_at: str, delay_seconds: int = 0) -> None:
@@ -514,4 +566,4 @@ def _decode(cursor: str | None, scope_attr: str, scope_id: str) -> tuple[str, st
                          field="cursor") from exc
     if owner != scope_id:
         raise BadRequest("Con trỏ phân trang không hợp lệ.", code="invalid_cursor", field="cursor")
-    return after  # type: ignore[return-value]
+    return after

@@ -24,8 +24,9 @@ from chalicelib.adapters.models import (
     Task,
     Unit,
 )
-from chalicelib.adapters.repository import IdempotencyKeyTaken, decided_actions, inbox_key
+from chalicelib.adapters.repository import IdempotencyKeyTaken, inbox_key
 from chalicelib.domain import audit
+from chalicelib.domain.changes import REMOVE, Add
 from chalicelib.domain.errors import BadRequest, Conflict
 
 AT = "2026-11-23T02:00:00Z"
@@ -95,7 +96,7 @@ class RepositoryContract:
     def opened(self, repo: Any, dossier: Dossier) -> Task:
         task = a_task(dossier)
         current = repo.dossier(dossier.dossier_id)
-        assert repo.open_task(task, current, [Dossier.open_task_id.set(task.task_id)],
+        assert repo.open_task(task, current, {"open_task_id": task.task_id},
                               audit_body=an_audit("task_opened")) is True
         return task
 
@@ -140,10 +141,10 @@ class RepositoryContract:
         outcomes = []
         for (read_task, read_dossier), who in zip(readers, ("sub-a", "sub-b"), strict=True):
             try:
-                repo.record_decision(
-                    read_task, decided_actions(read_task, "approve", who, AT, None, f"req-{who}"),
-                    read_dossier, [Dossier.status.set("approved"), Dossier.updated_at.set(AT)],
-                    an_audit("approve", sub=who))
+                repo.mark_decided(
+                    read_task, read_dossier, {"status": "approved", "updated_at": AT},
+                    an_audit("approve", sub=who), decision="approve", by=who, at=AT,
+                    reason=None, request=f"req-{who}")
                 outcomes.append(who)
             except Conflict as refused:
                 outcomes.append(refused.code)
@@ -160,9 +161,9 @@ class RepositoryContract:
         dossier = self.created(repo, a_dossier(a_unit()))
         stale = repo.dossier(dossier.dossier_id)
         repo.note_on_dossier(repo.dossier(dossier.dossier_id),
-                             [Dossier.delay_reason.set({"reason": "first"})], an_audit("delay_noted"))
+                             {"delay_reason": {"reason": "first"}}, an_audit("delay_noted"))
         with pytest.raises(Conflict) as refused:
-            repo.note_on_dossier(stale, [Dossier.delay_reason.set({"reason": "second"})],
+            repo.note_on_dossier(stale, {"delay_reason": {"reason": "second"}},
                                  an_audit("delay_noted"))
         assert refused.value.code == "task_already_decided"
         assert repo.dossier(dossier.dossier_id).delay_reason == {"reason": "first"}
@@ -173,7 +174,7 @@ class RepositoryContract:
         task = self.opened(repo, dossier)
         again = a_task(dossier)
         again.task_id = task.task_id
-        assert repo.open_task(again, repo.dossier(dossier.dossier_id), []) is False
+        assert repo.open_task(again, repo.dossier(dossier.dossier_id), {}) is False
         page = repo.inbox(task.inbox, limit=10, cursor=None)
         assert [t.task_id for t in page.items] == [task.task_id] and page.next_cursor is None
         assert repo.dossier(dossier.dossier_id).open_task_id == task.task_id
@@ -183,7 +184,7 @@ class RepositoryContract:
         dossier = self.created(repo, a_dossier(a_unit()))
         for n in range(1, 11):      # past 9: a sequence compared as text would put 10 after 1
             repo.note_on_dossier(repo.dossier(dossier.dossier_id),
-                                 [Dossier.updated_at.set(f"2026-11-23T02:{n:02d}:00Z")],
+                                 {"updated_at": f"2026-11-23T02:{n:02d}:00Z"},
                                  an_audit("delay_noted", at=f"2026-11-23T02:{n:02d}:00Z", n=n))
         records = repo.audit_records(dossier.dossier_id)
         assert [r["seq"] for r in records] == list(range(1, 12))
@@ -283,3 +284,47 @@ class RepositoryContract:
             [newer.fingerprint, older.fingerprint]
         assert [c.fingerprint for c in repo.certificates_by_serial(newer.serial_key)] == \
             [newer.fingerprint]
+
+    def test_a_certificate_is_revoked_once_and_its_owners_place_among_the_signers_is_freed(self, repo):
+        unit_id = a_unit()
+        repo.create_unit(*a_new_unit(unit_id))
+        kept, gone = a_certificate(unit_id, "sub-1"), a_certificate(unit_id, "sub-2")
+        for record in (kept, gone):
+            repo.register_certificate(record, repo.unit(unit_id), 2)
+        repo.revoke_certificate(repo.certificate(gone.fingerprint), "sub-kbnn", AT, "Mất thiết bị.",
+                                repo.unit(unit_id), True)
+        revoked = repo.certificate(gone.fingerprint)
+        assert (revoked.status, revoked.revoked_by, revoked.revoked_at, revoked.revocation_reason) \
+            == ("revoked", "sub-kbnn", AT, "Mất thiết bị.")
+        # the freed place is taken by the next signer, and the limit still holds after it
+        repo.register_certificate(a_certificate(unit_id, "sub-3"), repo.unit(unit_id), 2)
+        with pytest.raises(Conflict) as full:
+            repo.register_certificate(a_certificate(unit_id, "sub-4"), repo.unit(unit_id), 2)
+        assert full.value.code == "signer_limit_reached"
+        assert repo.unit(unit_id).account_holder_signers == {"sub-1", "sub-3"}
+        with pytest.raises(Conflict) as again:
+            repo.revoke_certificate(repo.certificate(gone.fingerprint), "sub-kbnn", AT, "Lần hai.",
+                                    repo.unit(unit_id), True)
+        assert again.value.code == "certificate_already_revoked"
+        assert repo.certificate(gone.fingerprint).revocation_reason == "Mất thiết bị."
+        assert repo.certificate(kept.fingerprint).status == "pending"
+
+    def test_a_move_that_changes_an_account_read_before_another_move_is_refused_whole(self, repo):
+        unit_id = a_unit()
+        repo.create_unit(*a_new_unit(unit_id))
+        account_id = f"9523.1.{unit_id}"
+        stale = repo.account(account_id)
+        first, second = (self.created(repo, a_dossier(unit_id)) for _ in range(2))
+        repo.move_dossier(repo.dossier(first.dossier_id), {"status": "posting", "step": REMOVE},
+                          an_audit("moved"), account=repo.account(account_id),
+                          account_changes={"reserved": Add(3_000_000)})
+        with pytest.raises(Conflict) as refused:
+            repo.move_dossier(repo.dossier(second.dossier_id), {"status": "posting"},
+                              an_audit("moved"), account=stale,
+                              account_changes={"reserved": Add(3_000_000)})
+        assert refused.value.code == "task_already_decided"
+        assert int(repo.account(account_id).reserved) == 3_000_000
+        assert (repo.dossier(first.dossier_id).status, repo.dossier(first.dossier_id).step) == \
+            ("posting", None)
+        assert repo.dossier(second.dossier_id).status == "received"
+        assert len(repo.audit_records(second.dossier_id)) == 1
