@@ -280,6 +280,9 @@ class Repository:
             if dynamo.cancelled_on(exc, 0):
                 raise Conflict("Chứng thư số đã bị thu hồi.", code="certificate_already_revoked") from exc
             raise
+        # the unit's signers changed: its cached item must not list the revoked signer (as for a
+        # registration)
+        self._cache.pop(f"UNIT#{record.holder.split('#', 1)[1]}", None)
 
     # --- tasks ---------------------------------------------------------------------------
     def task(self, task_id: str) -> Task | None:

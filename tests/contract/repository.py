@@ -296,6 +296,7 @@ class RepositoryContract:
         revoked = repo.certificate(gone.fingerprint)
         assert (revoked.status, revoked.revoked_by, revoked.revoked_at, revoked.revocation_reason) \
             == ("revoked", "sub-kbnn", AT, "Mất thiết bị.")
+        assert repo.unit(unit_id).account_holder_signers == {"sub-1"}   # read at once, no stale copy
         # the freed place is taken by the next signer, and the limit still holds after it
         repo.register_certificate(a_certificate(unit_id, "sub-3"), repo.unit(unit_id), 2)
         with pytest.raises(Conflict) as full:
