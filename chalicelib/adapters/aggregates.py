@@ -8,6 +8,10 @@ week); nothing scans. Item layout (pk / sk), documented in docs/reports.md and d
     ACTIVE#<office>#<week>  / <unit_id>                  the unit submitted in that ISO week
     UNITS#<office>          / -                          registered units, declared mandatory units
     PAPER#<office>          / <local day>                vouchers the office received on paper
+
+The one table reached through boto3's low-level client rather than a PynamoDB model: a counter's
+attribute names are data (one per figure a report keeps, added by the report code, not declared
+in a schema), which a PynamoDB model cannot express; the layout above is its schema instead.
 """
 from __future__ import annotations
 
