@@ -3,8 +3,8 @@ chalicelib.adapters.repository.Repository) and `MemoryLedger` (for the posting a
 chalicelib.adapters.ledger), so that service tests run in milliseconds without AWS.
 
 A fake is only worth what it agrees with: tests/contract/repository.py runs the same contract
-against MemoryRepository (tests/unit/test_repository_contract.py) and against the real repository
-on moto (tests/integration/test_repository_contract.py). It keeps what DynamoDB keeps — a copy
+against MemoryRepository (tests/unit/test_repository_contract_in_memory.py) and against the real repository
+on moto (tests/integration/test_repository_contract_on_moto.py). It keeps what DynamoDB keeps — a copy
 of each item as written, never the caller's object — and refuses what DynamoDB's conditions
 refuse: a taken idempotency key, a task decided meanwhile, a dossier that moved (its version), an
 audit sequence number already used. As PynamoDB does after a transaction, the caller's objects

@@ -1,6 +1,6 @@
 """What the services rely on the repository for, written once and run twice: against the
-in-memory fake the service tests use (tests/unit/test_repository_contract.py) and against the
-real DynamoDB repository on moto (tests/integration/test_repository_contract.py). A behaviour the
+in-memory fake the service tests use (tests/unit/test_repository_contract_in_memory.py) and against the
+real DynamoDB repository on moto (tests/integration/test_repository_contract_on_moto.py). A behaviour the
 fake gets wrong fails here, not in a service test that trusted it.
 
 A subclass provides the `repo` fixture. Only the repository's public interface is used; every
