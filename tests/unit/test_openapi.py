@@ -33,7 +33,7 @@ from chalicelib import clock, composition
 from chalicelib.adapters import aws, identity
 from chalicelib.adapters.documents import DocumentStore, StoredFile
 from chalicelib.adapters.identity import Principal
-from chalicelib.adapters.models import Dossier, DossierBody, Task
+from chalicelib.adapters.models import Account, Dossier, DossierBody, Task, Unit
 from chalicelib.domain import (
     audit,
     catalogue,
@@ -48,7 +48,6 @@ from chalicelib.domain import (
     voucher,
 )
 from chalicelib.domain import ledger as ledger_contract
-from chalicelib.domain.changes import REMOVE
 from chalicelib.domain.commands import Extend, RegisterCertificate, RevokeCertificate, StartUpload, Submit
 from chalicelib.domain.commands import parse as command
 from chalicelib.domain.errors import InvalidField
@@ -71,7 +70,7 @@ from chalicelib.services import (
 from chalicelib.services import specimens as specimen_changes
 from devstack.demo import sample_content
 from devstack.registration_demo import tk01
-from tests.unit.fake_ledger import MemoryLedger, apply
+from tests.fakes import MemoryLedger, MemoryRepository, MemoryWorkflows
 
 pytestmark = pytest.mark.unit
 
@@ -217,11 +216,11 @@ def raised_error_codes() -> set[tuple[int, str]]:
     return found
 
 
-def no_adapters(verifier=None) -> SimpleNamespace:
+def no_adapters(verifier=None) -> composition.Services:
     """The composition root with no adapter at all: every member of composition.Services is None
     but the token verifier, so a route that looked anything up would answer 500."""
     members = {f.name: None for f in dataclasses.fields(composition.Services)}
-    return SimpleNamespace(**{**members, "verifier": verifier})
+    return composition.Services(**{**members, "verifier": verifier})
 
 
 def submission(content, signatures=DUMMY_SIGNATURES) -> dict:
@@ -248,6 +247,38 @@ def a_dossier(dossier_id: str = "01JNZ3Q8W5X6Y7Z8A9B0C1D2E3", **overrides) -> Do
 
 def detail_of(dossier: Dossier) -> dict:
     return common.dossier_detail(dossier, BODIES[dossier.dossier_id])
+
+
+def an_account(account_id: str, unit_id: str = "1012345", *, kind: str = "deposit",
+               balance: int = 0, status: str | None = None) -> Account:
+    return Account(f"ACCOUNT#{account_id}", account_id=account_id, unit_id=unit_id, kind=kind,
+                   balance=balance, status=status)
+
+
+def a_unit(unit_id: str = "1012345", registered_by: str | None = None) -> Unit:
+    return Unit(f"UNIT#{unit_id}", unit_id=unit_id, name="Đơn vị thử", office_id="KV1",
+                chapter_code="422", registered_by=registered_by)
+
+
+def a_repo(*items, ca_pem: str | None = None) -> MemoryRepository:
+    """The shared in-memory repository with unit 1012345 and `items` (dossiers with the bodies
+    a_dossier made for them)."""
+    repo = MemoryRepository(ca_pems=[ca_pem] if ca_pem else ())
+    repo.put(a_unit())
+    file(repo, *items)
+    return repo
+
+
+def file(repo: MemoryRepository, *items) -> None:
+    """Store items as they are now (a dossier with its body)."""
+    for item in items:
+        repo.put(item, *([BODIES[item.dossier_id]] if isinstance(item, Dossier) else []))
+
+
+def stored_detail(repo: MemoryRepository, dossier_id: str) -> dict:
+    """GET /v1/dossiers/{id} of what the repository holds."""
+    dossier = repo.dossier(dossier_id)
+    return common.dossier_detail(dossier, repo.body(dossier))
 
 
 # --- the document itself -------------------------------------------------------------------
@@ -537,10 +568,12 @@ def test_the_documented_submission_examples_are_signed_and_valid_one_per_procedu
         copy.deepcopy(examples["signature_specimens"]["value"]["content"]["specimens"]))
     assert changes.approve and changes.revoke and changes.open_accounts  # shows every change
     closed = examples["account_closing"]["value"]["content"]
-    assert closing.check(copy.deepcopy(closed), "1012345", ClosingRepo()) == {
+    assert closing.check(copy.deepcopy(closed), "1012345",
+                         open_account_repo(closed, "closing")) == {
         "account_id": closed["closing"]["account_id"]}
     stated = examples["balance_reconciliation"]["value"]["content"]
-    assert reconciliation.check(copy.deepcopy(stated), "1012345", ClosingRepo(), TODAY) == {
+    assert reconciliation.check(copy.deepcopy(stated), "1012345",
+                                open_account_repo(stated, "reconciliation"), TODAY) == {
         "account_id": stated["reconciliation"]["account_id"],
         "amount": stated["reconciliation"]["book_balance"]}
 
@@ -952,17 +985,12 @@ def closing_content() -> dict:
             "closing": {"account_id": CLOSING_ACCOUNT, "reason": "Kết thúc dự án."}}
 
 
-class ClosingRepo:
-    """The accounts closing.check reads: any account is an open one of unit 1012345 unless
-    `accounts` says otherwise (None: no such account)."""
-
-    def __init__(self, accounts: dict | None = None) -> None:
-        self.accounts = accounts or {}
-
-    def account(self, account_id):
-        default = SimpleNamespace(account_id=account_id, unit_id="1012345", kind="deposit",
-                                  balance=0, status=None)
-        return self.accounts.get(account_id, default)
+def open_account_repo(content: dict, block: str) -> MemoryRepository:
+    """What closing.check and reconciliation.check read: the account the content names (if it
+    names one at all) is an open one of unit 1012345."""
+    named = (content.get(block) or {}).get("account_id") if isinstance(content.get(block), dict) \
+        else None
+    return a_repo(*([an_account(named)] if isinstance(named, str) else []))
 
 
 CLOSING_REJECTED = {
@@ -992,11 +1020,9 @@ CLOSING_ACCEPTED = {
 # What closing.py refuses against the registry, which no JSON Schema can say: the ClosingRequest
 # description names the code, and POST /v1/dossiers and the supplement document it.
 CLOSING_DESCRIBED = {
-    "unknown_account": ClosingRepo({CLOSING_ACCOUNT: None}),
-    "unknown_account of another unit": ClosingRepo({CLOSING_ACCOUNT: SimpleNamespace(
-        unit_id="1023456", status=None)}),
-    "account_closed": ClosingRepo({CLOSING_ACCOUNT: SimpleNamespace(unit_id="1012345",
-                                                                    status="closed")}),
+    "unknown_account": (),
+    "unknown_account of another unit": (an_account(CLOSING_ACCOUNT, "1023456"),),
+    "account_closed": (an_account(CLOSING_ACCOUNT, status="closed"),),
 }
 
 
@@ -1008,7 +1034,8 @@ def _closing_body(content: dict) -> dict:
 def test_the_closing_schema_rejects_what_closing_py_rejects(case):
     content = CLOSING_REJECTED[case](closing_content())
     with pytest.raises(InvalidField) as refused:
-        closing.check(copy.deepcopy(content), "1012345", ClosingRepo())
+        closing.check(copy.deepcopy(content), "1012345",
+                      open_account_repo(content, "closing"))
     assert refused.value.code in {"required", "invalid_format", "reason_required"}
     assert not is_valid("Submission", _closing_body(content)), case
 
@@ -1016,7 +1043,8 @@ def test_the_closing_schema_rejects_what_closing_py_rejects(case):
 @pytest.mark.parametrize("case", sorted(CLOSING_ACCEPTED))
 def test_the_closing_schema_accepts_what_closing_py_accepts(case):
     content = CLOSING_ACCEPTED[case](closing_content())
-    facts = closing.check(copy.deepcopy(content), "1012345", ClosingRepo())
+    facts = closing.check(copy.deepcopy(content), "1012345",
+                      open_account_repo(content, "closing"))
     assert facts == {"account_id": content["closing"]["account_id"]}
     found = [e.message for e in validator("Submission").iter_errors(_closing_body(content))]
     assert found == [], case
@@ -1027,7 +1055,7 @@ def test_the_closing_rules_beyond_the_schema_are_described_and_documented(case):
     content = closing_content()
     assert is_valid("Submission", _closing_body(content))
     with pytest.raises(errors.DomainError) as refused:
-        closing.check(content, "1012345", CLOSING_DESCRIBED[case])
+        closing.check(content, "1012345", a_repo(*CLOSING_DESCRIBED[case]))
     code, status = refused.value.code, refused.value.status
     assert case.split()[0] == code and refused.value.field == "content.closing.account_id"
     assert f"`{code}`" in DOC["components"]["schemas"]["ClosingRequest"]["description"]
@@ -1094,12 +1122,12 @@ RECONCILIATION_ACCEPTED = {
 # What reconciliation.py refuses but a JSON Schema cannot say (an order of dates, today, the
 # registry): the ReconciliationRequest description names the code, the two routes document it.
 RECONCILIATION_DESCRIBED = {
-    "invalid_period": (_set("reconciliation.period.from", "2026-11-01"), ClosingRepo()),
+    "invalid_period": (_set("reconciliation.period.from", "2026-11-01"),
+                       (an_account("9523.1.1012345"),)),
     "invalid_period ending after today": (_set("reconciliation.period.to", "2026-11-24"),
-                                          ClosingRepo()),
-    "unknown_account": (lambda c: c, ClosingRepo({"9523.1.1012345": None})),
-    "unknown_account of another unit": (lambda c: c, ClosingRepo({"9523.1.1012345": SimpleNamespace(
-        unit_id="1023456")})),
+                                          (an_account("9523.1.1012345"),)),
+    "unknown_account": (lambda c: c, ()),
+    "unknown_account of another unit": (lambda c: c, (an_account("9523.1.1012345", "1023456"),)),
 }
 
 
@@ -1107,7 +1135,8 @@ RECONCILIATION_DESCRIBED = {
 def test_the_reconciliation_schema_rejects_what_reconciliation_py_rejects(case):
     content = RECONCILIATION_REJECTED[case](reconciliation_content())
     with pytest.raises(InvalidField) as refused:
-        reconciliation.check(copy.deepcopy(content), "1012345", ClosingRepo(), TODAY)
+        reconciliation.check(copy.deepcopy(content), "1012345",
+                                   open_account_repo(content, "reconciliation"), TODAY)
     assert refused.value.code in {"required", "invalid_format", "invalid_amount"}
     assert not is_valid("Submission", submission(content)), case
 
@@ -1115,7 +1144,8 @@ def test_the_reconciliation_schema_rejects_what_reconciliation_py_rejects(case):
 @pytest.mark.parametrize("case", sorted(RECONCILIATION_ACCEPTED))
 def test_the_reconciliation_schema_accepts_what_reconciliation_py_accepts(case):
     content = RECONCILIATION_ACCEPTED[case](reconciliation_content())
-    facts = reconciliation.check(copy.deepcopy(content), "1012345", ClosingRepo(), TODAY)
+    facts = reconciliation.check(copy.deepcopy(content), "1012345",
+                                   open_account_repo(content, "reconciliation"), TODAY)
     assert facts == {"account_id": content["reconciliation"]["account_id"],
                      "amount": content["reconciliation"]["book_balance"]}
     assert [e.message for e in validator("Submission").iter_errors(submission(content))] == []
@@ -1123,11 +1153,11 @@ def test_the_reconciliation_schema_accepts_what_reconciliation_py_accepts(case):
 
 @pytest.mark.parametrize("case", sorted(RECONCILIATION_DESCRIBED))
 def test_the_reconciliation_rules_beyond_the_schema_are_described_and_documented(case):
-    mutate, repo = RECONCILIATION_DESCRIBED[case]
+    mutate, accounts = RECONCILIATION_DESCRIBED[case]
     content = mutate(reconciliation_content())
     assert is_valid("Submission", submission(content))
     with pytest.raises(errors.DomainError) as refused:
-        reconciliation.check(content, "1012345", repo, TODAY)
+        reconciliation.check(content, "1012345", a_repo(*accounts), TODAY)
     code, status = refused.value.code, refused.value.status
     assert case.split()[0] == code
     described = DOC["components"]["schemas"]["ReconciliationRequest"]["description"]
@@ -1547,64 +1577,15 @@ def test_the_response_schemas_accept_what_the_services_build():
     assert not is_valid("AuditTrail", trail)
 
 
-class MemoryRepo:
-    """What the certificate and signing services read and write, in memory."""
-
-    def __init__(self, ca_pem: str) -> None:
-        self.ca_pem, self.records, self.stored, self.accounts = ca_pem, {}, None, {}
-
-    def trusted_ca_pems(self):
-        return [self.ca_pem]
-
-    def unit(self, unit_id):
-        return SimpleNamespace(unit_id=unit_id, office_id="KV1") if unit_id == "1012345" else None
-
-    def office_parent(self, office_id):
-        return None
-
-    def register_certificate(self, record, unit, limit):
-        self.records[record.fingerprint] = record
-
-    def certificate(self, fingerprint):
-        return self.records.get(fingerprint)
-
-    def certificates(self, fingerprints):
-        return {f: self.records[f] for f in fingerprints if f in self.records}
-
-    def holder_certificates(self, holder):
-        return [r for r in self.records.values() if r.holder == holder]
-
-    def revoke_certificate(self, record, by, at, reason, unit, release_signer):
-        pass
-
-    def approve_certificate(self, record, at):
-        approved = record.status == "pending"
-        record.status = "active" if approved else record.status
-        return approved
-
-    def account_owner(self, account_id):
-        return self.accounts.get(account_id)
-
-    def create_accounts(self, accounts):
-        for account in accounts:
-            self.accounts.setdefault(account.account_id, account.unit_id)
-
-    def dossier(self, dossier_id):
-        return self.stored if self.stored and self.stored.dossier_id == dossier_id else None
-
-    def body(self, dossier):
-        return BODIES[dossier.dossier_id]
-
-
 def test_the_certificate_and_signature_schemas_accept_what_the_services_build(tmp_path):
     import signtool
     from devstack.pki import DemoPKI
     pki, now = DemoPKI(tmp_path), clock.now()
-    repo = MemoryRepo(pki.ca_pem)
+    repo = a_repo(ca_pem=pki.ca_pem)
     people = {title: Principal(f"sub-{title}", username, frozenset({title}), "1012345", None)
               for title, username in (("chief_accountant", "ktt.cva"),
                                       ("account_holder", "chutk.cva"))}
-    keys = {}
+    keys, registered = {}, []
     for (title, person), kind in zip(people.items(), ("ec", "rsa"), strict=True):
         key, cert = (path.read_bytes() for path in pki.issue(person.username, key_type=kind))
         keys[title] = key, cert
@@ -1616,6 +1597,7 @@ def test_the_certificate_and_signature_schemas_accept_what_the_services_build(tm
         view = certificates.register(person, command(RegisterCertificate, body), repo=repo, now=now)
         assert view["status"] == "pending"  # a unit title's, until a specimens dossier
         assert is_valid(response_schema("POST", "/v1/certificates", "201"), view)
+        registered.append(fingerprint)
     listed = certificates.list_for(people["account_holder"], None, repo=repo)
     assert len(listed["items"]) == 2
     assert is_valid(response_schema("GET", "/v1/certificates", "200"), listed)
@@ -1630,14 +1612,14 @@ def test_the_certificate_and_signature_schemas_accept_what_the_services_build(tm
                                   unit_id="1012345", repo=repo, now=now)
     assert ("422", pending.value.code) in {
         (s, c) for s, c, _ in error_examples(DOC["paths"]["/v1/dossiers"]["post"])}
-    for record in repo.records.values():  # what an accepted change of signature specimens does
-        assert repo.approve_certificate(record, common.iso(now))
+    for record in repo.certificates(registered).values():  # what an accepted change of
+        assert repo.approve_certificate(record, common.iso(now))  # signature specimens does
     stored = signing.verify_submission(body["content"], body["signatures"],
                                        required=catalogue.REGULAR_SPENDING_PAYMENT_347
                                        .required_signers, unit_id="1012345", repo=repo, now=now)
-    repo.stored = a_dossier(content=body["content"], signatures=stored,
-                            received_at=common.iso(now))
-    detail = detail_of(repo.stored)
+    dossier = a_dossier(content=body["content"], signatures=stored, received_at=common.iso(now))
+    file(repo, dossier)
+    detail = stored_detail(repo, dossier.dossier_id)
     assert is_valid(response_schema("GET", "/v1/dossiers/{dossier_id}", "200"), detail)
 
     revoked = certificates.revoke(people["account_holder"], stored[0]["fingerprint"],
@@ -1646,7 +1628,7 @@ def test_the_certificate_and_signature_schemas_accept_what_the_services_build(tm
     assert revoked["status"] == "revoked"
     assert is_valid(response_schema("POST", "/v1/certificates/{fingerprint}/revoke", "200"),
                     revoked)
-    check = dossiers.signature_check(people["chief_accountant"], repo.stored.dossier_id,
+    check = dossiers.signature_check(people["chief_accountant"], dossier.dossier_id,
                                      repo=repo, now=now)
     assert [(s["signature_valid"], s["chain_valid_at_receipt"], s["status_now"])
             for s in check["signatures"]] == [(True, True, "revoked"), (True, True, "active")]
@@ -1657,77 +1639,34 @@ def test_the_certificate_and_signature_schemas_accept_what_the_services_build(tm
     assert not is_valid("DossierDetail", detail)
 
 
-class RegistrationRepo(MemoryRepo):
-    """MemoryRepo plus what a submission and the system steps (a TK01 activation, the changes of
-    signature specimens applied) read and write."""
-
-    def __init__(self, ca_pem: str) -> None:
-        super().__init__(ca_pem)
-        self.new_units, self.first_record, self.records_after = {}, None, []
-
-    def office_exists(self, office_id):
-        return office_id == "KV1"
-
-    def office_calendar(self, office_id):
-        from chalicelib.domain.calendar import DEFAULT_CALENDAR
-        return DEFAULT_CALENDAR
-
-    def unit(self, unit_id):
-        return self.new_units.get(unit_id) or super().unit(unit_id)
-
-    def create_dossier(self, dossier, body, first_record, idempotency, also_save=()):
-        self.stored, self.first_record = dossier, first_record
-        BODIES[dossier.dossier_id] = body
-
-    def create_unit(self, unit, accounts):
-        """As the repository: True if created now or earlier by the same registration."""
-        existing = self.new_units.setdefault(unit.unit_id, unit)
-        if existing is unit:
-            self.create_accounts(accounts)
-        return existing.registered_by == unit.registered_by
-
-    def move_dossier(self, dossier, changes, record, **_):
-        apply(dossier, changes)   # through the adapter's update expressions, in memory
-        self.records_after.append(record)
-
-    def mark_decided(self, task, dossier, changes, record, **_):
-        self.move_dossier(dossier, changes, record)
-
-
 def test_the_registration_schemas_accept_what_the_services_build(tmp_path, monkeypatch):
     import signtool
     from devstack.pki import DemoPKI
     pki, now = DemoPKI(tmp_path), clock.now()
-    repo = RegistrationRepo(pki.ca_pem)
-    sample = a_dossier()  # the in-memory update expressions do what DynamoDB would
-    repo.move_dossier(sample, {"step": REMOVE, "result": {"outcome": "paid"}}, {})
-    assert (sample.step, sample.result, repo.records_after) == (None, {"outcome": "paid"}, [{}])
-    repo.records_after.clear()
+    repo = a_repo(ca_pem=pki.ca_pem)
     key, cert = (path.read_bytes() for path in pki.issue("chutk.thcg", key_type="rsa"))
     form = signtool.add_signature({"content": tk01("1056789")}, key, cert, "account_holder")
     assert is_valid("RegistrationSubmission", form)
-    started = []
-    workflows = SimpleNamespace(start=lambda *args: started.append(args),
-                                complete=lambda token, output: started.append(output))
+    workflows = MemoryWorkflows()
     config = SimpleNamespace(state_machine_arn=lambda name: f"arn:{name}", region="r",
                              user_pool_id="p")
     monkeypatch.setattr(registrations.identity, "username_taken", lambda region, pool, name: False)
     status, accepted = registrations.submit(command(Submit, form), "tk01-1056789", repo=repo,
                                             workflows=workflows,
                                             config=config, now=now)
-    assert status == 201 and len(started) == 1
+    assert status == 201 and len(workflows.started) == 1
     assert is_valid(response_schema("POST", "/v1/registrations", "201"), accepted)
 
-    dossier = repo.stored
+    dossier = repo.dossier(accepted["dossier_id"])
     summary = common.dossier_summary(dossier)
     assert [summary[k] for k in ("account_id", "amount", "payment_kind", "voucher_number")] == \
         [None] * 4
     assert is_valid(response_schema("GET", "/v1/dossiers", "200"),
                     {"items": [summary], "next_cursor": None})
-    detail = detail_of(dossier)
+    detail = stored_detail(repo, dossier.dossier_id)
     assert detail["signatures"][0]["signer_sub"] is None
     assert is_valid(response_schema("GET", "/v1/dossiers/{dossier_id}", "200"), detail)
-    first = audit.next_record(audit.GENESIS, 1, dossier_id=dossier.dossier_id, **repo.first_record)
+    (first,) = repo.audit_records(dossier.dossier_id)
     assert first["actor"]["kind"] == "applicant"
     assert is_valid("AuditRecord", first)
 
@@ -1739,20 +1678,20 @@ def test_the_registration_schemas_accept_what_the_services_build(tmp_path, monke
     # The office accepted (the task handler moves the dossier to the activation step), and the
     # worker activates: Cognito is replaced by a function that hands out subs.
     dossier.status, dossier.step = catalogue.ACTIVATING, "activation"
-    assert is_valid("DossierDetail", detail_of(dossier))
+    repo.put(dossier)
+    assert is_valid("DossierDetail", stored_detail(repo, dossier.dossier_id))
     monkeypatch.setattr(registrations.identity, "create_unit_user",
                         lambda region, pool, username, *rest: f"sub-{username}")
     registrations.activate({"dossier_id": dossier.dossier_id, "token": "t"}, repo=repo,
                            workflows=workflows, config=config, now=now)
+    dossier = repo.dossier(dossier.dossier_id)
     assert (dossier.status, dossier.step, dossier.result["outcome"]) == (
         catalogue.REGISTERED, None, "registered")
-    detail = detail_of(dossier)
+    detail = stored_detail(repo, dossier.dossier_id)
     assert is_valid(response_schema("GET", "/v1/dossiers/{dossier_id}", "200"), detail)
-    second = audit.next_record(first["hash"], 2, dossier_id=dossier.dossier_id,
-                               **repo.records_after[0])
-    assert is_valid(response_schema("GET", "/v1/dossiers/{dossier_id}/audit", "200"), {
-        "dossier_id": dossier.dossier_id, "records": [first, second],
-        "verification": audit.verify_chain([first, second]).public()})
+    trail = dossiers.audit_trail(officer, dossier.dossier_id, repo=repo)
+    assert [r["seq"] for r in trail["records"]] == [1, 2] and trail["verification"]["intact"]
+    assert is_valid(response_schema("GET", "/v1/dossiers/{dossier_id}/audit", "200"), trail)
     check = dossiers.signature_check(officer, dossier.dossier_id, repo=repo, now=now)
     assert [s["status_now"] for s in check["signatures"]] == ["active"]
     assert is_valid("SignatureCheck", check)
@@ -1764,57 +1703,55 @@ def test_the_registration_schemas_accept_what_the_services_build(tmp_path, monke
 
 def test_a_tk01_that_the_activation_could_not_complete_is_refused_at_submission(monkeypatch):
     # An existing account or username would fail the activation after the office said yes.
-    repo, now = RegistrationRepo(ca_pem=""), clock.now()
+    now = clock.now()
     config = SimpleNamespace(region="r", user_pool_id="p")
     documented = {(int(s), c) for s, c, _ in
                   error_examples(DOC["paths"]["/v1/registrations"]["post"])}
-    taken = set()
+    taken = {"ktt.thcg"}
     monkeypatch.setattr(registrations.identity, "username_taken",
                         lambda region, pool, username: username in taken)
-    repo.accounts["9523.1.1056789"] = "1012345"
-    taken.add("ktt.thcg")
-    for code in ("account_exists", "username_taken"):
+    for code, accounts in (("account_exists", [an_account("9523.1.1056789", kind="estimate")]),
+                           ("username_taken", [])):
+        repo = a_repo(*accounts)
         with pytest.raises(errors.DomainError) as refused:
             registrations.submit(command(Submit, registration_form()), None, repo=repo, workflows=None,
                                  config=config, now=now)
         assert refused.value.code == code
         assert (refused.value.status, code) in documented
-        repo.accounts.clear()
-    assert repo.stored is None
+        assert repo.dossiers("unit_id", "1056789", limit=10, cursor=None, status=None,
+                             procedure=None).items == []
 
 
 def test_a_tk01_whose_unit_another_form_registered_meanwhile_ends_refused_as_documented():
-    repo, now = RegistrationRepo(ca_pem=""), clock.now()
-    repo.new_units["1056789"] = SimpleNamespace(unit_id="1056789", office_id="KV1",
-                                                registered_by="01JNZ3Q8W5X6Y7Z8A9B0OTHER0")
-    repo.stored = dossier = a_dossier(
+    dossier = a_dossier(
         procedure="service_registration", procedure_version="tk01", unit_id="1056789",
         account_id=None, amount=None, payment_kind=None, voucher_number=None,
         status=catalogue.ACTIVATING, step="activation", content=tk01("1056789"))
-    answered = []
+    repo, now = a_repo(a_unit("1056789", registered_by="01JNZ3Q8W5X6Y7Z8A9B0OTHER0"), dossier), \
+        clock.now()
+    workflows = MemoryWorkflows()
     decision = registrations.activate(
-        {"dossier_id": dossier.dossier_id, "token": "t"}, repo=repo,
-        workflows=SimpleNamespace(complete=lambda token, output: answered.append(output)),
+        {"dossier_id": dossier.dossier_id, "token": "t"}, repo=repo, workflows=workflows,
         config=SimpleNamespace(region="r", user_pool_id="p"), now=now)
     (step,) = [s for s in catalogue.SERVICE_REGISTRATION_TK01.steps if s.name == "activation"]
     (refusal,) = [d for d in step.decisions if d.name == decision]
-    assert answered[0]["decision"] == decision and refusal.end_status == catalogue.REFUSED
+    assert workflows.outputs[0]["decision"] == decision and refusal.end_status == catalogue.REFUSED
+    dossier = repo.dossier(dossier.dossier_id)
     assert (dossier.status, dossier.result["outcome"]) == (catalogue.REFUSED, "refused")
-    detail = detail_of(dossier)
+    detail = stored_detail(repo, dossier.dossier_id)
     assert detail["result"]["reason"]
     assert is_valid(response_schema("GET", "/v1/dossiers/{dossier_id}", "200"), detail)
     assert "`refused` with a reason" in DOC["components"]["schemas"]["DecisionRequest"][
         "description"]
-    (record,) = repo.records_after
-    assert is_valid("AuditRecord", audit.next_record(audit.GENESIS, 1,
-                                                     dossier_id=dossier.dossier_id, **record))
+    (record,) = repo.audit_records(dossier.dossier_id)
+    assert is_valid("AuditRecord", record)
 
 
 def test_the_specimens_schemas_accept_what_the_services_build(tmp_path):
     import signtool
     from devstack.pki import DemoPKI
     pki, now = DemoPKI(tmp_path), clock.now()
-    repo = RegistrationRepo(pki.ca_pem)
+    repo = a_repo(ca_pem=pki.ca_pem)
     people = {title: Principal(f"sub-{title}", username, frozenset({title}), "1012345", None)
               for title, username in (("chief_accountant", "ktt.cva"),
                                       ("account_holder", "chutk.cva"))}
@@ -1830,7 +1767,7 @@ def test_the_specimens_schemas_accept_what_the_services_build(tmp_path):
             repo=repo, now=now)
     # The account holder's certificate is active (TK01's activation registers it so); the chief
     # accountant's waits for this dossier.
-    holder = repo.records[fingerprints["account_holder"]]
+    holder = repo.certificate(fingerprints["account_holder"])
     assert repo.approve_certificate(holder, common.iso(now))
     chief = fingerprints["chief_accountant"]
     content = {"procedure": "signature_specimens", "specimens": {
@@ -1848,16 +1785,17 @@ def test_the_specimens_schemas_accept_what_the_services_build(tmp_path):
         "certificate_not_revocable": {"revoke": [{"fingerprint": "ef" * 32, "reason": "x"}]},
         "account_exists": {"open_accounts": [{"account_id": "9523.1.1012345", "kind": "estimate"}]},
     }
-    repo.accounts["9523.1.1012345"] = "1012345"
+    repo.put(an_account("9523.1.1012345", kind="estimate"))
     for code, changes in refusals.items():
         with pytest.raises(errors.DomainError) as refused:
             specimen_changes.check({**content, "specimens": changes}, "1012345", repo)
         assert refused.value.code == code
         assert (refused.value.status, code) in documented
 
-    repo.stored = dossier = a_dossier(
+    dossier = a_dossier(
         procedure=proc.code, procedure_version=proc.version, account_id=None, amount=None,
         payment_kind=None, voucher_number=None, content=content, signatures=stored)
+    file(repo, dossier)
     summary = common.dossier_summary(dossier)
     assert is_valid(response_schema("GET", "/v1/dossiers", "200"),
                     {"items": [summary], "next_cursor": None})
@@ -1866,21 +1804,22 @@ def test_the_specimens_schemas_accept_what_the_services_build(tmp_path):
 
     # The office accepted: the dossier waits at apply_changes, and the worker applies.
     dossier.status, dossier.step = catalogue.ACTIVATING, "apply_changes"
-    assert is_valid("DossierDetail", detail_of(dossier))
-    answered = []
+    repo.put(dossier)
+    assert is_valid("DossierDetail", stored_detail(repo, dossier.dossier_id))
+    workflows = MemoryWorkflows()
     decision = specimen_changes.apply(
-        {"dossier_id": dossier.dossier_id, "token": "t"}, repo=repo,
-        workflows=SimpleNamespace(complete=lambda token, output: answered.append(output)), now=now)
+        {"dossier_id": dossier.dossier_id, "token": "t"}, repo=repo, workflows=workflows, now=now)
     (step,) = [s for s in proc.steps if s.name == "apply_changes"]
-    assert answered[0]["decision"] == decision in {d.name for d in step.decisions}
+    assert workflows.outputs[0]["decision"] == decision in {d.name for d in step.decisions}
+    dossier = repo.dossier(dossier.dossier_id)
     assert (dossier.status, dossier.step) == (catalogue.REGISTERED, None)
-    assert repo.records[chief].status == "active" and repo.accounts["3713.1.1012345"] == "1012345"
-    detail = detail_of(dossier)
+    assert repo.certificate(chief).status == "active"
+    assert repo.account_owner("3713.1.1012345") == "1012345"
+    detail = stored_detail(repo, dossier.dossier_id)
     assert detail["result"]["approved"] == [chief]
     assert is_valid(response_schema("GET", "/v1/dossiers/{dossier_id}", "200"), detail)
-    (record,) = repo.records_after
-    assert is_valid("AuditRecord", audit.next_record(audit.GENESIS, 1,
-                                                     dossier_id=dossier.dossier_id, **record))
+    (record,) = repo.audit_records(dossier.dossier_id)
+    assert is_valid("AuditRecord", record)
     listed = certificates.list_for(people["account_holder"], None, repo=repo)
     assert {c["status"] for c in listed["items"]} == {"active"}
     assert is_valid(response_schema("GET", "/v1/certificates", "200"), listed)
@@ -1891,39 +1830,18 @@ def test_the_specimens_schemas_accept_what_the_services_build(tmp_path):
         assert not is_valid("DossierDetail", broken)
 
 
-class ClosingServiceRepo(RegistrationRepo):
-    """RegistrationRepo plus the accounts the closing and posting steps read, and the earlier
-    dossiers a voucher names (an advance and its settlements)."""
-
-    def __init__(self) -> None:
-        super().__init__(ca_pem="")
-        self.account_rows, self.earlier = {}, {}
-
-    def account(self, account_id):
-        return self.account_rows.get(account_id)
-
-    def dossier(self, dossier_id):
-        return self.earlier.get(dossier_id) or super().dossier(dossier_id)
-
-    def related_dossiers(self, unit_id, related_to):
-        return [d for d in self.earlier.values()
-                if d.unit_id == unit_id and d.related_dossier == related_to]
-
-
 def test_the_closing_schemas_accept_what_the_services_build():
-    repo, now = ClosingServiceRepo(), clock.now()
+    repo, now = a_repo(), clock.now()
     proc = catalogue.ACCOUNT_CLOSING_347
     (step,) = [s for s in proc.steps if s.name == "close_account"]
     ends = {d.name: d.end_status for d in step.decisions}
     holder = Principal("s-2", "chutk.cva", frozenset({"account_holder"}), "1012345", None)
     codes = set()
-    for balance, decision in ((0, "closed"), (5_000_000, "balance_not_zero")):
-        row = SimpleNamespace(account_id=CLOSING_ACCOUNT, unit_id="1012345", kind="deposit",
-                              balance=balance, status=None)
-        repo.account_rows[CLOSING_ACCOUNT] = row
-        repo.stored = dossier = a_dossier(
-            procedure=proc.code, procedure_version=proc.version, account_id=CLOSING_ACCOUNT,
-            amount=None, payment_kind=None, voucher_number=None, content=closing_content())
+    for i, (balance, decision) in enumerate(((0, "closed"), (5_000_000, "balance_not_zero"))):
+        dossier = a_dossier(
+            f"01JNZ3Q8W5X6Y7Z8A9B0C1D2C{i}", procedure=proc.code, procedure_version=proc.version,
+            account_id=CLOSING_ACCOUNT, amount=None, payment_kind=None, voucher_number=None,
+            content=closing_content())
         summary = common.dossier_summary(dossier)
         assert summary["account_id"] == CLOSING_ACCOUNT
         assert [summary[k] for k in ("amount", "payment_kind", "voucher_number")] == [None] * 3
@@ -1931,24 +1849,24 @@ def test_the_closing_schemas_accept_what_the_services_build():
                         {"items": [summary], "next_cursor": None})
         dossier.status, dossier.step = catalogue.ACTIVATING, "close_account"
         assert is_valid("DossierDetail", detail_of(dossier))
-        answered = []
+        file(repo, an_account(CLOSING_ACCOUNT, balance=balance), dossier)
+        workflows = MemoryWorkflows()
         assert closing.close(
-            {"dossier_id": dossier.dossier_id, "token": "t"}, repo=repo,
-            workflows=SimpleNamespace(complete=lambda token, output: answered.append(output)),
-            now=now) == decision == answered[0]["decision"]
+            {"dossier_id": dossier.dossier_id, "token": "t"}, repo=repo, workflows=workflows,
+            now=now) == decision == workflows.outputs[0]["decision"]
+        dossier = repo.dossier(dossier.dossier_id)
         assert (dossier.status, dossier.step) == (ends[decision], None)
-        detail = detail_of(dossier)
+        detail = stored_detail(repo, dossier.dossier_id)
         assert detail["result"]["account_id"] == CLOSING_ACCOUNT
         assert is_valid(response_schema("GET", "/v1/dossiers/{dossier_id}", "200"), detail)
         codes.add(detail["result"].get("code"))
-        record = repo.records_after.pop()
-        assert is_valid("AuditRecord", audit.next_record(audit.GENESIS, 1,
-                                                         dossier_id=dossier.dossier_id, **record))
+        (record,) = repo.audit_records(dossier.dossier_id)
+        assert is_valid("AuditRecord", record)
     assert codes == {None, "balance_not_zero"}
 
     # GET /v1/accounts/{account_id}: open, then closed (what an accepted closing writes).
     for status in (None, "closed"):
-        repo.account_rows[CLOSING_ACCOUNT].status = status
+        repo.put(an_account(CLOSING_ACCOUNT, balance=5_000_000, status=status))
         view = unit_accounts.account(holder, CLOSING_ACCOUNT, repo=repo)
         assert view["status"] == (status or "open")
         assert is_valid(response_schema("GET", "/v1/accounts/{account_id}", "200"), view)
@@ -1956,35 +1874,33 @@ def test_the_closing_schemas_accept_what_the_services_build():
     assert not is_valid("Account", {k: v for k, v in view.items() if k != "status"})
 
     # A payment from the closed account, then from an open one short of money, ends refused.
-    repo.account_rows["9523.1.1012345"] = SimpleNamespace(
-        account_id="9523.1.1012345", unit_id="1012345", kind="estimate", balance=0, status=None,
-        reserved=None)
-    for account_id in (CLOSING_ACCOUNT, "9523.1.1012345"):
-        repo.stored = payment = a_dossier(account_id=account_id, status=catalogue.POSTING,
-                                          step="posting")
+    repo.put(an_account("9523.1.1012345", kind="estimate"))
+    for i, account_id in enumerate((CLOSING_ACCOUNT, "9523.1.1012345")):
+        payment = a_dossier(f"01JNZ3Q8W5X6Y7Z8A9B0C1D2P{i}", account_id=account_id,
+                            status=catalogue.POSTING, step="posting")
+        file(repo, payment)
         posting.post_payment({"dossier_id": payment.dossier_id, "token": "t"}, repo=repo,
-                             workflows=SimpleNamespace(complete=lambda token, output: None),
-                             now=now)
-        assert payment.status == catalogue.REFUSED
-        detail = detail_of(payment)
+                             workflows=MemoryWorkflows(), now=now)
+        assert repo.dossier(payment.dossier_id).status == catalogue.REFUSED
+        detail = stored_detail(repo, payment.dossier_id)
         assert is_valid(response_schema("GET", "/v1/dossiers/{dossier_id}", "200"), detail)
         codes.add(detail["result"]["code"])
 
     # Posting does what the voucher's kind says. Of an advance of 20 million, 10 are settled and
     # posted: a settlement of 12.5 million no longer fits and ends refused, one of 7 million is
     # recorded with a posting note; a refund of funds is recorded with a credit advice.
-    repo.earlier = {d.dossier_id: d for d in (
-        a_dossier(RELATED, payment_kind="advance", amount=20_000_000, status=catalogue.PAID,
-                  step=None),
-        a_dossier("01JKXB2M4N6P8Q0R2S4T6V8W0Z", payment_kind="advance_settlement",
-                  related_dossier=RELATED, amount=10_000_000, status=catalogue.RECORDED,
-                  step=None))}
+    file(repo,
+         a_dossier(RELATED, payment_kind="advance", amount=20_000_000, status=catalogue.PAID,
+                   step=None),
+         a_dossier("01JKXB2M4N6P8Q0R2S4T6V8W0Z", payment_kind="advance_settlement",
+                   related_dossier=RELATED, amount=10_000_000, status=catalogue.RECORDED,
+                   step=None))
     # What is not refused at once goes to the core ledger and ends with its confirmation: booked
     # (the advice numbered from the ledger's reference), or rejected (here a payment from an
     # account TABMIS has closed) with the ledger's reason.
     (step,) = [s for s in catalogue.REGULAR_SPENDING_PAYMENT_347.steps if s.name == "posting"]
-    repo.account_rows["9523.1.1012345"].balance = 50_000_000
-    tabmis = MemoryLedger(repo.account_rows)
+    repo.put(an_account("9523.1.1012345", kind="estimate", balance=50_000_000))
+    tabmis = MemoryLedger(repo)
     outcomes = {}
     for i, (kind, amount, related_to) in enumerate((("advance_settlement", 12_500_000, RELATED),
                                                     ("advance_settlement", 7_000_000, RELATED),
@@ -1992,15 +1908,16 @@ def test_the_closing_schemas_accept_what_the_services_build():
                                                     ("refund", 5_000_000, None))):
         content = sample_content("DEMO-K", amount, payment_kind=kind,
                                  **({"related_dossier": related_to} if related_to else {}))
-        repo.stored = dossier = a_dossier(f"01JNZ3Q8W5X6Y7Z8A9B0C1D2E{i}", payment_kind=kind,
-                                          amount=amount, related_dossier=related_to, content=content,
-                                          status=catalogue.POSTING, step="posting")
-        answered = []
-        workflows = SimpleNamespace(complete=lambda token, output: answered.append(output))
+        dossier = a_dossier(f"01JNZ3Q8W5X6Y7Z8A9B0C1D2E{i}", payment_kind=kind, amount=amount,
+                            related_dossier=related_to, content=content,
+                            status=catalogue.POSTING, step="posting")
+        file(repo, dossier)
+        workflows = MemoryWorkflows()
         decision = posting.post_payment({"dossier_id": dossier.dossier_id, "token": "t"},
                                         repo=repo, now=now, workflows=workflows, ledger=tabmis)
         if decision == posting.REQUESTED:
-            assert answered == [] and dossier.status == catalogue.POSTING
+            assert workflows.outputs == []
+            assert repo.dossier(dossier.dossier_id).status == catalogue.POSTING
             request = ledger_contract.parse_request(tabmis.sent[-1])
             if kind == "payment":
                 answer = ledger_contract.confirmation(
@@ -2012,11 +1929,13 @@ def test_the_closing_schemas_accept_what_the_services_build():
                     posted_at=common.iso(now))
             decision = ledger.on_confirmation(answer, repo=repo, ledger=tabmis,
                                               workflows=workflows, now=now)
-            assert is_valid("AuditRecord", audit.next_record(
-                audit.GENESIS, 1, dossier_id=dossier.dossier_id, **tabmis.audit[-1]))
-        assert answered[0]["decision"] == decision and step.decision(decision) is not None
-        assert dossier.status == step.decision(decision).end_status
-        detail = detail_of(dossier)
+            (record,) = repo.audit_records(dossier.dossier_id)
+            assert record["action"] == tabmis.audit[-1]["action"]
+            assert is_valid("AuditRecord", record)
+        assert workflows.outputs[0]["decision"] == decision
+        assert step.decision(decision) is not None
+        assert repo.dossier(dossier.dossier_id).status == step.decision(decision).end_status
+        detail = stored_detail(repo, dossier.dossier_id)
         assert is_valid(response_schema("GET", "/v1/dossiers/{dossier_id}", "200"), detail)
         outcomes[kind, amount] = detail["result"]
         codes.add(detail["result"].get("code"))
@@ -2028,7 +1947,7 @@ def test_the_closing_schemas_accept_what_the_services_build():
     assert outcomes["refund", 5_000_000]["credit_advice"]["ledger_reference"] == "TB1"
     assert outcomes["payment", 1_000_000]["code"] == "ledger_rejected"
     assert outcomes["payment", 1_000_000]["reason"] == "Tài khoản đã đóng trên TABMIS."
-    assert repo.account_rows["9523.1.1012345"].reserved == 0   # the rejected payment's released
+    assert repo.account("9523.1.1012345").reserved == 0   # the rejected payment's released
     for advice in ("debit_advice", "credit_advice", "posting_note"):  # one per outcome
         wrong = copy.deepcopy(detail)
         wrong["result"] = {"outcome": "paid", advice: wrong["result"]["credit_advice"]}
@@ -2043,13 +1962,9 @@ def test_the_closing_schemas_accept_what_the_services_build():
 
 def test_the_checklist_schema_accepts_what_the_checks_service_builds():
     officer = Principal("s-1", "kiemsoat.kv1", frozenset({"control_officer"}), None, "KV1")
-    repo = ClosingServiceRepo()
-    repo.paid_under_contract = lambda unit_id, contract_number, excluding: 0
-    repo.account_rows["9523.1.1012345"] = SimpleNamespace(
-        account_id="9523.1.1012345", unit_id="1012345", kind="estimate", balance=1_487_500_000,
-        status=None, reserved=None)
-    repo.earlier = {RELATED: a_dossier(RELATED, payment_kind="advance", amount=20_000_000,
-                                       status=catalogue.PAID, step=None)}
+    repo = a_repo(an_account("9523.1.1012345", kind="estimate", balance=1_487_500_000),
+                  a_dossier(RELATED, payment_kind="advance", amount=20_000_000,
+                            status=catalogue.PAID, step=None))
     schema = response_schema("GET", "/v1/dossiers/{dossier_id}/checks", "200")
     produced = {}
     for case, content in (
@@ -2059,8 +1974,9 @@ def test_the_checklist_schema_accepts_what_the_checks_service_builds():
             ("reconciliation", reconciliation_content())):
         procedure = "balance_reconciliation" if case == "reconciliation" else \
             "regular_spending_payment"
-        repo.stored = a_dossier(procedure=procedure, content=content)
-        listed = checks.checklist(officer, repo.stored.dossier_id, repo=repo)
+        dossier = a_dossier(procedure=procedure, content=content)
+        file(repo, dossier)
+        listed = checks.checklist(officer, dossier.dossier_id, repo=repo)
         assert is_valid(schema, listed), case
         produced[case] = [c["code"] for c in listed["checks"]]
     assert "within_balance" in produced["payment"]   # a debit needs the money to be there
@@ -2072,10 +1988,11 @@ def test_the_checklist_schema_accepts_what_the_checks_service_builds():
     description = DOC["paths"]["/v1/dossiers/{dossier_id}/checks"]["get"]["description"]
     assert all(f"`{c}`" in description for c in documented)
 
-    repo.stored = a_dossier(procedure="account_closing", procedure_version="347-2025",
-                            content=closing_content())
+    dossier = a_dossier(procedure="account_closing", procedure_version="347-2025",
+                        content=closing_content())
+    file(repo, dossier)
     with pytest.raises(errors.Conflict) as refused:
-        checks.checklist(officer, repo.stored.dossier_id, repo=repo)
+        checks.checklist(officer, dossier.dossier_id, repo=repo)
     op = DOC["paths"]["/v1/dossiers/{dossier_id}/checks"]["get"]
     assert (str(refused.value.status), refused.value.code) in {
         (s, c) for s, c, _ in error_examples(op)}
@@ -2158,12 +2075,11 @@ def test_the_document_schemas_accept_what_the_documents_service_builds(offline_s
 
     # The dossier's files, then the legal documents on file it relied on (a dossier received
     # before manifests named kinds lists its files as `other`).
-    repo = RegistrationRepo(ca_pem="")
     on_file = {"kind": "estimate_approval", "reference": "2026", "sha256": "cd" * 32,
                "name": "qd-giao-du-toan-2026.pdf", "dossier_id": RELATED}
     manifest = [_document("payee_list"), {"name": "hoa-don.pdf", "sha256": "ef" * 32}]
-    repo.stored = dossier = a_dossier(content=sample_content("DEMO-A", documents=manifest),
-                                      on_file=[on_file])
+    dossier = a_dossier(content=sample_content("DEMO-A", documents=manifest), on_file=[on_file])
+    repo = a_repo(dossier)
     listed = documents.for_dossier(unit, dossier.dossier_id, repo=repo, store=offline_store,
                                    now=now)
     assert [(i["kind"], i["source"], i["from_dossier"]) for i in listed["items"]] == [
@@ -2172,17 +2088,6 @@ def test_the_document_schemas_accept_what_the_documents_service_builds(offline_s
     assert is_valid(response_schema("GET", "/v1/dossiers/{dossier_id}/documents", "200"), listed)
     listed["items"][2]["source"] = "bucket"
     assert not is_valid("DossierDocuments", listed)
-
-
-class ExtensionRepo(RegistrationRepo):
-    """RegistrationRepo plus the one open task an extension reads."""
-
-    def __init__(self, task: Task) -> None:
-        super().__init__(ca_pem="")
-        self.open_task = task
-
-    def task(self, task_id):
-        return self.open_task if self.open_task.task_id == task_id else None
 
 
 def test_the_extension_schemas_follow_extension_py_and_accept_what_the_service_builds():
@@ -2205,26 +2110,24 @@ def test_the_extension_schemas_follow_extension_py_and_accept_what_the_service_b
                 scope="office", scope_id="KV1", role="control_officer", state="open",
                 inbox="office#KV1#control_officer#open", token="t", overdue=False,
                 created_at="2026-03-09T02:15:01Z", due_at="2026-03-10T10:00:00Z")
-    repo = ExtensionRepo(task)
-    repo.stored = dossier = a_dossier(open_task_id=task.task_id)
-    answered = []
+    repo = a_repo(task, a_dossier(open_task_id=task.task_id))
+    workflows = MemoryWorkflows()
     now = datetime(2026, 3, 10, 3, 0, tzinfo=UTC)   # Tue 10 Mar, 10:00 in Hà Nội; due at 17:00
     summary = extensions.extend(
         leader, dossier_id, command(Extend, copy.deepcopy(example)), repo=repo, now=now,
-        workflows=SimpleNamespace(complete=lambda token, output: answered.append(output)))
+        workflows=workflows)
     # one working day later: Wed 11 Mar 17:00 local, 31 hours from now
     assert summary["due_at"] == "2026-03-11T10:00:00Z"
-    assert answered == [{"decision": extension.DECISION, "timeout_seconds": 31 * 3600}]
+    assert workflows.outputs == [{"decision": extension.DECISION, "timeout_seconds": 31 * 3600}]
     assert is_valid(response_schema("POST", "/v1/dossiers/{dossier_id}/extension", "200"), summary)
-    detail = detail_of(dossier)
+    detail = stored_detail(repo, dossier_id)
     (granted,) = detail["extensions"]
     assert (granted["from_due_at"], granted["to_due_at"]) == ("2026-03-10T10:00:00Z",
                                                               "2026-03-11T10:00:00Z")
     assert is_valid(response_schema("GET", "/v1/dossiers/{dossier_id}", "200"), detail)
-    (record,) = repo.records_after
+    (record,) = repo.audit_records(dossier_id)
     assert (record["action"], record["reason"]) == ("deadline_extended", example["reason"])
-    assert is_valid("AuditRecord", audit.next_record(audit.GENESIS, 1, dossier_id=dossier_id,
-                                                     **record))
+    assert is_valid("AuditRecord", record)
     granted["cause"] = "holiday"
     assert not is_valid("DossierDetail", detail)
 
