@@ -13,15 +13,18 @@ import copy
 import dataclasses
 import json
 import re
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from jsonschema import Draft202012Validator
 
-from chalicelib import composition
+from chalicelib import clock, composition
+from chalicelib.adapters.identity import Principal
 from chalicelib.adapters.models import Account, Dossier, DossierBody, Unit
 from chalicelib.domain import audit, catalogue, components, voucher
-from chalicelib.services import common
+from chalicelib.domain.commands import RegisterCertificate
+from chalicelib.domain.commands import parse as command
+from chalicelib.services import certificates, common
 from devstack.demo import sample_content
 from devstack.registration_demo import tk01
 from tests.fakes import MemoryRepository
@@ -285,3 +288,38 @@ def response_schema(method: str, path: str, status: str) -> str:
     op = DOC["paths"][path][method.lower()]
     ref = resolve(op["responses"][status])["content"]["application/json"]["schema"]["$ref"]
     return ref.rsplit("/", 1)[1]
+
+
+@dataclasses.dataclass
+class Signers:
+    """Unit 1012345's chief accountant (an EC key) and account holder (an RSA key), each with a
+    certificate of a demo CA registered through certificates.register: by title, the person,
+    the key and certificate (PEM bytes), the fingerprint, what was POSTed to /v1/certificates
+    and what it answered."""
+    repo: MemoryRepository
+    now: datetime
+    people: dict[str, Principal] = dataclasses.field(default_factory=dict)
+    keys: dict[str, tuple[bytes, bytes]] = dataclasses.field(default_factory=dict)
+    fingerprints: dict[str, str] = dataclasses.field(default_factory=dict)
+    requests: dict[str, dict] = dataclasses.field(default_factory=dict)
+    views: dict[str, dict] = dataclasses.field(default_factory=dict)
+
+
+def registered_signers(tmp_path: Path) -> Signers:
+    import signtool
+    from devstack.pki import DemoPKI
+    pki = DemoPKI(tmp_path)
+    signers = Signers(a_repo(ca_pem=pki.ca_pem), clock.now())
+    for title, username, kind in (("chief_accountant", "ktt.cva", "ec"),
+                                  ("account_holder", "chutk.cva", "rsa")):
+        person = Principal(f"sub-{title}", username, frozenset({title}), "1012345", None)
+        key, cert = (path.read_bytes() for path in pki.issue(username, key_type=kind))
+        fingerprint = certificates.parse(cert.decode(), "certificate").fingerprint
+        proof = signtool.sign_content(certificates.registration_challenge(fingerprint, person.sub),
+                                      key, cert, title)
+        body = {"title": title, "certificate": cert.decode(), "proof": proof["signature"]}
+        signers.people[title], signers.keys[title] = person, (key, cert)
+        signers.fingerprints[title], signers.requests[title] = fingerprint, body
+        signers.views[title] = certificates.register(person, command(RegisterCertificate, body),
+                                                     repo=signers.repo, now=signers.now)
+    return signers

@@ -14,7 +14,7 @@ from chalicelib import clock
 from chalicelib.adapters.identity import Principal
 from chalicelib.domain import catalogue, errors
 from chalicelib.domain import ledger as ledger_contract
-from chalicelib.domain.commands import RegisterCertificate, Submit
+from chalicelib.domain.commands import Submit
 from chalicelib.domain.commands import parse as command
 from chalicelib.services import accounts as unit_accounts
 from chalicelib.services import (
@@ -44,6 +44,7 @@ from tests.unit.openapi_support import (
     error_examples,
     file,
     is_valid,
+    registered_signers,
     registration_form,
     response_schema,
     stored_detail,
@@ -163,22 +164,9 @@ def test_a_tk01_whose_unit_another_form_registered_meanwhile_ends_refused_as_doc
 
 def test_the_specimens_schemas_accept_what_the_services_build(tmp_path):
     import signtool
-    from devstack.pki import DemoPKI
-    pki, now = DemoPKI(tmp_path), clock.now()
-    repo = a_repo(ca_pem=pki.ca_pem)
-    people = {title: Principal(f"sub-{title}", username, frozenset({title}), "1012345", None)
-              for title, username in (("chief_accountant", "ktt.cva"),
-                                      ("account_holder", "chutk.cva"))}
-    keys, fingerprints = {}, {}
-    for (title, person), kind in zip(people.items(), ("ec", "rsa"), strict=True):
-        key, cert = (path.read_bytes() for path in pki.issue(person.username, key_type=kind))
-        keys[title] = key, cert
-        fingerprints[title] = certificates.parse(cert.decode(), "c").fingerprint
-        proof = signtool.sign_content(
-            certificates.registration_challenge(fingerprints[title], person.sub), key, cert, title)
-        certificates.register(person, command(RegisterCertificate, {
-            "title": title, "certificate": cert.decode(), "proof": proof["signature"]}),
-            repo=repo, now=now)
+    signers = registered_signers(tmp_path)
+    repo, now, people, keys = signers.repo, signers.now, signers.people, signers.keys
+    fingerprints = signers.fingerprints
     # The account holder's certificate is active (TK01's activation registers it so); the chief
     # accountant's waits for this dossier.
     holder = repo.certificate(fingerprints["account_holder"])

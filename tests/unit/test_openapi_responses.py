@@ -13,13 +13,12 @@ from datetime import UTC, datetime
 import pytest
 
 import app as app_module
-from chalicelib import clock
 from chalicelib.adapters import aws
 from chalicelib.adapters.documents import DocumentStore, StoredFile
 from chalicelib.adapters.identity import Principal
 from chalicelib.adapters.models import Task
 from chalicelib.domain import audit, catalogue, errors, extension, policy
-from chalicelib.domain.commands import Extend, RegisterCertificate, RevokeCertificate, StartUpload
+from chalicelib.domain.commands import Extend, RevokeCertificate, StartUpload
 from chalicelib.domain.commands import parse as command
 from chalicelib.domain.errors import InvalidField
 from chalicelib.services import certificates, checks, common, documents, dossiers, extensions, signing
@@ -38,6 +37,7 @@ from tests.unit.openapi_support import (
     file,
     is_valid,
     reconciliation_content,
+    registered_signers,
     relating,
     resolve,
     response_schema,
@@ -134,25 +134,13 @@ def test_the_response_schemas_accept_what_the_services_build():
 
 def test_the_certificate_and_signature_schemas_accept_what_the_services_build(tmp_path):
     import signtool
-    from devstack.pki import DemoPKI
-    pki, now = DemoPKI(tmp_path), clock.now()
-    repo = a_repo(ca_pem=pki.ca_pem)
-    people = {title: Principal(f"sub-{title}", username, frozenset({title}), "1012345", None)
-              for title, username in (("chief_accountant", "ktt.cva"),
-                                      ("account_holder", "chutk.cva"))}
-    keys, registered = {}, []
-    for (title, person), kind in zip(people.items(), ("ec", "rsa"), strict=True):
-        key, cert = (path.read_bytes() for path in pki.issue(person.username, key_type=kind))
-        keys[title] = key, cert
-        fingerprint = certificates.parse(cert.decode(), "certificate").fingerprint
-        proof = signtool.sign_content(certificates.registration_challenge(fingerprint, person.sub),
-                                      key, cert, title)
-        body = {"title": title, "certificate": cert.decode(), "proof": proof["signature"]}
-        assert is_valid("CertificateRegistration", body)
-        view = certificates.register(person, command(RegisterCertificate, body), repo=repo, now=now)
+    signers = registered_signers(tmp_path)
+    repo, now, people, keys = signers.repo, signers.now, signers.people, signers.keys
+    for title, view in signers.views.items():
+        assert is_valid("CertificateRegistration", signers.requests[title])
         assert view["status"] == "pending"  # a unit title's, until a specimens dossier
         assert is_valid(response_schema("POST", "/v1/certificates", "201"), view)
-        registered.append(fingerprint)
+    registered = list(signers.fingerprints.values())
     listed = certificates.list_for(people["account_holder"], None, repo=repo)
     assert len(listed["items"]) == 2
     assert is_valid(response_schema("GET", "/v1/certificates", "200"), listed)
