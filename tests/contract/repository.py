@@ -329,3 +329,17 @@ class RepositoryContract:
             ("posting", None)
         assert repo.dossier(second.dossier_id).status == "received"
         assert len(repo.audit_records(second.dossier_id)) == 1
+
+    def test_a_system_move_removes_and_sets_what_it_says_with_one_audit_record(self, repo):
+        # What tests/unit/test_openapi.py's own fake once proved of itself: a step removed and
+        # a result (a map) set read back as DynamoDB keeps them, with the move's audit record.
+        dossier = self.created(repo, a_dossier(a_unit(), status="posting"))
+        repo.move_dossier(repo.dossier(dossier.dossier_id),
+                          {"status": "paid", "step": REMOVE,
+                           "result": {"outcome": "paid", "debit_advice": {"amount": 3_000_000}}},
+                          an_audit("posted", step="posting"))
+        moved = repo.dossier(dossier.dossier_id)
+        assert (moved.status, moved.step) == ("paid", None)
+        assert moved.result == {"outcome": "paid", "debit_advice": {"amount": 3_000_000}}
+        assert [(r["seq"], r["action"]) for r in repo.audit_records(dossier.dossier_id)] == [
+            (1, "submitted"), (2, "posted")]
