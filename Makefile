@@ -48,9 +48,9 @@ N ?= 500
 chaos: $(STAMP)          ## N dossiers through every procedure while 5% of AWS calls fail; the invariants' verdict
 	$(BIN)/python -m chaos --dossiers $(N)
 
-check: $(STAMP)          ## ruff over the tree; mypy over all of chalicelib/ (config in pyproject.toml); make test runs it first
+check: $(STAMP)          ## ruff over the tree; mypy over all of chalicelib/ and app.py (config in pyproject.toml); make test runs it first
 	$(BIN)/ruff check .
-	$(BIN)/mypy chalicelib
+	$(BIN)/mypy chalicelib app.py
 
 workflows: $(STAMP)      ## regenerate workflows/*.asl.json from the procedure catalogue
 	$(BIN)/python -m workflows.generate
