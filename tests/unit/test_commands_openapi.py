@@ -49,3 +49,15 @@ def test_a_body_that_is_not_an_object_is_the_one_invalid_type(body):
 def test_a_command_reads_the_fields_it_names_and_absent_ones_are_none():
     cmd = commands.parse(commands.Decide, {"decision": "approve", "other": 1})
     assert (cmd.decision, cmd.reason, cmd.signature) == ("approve", None, None)
+
+
+@pytest.mark.parametrize("operation", sorted(op for op, kind in commands.BY_OPERATION.items()
+                                             if kind is not commands.Login), ids=" ".join)
+def test_every_operation_that_parses_a_command_documents_the_400_for_a_body_that_is_not_an_object(
+        operation):
+    # the edge parses the body before the service's policy check, so any caller may meet it
+    # (login alone answers 422 `required`: it names the fields it needs instead)
+    method, path = operation
+    bad_request = DOC["paths"][path][method]["responses"]["400"]
+    assert "invalid_type" in bad_request["content"]["application/json"]["examples"]
+    assert "invalid_type" in bad_request["description"]
