@@ -16,6 +16,9 @@ import urllib.request
 import uuid
 from pathlib import Path
 
+from chalicelib import clock
+from chalicelib.domain.calendar import local_date
+
 from .seed import DEMO_PASSWORD, SIGNING_TITLES, signer
 from .stack import api_url, pki_dir
 
@@ -64,13 +67,17 @@ class Api:
 def sample_content(number: str, amount: int = 12_500_000, *, unit_code: str = "1012345",
                    chapter_code: str = "422", account: str = ACCOUNT,
                    procedure: str = "regular_spending_payment", payment_kind: str = "payment",
-                   documents: list | None = None, **voucher_extra) -> dict:
+                   documents: list | None = None, budget_year: int | None = None,
+                   **voucher_extra) -> dict:
     """A payment-like dossier's content. `voucher_extra` adds voucher blocks (contract, project,
-    funding, related_dossier); `documents` the manifest of uploaded files."""
+    funding, related_dossier); `documents` the manifest of uploaded files; `budget_year` defaults
+    to the product clock's year (a voucher must name an open budget year)."""
+    if budget_year is None:
+        budget_year = local_date(clock.now()).year
     content = {
         "procedure": procedure,
         "voucher": {
-            "number": number, "budget_year": 2026, "estimate_type": "official",
+            "number": number, "budget_year": budget_year, "estimate_type": "official",
             "payment_kind": payment_kind, "method": "transfer",
             "payer": {"unit_code": unit_code, "chapter_code": chapter_code, "account": account},
             "lines": [

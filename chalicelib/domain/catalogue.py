@@ -158,6 +158,12 @@ class ProcedureVersion:
     content_kind: str = "payment"
     without_login: bool = False
     peak_windows: tuple[tuple[int, int, int], ...] = field(default=((1, 25, 31), (12, 25, 31)))
+    # The budget years whose spending this version governs (None: unbounded), and the day until
+    # which it still serves them after `effective_to` (347/2025 Art. 15 cl. 1 pt. a, Art. 16 cl. 1).
+    budget_years: tuple[int | None, int | None] = (None, None)
+    serves_its_budget_years_until: date | None = None
+    # A voucher's budget year must be open at receipt (domain/budget_year.py).
+    budget_year_window: bool = False
 
     @property
     def workflow_name(self) -> str:
@@ -180,6 +186,17 @@ class ProcedureVersion:
 
     def is_in_force(self, on: date) -> bool:
         return self.effective_from <= on and (self.effective_to is None or on < self.effective_to)
+
+    def governs(self, budget_year: int) -> bool:
+        lo, hi = self.budget_years
+        return (lo is None or lo <= budget_year) and (hi is None or budget_year <= hi)
+
+    def serves(self, on: date, budget_year: int) -> bool:
+        """In force on `on` for spending of `budget_year`: this version governs that year and is
+        in force, or still serves it after being replaced (347/2025 Art. 15 cl. 1 pt. a)."""
+        until = self.serves_its_budget_years_until
+        return self.governs(budget_year) and (
+            self.is_in_force(on) or (until is not None and self.effective_from <= on < until))
 
     def public(self) -> dict:
         return {
@@ -306,13 +323,18 @@ REGULAR_SPENDING_PAYMENT_347 = ProcedureVersion(
     payment_kinds=("payment", "advance", "advance_settlement", "refund", "adjustment"),
     components=(ESTIMATE_APPROVAL, CONTRACT, PAYEE_LIST, ACCEPTANCE, SETTLEMENT_STATEMENT),
     checks=PAYMENT_CHECKS,
+    budget_years=(2026, None),          # 347/2025 Art. 16 cl. 1: applied from budget year 2026
+    budget_year_window=True,
 )
 
 # Decree 11/2020 governed the same procedure until 347/2025 took over on 1 Jan 2026. A dossier
-# received under it finishes under it: same steps, its own legal basis and state machine.
+# received under it finishes under it: same steps, its own legal basis and state machine. It
+# also still serves the spending of budget year 2025 until the end of 31 January 2026
+# (347/2025 Art. 15 cl. 1 pt. a).
 REGULAR_SPENDING_PAYMENT_11_2020 = replace(
     REGULAR_SPENDING_PAYMENT_347, version="11-2020", legal_basis="Nghị định 11/2020/NĐ-CP, Điều 7",
-    effective_from=date(2020, 3, 10), effective_to=date(2026, 1, 1))
+    effective_from=date(2020, 3, 10), effective_to=date(2026, 1, 1),
+    budget_years=(None, 2025), serves_its_budget_years_until=date(2026, 2, 1))
 
 # ODA and concessional loans: the treasury records revenue and spending of funds the donor paid
 # out directly (ghi thu, ghi chi); the unit's balance does not move.
@@ -334,6 +356,7 @@ ODA_RECORDING_347 = ProcedureVersion(
     components=(FUNDING_AGREEMENT, DONOR_NOTICE),
     voucher_blocks=("project", "funding"),
     checks=("lines_sum_to_total", "economic_codes_known", "within_contract"),
+    budget_year_window=True,
 )
 ODA_RECORDING_11_2020 = replace(
     ODA_RECORDING_347, version="11-2020", legal_basis="Nghị định 11/2020/NĐ-CP, Điều 11",
@@ -473,8 +496,15 @@ CATALOGUE: tuple[ProcedureVersion, ...] = (
 )
 
 
-def version_in_force(code: str, on: date) -> ProcedureVersion:
-    """The version a dossier received on `on` is bound to for its whole life."""
+def version_in_force(code: str, on: date, budget_year: int | None = None) -> ProcedureVersion:
+    """The version a dossier received on `on` is bound to for its whole life: for spending of
+    `budget_year`, the version that governs that year and serves it on `on` (347/2025 Art. 15
+    cl. 1 pt. a: budget-2025 spending stays under 11/2020 until 31 Jan 2026); otherwise (or when
+    none does: the budget year's own check then refuses it) the version in force on `on`."""
+    if budget_year is not None:
+        for proc in CATALOGUE:
+            if proc.code == code and proc.serves(on, budget_year):
+                return proc
     for proc in CATALOGUE:
         if proc.code == code and proc.is_in_force(on):
             return proc

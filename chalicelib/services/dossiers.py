@@ -26,7 +26,7 @@ from ..adapters.models import Dossier, DossierBody, IdempotencyRecord, Unit
 from ..adapters.repository import IdempotencyKeyTaken, Repository
 from ..adapters.workflow import Workflows
 from ..config import Config
-from ..domain import audit, catalogue
+from ..domain import audit, budget_year, catalogue
 from ..domain.calendar import local_date
 from ..domain.changes import REMOVE, set_or_remove
 from ..domain.commands import Submit
@@ -65,8 +65,10 @@ def _parse_submission(cmd: Submit, principal: Principal, repo: Repository, store
     code = content.get("procedure")
     if not isinstance(code, str):
         raise InvalidField("Thiếu mã thủ tục.", code="required", field="content.procedure")
+    is_new = procedure is None
     if procedure is None:
-        procedure = catalogue.version_in_force(code, local_date(now))
+        procedure = catalogue.version_in_force(code, local_date(now),
+                                               budget_year=_declared_budget_year(content))
         if procedure.without_login:
             raise InvalidField("Thủ tục này nộp qua POST /v1/registrations.",
                                code="wrong_endpoint", field="content.procedure")
@@ -77,6 +79,11 @@ def _parse_submission(cmd: Submit, principal: Principal, repo: Repository, store
     if unit is None:
         raise InvalidField("Đơn vị chưa được đăng ký.", code="unknown_unit", field="content")
     facts = _CONTENT_CHECKS[procedure.content_kind](content, procedure, unit, now, repo)
+    if is_new and procedure.budget_year_window:
+        # The voucher parsed above, so its budget year is a plausible int. Checked at receipt
+        # only: a dossier received in time is supplemented and finished in its year.
+        budget_year.require_open(content["voucher"]["budget_year"], local_date(now),
+                                 "content.voucher.budget_year")
     signed = signing.verify_submission(content, cmd.signatures,
                                        required=procedure.required_signers, unit_id=unit.unit_id,
                                        repo=repo, now=now)
@@ -84,6 +91,14 @@ def _parse_submission(cmd: Submit, principal: Principal, repo: Repository, store
                                         now=now)
     facts["on_file"] = manifest.on_file or None
     return Submission(procedure, content, signed, facts, manifest, unit)
+
+
+def _declared_budget_year(content: dict) -> int | None:
+    """The voucher's budget year as sent, if it is one (the version a dossier is bound to may
+    depend on it); a malformed one is left to the voucher's own checks."""
+    voucher = content.get("voucher")
+    year = voucher.get("budget_year") if isinstance(voucher, dict) else None
+    return year if isinstance(year, int) and not isinstance(year, bool) else None
 
 
 def _payment_facts(content: dict, procedure: catalogue.ProcedureVersion, unit: Any, now: datetime,
