@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.unit
 ROOT = Path(__file__).resolve().parents[2]
 MAP = ROOT / "docs" / "clauses.json"
 
