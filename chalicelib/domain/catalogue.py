@@ -213,7 +213,7 @@ def _office_review(label_vi: str, *, then: str, supplement: bool = True) -> Step
     """The control officer's review: accept (to `then`), ask for a supplement once (where the
     unit can answer, i.e. it has logins), or refuse with a reason. The supplement request says
     what to add (347/2025 Art.3 cl.4 pt.a); a refusal is the result notice with its reasons
-    (347/2025 Art.6 cl.2 pt.k, Mẫu 33)."""
+    (347/2025 Art.6 cl.2 pt.k; for ODA 347/2025 Art.7 cl.2 pt.d; Mẫu 33)."""
     decisions = [Decision("accept", "Chấp nhận", next_step=then)]
     if supplement:
         decisions.append(Decision("request_supplement", "Yêu cầu bổ sung", next_step="supplement",

@@ -59,6 +59,7 @@ REQUIRED_CLAUSES = frozenset({
     "347/2025 Art.6 cl.5 one-working-day",
     "347/2025 Art.6 cl.5 peak-window-two-days",
     "347/2025 Art.7 cl.2 pt.c recorded-not-paid",
+    "347/2025 Art.7 cl.2 pt.d refusal-notice",
     "347/2025 Art.7 cl.5 two-working-days",
     "347/2025 Art.8 cl.2 pt.c specimens-apply-after-approval",
     "347/2025 Art.8 cl.5 one-working-day",
