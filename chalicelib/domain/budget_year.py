@@ -35,7 +35,9 @@ def open_years(today: date) -> tuple[int, ...]:
 
 
 def require_open(year: int, today: date, field: str) -> None:
-    """347/2025 Art. 15 cl. 1 pt. a, Art. 16 cl. 1: refuse a budget year not open on `today`."""
+    """Refuse a budget year not open on `today`: one past its adjustment period (347/2025
+    Art.15 cl.1 pt.a), or one not yet begun, whose estimate is not in force (347/2025 Art.16 cl.1
+    applies the decree from a budget year, the year the estimate is for)."""
     if year in open_years(today):
         return
     if year > today.year:

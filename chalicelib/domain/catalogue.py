@@ -68,6 +68,7 @@ PAYMENT_KINDS = {k.code: k for k in (
     PaymentKind("advance", "Tạm ứng", "Advance", -1, needs_contract=True),
     PaymentKind("advance_settlement", "Thanh toán tạm ứng", "Advance settlement", 0,
                 relates_to=("advance",)),
+    # 347/2025 Art.6 cl.2 pt.g: returned funds go back to the account (thu hồi giảm chi).
     PaymentKind("refund", "Nộp trả kinh phí", "Refund of funds", +1),
     PaymentKind("adjustment", "Điều chỉnh số liệu", "Data adjustment", 0,
                 relates_to=("payment", "advance", "advance_settlement")),
@@ -90,7 +91,7 @@ class Component:
     name_vi: str
     name_en: str
     required: str = OPTIONAL
-    one_time: bool = False
+    one_time: bool = False                # 347/2025 Art.3 cl.8: not asked for again
     payment_kinds: tuple[str, ...] = ()   # () : every kind of the procedure
     # A one-time document's identity within the unit: the voucher fields naming it.
     reference: tuple[str, ...] = ()
@@ -176,12 +177,15 @@ class ProcedureVersion:
         raise KeyError(name)
 
     def sla_days(self, received_at: datetime) -> int:
+        """The time limit of a dossier received at `received_at`, judged by its Vietnam-local
+        date (347/2025 Art.6 cl.5: two working days for dossiers received 25-31 Jan and Dec)."""
         local = calendar.local_date(received_at)
         in_peak = any(local.month == m and lo <= local.day <= hi for m, lo, hi in self.peak_windows)
         return self.peak_sla_working_days if in_peak else self.sla_working_days
 
     def due_at(self, received_at: datetime,
                office_calendar: calendar.WorkingCalendar = calendar.DEFAULT_CALENDAR) -> datetime:
+        """The promised result date of the receipt notice (347/2025 Art.3 cl.4 pt.a)."""
         return office_calendar.due_at(received_at, self.sla_days(received_at))
 
     def is_in_force(self, on: date) -> bool:
@@ -224,7 +228,9 @@ class ProcedureVersion:
 
 def _office_review(label_vi: str, *, then: str, supplement: bool = True) -> Step:
     """The control officer's review: accept (to `then`), ask for a supplement once (where the
-    unit can answer, i.e. it has logins), or refuse with a reason."""
+    unit can answer, i.e. it has logins), or refuse with a reason. The supplement request says
+    what to add (347/2025 Art.3 cl.4 pt.a); a refusal is the result notice with its reasons
+    (347/2025 Art.6 cl.2 pt.k; for ODA 347/2025 Art.7 cl.2 pt.d; Mẫu 33)."""
     decisions = [Decision("accept", "Chấp nhận", next_step=then)]
     if supplement:
         decisions.append(Decision("request_supplement", "Yêu cầu bổ sung", next_step="supplement",
@@ -277,6 +283,7 @@ def _payment_steps() -> tuple[Step, ...]:
 
 
 # Dossier components. One-time legal documents are identified by a voucher field (`reference`).
+# 347/2025 Art.6 cl.3 pt.a: the estimate approval is sent once a year (and at each change).
 ESTIMATE_APPROVAL = Component(
     "estimate_approval", "Quyết định giao dự toán ngân sách năm", "Budget-estimate approval for the year",
     ALWAYS, one_time=True, reference=("budget_year",), payment_kinds=("payment", "advance"))
@@ -307,6 +314,8 @@ FUNDING_AGREEMENT = Component(
 DONOR_NOTICE = Component(
     "donor_notice", "Thông báo giải ngân / rút vốn của nhà tài trợ", "Donor's disbursement notice", ALWAYS)
 
+# 347/2025 Art.6 cl.5: one working day, two for dossiers received 25-31 Jan and 25-31 Dec
+# (`peak_windows`); 347/2025 Art.3 cl.5: one supplement at most.
 REGULAR_SPENDING_PAYMENT_347 = ProcedureVersion(
     code="regular_spending_payment",
     version="347-2025",
@@ -327,17 +336,18 @@ REGULAR_SPENDING_PAYMENT_347 = ProcedureVersion(
     budget_year_window=True,
 )
 
-# Decree 11/2020 governed the same procedure until 347/2025 took over on 1 Jan 2026. A dossier
-# received under it finishes under it: same steps, its own legal basis and state machine. It
-# also still serves the spending of budget year 2025 until the end of 31 January 2026
-# (347/2025 Art. 15 cl. 1 pt. a).
+# Decree 11/2020 governed the same procedure (11/2020 Art.7) until 347/2025 took over on
+# 1 Jan 2026. A dossier received under it finishes under it (347/2025 Art.15 cl.1 pt.b): same
+# steps, its own legal basis and state machine. It also still serves the spending of budget
+# year 2025 until the end of 31 January 2026 (347/2025 Art.15 cl.1 pt.a).
 REGULAR_SPENDING_PAYMENT_11_2020 = replace(
     REGULAR_SPENDING_PAYMENT_347, version="11-2020", legal_basis="Nghị định 11/2020/NĐ-CP, Điều 7",
     effective_from=date(2020, 3, 10), effective_to=date(2026, 1, 1),
     budget_years=(None, 2025), serves_its_budget_years_until=date(2026, 2, 1))
 
 # ODA and concessional loans: the treasury records revenue and spending of funds the donor paid
-# out directly (ghi thu, ghi chi); the unit's balance does not move.
+# out directly (ghi thu, ghi chi); the unit's balance does not move (347/2025 Art.7 cl.2 pt.c:
+# booked, not paid). Two working days all year (347/2025 Art.7 cl.5).
 ODA_RECORDING_347 = ProcedureVersion(
     code="oda_recording",
     version="347-2025",
@@ -427,7 +437,8 @@ def _account_procedure_347(code: str, article: int, name_vi: str, name_en: str, 
                            system_step: Step, content_kind: str,
                            required_signers: tuple[str, ...]) -> ProcedureVersion:
     """Decree 347/2025's account procedures share their legal frame: in force from 1 Jan 2026,
-    one working day, one supplement, office review -> unit supplement -> one system step."""
+    one working day (347/2025 Art.8 cl.5, 347/2025 Art.9 cl.5), one supplement, office review ->
+    unit supplement -> one system step."""
     return ProcedureVersion(
         code=code, version="347-2025", name_vi=name_vi, name_en=name_en,
         legal_basis=f"Nghị định 347/2025/NĐ-CP, Điều {article}",
@@ -463,7 +474,8 @@ def _under_11_2020(proc: ProcedureVersion, article: int) -> ProcedureVersion:
 
 
 # Balance reconciliation: the unit states its book balance for a period, the office answers
-# "matches" or "does not match" (with the difference explained) within one working day.
+# "matches" or "does not match" (with the difference explained) (347/2025 Art.10 cl.2 pt.c)
+# within one working day (347/2025 Art.10 cl.5).
 BALANCE_RECONCILIATION_347 = ProcedureVersion(
     code="balance_reconciliation", version="347-2025",
     name_vi="Đối chiếu, xác nhận số dư tài khoản",
@@ -497,9 +509,10 @@ CATALOGUE: tuple[ProcedureVersion, ...] = (
 
 
 def version_in_force(code: str, on: date, budget_year: int | None = None) -> ProcedureVersion:
-    """The version a dossier received on `on` is bound to for its whole life: for spending of
-    `budget_year`, the version that governs that year and serves it on `on` (347/2025 Art. 15
-    cl. 1 pt. a: budget-2025 spending stays under 11/2020 until 31 Jan 2026); otherwise (or when
+    """The version a dossier received on `on` is bound to for its whole life: one received
+    before 1 Jan 2026 finishes under Decree 11/2020 (347/2025 Art.15 cl.1 pt.b); for spending
+    of `budget_year`, the version that governs that year and serves it on `on` (347/2025 Art.15
+    cl.1 pt.a: budget-2025 spending stays under 11/2020 until 31 Jan 2026); otherwise (or when
     none does: the budget year's own check then refuses it) the version in force on `on`."""
     if budget_year is not None:
         for proc in CATALOGUE:
@@ -531,6 +544,7 @@ def _refusal(proc: ProcedureVersion, decision: Decision, *, supplements_used: in
     """Why a decision that exists at its step cannot be taken on this dossier now, whatever the
     reason given; None if it can. The one rule both `transition()` and `available_decisions()`
     read, so a task never offers a decision that would be refused."""
+    # 347/2025 Art.3 cl.5: a supplement is asked for at most once per dossier.
     if decision.counts_as_supplement and supplements_used >= proc.supplement_limit:
         return Conflict("Hồ sơ đã được yêu cầu bổ sung một lần; chỉ được chấp nhận hoặc từ chối.",
                         code="supplement_limit_reached", field="decision")

@@ -39,17 +39,20 @@ def payment_checks(voucher: Voucher, *, balance: int | None, paid_under_contract
     checks = [
         Check("lines_sum_to_total", "Tổng các dòng khớp tổng số tiền",
               lines_total == voucher.total, f"{grouped(lines_total)} / {vnd(voucher.total)}"),
+        # 347/2025 Art.6 cl.2 pt.b: the economic-content code fits the budget index.
         Check("economic_codes_known", "Mã nội dung kinh tế có trong mục lục NSNN", not unknown,
               "mã không có trong mục lục: " + ", ".join(unknown) if unknown else
               ", ".join(f"{line.economic_code} {economic_codes()[line.economic_code]}"
                         for line in voucher.lines)),
     ]
+    # Within the account balance: 347/2025 Art.6 cl.2 pt.c (budget funds, the estimate account)
+    # and 347/2025 Art.6 cl.2 pt.đ (other sources, the deposit account).
     if voucher.kind.balance_effect < 0:   # only a debit needs the money to be there
         checks.append(Check("within_balance", "Số tiền trong phạm vi số dư khả dụng",
                             balance is not None and voucher.total <= balance,
                             f"{grouped(voucher.total)} / {vnd(balance)}" if balance is not None
                             else "không có tài khoản"))
-    if voucher.contract_value is not None:
+    if voucher.contract_value is not None:   # 347/2025 Art.6 cl.2 pt.b: within the contract
         cumulative = paid_under_contract + voucher.total
         checks.append(Check("within_contract", "Lũy kế thanh toán không vượt giá trị hợp đồng",
                             cumulative <= voucher.contract_value,

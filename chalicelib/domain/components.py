@@ -3,7 +3,8 @@
 A one-time legal document (the year's budget-estimate approval, a contract above 50 million
 đồng, a project's investment decision, a loan agreement) is identified within its unit by voucher
 fields (`Component.reference`): once on file it satisfies every later dossier that names the same
-reference, and is not asked for again.
+reference, and is not asked for again (347/2025 Art.3 cl.8). The year's estimate approval is
+sent once a year (347/2025 Art.6 cl.3 pt.a).
 """
 from __future__ import annotations
 

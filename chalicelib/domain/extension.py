@@ -1,7 +1,8 @@
 """Deadline extensions (gia hạn): the treasury may extend its own time limit at a step only for a
-cause the law recognises (an IT failure), by a few working days, with a stated reason that goes
-into the audit trail. This module is the rule for what a request may ask; which steps may be
-extended is the catalogue's (`Step.extendable`), and the new due time is the calendar's."""
+cause the law recognises (an IT failure, an objective obstacle under 347/2025 Art.3 cl.6), by a
+few working days, with a stated reason that goes into the audit trail. This module is the rule
+for what a request may ask; which steps may be extended is the catalogue's (`Step.extendable`),
+and the new due time is the calendar's."""
 from __future__ import annotations
 
 from dataclasses import dataclass

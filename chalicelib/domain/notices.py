@@ -60,6 +60,9 @@ EVENT_VI = {
     "dossier.reconciled": "được xác nhận số dư khớp đúng",
     "dossier.not_reconciled": "được xác nhận số dư không khớp",
 }
+# The results a unit is sent: the debit advice of a payment (347/2025 Art.6 cl.2 pt.i); a
+# refusal is the result notice, Mẫu 33, with its reasons (347/2025 Art.6 cl.2 pt.k and, for ODA,
+# 347/2025 Art.7 cl.2 pt.d); a request to supplement says what to add (347/2025 Art.3 cl.4 pt.a).
 ADVICES = {"debit_advice": "Giấy báo Nợ", "credit_advice": "Giấy báo Có",
            "posting_note": "Phiếu hạch toán"}
 _SMS_CHARS = 300     # SMS costs per segment: the text for phones is the short one
@@ -181,7 +184,7 @@ def status_alert(event: dict) -> Alert:
     when = _when(event.get("occurred_at"))
     text = (f"Cảnh báo KBNN — đơn vị {event.get('unit_id')}: hồ sơ {code} ({', '.join(parts)}) "
             f"{what} lúc {when}; trạng thái: {label}.")
-    if event["event"] == "dossier.deadline_extended":
+    if event["event"] == "dossier.deadline_extended":   # the final deadline: 347/2025 Art.3 cl.6
         text += f" Hạn mới: {_when(event.get('due_at'))}."
     if event.get("reason"):
         text += f" Lý do: {event['reason']}"

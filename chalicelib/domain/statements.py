@@ -3,7 +3,8 @@ treasury's side: which periods are due when, a statement's figures from the ledg
 reply and a resolution may say.
 
 Deposit accounts are reconciled monthly, estimate accounts quarterly, and every account once a
-year. The treasury issues each statement as soon as its period is over (local dates,
+year (the periodic reconciliations of 347/2025 Art.10 cl.3; the cadences are the treasury's).
+The treasury issues each statement as soon as its period is over (local dates,
 Asia/Ho_Chi_Minh) and the unit answers by the 10th of the following month (quarterly: of the month
 after the quarter; annual: 10 February). The job issues a period's statements only inside that
 window, so a statement is never issued late by surprise; an operator can still issue a missed

@@ -1,6 +1,10 @@
 """Validation of a submission's signed content: the payment voucher (Giấy rút dự toán / Ủy nhiệm
 chi) and its document manifest.
 
+A voucher that parses is valid in the sense of 347/2025 Art.3 cl.4 pt.a (complete and fully
+filled in, Art.2 cl.9); its document manifest binds each file's SHA-256 into the one signed
+content, so each component is one digitally signed copy (347/2025 Art.6 cl.4 pt.a).
+
 Every failure names the JSON path of the offending field. Money is whole đồng (int); a float,
 a bool or a numeric string is refused rather than coerced, because a coerced amount is a wrong
 payment.

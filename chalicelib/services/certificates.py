@@ -88,7 +88,8 @@ def register(principal: Principal, cmd: RegisterCertificate, *, repo: Repository
         subject=cert.subject, not_before=common.iso(cert.not_before),
         not_after=common.iso(cert.not_after), title=title, owner_sub=principal.sub,
         owner_username=principal.username,
-        # A unit's signer is usable only once its account holder's Art. 8 dossier is accepted.
+        # A unit's signer is usable only once its account holder's Art. 8 dossier is accepted
+        # (347/2025 Art.8 cl.2 pt.c).
         status="pending" if title in UNIT_TITLE_LIMITS else "active",
         registered_at=common.iso(now))
     unit = repo.unit(principal.unit_id) if title in UNIT_TITLE_LIMITS and principal.unit_id else None

@@ -1,4 +1,5 @@
-"""Account closing (tất toán tài khoản, Decree 347/2025 Art. 9).
+"""Account closing (tất toán tài khoản, Decree 347/2025 Art. 9): the treasury confirms the
+balance and closes the account (347/2025 Art.9 cl.2 pt.c), here only at a zero balance.
 
 The unit asks, signed by its chief accountant and account holder; the office decides; the system
 step closes the account only if its balance is zero at that moment (read fresh, the write guarded

@@ -4,8 +4,10 @@ the bucket at submission, one-time legal documents kept on file per unit.
 A unit's client asks `POST /v1/documents` for an upload URL for a file it names by SHA-256, PUTs
 the bytes straight to S3 (which refuses bytes of another hash), and lists the file in the signed
 manifest (`content.documents`). At submission every listed file must be in the bucket with
-exactly the listed hash, or the dossier is refused before anything is written; the procedure's
-required components must be there, or already on file for the unit.
+exactly the listed hash, or the dossier is refused before anything is written (the signed copy
+of each component, 347/2025 Art.6 cl.4 pt.a); the procedure's required components must be there
+(a complete dossier, 347/2025 Art.3 cl.4 pt.a), or already on file for the unit (not asked for
+again, 347/2025 Art.3 cl.8).
 """
 from __future__ import annotations
 

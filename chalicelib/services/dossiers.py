@@ -188,6 +188,7 @@ def receive(proc: catalogue.ProcedureVersion, as_sent: dict, idempotency_key: st
     dossier attributes (the payment's account and amount...)."""
     dossier_id = new_dossier_id()
     telemetry.annotate_dossier(dossier_id, correlation_id or dossier_id)
+    # The answer is the receipt notice with the promised result date (347/2025 Art.3 cl.4 pt.a).
     due = proc.due_at(now, repo.office_calendar(office_id))
     response = {
         "dossier_id": dossier_id, "procedure": proc.code, "version": proc.version,

@@ -1,5 +1,6 @@
 """Deadline extensions (gia hạn): a leader of the dossier's office extends the time limit of the
 treasury step the dossier waits at, for a cause the law recognises and with a reason; audited.
+The new due time is the final deadline the unit is told (347/2025 Art.3 cl.6).
 
 An extension is a decision on the open task like any other: one transaction marks the task decided
 ("extend"), moves the dossier's due time, records the extension on the dossier, appends the audit

@@ -184,7 +184,9 @@ def conclude(item: LedgerPosting, dossier: Dossier, confirmation: contract.Confi
     return decision
 
 
-# What the unit receives for each balance effect: the advice and its number's prefix.
+# What the unit receives for each balance effect: the advice and its number's prefix. A payment
+# gets its debit advice (347/2025 Art.6 cl.2 pt.i); returned funds credit the account
+# (347/2025 Art.6 cl.2 pt.g); an ODA recording is booked only (347/2025 Art.7 cl.2 pt.c).
 ADVICES = {-1: ("debit_advice", "GBN"), +1: ("credit_advice", "GBC"), 0: ("posting_note", "PHT")}
 
 
@@ -197,6 +199,8 @@ def _refusal(voucher, dossier: Dossier, account: Account | None,
              repo: Repository) -> tuple[str, str] | None:
     if account is None or account.status == "closed":
         return "account_closed", "Tài khoản đã được tất toán."
+    # Within the balance: 347/2025 Art.6 cl.2 pt.c (estimate account) and 347/2025 Art.6 cl.2 pt.đ
+    # (deposit account), checked again here because the balance may have moved since review.
     if voucher.kind.balance_effect < 0 and available(account) < int(dossier.amount):
         return "insufficient_balance", "Số dư tài khoản không đủ để thanh toán."
     # The related dossier was final at receipt, so only what other settlements posted (or sent

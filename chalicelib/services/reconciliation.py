@@ -1,7 +1,7 @@
 """Balance reconciliation (đối chiếu, xác nhận số dư, Decree 347/2025 Art. 10): the unit states
 its book balance of an account at the end of a period, signed by its chief accountant and account
 holder; the office answers "matches" or "does not match" (saying what differs) within one working
-day. The officer's checklist compares the stated balance with the ledger's.
+day (347/2025 Art.10 cl.2 pt.c). The officer's checklist compares the stated balance with the ledger's.
 """
 from __future__ import annotations
 

@@ -1,6 +1,8 @@
 """Vouchers that name an earlier dossier of the unit (`voucher.related_dossier`): an advance
-settlement settles a paid advance, and never more than is left of it; a data adjustment corrects
-the codes of a posted payment without changing its amount or account.
+settlement settles a paid advance, and never more than is left of it (347/2025 Art.6 cl.2 pt.b:
+the settlement matches what was advanced); a data adjustment corrects the codes of a posted
+payment without changing its amount or account (347/2025 Art.6 cl.2 pt.h: it fits the payment
+the treasury made).
 
 The same rule runs at submission (a clear 422), on the officer's checklist, and again at posting,
 where only settlements already posted (or sent to the ledger) count: two settlements racing for

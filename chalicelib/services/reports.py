@@ -1,5 +1,6 @@
 """Late dossiers: the leader must see every dossier that is late without a stated reason
-(hồ sơ chậm không rõ lý do), and the officer records why a late dossier is late."""
+(hồ sơ chậm không rõ lý do), and the officer records why a late dossier is late: the time limits
+must be kept (347/2025 Art.3 cl.6)."""
 from __future__ import annotations
 
 import re

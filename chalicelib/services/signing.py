@@ -1,4 +1,6 @@
-"""Verifying the signatures on a submission: two distinct, registered, authorised signers.
+"""Verifying the signatures on a submission: two distinct, registered, authorised signers
+(347/2025 Art.6 cl.2 pt.b: the signatures match the names, titles and specimens registered with
+the treasury).
 
 Order matters for clear errors: shape first, then each certificate on its own (parses, chains to
 a trusted CA, valid now), then its registration (this unit, this title, not revoked), then the

@@ -1,5 +1,6 @@
 """Change of signature specimens (Decree 347/2025 Art. 8): a unit's certificates become usable
-only when its account holder asks for them in a signed dossier and the treasury accepts it.
+only when its account holder asks for them in a signed dossier and the treasury accepts it
+(347/2025 Art.8 cl.2 pt.c: the change takes effect once the treasury approves).
 
 A certificate registered through POST /v1/certificates starts `pending`. That makes the known
 fraud — someone with a signer's password registering a key of their own — need the account

@@ -1,4 +1,5 @@
-"""Balance reconciliation statements (Decree 347/2025 Art. 10), issued by the treasury.
+"""Balance reconciliation statements (Decree 347/2025 Art. 10 cl. 3: periodic reconciliation),
+issued by the treasury.
 
 The unit-initiated side (the unit states its balance, the office answers) is the
 `balance_reconciliation` procedure (services/reconciliation.py). Here the treasury speaks first:

@@ -61,7 +61,7 @@ def open_task(message: dict, *, repo: Repository, now: datetime) -> bool:
     changes = {"open_task_id": task.task_id, "step": step.name, "status": step.waiting_status,
                "updated_at": at, **delivery.cleared()}
     alert = audit_body = None
-    if overdue:
+    if overdue:   # the time limit was not kept (347/2025 Art.3 cl.6): the leader is told
         alert = Task(f"{task.task_id}-esc", kind="escalation", dossier_id=dossier.dossier_id,
                      procedure=proc.code, procedure_version=proc.version, step=step.name,
                      scope="office", scope_id=dossier.office_id, role=catalogue.LEADER,

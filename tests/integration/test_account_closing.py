@@ -76,7 +76,7 @@ def test_an_empty_account_is_closed_after_one_supplement_and_then_takes_no_payme
     assert trail["records"][-1]["action"] == "account_closed"
 
 
-def test_an_account_with_money_on_it_is_not_closed(api, tokens, pki_dir):
+def test_art9_cl2_pt_c_an_account_with_money_on_it_is_not_closed(api, tokens, pki_dir):
     unit, officer = tokens["ketoan.bvdd"], tokens["kiemsoat.kv1"]
     status, d = api.call("POST", "/v1/dossiers", closing_body(pki_dir, "9523.1.1023456"), token=unit)
     assert status == 201, d

@@ -101,10 +101,10 @@ def test_leader_can_send_back_to_the_officer_who_then_resubmits_for_approval(flo
     flow.reaches(d["dossier_id"], "paid")
 
 
-def test_payment_larger_than_the_balance_is_refused_and_the_balance_is_untouched(api, tokens,
-                                                                                 pki_dir, unique):
+def test_art6_cl2_pt_dd_a_deposit_payment_larger_than_the_balance_is_refused_and_the_balance_is_untouched(
+        api, tokens, pki_dir, unique):
     flow = Flow(api, tokens, pki_dir, unit="ketoan.bvdd")
-    account = "3713.1.1023456"
+    account = "3713.1.1023456"   # the unit's deposit account (tài khoản tiền gửi)
     before = flow.balance(account)
     d = flow.submit(unique("BIG"), before + 1, unit_code="1023456", chapter_code="423",
                     account=account)

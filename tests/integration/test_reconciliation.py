@@ -34,7 +34,8 @@ def submit(flow: Flow, signed: dict) -> dict:
     return d
 
 
-def test_matching_balance_is_confirmed_and_a_difference_is_answered_with_its_reason(flow, pki_dir):
+def test_art10_cl2_pt_c_matching_balance_is_confirmed_and_a_difference_is_answered_with_its_reason(
+        flow, pki_dir):
     ledger = flow.balance(ACCOUNT)
     matching, differing = submit(flow, body(pki_dir, ledger)), submit(flow, body(pki_dir, ledger + 1))
 

@@ -36,7 +36,8 @@ def execution_machine(stack, dossier_id: str, version: str) -> str:
     return sfn.describe_execution(executionArn=arn)["stateMachineArn"]
 
 
-def test_a_dossier_received_under_decree_11_2020_finishes_under_it(stack, tokens, flow, unique):
+def test_art15_cl1_pt_b_a_dossier_received_under_decree_11_2020_finishes_under_it(
+        stack, tokens, flow, unique):
     old = receive_on(stack, tokens, flow, datetime(2025, 12, 31, 3, 0, tzinfo=UTC), unique("OLD"), 2025)
     new = receive_on(stack, tokens, flow, datetime(2026, 1, 2, 3, 0, tzinfo=UTC), unique("NEW"), 2026)
     assert (old["version"], new["version"]) == ("11-2020", "347-2025")

@@ -24,7 +24,7 @@ def test_a_supplement_request_waits_for_the_unit():
     assert (t.next_step, t.to_status) == ("supplement", catalogue.AWAITING_SUPPLEMENT)
 
 
-def test_a_second_supplement_request_is_refused_by_rule():
+def test_art3_cl5_a_second_supplement_request_is_refused_by_rule():
     with pytest.raises(Conflict) as err:
         move("review", "request_supplement", used=1, reason="lần hai")
     assert err.value.code == "supplement_limit_reached"
@@ -86,9 +86,31 @@ def test_posting_ends_paid_or_refused_for_a_short_balance():
     (datetime(2026, 12, 28, 3, tzinfo=UTC), 2),   # 25-31 Dec
     (datetime(2027, 1, 26, 3, tzinfo=UTC), 2),    # 25-31 Jan
     (datetime(2026, 12, 24, 3, tzinfo=UTC), 1),
+    # The window's edges are Vietnam-local dates: 24 Jan 23:59 and 1 Feb 00:00 are outside it,
+    # 25 Jan 00:00 and 31 Jan 23:59 inside (17:00 UTC is midnight in Hà Nội).
+    (datetime(2027, 1, 24, 16, 59, tzinfo=UTC), 1),
+    (datetime(2027, 1, 24, 17, 0, tzinfo=UTC), 2),
+    (datetime(2027, 1, 31, 16, 59, tzinfo=UTC), 2),
+    (datetime(2027, 1, 31, 17, 0, tzinfo=UTC), 1),
+    (datetime(2026, 12, 31, 16, 59, tzinfo=UTC), 2),
+    (datetime(2026, 11, 26, 3, tzinfo=UTC), 1),   # the 25th-31st of other months: one day
 ])
-def test_year_end_and_late_january_dossiers_get_two_working_days(received, days):
+def test_art6_cl5_one_working_day_and_two_for_dossiers_received_25_to_31_jan_and_dec(received, days):
     assert PROC.sla_days(received) == days
+
+
+@pytest.mark.parametrize("received", [datetime(2026, 3, 10, 3, tzinfo=UTC),
+                                      datetime(2026, 12, 28, 3, tzinfo=UTC)])
+def test_art7_cl5_oda_recording_is_due_in_two_working_days_all_year(received):
+    assert catalogue.ODA_RECORDING_347.sla_days(received) == 2
+
+
+@pytest.mark.parametrize("proc", [catalogue.SIGNATURE_SPECIMENS_347, catalogue.ACCOUNT_CLOSING_347,
+                                  catalogue.BALANCE_RECONCILIATION_347], ids=lambda p: p.code)
+def test_art8_art9_art10_cl5_account_procedures_are_due_in_one_working_day(proc):
+    for received in (datetime(2026, 3, 10, 3, tzinfo=UTC), datetime(2026, 12, 28, 3, tzinfo=UTC)):
+        assert proc.sla_days(received) == 1
+    assert proc.legal_basis.startswith("Nghị định 347/2025/NĐ-CP")
 
 
 def test_the_version_in_force_is_chosen_by_receipt_date():

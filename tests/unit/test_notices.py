@@ -81,6 +81,17 @@ def test_a_recorded_refund_names_its_credit_advice():
     assert f"Giấy báo Có GBC-{DOSSIER}" in mail.subject and "500.000 đồng" in mail.body
 
 
+def test_art3_cl6_an_extension_tells_the_unit_the_final_deadline():
+    extended = notices.status_alert(event("dossier.deadline_extended", status="under_review",
+                                          due_at="2026-11-26T10:00:00Z",
+                                          reason="Sự cố hệ thống TABMIS."))
+    assert "được gia hạn thời hạn giải quyết" in extended.text
+    assert "Hạn mới: 17:00 ngày 26/11/2026." in extended.text   # Vietnam time, the office's close
+    assert "Lý do: Sự cố hệ thống TABMIS." in extended.text
+    other = notices.status_alert(event("dossier.accepted", status="awaiting_approval"))
+    assert "Hạn mới" not in other.text
+
+
 def test_alerts_fit_their_channels_and_say_what_changed():
     paid = notices.status_alert(event("payment.posted"))
     assert len(paid.subject) <= 100 and len(paid.sms) <= 300
