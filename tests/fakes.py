@@ -245,6 +245,10 @@ class MemoryRepository:
         return [stored(d) for (model, _), d in self.items.items() if model is Dossier
                 and d.unit_id == unit_id and d.related_dossier == related_to]
 
+    def advance_dossiers(self, unit_id: str) -> list[Dossier]:
+        return [stored(d) for (model, _), d in self.items.items() if model is Dossier
+                and d.unit_id == unit_id and d.payment_kind in ("advance", "advance_settlement")]
+
     def paid_under_contract(self, unit_id: str, contract_number: str, excluding: str) -> int:
         return sum(int(d.amount) for (model, _), d in self.items.items() if model is Dossier
                    and d.unit_id == unit_id and d.contract_number == contract_number

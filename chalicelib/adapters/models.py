@@ -193,6 +193,7 @@ class Dossier(_Unbound):
     voucher_number = UnicodeAttribute(null=True)
     contract_number = UnicodeAttribute(null=True)
     related_dossier = UnicodeAttribute(null=True)   # the advance settled, the payment adjusted
+    advance_converted = NumberAttribute(null=True)  # a settlement: the part of its advance converted
     project_code = UnicodeAttribute(null=True)
     status = UnicodeAttribute()
     step = UnicodeAttribute(null=True)
