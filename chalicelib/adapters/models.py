@@ -360,6 +360,18 @@ class RiskFlag(_Unbound):
     by_office = FlagsByOffice()
 
 
+class AdvanceDue(_Unbound):
+    """A paid advance waiting for the end of its budget year's adjustment period (pk
+    "ADVDUE#<last day of the period>", sk the advance's dossier id): the yearly sweep reads one
+    partition per period instead of scanning (services/advances.py)."""
+    class Meta(_Unbound.Meta):
+        pass
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    unit_id = UnicodeAttribute()
+    office_id = UnicodeAttribute()
+
+
 class PaidAmounts(_Unbound):
     """A unit's last paid amounts (pk "STATS#<unit>", sk "paid_amounts"): [[dossier, amount]]."""
     class Meta(_Unbound.Meta):
@@ -553,7 +565,7 @@ _TABLES = {
     AuditRecord: "audit_table",
     IdempotencyRecord: "idempotency_table",
     RiskFlag: "alerts_table", PaidAmounts: "alerts_table", KnownPayee: "alerts_table",
-    BurstWindow: "alerts_table", AlertSubscription: "alerts_table",
+    AdvanceDue: "alerts_table", BurstWindow: "alerts_table", AlertSubscription: "alerts_table",
     SubscriptionOwner: "alerts_table",
     LedgerPosting: "ledger_outbox_table",
     LedgerEntry: "statements_table", Statement: "statements_table", Counter: "statements_table",

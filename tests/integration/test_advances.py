@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from devstack.demo import ACCOUNT, sample_content
+from tests.conftest import eventually
 from tests.integration.flow import Flow
 
 pytestmark = pytest.mark.integration
@@ -167,3 +168,36 @@ def test_art6_cl2_pt_b_deposit_accounts_need_no_economic_content_check(flow, uni
     assert (check["passed"], check["required"]) == (True, False)
     assert "tiền gửi" in check["detail"]
     assert all(c["required"] for c in checklist["checks"] if c["code"] != "economic_codes_known")
+
+
+def test_art6_cl2_pt_e_advances_open_after_the_adjustment_period_are_flagged_to_unit_and_office(
+        flow, unique):
+    from chalicelib.api import schedules
+    open_one = advance(flow, unique, 2_500_000)
+    settled = advance(flow, unique, 1_500_000)
+    pay(flow, settlement(unique, settled["dossier_id"], 1_500_000), "recorded")
+    pay(flow, settlement(unique, open_one["dossier_id"], 500_000), "recorded")
+    # The daily sweep on 1 February 2027 (02:00 Hanoi): budget year 2026's period has ended.
+    due = datetime(2027, 1, 31, 19, 0, tzinfo=UTC)
+    event = {"version": "0", "id": "advances", "source": "aws.events", "account": "123456789012",
+             "detail-type": "Scheduled Event", "region": "us-east-1", "resources": [],
+             "detail": {}, "time": due.strftime("%Y-%m-%dT%H:%M:%SZ")}
+
+    def flags(token: str, dossier_id: str) -> list[dict]:
+        status, page = flow.api.call(
+            "GET", f"/v1/alerts?rule=advance_open_after_adjustment_period&dossier_id={dossier_id}"
+            "&limit=200", token=token)
+        assert status == 200, page
+        return page["items"]
+
+    def swept() -> bool:   # the advances reach the watch list from their payment.posted events
+        schedules.flag_open_advances(event, None)
+        return bool(flags(flow.unit, open_one["dossier_id"]))
+    eventually(swept, timeout=60)
+    schedules.flag_open_advances(event, None)     # a retried run flags nothing twice
+    (flag,) = flags(flow.unit, open_one["dossier_id"])
+    assert flag["facts"] == {"amount": 2_500_000, "left": 2_000_000, "budget_year": 2026,
+                             "adjustment_period_ends": "2027-01-31"}
+    assert "Điều 66" in flag["message"] and "2.000.000" in flag["message"]
+    assert [f["alert_id"] for f in flags(flow.officer, open_one["dossier_id"])] == [flag["alert_id"]]
+    assert flags(flow.unit, settled["dossier_id"]) == []
