@@ -10,7 +10,7 @@ const STRINGS = {
     signInTitle: 'Đăng nhập', username: 'Tên đăng nhập', password: 'Mật khẩu', signIn: 'Đăng nhập',
     signedInAs: 'Người dùng', sessionExpired: 'Phiên đăng nhập đã hết hạn, vui lòng đăng nhập lại.',
     // navigation
-    navUnitDossiers: 'Hồ sơ của đơn vị', navSubmit: 'Lập hồ sơ', navStatements: 'Đối chiếu số dư',
+    navUnitDossiers: 'Hồ sơ của đơn vị', navSubmit: 'Lập hồ sơ', navStatements: 'Đối chiếu số dư', navAdvances: 'Tạm ứng',
     navAlerts: 'Cảnh báo rủi ro', navInbox: 'Hồ sơ cần xử lý', navApprovals: 'Phê duyệt',
     navDashboard: 'Báo cáo điều hành', navOverdue: 'Hồ sơ quá hạn',
     // roles
@@ -86,6 +86,9 @@ const STRINGS = {
     credits: 'Phát sinh Có', closing: 'Số dư cuối kỳ', noStatements: 'Chưa có bảng đối chiếu nào.',
     confirmMatches: 'Xác nhận khớp đúng', dispute: 'Không khớp (nêu chi tiết)', details: 'Chi tiết chênh lệch',
     replied: 'Đã gửi trả lời', replyBy: 'Hạn trả lời', answer: 'Trả lời', alertsTitle: 'Cảnh báo rủi ro', noAlerts: 'Không có cảnh báo nào.',
+    advancesTitle: 'Sổ theo dõi tạm ứng', noAdvances: 'Chưa có khoản tạm ứng nào.', advanceAmount: 'Số tạm ứng',
+    advanceSettled: 'Đã thanh toán tạm ứng', advanceLeft: 'Còn lại', advancePaidAt: 'Ngày tạm ứng',
+    advanceAge: 'Số ngày', advancePeriodEnds: 'Hết chỉnh lý quyết toán',
     rule: 'Quy tắc', raisedAt: 'Thời điểm',
     // dashboard
     dashboardTitle: 'Báo cáo điều hành', from: 'Từ ngày', to: 'Đến ngày', office: 'Đơn vị KBNN', apply: 'Xem',
@@ -104,7 +107,7 @@ const STRINGS = {
     nav: 'Sections', loading: 'Loading…', refresh: 'Refresh', back: 'Back', none: '—',
     signInTitle: 'Sign in', username: 'Username', password: 'Password', signIn: 'Sign in',
     signedInAs: 'User', sessionExpired: 'Your session has expired; please sign in again.',
-    navUnitDossiers: 'Our dossiers', navSubmit: 'New dossier', navStatements: 'Reconciliation',
+    navUnitDossiers: 'Our dossiers', navSubmit: 'New dossier', navStatements: 'Reconciliation', navAdvances: 'Advances',
     navAlerts: 'Risk alerts', navInbox: 'Inbox', navApprovals: 'Approvals',
     navDashboard: 'Dashboard', navOverdue: 'Overdue',
     role_unit_accountant: 'Accountant', role_chief_accountant: 'Chief accountant',
@@ -174,6 +177,9 @@ const STRINGS = {
     credits: 'Credits', closing: 'Closing', noStatements: 'No statements yet.',
     confirmMatches: 'Confirm: matches', dispute: 'Dispute (give details)', details: 'Difference details',
     replied: 'Reply sent', replyBy: 'Reply by', answer: 'Answer', alertsTitle: 'Risk alerts', noAlerts: 'No alerts.',
+    advancesTitle: 'Advance register', noAdvances: 'No advances yet.', advanceAmount: 'Advanced',
+    advanceSettled: 'Settled', advanceLeft: 'Left', advancePaidAt: 'Paid on',
+    advanceAge: 'Days', advancePeriodEnds: 'Adjustment period ends',
     rule: 'Rule', raisedAt: 'Raised',
     dashboardTitle: 'Office dashboard', from: 'From', to: 'To', office: 'Treasury office', apply: 'Show',
     exportCsv: 'Export CSV', received: 'Received', decidedCount: 'Decided', onTime: 'On time', late: 'Late',
