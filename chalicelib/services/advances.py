@@ -60,23 +60,22 @@ def register(principal: Principal, *, unit: str | None, open_only: str | None, r
     items = []
     for advance in sorted((d for d in dossiers if d.payment_kind == "advance"
                            and d.status == catalogue.PAID), key=lambda d: d.received_at):
-        entry = _entry(advance, settlements.get(advance.dossier_id, []), repo, today)
-        if flag == "false" or entry["left"] > 0:
-            items.append(entry)
+        own = settlements.get(advance.dossier_id, [])
+        settled = sum(related.converted(s) for s in own if s.status in related.POSTED)
+        if flag == "false" or settled < int(advance.amount):   # the body is read only if listed
+            items.append(_entry(advance, own, settled, repo, today))
     return {"unit_id": unit_id, "as_of": common.iso(now), "items": items,
             "open_total": sum(i["left"] for i in items),
             "past_adjustment_period": sum(1 for i in items if i["past_adjustment_period"])}
 
 
-def _entry(advance: Dossier, settlements: list[Dossier], repo: Repository, today) -> dict:
-    settled = sum(related.converted(s) for s in settlements if s.status in related.POSTED)
+def _entry(advance: Dossier, settlements: list[Dossier], settled: int, repo: Repository,
+           today) -> dict:
     pending = sum(related.converted(s) for s in settlements
                   if s.status not in IN_PROGRESS_EXCLUDED)
     advice = (advance.result or {}).get("debit_advice") or {}
     paid_at = advice.get("posted_at") or advance.updated_at
-    budget_year = (repo.body(advance).content.get("voucher") or {}).get("budget_year")
-    if not isinstance(budget_year, int):
-        budget_year = local_date(common.parse_iso(paid_at)).year
+    budget_year = _budget_year(advance, repo)
     left = int(advance.amount) - settled
     return {
         "dossier_id": advance.dossier_id, "voucher_number": advance.voucher_number,
