@@ -7,6 +7,7 @@ from chalice import Chalice
 
 from chalicelib.adapters import telemetry
 from chalicelib.api import (
+    advances,
     alerts,
     console,
     consumers,
@@ -56,6 +57,6 @@ def _framework_errors_in_house_shape(event, get_response):
 
 # Registered after the middleware: a blueprint's event handlers take the app's middleware when
 # they are registered. No name_prefix: the Lambda functions keep their handlers' names.
-for area in (public, dossiers, documents, tasks, directory, reports, statements, alerts, console,
-             workflow, consumers, streams, schedules):
+for area in (public, dossiers, documents, tasks, directory, reports, statements, alerts, advances,
+             console, workflow, consumers, streams, schedules):
     app.register_blueprint(area.bp)

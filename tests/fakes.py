@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterable
+from types import SimpleNamespace
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
@@ -244,6 +245,10 @@ class MemoryRepository:
     def related_dossiers(self, unit_id: str, related_to: str) -> list[Dossier]:
         return [stored(d) for (model, _), d in self.items.items() if model is Dossier
                 and d.unit_id == unit_id and d.related_dossier == related_to]
+
+    def advance_dossiers(self, unit_id: str) -> list[Dossier]:
+        return [stored(d) for (model, _), d in self.items.items() if model is Dossier
+                and d.unit_id == unit_id and d.payment_kind in ("advance", "advance_settlement")]
 
     def paid_under_contract(self, unit_id: str, contract_number: str, excluding: str) -> int:
         return sum(int(d.amount) for (model, _), d in self.items.items() if model is Dossier
@@ -484,6 +489,16 @@ class MemoryAlertStore:
         self.owners: dict[str, str] = {}
         self.saved_flags: list[Any] = []
         self.queried: list[tuple[str, str | None]] = []
+
+    def watch_advance(self, period_end: str, dossier_id: str, unit_id: str, office_id: str) -> None:
+        self.items[f"ADVDUE#{period_end}", dossier_id] = SimpleNamespace(
+            pk=f"ADVDUE#{period_end}", sk=dossier_id, unit_id=unit_id, office_id=office_id)
+
+    def advances_due(self, period_end: str) -> list[Any]:
+        return [v for (pk, _), v in self.items.items() if pk == f"ADVDUE#{period_end}"]
+
+    def forget_advance(self, item: Any) -> None:
+        self.items.pop((item.pk, item.sk), None)
 
     def save_flag(self, flag: Any) -> None:
         self.saved_flags = [f for f in self.saved_flags if (f.pk, f.sk) != (flag.pk, flag.sk)]

@@ -20,6 +20,7 @@ from ..domain.risk import AMOUNT_SAMPLE
 from . import dynamo
 from .dynamo import Page
 from .models import (
+    AdvanceDue,
     AlertSubscription,
     BurstWindow,
     KnownPayee,
@@ -100,6 +101,16 @@ class AlertStore:
         index = RiskFlag.by_unit if scope_attr == "unit_id" else RiskFlag.by_office
         return dynamo.scoped_page(index, scope_attr, scope_id, limit=limit, cursor=cursor,
                            filters=[(RiskFlag.rule, rule), (RiskFlag.dossier_id, dossier_id)])
+
+    # --- advances waiting for their adjustment period to end ------------------------------
+    def watch_advance(self, period_end: str, dossier_id: str, unit_id: str, office_id: str) -> None:
+        AdvanceDue(f"ADVDUE#{period_end}", dossier_id, unit_id=unit_id, office_id=office_id).save()
+
+    def advances_due(self, period_end: str) -> list[AdvanceDue]:
+        return list(AdvanceDue.query(f"ADVDUE#{period_end}", consistent_read=True))
+
+    def forget_advance(self, item: AdvanceDue) -> None:
+        item.delete()
 
     # --- subscriptions -----------------------------------------------------------------------
     def subscriptions(self, owner_sub: str) -> list[AlertSubscription]:

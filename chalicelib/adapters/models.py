@@ -193,6 +193,7 @@ class Dossier(_Unbound):
     voucher_number = UnicodeAttribute(null=True)
     contract_number = UnicodeAttribute(null=True)
     related_dossier = UnicodeAttribute(null=True)   # the advance settled, the payment adjusted
+    advance_converted = NumberAttribute(null=True)  # a settlement: the part of its advance converted
     project_code = UnicodeAttribute(null=True)
     status = UnicodeAttribute()
     step = UnicodeAttribute(null=True)
@@ -357,6 +358,18 @@ class RiskFlag(_Unbound):
     listed_at = UnicodeAttribute()                # "<occurred_at>#<alert_id>": newest first
     by_unit = FlagsByUnit()
     by_office = FlagsByOffice()
+
+
+class AdvanceDue(_Unbound):
+    """A paid advance waiting for the end of its budget year's adjustment period (pk
+    "ADVDUE#<last day of the period>", sk the advance's dossier id): the yearly sweep reads one
+    partition per period instead of scanning (services/advances.py)."""
+    class Meta(_Unbound.Meta):
+        pass
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    unit_id = UnicodeAttribute()
+    office_id = UnicodeAttribute()
 
 
 class PaidAmounts(_Unbound):
@@ -552,7 +565,7 @@ _TABLES = {
     AuditRecord: "audit_table",
     IdempotencyRecord: "idempotency_table",
     RiskFlag: "alerts_table", PaidAmounts: "alerts_table", KnownPayee: "alerts_table",
-    BurstWindow: "alerts_table", AlertSubscription: "alerts_table",
+    AdvanceDue: "alerts_table", BurstWindow: "alerts_table", AlertSubscription: "alerts_table",
     SubscriptionOwner: "alerts_table",
     LedgerPosting: "ledger_outbox_table",
     LedgerEntry: "statements_table", Statement: "statements_table", Counter: "statements_table",

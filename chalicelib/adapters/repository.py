@@ -201,6 +201,12 @@ class Repository:
         of the unit's own partition."""
         return list(Dossier.by_unit.query(unit_id, filter_condition=Dossier.related_dossier == related_to))
 
+    def advance_dossiers(self, unit_id: str) -> list[Dossier]:
+        """The unit's advances and advance settlements (the advance register): one Query of the
+        unit's own partition."""
+        return list(Dossier.by_unit.query(unit_id, filter_condition=Dossier.payment_kind.is_in(
+            "advance", "advance_settlement")))
+
     def audit_records(self, dossier_id: str) -> list[dict]:
         return [{"seq": int(r.seq), "prev_hash": r.prev_hash, "dossier_id": r.dossier_id,
                  **r.body, "hash": r.hash}

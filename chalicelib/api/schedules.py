@@ -1,6 +1,6 @@
-"""Scheduled runs: the daily statements, the five-minute recovery sweep and the daily audit
-digest. Each works for the time it was due (`scheduled_at`), so a late or retried run still
-does its own day's work."""
+"""Scheduled runs: the daily statements, the five-minute recovery sweep, the daily audit digest
+and the daily sweep of advances past their adjustment period. Each works for the time it was due
+(`scheduled_at`), so a late or retried run still does its own day's work."""
 from __future__ import annotations
 
 from typing import Any
@@ -27,6 +27,16 @@ def sweep_undelivered(event: Any) -> None:
     svc = services()
     sweeper.sweep(repo=svc.repo, workflows=svc.workflows, config=svc.config,
                   now=scheduled_at(event))
+
+
+@bp.schedule(Cron(0, 19, "*", "*", "?", "*"))   # 02:00 in Asia/Ho_Chi_Minh, every day
+def flag_open_advances(event: Any) -> None:
+    """Advances still open when their budget year's adjustment period has ended, flagged to the
+    unit and its office (347/2025 Art.6 cl.2 pt.e last para; services/advances.py)."""
+    from chalicelib.services import advances
+    svc = services()
+    advances.flag_past_adjustment_period(scheduled_at(event), repo=svc.repo, alerts=svc.alerts,
+                                         topics=svc.topics)
 
 
 @bp.schedule(Cron(5, 17, "*", "*", "?", "*"))   # 00:05 in Asia/Ho_Chi_Minh, every day

@@ -274,7 +274,7 @@ def _posting() -> Step:
 
 
 PAYMENT_CHECKS = ("lines_sum_to_total", "economic_codes_known", "within_balance", "within_contract",
-                  "advance_within_half_contract", "related_dossier")
+                  "advance_within_contract_rate", "related_dossier")
 
 
 def _payment_steps() -> tuple[Step, ...]:

@@ -1,6 +1,10 @@
 """The checks a control officer does by hand on a payment, run automatically and shown as a
 checklist (pass/fail per item, with the figures). They inform the officer's decision; they do
 not make it — a failed check is a reason to refuse or ask for a supplement, with a human saying so.
+
+A check the law does not ask for on this voucher stays on the list, `required: false` and passed,
+its detail saying why (the economic-content code on a deposit account: 347/2025 Art.6 cl.2 pt.b
+1st para), so the officer sees it was not forgotten.
 """
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from .voucher import ADVANCE_SHARE_LIMIT, Voucher, grouped, vnd
+from .voucher import Voucher, grouped, vnd
 
 
 @dataclass(frozen=True)
@@ -18,10 +22,23 @@ class Check:
     label_vi: str
     passed: bool
     detail: str
+    required: bool = True
 
     def public(self) -> dict:
         return {"code": self.code, "label_vi": self.label_vi, "passed": self.passed,
-                "detail": self.detail}
+                "required": self.required, "detail": self.detail}
+
+
+DEPOSIT_EXEMPTION = ("Không yêu cầu: khoản chi từ tài khoản tiền gửi của đơn vị tại KBNN "
+                     "(Nghị định 347/2025 Điều 6 khoản 2 điểm b).")
+
+
+def debit_amount(voucher: Voucher) -> int:
+    """What posting the voucher takes from the account: the total of a debit, the difference a
+    settlement above its advance pays out (347/2025 Art.6 cl.2 pt.e), else nothing."""
+    if voucher.kind.balance_effect < 0:
+        return voucher.total
+    return voucher.difference_to_pay if voucher.payment_kind == "advance_settlement" else 0
 
 
 @lru_cache(maxsize=1)
@@ -30,37 +47,50 @@ def economic_codes() -> dict[str, str]:
     return data["codes"]
 
 
-def payment_checks(voucher: Voucher, *, balance: int | None, paid_under_contract: int) -> list[Check]:
+def payment_checks(voucher: Voucher, *, balance: int | None, paid_under_contract: int,
+                   account_kind: str | None = None) -> list[Check]:
     """`balance`: the account's available balance now (None if the account is gone);
-    `paid_under_contract`: what this unit has already been paid under the same contract."""
+    `paid_under_contract`: what this unit has already been paid under the same contract;
+    `account_kind`: "estimate" or "deposit" (None if the account is gone)."""
     lines_total = sum(line.amount for line in voucher.lines)
-    unknown = [line.economic_code for line in voucher.lines
-               if line.economic_code not in economic_codes()]
     checks = [
         Check("lines_sum_to_total", "Tổng các dòng khớp tổng số tiền",
               lines_total == voucher.total, f"{grouped(lines_total)} / {vnd(voucher.total)}"),
-        # 347/2025 Art.6 cl.2 pt.b: the economic-content code fits the budget index.
-        Check("economic_codes_known", "Mã nội dung kinh tế có trong mục lục NSNN", not unknown,
-              "mã không có trong mục lục: " + ", ".join(unknown) if unknown else
-              ", ".join(f"{line.economic_code} {economic_codes()[line.economic_code]}"
-                        for line in voucher.lines)),
+        _economic_codes(voucher, account_kind),
     ]
     # Within the account balance: 347/2025 Art.6 cl.2 pt.c (budget funds, the estimate account)
     # and 347/2025 Art.6 cl.2 pt.đ (other sources, the deposit account).
-    if voucher.kind.balance_effect < 0:   # only a debit needs the money to be there
+    to_debit = debit_amount(voucher)
+    if to_debit:   # only a debit needs the money to be there
         checks.append(Check("within_balance", "Số tiền trong phạm vi số dư khả dụng",
-                            balance is not None and voucher.total <= balance,
-                            f"{grouped(voucher.total)} / {vnd(balance)}" if balance is not None
+                            balance is not None and to_debit <= balance,
+                            f"{grouped(to_debit)} / {vnd(balance)}" if balance is not None
                             else "không có tài khoản"))
-    if voucher.contract_value is not None:   # 347/2025 Art.6 cl.2 pt.b: within the contract
+    if voucher.contract_value is not None:
+        # 347/2025 Art.6 cl.2 pt.b 4th para: payments under a contract or decision stay within it.
         cumulative = paid_under_contract + voucher.total
         checks.append(Check("within_contract", "Lũy kế thanh toán không vượt giá trị hợp đồng",
                             cumulative <= voucher.contract_value,
                             f"{grouped(cumulative)} / {vnd(voucher.contract_value)} "
                             f"(đã thanh toán {grouped(paid_under_contract)})"))
     if voucher.payment_kind == "advance":
-        num, den = ADVANCE_SHARE_LIMIT
-        limit = voucher.contract_value * num // den if voucher.contract_value else 0
-        checks.append(Check("advance_within_half_contract", "Tạm ứng không quá 50% giá trị hợp đồng",
-                            voucher.total <= limit, f"{grouped(voucher.total)} / {vnd(limit)}"))
+        # 347/2025 Art.6 cl.2 pt.b 4th para: the advance follows the contract's (decision's) rate.
+        limit = voucher.advance_limit
+        checks.append(Check("advance_within_contract_rate",
+                            "Tạm ứng trong mức hợp đồng/quyết định quy định",
+                            limit is not None and voucher.total <= limit,
+                            f"{grouped(voucher.total)} / {vnd(limit)}" if limit is not None
+                            else "hợp đồng/quyết định không ghi mức tạm ứng"))
     return checks
+
+
+def _economic_codes(voucher: Voucher, account_kind: str | None) -> Check:
+    label = "Mã nội dung kinh tế có trong mục lục NSNN"
+    if account_kind == "deposit":   # 347/2025 Art.6 cl.2 pt.b 1st para: deposit accounts exempt
+        return Check("economic_codes_known", label, True, DEPOSIT_EXEMPTION, required=False)
+    unknown = [line.economic_code for line in voucher.lines
+               if line.economic_code not in economic_codes()]
+    return Check("economic_codes_known", label, not unknown,
+                 "mã không có trong mục lục: " + ", ".join(unknown) if unknown else
+                 ", ".join(f"{line.economic_code} {economic_codes()[line.economic_code]}"
+                           for line in voucher.lines))

@@ -56,8 +56,10 @@ class ContractViolation(ValueError):
 
 def request(*, posting_id: str, entry: str, amount: int, account_id: str, account_kind: str | None,
             unit_id: str, office_id: str, payment_kind: str, voucher: dict,
-            correlation_id: str | None, requested_at: str) -> dict:
-    """A posting request as stored in the outbox; the adapter adds `attempt` and `sent_at`."""
+            correlation_id: str | None, requested_at: str, settlement: dict | None = None) -> dict:
+    """A posting request as stored in the outbox; the adapter adds `attempt` and `sent_at`.
+    `settlement`: for an advance settlement, {converted, difference} (347/2025 Art.6 cl.2 pt.e:
+    the advance converted into payment, and the difference the entry debits, if any)."""
     if entry not in EFFECTS:
         raise ValueError(f"unknown entry {entry!r}")
     return {
@@ -71,6 +73,7 @@ def request(*, posting_id: str, entry: str, amount: int, account_id: str, accoun
                   for line in voucher.get("lines") or [] if isinstance(line, dict)],
         "payee": voucher.get("payee"),
         "related_posting_id": voucher.get("related_dossier"),
+        "settlement": settlement,
         "correlation_id": correlation_id or posting_id,
         "requested_at": requested_at,
     }

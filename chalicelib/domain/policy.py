@@ -68,6 +68,8 @@ POLICY: dict[str, dict[str, Scope]] = {
     # Risk warnings: the flags raised on a unit's submissions, and one's own alert subscriptions
     # (a unit's signers to its topic, officers and leaders to their office's).
     "alert.list":           {**_unit_people, **_treasury_read},
+    # The advance register (347/2025 Art.6 cl.2 pt.e): the unit's own, its office's units.
+    "advance.list":         {**_unit_all, **_treasury_read},
     "alert.subscribe":      {"chief_accountant": Scope.SELF, "account_holder": Scope.SELF,
                              CONTROL_OFFICER: Scope.SELF, LEADER: Scope.SELF},
 }

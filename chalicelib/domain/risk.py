@@ -32,6 +32,9 @@ NEW_PAYEE = "new_payee"
 OUTSIDE_HOURS = "outside_working_hours"
 FRESH_CERTIFICATE = "new_certificate"
 BURST = "burst"
+# Not a submission rule: raised by the yearly sweep of open advances (services/advances.py,
+# 347/2025 Art.6 cl.2 pt.e last para), listed and published like the others.
+ADVANCE_OPEN = "advance_open_after_adjustment_period"
 # Each rule's short name for people (subjects of alerts); the order is the order flags are listed.
 RULES: dict[str, str] = {
     AMOUNT: "Số tiền cao bất thường",
@@ -39,6 +42,7 @@ RULES: dict[str, str] = {
     OUTSIDE_HOURS: "Gửi ngoài giờ làm việc",
     FRESH_CERTIFICATE: "Chứng thư số mới đăng ký",
     BURST: "Gửi dồn dập nhiều hồ sơ",
+    ADVANCE_OPEN: "Tạm ứng chưa thanh toán khi hết thời gian chỉnh lý quyết toán",
 }
 _TITLE_VI = {"chief_accountant": "kế toán trưởng", "account_holder": "chủ tài khoản"}
 

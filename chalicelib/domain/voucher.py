@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from . import advances
 from .catalogue import PAYMENT_KINDS, PaymentKind
 from .errors import InvalidField
 
@@ -30,7 +31,6 @@ def vnd(amount: int) -> str:
 
 MAX_AMOUNT = 10**15          # well above any single budget payment; stops absurd numbers early
 MAX_LINES = 200
-ADVANCE_SHARE_LIMIT = (1, 2)  # an advance is at most 50% of the contract value
 
 _UNIT_CODE = re.compile(r"[0-9]{7}")
 _CHAPTER = re.compile(r"[0-9]{3}")
@@ -75,6 +75,8 @@ class Voucher:
     related_dossier: str | None = None    # the advance a settlement settles, the payment adjusted
     project_code: str | None = None
     agreement_number: str | None = None
+    advance_limit: int | None = None      # what the contract/decision lets the unit draw in advance
+    difference_to_pay: int = 0            # a settlement above its advance: paid out (Art.6 cl.2 pt.e)
 
     @property
     def kind(self) -> PaymentKind:
@@ -207,22 +209,24 @@ def parse_voucher(raw: Any, payment_kinds: tuple[str, ...], path: str = "content
     _optional_text(payee, "tax_code", payee_path, pattern=_TAX_CODE,
           shape="10 hoặc 13 chữ số")
 
-    contract_number = contract_value = None
-    raw_contract = obj.get("contract")
-    if raw_contract is not None:
-        c_path = f"{path}.contract"
-        contract = _obj(raw_contract, c_path)
-        contract_number = _text(contract, "number", c_path, max_len=50)
-        _text(contract, "date", c_path, pattern=_DATE, shape="YYYY-MM-DD")
-        contract_value = _amount(contract.get("value"), f"{c_path}.value")
+    contract_number = contract_value = advance_limit = None
+    agreement = None
+    if obj.get("contract") is not None:
+        agreement = advances.parse_agreement(obj["contract"], f"{path}.contract")
+        contract_number, contract_value = agreement.number, agreement.value
+        advance_limit = agreement.advance_limit()
     kind = PAYMENT_KINDS[payment_kind]
     if kind.needs_contract:
-        if contract_number is None or contract_value is None:
-            raise _fail(f"{path}.contract", "Tạm ứng phải có hợp đồng kèm theo.", "contract_required")
-        num, den = ADVANCE_SHARE_LIMIT
-        if total * den > contract_value * num:
-            raise _fail(f"{path}.total", "Tạm ứng vượt quá 50% giá trị hợp đồng.",
-                        "advance_over_limit")
+        if agreement is None:
+            raise _fail(f"{path}.contract", "Tạm ứng phải có hợp đồng hoặc quyết định kèm theo.",
+                        "contract_required")
+        advances.check_advance(total, agreement, path)   # 347/2025 Art.6 cl.2 pt.b 4th para
+    difference = 0
+    if payment_kind == "advance_settlement" and obj.get("difference_to_pay") is not None:
+        difference = _amount(obj["difference_to_pay"], f"{path}.difference_to_pay")
+        if difference >= total:   # 347/2025 Art.6 cl.2 pt.e: part of the total is the advance
+            raise _fail(f"{path}.difference_to_pay", "Số chênh lệch phải nhỏ hơn tổng số tiền.",
+                        "invalid_amount")
     related = None
     if kind.relates_to:
         related = _text(obj, "related_dossier", path, max_len=26, pattern=DOSSIER_ID,
@@ -232,7 +236,7 @@ def parse_voucher(raw: Any, payment_kinds: tuple[str, ...], path: str = "content
 
     return Voucher(number, year, estimate_type, payment_kind, method, unit_code, chapter, account,
                    lines, total, payee_name, payee_account, contract_number, contract_value,
-                   related, project_code, agreement_number)
+                   related, project_code, agreement_number, advance_limit, difference)
 
 
 MAX_DOCUMENTS = 50

@@ -33,7 +33,8 @@ def _payment(dossier, proc: catalogue.ProcedureVersion, repo: Repository) -> lis
             if voucher.contract_number else 0)
     # Available: less what payments sent to the ledger and not yet confirmed hold.
     checks = payment_checks(voucher, balance=posting.available(account) if account else None,
-                            paid_under_contract=paid)
+                            paid_under_contract=paid,
+                            account_kind=account.kind if account else None)
     if voucher.kind.relates_to:
         wrong = related.problem(voucher, dossier.unit_id, repo, dossier_id=dossier.dossier_id)
         checks.append(Check("related_dossier", "Hồ sơ liên quan (tạm ứng được thanh toán, chứng từ "

@@ -119,13 +119,16 @@ def _payment_facts(content: dict, procedure: catalogue.ProcedureVersion, unit: A
                            field=f"{payer}.account")
     wrong = related.problem(voucher, unit.unit_id, repo)
     if wrong is not None:
-        field = "content.voucher.total" if wrong.code in ("over_advance", "adjustment_changes_amount") \
-            else "content.voucher.related_dossier"
+        field = "content.voucher.total" if wrong.code == "adjustment_changes_amount" else wrong.field
         raise InvalidField(wrong.message, code=wrong.code, field=field)
     return {"account_id": voucher.account, "amount": voucher.total,
             "payment_kind": voucher.payment_kind, "voucher_number": voucher.number,
             "contract_number": voucher.contract_number, "related_dossier": voucher.related_dossier,
-            "project_code": voucher.project_code}
+            "project_code": voucher.project_code,
+            # 347/2025 Art.6 cl.2 pt.e: what a settlement converts of its advance (the rest of
+            # its total is the difference paid out).
+            "advance_converted": voucher.total - voucher.difference_to_pay
+            if voucher.payment_kind == "advance_settlement" else None}
 
 
 def _specimen_facts(content: dict, procedure: catalogue.ProcedureVersion, unit: Any, now: datetime,

@@ -2,7 +2,8 @@
 (giấy báo Nợ), a credit with its credit advice (giấy báo Có) for a refund of funds, or only a
 record (an advance settlement, a data adjustment, an ODA recording) — booked in the core ledger
 (TABMIS), or the dossier refused when the balance is short, the account closed, or an advance
-settlement no longer fits its advance.
+settlement no longer fits its advance. A settlement above its advance is one posting: the advance
+converted and the difference debited (347/2025 Art.6 cl.2 pt.e).
 
 The step runs from the worker queue. It checks as before and, in one transaction, writes the
 outbox item (the posting request, keyed by the dossier id: the ledger's idempotency key), marks
@@ -32,6 +33,7 @@ from ..adapters.workflow import TaskExpired, Workflows
 from ..domain import catalogue
 from ..domain import ledger as contract
 from ..domain.changes import REMOVE, Add
+from ..domain.checks import debit_amount
 from ..domain.errors import Conflict
 from ..domain.voucher import parse_voucher
 from . import common, related
@@ -89,6 +91,12 @@ def _request(dossier: Dossier, token: str, repo: Repository, ledger: LedgerAdapt
                             blocks=proc.voucher_blocks)
     account = repo.account(dossier.account_id)
     amount, effect = int(dossier.amount), voucher.kind.balance_effect
+    settlement = None
+    if voucher.payment_kind == "advance_settlement":   # 347/2025 Art.6 cl.2 pt.e
+        settlement = {"converted": amount - voucher.difference_to_pay,
+                      "difference": voucher.difference_to_pay}
+        if voucher.difference_to_pay:   # the transfer voucher: the difference is paid out
+            amount, effect = voucher.difference_to_pay, -1
     refusal = _refusal(voucher, dossier, account, repo)
     if refusal is not None:
         code, reason = refusal
@@ -111,7 +119,7 @@ def _request(dossier: Dossier, token: str, repo: Repository, ledger: LedgerAdapt
         account_id=dossier.account_id, account_kind=account.kind,
         unit_id=dossier.unit_id, office_id=dossier.office_id, payment_kind=voucher.payment_kind,
         voucher=signed, correlation_id=dossier.correlation_id,
-        requested_at=at)
+        requested_at=at, settlement=settlement)
     item = LedgerPosting(dossier.dossier_id, state=REQUESTED, entry=request["entry"],
                          amount=amount, account_id=dossier.account_id, reserved=reserve,
                          request=request, token=token, attempts=1, failures=0, requested_at=at)
@@ -162,6 +170,8 @@ def conclude(item: LedgerPosting, dossier: Dossier, confirmation: contract.Confi
         result: dict[str, Any] = {"outcome": status, advice_kind: {
             "number": f"{prefix}-{reference}", "ledger_reference": reference,
             "account_id": item.account_id, "amount": amount, "posted_at": posted_at}}
+        if (item.request or {}).get("settlement"):   # what the advance settlement converted
+            result["settlement"] = item.request["settlement"]
         account_changes: dict[str, Any] = {"balance": Add(effect * amount), "updated_at": posted_at,
                                            "last_dossier_id": item.posting_id} if effect else {}
         reason = None
@@ -201,7 +211,7 @@ def _refusal(voucher, dossier: Dossier, account: Account | None,
         return "account_closed", "Tài khoản đã được tất toán."
     # Within the balance: 347/2025 Art.6 cl.2 pt.c (estimate account) and 347/2025 Art.6 cl.2 pt.đ
     # (deposit account), checked again here because the balance may have moved since review.
-    if voucher.kind.balance_effect < 0 and available(account) < int(dossier.amount):
+    if available(account) < debit_amount(voucher):
         return "insufficient_balance", "Số dư tài khoản không đủ để thanh toán."
     # The related dossier was final at receipt, so only what other settlements posted (or sent
     # to the ledger) since can have changed: the room left in the advance.

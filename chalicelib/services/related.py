@@ -1,8 +1,9 @@
 """Vouchers that name an earlier dossier of the unit (`voucher.related_dossier`): an advance
-settlement settles a paid advance, and never more than is left of it (347/2025 Art.6 cl.2 pt.b:
-the settlement matches what was advanced); a data adjustment corrects the codes of a posted
-payment without changing its amount or account (347/2025 Art.6 cl.2 pt.h: it fits the payment
-the treasury made).
+settlement settles a paid advance (347/2025 Art.6 cl.2 pt.e: converting at most what is left of
+it, the part above it declared as the difference to pay; 347/2025 Art.6 cl.2 pt.b: the settlement
+matches what was advanced, its sub-items in the advance's groups of items); a data adjustment
+corrects the codes of a posted payment without changing its amount or account (347/2025 Art.6
+cl.2 pt.h: it fits the payment the treasury made).
 
 The same rule runs at submission (a clear 422), on the officer's checklist, and again at posting,
 where only settlements already posted (or sent to the ledger) count: two settlements racing for
@@ -14,8 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..adapters.repository import Repository
-from ..domain import catalogue
-from ..domain.voucher import Voucher, vnd
+from ..domain import advances, catalogue
+from ..domain.voucher import Voucher
 
 POSTED = (catalogue.PAID, catalogue.RECORDED)
 
@@ -24,6 +25,7 @@ POSTED = (catalogue.PAID, catalogue.RECORDED)
 class Problem:
     code: str
     message: str
+    field: str = "content.voucher.related_dossier"
 
 
 def problem(voucher: Voucher, unit_id: str, repo: Repository, *, dossier_id: str | None = None,
@@ -43,13 +45,38 @@ def problem(voucher: Voucher, unit_id: str, repo: Repository, *, dossier_id: str
         return Problem("related_not_posted", "Hồ sơ liên quan chưa được thanh toán, hạch toán.")
     if voucher.payment_kind == "advance_settlement":
         left = settlement_room(related, repo, excluding=dossier_id, posted_only=at_posting)
-        if voucher.total > left:
-            return Problem("over_advance", f"Vượt số tạm ứng còn lại ({vnd(left)}).")
+        wrong = advances.settlement_problem(voucher.total, voucher.difference_to_pay, left,
+                                            at_posting=at_posting)
+        if wrong is not None:
+            code, message = wrong
+            if code == advances.DIFFERENCE_MISMATCH:
+                return Problem("settlement_difference_mismatch", message,
+                               "content.voucher.difference_to_pay")
+            return Problem("over_advance", message, "content.voucher.total")
+        if not at_posting:
+            outside = _line_outside_groups(voucher, related, repo)
+            if outside is not None:
+                return outside
     if voucher.payment_kind == "adjustment" and (
             voucher.total != int(related.amount) or voucher.account != related.account_id):
         return Problem("adjustment_changes_amount",
                        "Điều chỉnh số liệu phải giữ nguyên số tiền và tài khoản của hồ sơ gốc.")
     return None
+
+
+def _line_outside_groups(voucher: Voucher, advance, repo: Repository) -> Problem | None:
+    """347/2025 Art.6 cl.2 pt.b 3rd para: a settlement stays within the groups of items (nhóm
+    mục) of the sub-items the advance was drawn on; the first line outside them is named."""
+    signed = repo.body(advance).content.get("voucher") or {}
+    drawn = [str(line.get("economic_code")) for line in signed.get("lines") or []
+             if isinstance(line, dict)]
+    i = advances.line_outside_advance_groups([line.economic_code for line in voucher.lines], drawn)
+    if i is None:
+        return None
+    return Problem("settlement_outside_item_group",
+                   f"Tiểu mục {voucher.lines[i].economic_code} không thuộc nhóm mục đã tạm ứng "
+                   f"({', '.join(sorted(set(drawn)))}).",
+                   f"content.voucher.lines[{i}].economic_code")
 
 
 def settlement_room(advance, repo: Repository, *, excluding: str | None, posted_only: bool) -> int:
@@ -61,5 +88,13 @@ def settlement_room(advance, repo: Repository, *, excluding: str | None, posted_
             continue
         if other.status in POSTED or (not posted_only and other.status != catalogue.REFUSED) \
                 or (other.status == catalogue.POSTING and other.ledger_requested_at):
-            counted += int(other.amount)   # (the last: sent to the ledger, not yet confirmed)
+            counted += converted(other)   # (the last: sent to the ledger, not yet confirmed)
     return int(advance.amount) - counted
+
+
+
+def converted(settlement) -> int:
+    """What a settlement converts of its advance: its total less the difference it pays out
+    (347/2025 Art.6 cl.2 pt.e); a settlement filed before the difference existed converts all."""
+    value = settlement.advance_converted
+    return int(settlement.amount if value is None else value)

@@ -23,7 +23,7 @@ from typing import Any
 from ..adapters.models import RiskFlag
 from ..adapters.notify import office_topic, unit_topic
 from ..domain import catalogue, notices, risk
-from . import common
+from . import advances, common
 from .consumers import once
 
 log = logging.getLogger(__name__)
@@ -39,6 +39,10 @@ def on_event(event: dict, *, repo: Any, alerts: Any, topics: Any, now: datetime)
     once("risk-warning", event, lambda: warn(event, topics), now=now)
     if name == "payment.posted":
         once("risk-statistics", event, lambda: learn(event, repo, alerts), now=now)
+    if name == "payment.posted" and event.get("payment_kind") == "advance":
+        # 347/2025 Art.6 cl.2 pt.e last para: watched until its adjustment period ends
+        once("advance-watch", event, lambda: advances.watch(event, repo=repo, alerts=alerts),
+             now=now)
     if name in SUBMISSIONS and _payment_like(event):
         once("risk-check", event, lambda: check(event, repo, alerts, now), now=now)
         publish_flags(event, alerts, topics, now)

@@ -10,7 +10,8 @@ from tests.integration.flow import Flow
 
 pytestmark = pytest.mark.integration
 
-CONTRACT = {"number": "HD-07/2026", "date": "2026-02-01", "value": 40_000_000}
+CONTRACT = {"number": "HD-07/2026", "date": "2026-02-01", "value": 40_000_000,
+            "advance_rate_percent": 50}
 
 # procedure -> the end status of its happy path
 PROCEDURES = {"regular_spending_payment": "paid", "investment_capital_payment": "paid",

@@ -184,7 +184,7 @@ def set_at(path: str, value):
 def with_contract(content: dict, value: int = 50_000_000) -> dict:
     content["voucher"]["payment_kind"] = "advance"
     content["voucher"]["contract"] = {"number": "HĐ-01/2026", "date": "2026-01-05",
-                                      "value": value}
+                                      "value": value, "advance_rate_percent": 50}
     return content
 
 

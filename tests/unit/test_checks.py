@@ -49,11 +49,13 @@ def test_cumulative_payments_may_not_exceed_the_contract():
     assert ok.passed and not over.passed
 
 
-def test_an_advance_is_checked_against_half_the_contract():
-    contract = {"number": "HD-8/2026", "date": "2026-03-01", "value": 20_000_000}
+def test_art6_cl2_pt_b_an_advance_is_checked_against_the_contract_rate():
+    contract = {"number": "HD-8/2026", "date": "2026-03-01", "value": 20_000_000,
+                "advance_rate_percent": 50}
     checks = by_code(payment_checks(voucher(payment_kind="advance", contract=contract),
                                     balance=10**9, paid_under_contract=0))
-    assert checks["advance_within_half_contract"].passed   # 10,000,000 of 20,000,000
+    assert checks["advance_within_contract_rate"].passed   # 10,000,000 of 50% of 20,000,000
+    assert "10.000.000 / 10.000.000 đồng" in checks["advance_within_contract_rate"].detail
 
 
 def test_a_missing_account_fails_the_balance_check():
@@ -66,7 +68,8 @@ def test_a_missing_account_fails_the_balance_check():
 def test_the_catalogue_lists_exactly_the_checks_a_procedure_s_dossiers_can_get(proc):
     """The service shows only the checks the catalogue lists: every check a dossier of the
     procedure can get must be listed, and every listed one must be reachable."""
-    contract = {"number": "HD-1", "date": "2026-01-05", "value": 40_000_000}
+    contract = {"number": "HD-1", "date": "2026-01-05", "value": 40_000_000,
+                "advance_rate_percent": 50}
     reachable = set()
     for kind in proc.payment_kinds:
         raw = payment_like(proc.code, "C-2", 1_000_000, payment_kind=kind, contract=contract,

@@ -66,12 +66,14 @@ def test_an_advance_needs_a_contract():
     rejects(voucher(payment_kind="advance"), "content.voucher.contract", "contract_required")
 
 
-def test_an_advance_is_at_most_half_the_contract_value():
-    contract = {"number": "HD-01/2026", "date": "2026-02-01", "value": 20_000_000}
+def test_art6_cl2_pt_b_an_advance_follows_the_rate_its_contract_states():
+    contract = {"number": "HD-01/2026", "date": "2026-02-01", "value": 20_000_000,
+                "advance_rate_percent": "49.99"}
     rejects(voucher(payment_kind="advance", contract=contract), "content.voucher.total",
             "advance_over_limit")
-    contract["value"] = 25_000_000
-    assert parse_voucher(voucher(payment_kind="advance", contract=contract), KINDS).contract_value
+    contract["value"] = 30_000_000
+    assert parse_voucher(voucher(payment_kind="advance", contract=contract), KINDS).advance_limit \
+        == 14_997_000
 
 
 def test_wrong_types_name_the_field():

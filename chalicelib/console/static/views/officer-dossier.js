@@ -1,5 +1,5 @@
 // A dossier as the office sees it: the facts, the documents, the automatic checklist (pass or
-// fail per check), the signatures re-verified now, the history; the decision when a step of it
+// fail per check; "not required" where the law exempts it, e.g. deposit accounts), the signatures re-verified now, the history; the decision when a step of it
 // waits for this person (with a reason where the catalogue wants one); a delay reason when late.
 import { all, get, post } from '../api.js';
 import { documents, facts, history, result, signedContent } from '../dossier.js';
@@ -9,8 +9,9 @@ import { busy, control, empty, h, heading, loading, refreshButton } from '../ui.
 async function checklist(id) {
   const list = await get(`/dossiers/${id}/checks`);
   return h('section', {}, h('h2', {}, t('checks')), list.checks.length ? h('table', { class: 'checks' },
-    h('tbody', {}, list.checks.map((c) => h('tr', { dataset: { check: c.code, passed: String(c.passed) } },
-      h('td', {}, h('span', { class: `badge ${c.passed ? 'pass' : 'fail'}` }, c.passed ? t('pass') : t('fail'))),
+    h('tbody', {}, list.checks.map((c) => h('tr', { dataset: { check: c.code, passed: String(c.passed), required: String(c.required !== false) } },
+      h('td', {}, c.required === false ? h('span', { class: 'badge muted' }, t('notRequired'))
+        : h('span', { class: `badge ${c.passed ? 'pass' : 'fail'}` }, c.passed ? t('pass') : t('fail'))),
       h('td', {}, c.label_vi), h('td', { class: 'muted' }, c.detail || '')))))
     : empty(t('none')));
 }
