@@ -169,6 +169,8 @@ class StandInLedger:
                          "booked_at": at}
                 items.append({"Put": {"TableName": TABLE, "Item": {
                     "pk": {"S": f"ENTRY#{posting['ledger_reference']}"}, **_item(entry)}}})
+                items += [{"Put": {"TableName": TABLE, "Item": _item(leg)}}
+                          for leg in _split_legs(request, posting["ledger_reference"], at)]
             try:
                 self._ddb.transact_write_items(TransactItems=items)
                 return {**posting, "replay": False}
@@ -244,13 +246,37 @@ class StandInLedger:
                                   ConsistentRead=True).get("Item")
         return _plain(item) if item else None
 
+    def legs(self, posting_id: str) -> list[dict]:
+        """The credit legs of a split voucher's posting (budget part, payee part)."""
+        return sorted((leg for leg in self._all("LEG#") if leg["posting_id"] == posting_id),
+                      key=lambda leg: leg["pk"])
+
     def entries(self, posting_id: str | None = None) -> list[dict]:
         """Journal entries booked (one per posting booked), optionally of one posting id."""
         return [e for e in self._all("ENTRY#") if posting_id in (None, e["posting_id"])]
 
 
+def _split_legs(request: dict, reference: str, at: str) -> list[dict]:
+    """A split voucher (Mẫu 14 / 18) debits the account once for the total and credits two
+    legs: the budget part to the revenue account, the rest to the payee."""
+    part = request.get("budget_payment")
+    if not part:
+        return []
+    payee = request.get("payee") or {}
+    common = {"posting_id": request["posting_id"], "ledger_reference": reference, "booked_at": at}
+    return [
+        {"pk": f"LEG#{reference}#1", **common, "leg": "budget", "amount": part["amount"],
+         "credit_account": part["revenue_account"], "tax_code": part["tax_code"],
+         "chapter_code": part["chapter_code"], "economic_code": part["economic_code"]},
+        {"pk": f"LEG#{reference}#2", **common, "leg": "payee", "amount": request["payee_amount"],
+         "credit_account": payee.get("account"), "payee_name": payee.get("name")},
+    ]
+
+
 def _request_hash(request: dict) -> str:
     booked = {name: request.get(name) for name in contract.BOOKED_FIELDS}
+    # A split's parts are booked too; absent on an unsplit request, so its hash is as before.
+    booked.update({name: request[name] for name in contract.SPLIT_FIELDS if request.get(name)})
     return hashlib.sha256(json.dumps(booked, sort_keys=True).encode()).hexdigest()
 
 

@@ -44,6 +44,8 @@ def payment_checks(voucher: Voucher, *, balance: int | None, paid_under_contract
               ", ".join(f"{line.economic_code} {economic_codes()[line.economic_code]}"
                         for line in voucher.lines)),
     ]
+    if voucher.budget_payment is not None:
+        checks.append(split_check(voucher))
     if voucher.kind.balance_effect < 0:   # only a debit needs the money to be there
         checks.append(Check("within_balance", "Số tiền trong phạm vi số dư khả dụng",
                             balance is not None and voucher.total <= balance,
@@ -61,3 +63,18 @@ def payment_checks(voucher: Voucher, *, balance: int | None, paid_under_contract
         checks.append(Check("advance_within_half_contract", "Tạm ứng không quá 50% giá trị hợp đồng",
                             voucher.total <= limit, f"{grouped(voucher.total)} / {vnd(limit)}"))
     return checks
+
+
+def split_check(voucher: Voucher) -> Check:
+    """Mẫu 14 / 18 (347/2025 Art.4 cl.4 pt.h/i, Art.6 cl.3 pt.a): the part into the budget and
+    the part to the payee make the voucher's total; the detail shows both, with where the budget
+    part goes, so the officer reads the split as the form prints it."""
+    part = voucher.budget_payment
+    assert part is not None
+    parts_total = part.amount + part.payee_amount
+    return Check("parts_sum_to_total", "Số nộp NSNN và số thanh toán cho đối tượng thụ hưởng "
+                 "khớp tổng số tiền", parts_total == voucher.total,
+                 f"nộp NSNN {grouped(part.amount)} + thanh toán cho đối tượng thụ hưởng "
+                 f"{grouped(part.payee_amount)} = {grouped(parts_total)} / {vnd(voucher.total)}; "
+                 f"nộp NSNN: MST {part.tax_code}, TK thu {part.revenue_account}, "
+                 f"chương {part.chapter_code}, NDKT {part.economic_code}, {part.collecting_agency}")
