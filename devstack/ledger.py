@@ -8,7 +8,8 @@ Switches, for tests and demos (kept in its table, so they work from another shel
   close_account(acc)  the account is closed in TABMIS: postings to it are `rejected`
 
 From a shell, with `make run` up:
-  .venv/bin/python -m devstack.ledger postings          # what the ledger booked
+  .venv/bin/python -m devstack.ledger postings          # what the ledger booked (and a split
+                                                        # voucher's two credit legs)
   .venv/bin/python -m devstack.ledger fail 3            # the next 3 requests fail
   .venv/bin/python -m devstack.ledger close 9523.1.1012345 | reopen 9523.1.1012345
   .venv/bin/python -m devstack.ledger parked            # postings the DVC parked after failures
@@ -153,6 +154,8 @@ class StandInLedger:
             posting = {"posting_id": request["posting_id"], "request_hash": _request_hash(request),
                        "entry": request["entry"], "amount": request["amount"],
                        "account_id": request["account_id"], "received_at": at}
+            if request.get("budget_payment"):
+                posting["split"] = True      # Mẫu 14 / 18: two credit legs, see _split_legs
             if request["account_id"] in self._switches().get("closed_accounts", []):
                 posting.update(status=contract.REJECTED, code="account_closed",
                                reason="Tài khoản đã đóng trên TABMIS.")
@@ -356,6 +359,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{p['received_at']}  {p['posting_id']}  {p['status']:<8} {p['entry']:<6} "
                   f"{p['amount']:>15,}  {p['account_id']:<16} "
                   f"{p.get('ledger_reference') or p.get('code')}  replays={p.get('replays', 0)}")
+            for leg in ledger.legs(p["posting_id"]) if p.get("split") else ():
+                print(f"{'':>60}credit {leg['leg']:<6} {leg['amount']:>15,}  "
+                      f"{leg.get('credit_account') or '-'}")
     elif args.command == "fail":
         ledger.fail_next(args.n, retryable=not args.not_retryable)
         print(f"the next {args.n} requests will fail")

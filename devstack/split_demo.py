@@ -67,10 +67,13 @@ def main(argv: list[str] | None = None) -> int:
           f"{advice['budget_payment']['amount']:,} into the budget (TK "
           f"{advice['budget_payment']['revenue_account']}), {advice['payee_amount']:,} to the payee")
     from .ledger import StandInLedger
-    for leg in StandInLedger(moto_url(), "us-east-1").legs(dossier_id):
+    legs = StandInLedger(moto_url(), "us-east-1").legs(dossier_id)
+    for leg in legs:
         print(f"  ledger credit leg {leg['leg']:<6} {leg['amount']:>15,}  "
               f"{leg.get('credit_account') or '-'}")
-    return 0
+    booked = sum(leg["amount"] for leg in legs)
+    print(f"legs sum to {booked:,} = the voucher's {args.total:,}: {booked == args.total}")
+    return 0 if booked == args.total == advice["amount"] else 1
 
 
 if __name__ == "__main__":
