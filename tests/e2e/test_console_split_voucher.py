@@ -1,20 +1,22 @@
 """The split voucher in the browser (split-form.js): the unit ticks "kiêm nộp NSNN" on the voucher
 form (Mẫu 14 / 18), fills the budget block, is told next to the payee's amount when the parts do
-not make the total, corrects it, signs again and sends; the dossier holds both parts."""
+not make the total, corrects it, signs again and sends; the dossier holds both parts, and once
+paid its debit advice shows them."""
 from __future__ import annotations
 
 import uuid
 
 import pytest
 
-from tests.e2e.test_console_cycle import fill_voucher, flow_content
+from tests.e2e.test_console_cycle import fill_voucher, flow_content, until
+from tests.integration.flow import Flow
 
 pytestmark = pytest.mark.e2e
 V = "content.voucher"
 
 
 def test_art4_cl4_pt_h_the_unit_sends_a_split_voucher_from_the_form(
-        person, screens, signing_helper, api, tokens):
+        person, screens, signing_helper, api, tokens, pki_dir):
     number = f"WEB-SPLIT-{uuid.uuid4().hex[:6].upper()}"
     unit = person("ketoan.cva")
     unit.get_by_role("link", name="Lập hồ sơ").first.click()
@@ -49,3 +51,14 @@ def test_art4_cl4_pt_h_the_unit_sends_a_split_voucher_from_the_form(
         (1_000_000, 10_000_000, 11_000_000)
     assert voucher["budget_payment"]["revenue_account"] == "7111"
     screens.save(unit, "unit-split-sent")
+
+    # Paid (decided over the API: the deciding screens are the cycle test's), the unit's debit
+    # advice shows both parts of the one debit.
+    flow = Flow(api, tokens, pki_dir)
+    flow.decide(flow.officer, dossier_id, "accept")
+    flow.decide(flow.leader, dossier_id, "approve")
+    until(unit, '[data-view="unit-dossier"][data-status="paid"]')
+    assert unit.locator('[data-part="budget"]').inner_text().startswith("1.000.000")
+    assert "7111" in unit.locator('[data-part="budget"]').inner_text()
+    assert unit.locator('[data-part="payee"]').inner_text().startswith("10.000.000")
+    screens.save(unit, "unit-split-paid")
