@@ -271,14 +271,6 @@ class BudgetPayment:
     tax_period: str | None = None       # kỳ thuế / ngày quyết định / ngày thông báo
     area_code: str | None = None        # mã địa bàn hành chính
 
-    def ledger_part(self) -> dict:
-        """What the ledger books for the budget part (domain/ledger.py: `budget_payment`)."""
-        return {"amount": self.amount, "revenue_account": self.revenue_account,
-                "tax_code": self.tax_code, "chapter_code": self.chapter_code,
-                "economic_code": self.economic_code, "area_code": self.area_code,
-                "declaration_id": self.declaration_id, "collecting_agency": self.collecting_agency,
-                "treasury": self.treasury}
-
 
 def parse_budget_payment(obj: dict, path: str, kind: PaymentKind, total: int) -> BudgetPayment | None:
     """The voucher's `budget_payment` block and `payee.amount`, or None for a voucher paying its
