@@ -8,7 +8,8 @@ Switches, for tests and demos (kept in its table, so they work from another shel
   close_account(acc)  the account is closed in TABMIS: postings to it are `rejected`
 
 From a shell, with `make run` up:
-  .venv/bin/python -m devstack.ledger postings          # what the ledger booked
+  .venv/bin/python -m devstack.ledger postings          # what the ledger booked (and a split
+                                                        # voucher's two credit legs)
   .venv/bin/python -m devstack.ledger fail 3            # the next 3 requests fail
   .venv/bin/python -m devstack.ledger close 9523.1.1012345 | reopen 9523.1.1012345
   .venv/bin/python -m devstack.ledger parked            # postings the DVC parked after failures
@@ -153,6 +154,8 @@ class StandInLedger:
             posting = {"posting_id": request["posting_id"], "request_hash": _request_hash(request),
                        "entry": request["entry"], "amount": request["amount"],
                        "account_id": request["account_id"], "received_at": at}
+            if request.get("budget_payment"):
+                posting["split"] = True      # Mẫu 14 / 18: two credit legs, see _split_legs
             if request["account_id"] in self._switches().get("closed_accounts", []):
                 posting.update(status=contract.REJECTED, code="account_closed",
                                reason="Tài khoản đã đóng trên TABMIS.")
@@ -169,6 +172,8 @@ class StandInLedger:
                          "booked_at": at}
                 items.append({"Put": {"TableName": TABLE, "Item": {
                     "pk": {"S": f"ENTRY#{posting['ledger_reference']}"}, **_item(entry)}}})
+                items += [{"Put": {"TableName": TABLE, "Item": _item(leg)}}
+                          for leg in _split_legs(request, posting["ledger_reference"], at)]
             try:
                 self._ddb.transact_write_items(TransactItems=items)
                 return {**posting, "replay": False}
@@ -244,13 +249,37 @@ class StandInLedger:
                                   ConsistentRead=True).get("Item")
         return _plain(item) if item else None
 
+    def legs(self, posting_id: str) -> list[dict]:
+        """The credit legs of a split voucher's posting (budget part, payee part)."""
+        return sorted((leg for leg in self._all("LEG#") if leg["posting_id"] == posting_id),
+                      key=lambda leg: leg["pk"])
+
     def entries(self, posting_id: str | None = None) -> list[dict]:
         """Journal entries booked (one per posting booked), optionally of one posting id."""
         return [e for e in self._all("ENTRY#") if posting_id in (None, e["posting_id"])]
 
 
+def _split_legs(request: dict, reference: str, at: str) -> list[dict]:
+    """A split voucher (Mẫu 14 / 18, 347/2025 Art.6 cl.3 pt.a) debits the account once for the
+    total and credits two legs: the budget part to the revenue account, the rest to the payee."""
+    part = request.get("budget_payment")
+    if not part:
+        return []
+    payee = request.get("payee") or {}
+    common = {"posting_id": request["posting_id"], "ledger_reference": reference, "booked_at": at}
+    return [
+        {"pk": f"LEG#{reference}#1", **common, "leg": "budget", "amount": part["amount"],
+         "credit_account": part["revenue_account"], "tax_code": part["tax_code"],
+         "chapter_code": part["chapter_code"], "economic_code": part["economic_code"]},
+        {"pk": f"LEG#{reference}#2", **common, "leg": "payee", "amount": request["payee_amount"],
+         "credit_account": payee.get("account"), "payee_name": payee.get("name")},
+    ]
+
+
 def _request_hash(request: dict) -> str:
     booked = {name: request.get(name) for name in contract.BOOKED_FIELDS}
+    # A split's parts are booked too; absent on an unsplit request, so its hash is as before.
+    booked.update({name: request[name] for name in contract.SPLIT_FIELDS if request.get(name)})
     return hashlib.sha256(json.dumps(booked, sort_keys=True).encode()).hexdigest()
 
 
@@ -330,6 +359,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{p['received_at']}  {p['posting_id']}  {p['status']:<8} {p['entry']:<6} "
                   f"{p['amount']:>15,}  {p['account_id']:<16} "
                   f"{p.get('ledger_reference') or p.get('code')}  replays={p.get('replays', 0)}")
+            for leg in ledger.legs(p["posting_id"]) if p.get("split") else ():
+                print(f"{'':>60}credit {leg['leg']:<6} {leg['amount']:>15,}  "
+                      f"{leg.get('credit_account') or '-'}")
     elif args.command == "fail":
         ledger.fail_next(args.n, retryable=not args.not_retryable)
         print(f"the next {args.n} requests will fail")

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from .budget_year import adjustment_period_end   # 31 January of the next year
+from .budget_year import adjustment_period_end  # 31 January of the next year
 from .errors import InvalidField
 
 # 347/2025 Art.6 cl.2 pt.b 4th para: a decision may stand in for a contract.

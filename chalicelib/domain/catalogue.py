@@ -273,8 +273,10 @@ def _posting() -> Step:
     ), system_timeout_seconds=POSTING_TIMEOUT_SECONDS)
 
 
-PAYMENT_CHECKS = ("lines_sum_to_total", "economic_codes_known", "within_balance", "within_contract",
-                  "advance_within_contract_rate", "related_dossier")
+PAYMENT_CHECKS: tuple[str, ...] = (
+    "lines_sum_to_total", "economic_codes_known", "within_balance", "within_contract",
+    "advance_within_contract_rate", "related_dossier",
+    "parts_sum_to_total")   # a split voucher (Mẫu 14 / 18) only
 
 
 def _payment_steps() -> tuple[Step, ...]:

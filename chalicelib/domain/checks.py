@@ -58,6 +58,8 @@ def payment_checks(voucher: Voucher, *, balance: int | None, paid_under_contract
               lines_total == voucher.total, f"{grouped(lines_total)} / {vnd(voucher.total)}"),
         _economic_codes(voucher, account_kind),
     ]
+    if voucher.budget_payment is not None:
+        checks.append(split_check(voucher))
     # Within the account balance: 347/2025 Art.6 cl.2 pt.c (budget funds, the estimate account)
     # and 347/2025 Art.6 cl.2 pt.đ (other sources, the deposit account).
     to_debit = debit_amount(voucher)
@@ -94,3 +96,17 @@ def _economic_codes(voucher: Voucher, account_kind: str | None) -> Check:
                  "mã không có trong mục lục: " + ", ".join(unknown) if unknown else
                  ", ".join(f"{line.economic_code} {economic_codes()[line.economic_code]}"
                            for line in voucher.lines))
+def split_check(voucher: Voucher) -> Check:
+    """Mẫu 14 / 18 (347/2025 Art.4 cl.4 pt.h and
+    347/2025 Art.4 cl.4 pt.i; 347/2025 Art.6 cl.3 pt.a): the part into the budget and
+    the part to the payee make the voucher's total; the detail shows both, with where the budget
+    part goes, so the officer reads the split as the form prints it."""
+    part = voucher.budget_payment
+    assert part is not None
+    parts_total = part.amount + part.payee_amount
+    return Check("parts_sum_to_total", "Số nộp NSNN và số thanh toán cho đối tượng thụ hưởng "
+                 "khớp tổng số tiền", parts_total == voucher.total,
+                 f"nộp NSNN {grouped(part.amount)} + thanh toán cho đối tượng thụ hưởng "
+                 f"{grouped(part.payee_amount)} = {grouped(parts_total)} / {vnd(voucher.total)}; "
+                 f"nộp NSNN: MST {part.tax_code}, TK thu {part.revenue_account}, "
+                 f"chương {part.chapter_code}, NDKT {part.economic_code}, {part.collecting_agency}")

@@ -76,7 +76,49 @@ def request(*, posting_id: str, entry: str, amount: int, account_id: str, accoun
         "settlement": settlement,
         "correlation_id": correlation_id or posting_id,
         "requested_at": requested_at,
+        **split_parts(voucher),
     }
+
+
+# --- the split voucher (Mẫu 14 / 18) -----------------------------------------------------------
+# 347/2025 Art.4 cl.4 pt.h and pt.i list the forms; 347/2025 Art.6 cl.3 pt.a makes them spending
+# vouchers: one debit of the total, two credit legs.
+# Added to version 1 as optional fields (null on a voucher that is not split): the account is
+# still debited once, for `amount`; the ledger credits `budget_payment.amount` to the revenue
+# account and `payee_amount` to the payee, and the two add up to `amount`.
+BUDGET_PART_FIELDS = ("amount", "revenue_account", "tax_code", "chapter_code", "economic_code",
+                      "area_code", "declaration_id", "collecting_agency", "treasury")
+SPLIT_FIELDS = ("payee_amount", "budget_payment")   # booked too, when present
+
+
+def split_parts(voucher: dict) -> dict:
+    """`payee_amount` and `budget_payment` of a request, from the signed (already checked)
+    voucher; both null when the whole amount goes to the payee."""
+    block = voucher.get("budget_payment")
+    if not isinstance(block, dict):
+        return {"payee_amount": None, "budget_payment": None}
+    return {"payee_amount": (voucher.get("payee") or {}).get("amount"),
+            "budget_payment": {k: block.get(k) for k in BUDGET_PART_FIELDS}}
+
+
+def parse_split(body: dict) -> None:
+    """A request's split parts, if any, must be whole and add up to its amount."""
+    part = body.get("budget_payment")
+    if part is None:
+        return
+    payee_amount = body.get("payee_amount")
+    if not isinstance(part, dict):
+        raise ContractViolation("budget_payment must be an object or null")
+    for name, value in (("budget_payment.amount", part.get("amount")),
+                        ("payee_amount", payee_amount)):
+        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            raise ContractViolation(f"{name} must be a positive whole number of đồng")
+    for name in ("revenue_account", "tax_code", "chapter_code", "economic_code"):
+        _text(part, name)
+    if part["amount"] + payee_amount != body.get("amount"):
+        raise ContractViolation("budget_payment.amount + payee_amount must equal amount")
+    if body.get("entry") != "debit":
+        raise ContractViolation("only a debit can be split")
 
 
 # The fields that identify what is booked: a retry must repeat them exactly (the ledger answers
@@ -102,6 +144,7 @@ def parse_request(body: Any) -> dict:
         raise ContractViolation("amount must be a positive whole number of đồng")
     if not isinstance(body.get("attempt"), int) or body["attempt"] < 1:
         raise ContractViolation("attempt must be a positive integer")
+    parse_split(body)
     return body
 
 

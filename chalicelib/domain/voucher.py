@@ -77,6 +77,7 @@ class Voucher:
     agreement_number: str | None = None
     advance_limit: int | None = None      # what the contract/decision lets the unit draw in advance
     difference_to_pay: int = 0            # a settlement above its advance: paid out (Art.6 cl.2 pt.e)
+    budget_payment: BudgetPayment | None = None   # Mẫu 14 / 18: part paid into the budget
 
     @property
     def kind(self) -> PaymentKind:
@@ -236,7 +237,99 @@ def parse_voucher(raw: Any, payment_kinds: tuple[str, ...], path: str = "content
 
     return Voucher(number, year, estimate_type, payment_kind, method, unit_code, chapter, account,
                    lines, total, payee_name, payee_account, contract_number, contract_value,
-                   related, project_code, agreement_number, advance_limit, difference)
+                   related, project_code, agreement_number, advance_limit, difference,
+                   budget_payment=parse_budget_payment(obj, path, kind, total))
+
+
+# --- the split voucher: part into the budget, the rest to the payee (Mẫu 14, Mẫu 18) ---------
+# 347/2025 Art.4 cl.4 pt.h, pt.i: a Giấy rút dự toán (Mẫu 14, C2-02b/NS) or an Ủy nhiệm chi
+# (Mẫu 18, C4-02c/KB) "kiêm nộp NSNN" is itself a budget-payment voucher; 347/2025 Art.6 cl.3
+# pt.a lists both among the spending dossier's vouchers. The form splits the total, column
+# (9) = (10) Nộp NSNN + (11) Thanh toán cho đối tượng thụ hưởng, and its block NỘP NGÂN SÁCH NHÀ
+# NƯỚC names who pays the tax and where the revenue is booked.
+
+# Footnote 6 of Mẫu 14/18: 7111 budget revenue, 7114 on the State Audit's recommendation (Mẫu 18
+# prints "71114", a typo), 8993 recovery of a VAT refund; or the collecting agency's temporary
+# collection account at the treasury (a treasury account number: 4-digit account, then dots).
+REVENUE_ACCOUNTS = {"7111": "thu NSNN", "7114": "thu NSNN theo kiến nghị của Kiểm toán Nhà nước",
+                    "8993": "thu hồi hoàn thuế giá trị gia tăng"}
+_TEMPORARY_ACCOUNT = re.compile(r"[0-9]{4}\.[0-9A-Za-z.\-]{1,35}")
+# Mục lục NSNN (Thông tư 324/2016/TT-BTC): revenue sections are numbered 1000–4999, spending
+# from 6000; a spending code in the revenue field is a slip of the pen, refused.
+_REVENUE_ECONOMIC = re.compile(r"[1-4][0-9]{3}")
+# A taxpayer's code: an organisation's 10 digits (13 with a branch suffix), or an individual's
+# 12-digit personal identification number, which serves as the tax code.
+_PAYER_TAX_CODE = re.compile(r"[0-9]{10}(-[0-9]{3})?|[0-9]{12}")
+_AREA_CODE = re.compile(r"[0-9]{2,5}")
+
+
+@dataclass(frozen=True)
+class BudgetPayment:
+    """The NỘP NGÂN SÁCH NHÀ NƯỚC block of Mẫu 14 / Mẫu 18."""
+    taxpayer_name: str
+    tax_code: str
+    economic_code: str           # the revenue's mã nội dung kinh tế
+    chapter_code: str            # the taxpayer's mã chương
+    revenue_account: str
+    collecting_agency: str       # cơ quan thu ngân sách
+    treasury: str                # Kho bạc Nhà nước hạch toán khoản thu
+    amount: int                  # column (10)
+    payee_amount: int            # column (11): what is left for the payee
+    declaration_id: str | None = None   # số tờ khai / quyết định / thông báo / ID khoản phải nộp
+    tax_period: str | None = None       # kỳ thuế / ngày quyết định / ngày thông báo
+    area_code: str | None = None        # mã địa bàn hành chính
+
+
+def parse_budget_payment(obj: dict, path: str, kind: PaymentKind, total: int) -> BudgetPayment | None:
+    """The voucher's `budget_payment` block and `payee.amount`, or None for a voucher paying its
+    whole total to the payee. 347/2025 Art.4 cl.4 pt.h (Mẫu 14), 347/2025 Art.4 cl.4 pt.i (Mẫu 18),
+    347/2025 Art.6 cl.3 pt.a:
+    the part into the budget plus the part to the payee make the voucher's total."""
+    b_path = f"{path}.budget_payment"
+    payee = obj.get("payee")
+    raw_payee_amount = payee.get("amount") if isinstance(payee, dict) else None
+    raw = obj.get("budget_payment")
+    if raw is None:
+        # A voucher that names the payee's amount must give it the whole total.
+        if raw_payee_amount is not None and _amount(raw_payee_amount, f"{path}.payee.amount") != total:
+            raise _fail(f"{path}.payee.amount",
+                        f"Số tiền thanh toán cho đối tượng thụ hưởng ({vnd(raw_payee_amount)}) "
+                        f"phải bằng tổng số tiền ({vnd(total)}).", "split_mismatch")
+        return None
+    block = _obj(raw, b_path)
+    if kind.balance_effect >= 0:   # only money leaving the account can be split
+        raise _fail(b_path, "Chỉ chứng từ thực chi hoặc tạm ứng mới được kèm nộp NSNN.",
+                    "budget_payment_not_allowed")
+    amount = _amount(block.get("amount"), f"{b_path}.amount")
+    if raw_payee_amount is None:
+        raise _fail(f"{path}.payee.amount",
+                    "Chứng từ kiêm nộp NSNN phải ghi số tiền thanh toán cho đối tượng thụ hưởng.",
+                    "required")
+    payee_amount = _amount(raw_payee_amount, f"{path}.payee.amount")
+    if amount + payee_amount != total:
+        raise _fail(f"{path}.payee.amount",
+                    f"Nộp NSNN {vnd(amount)} cộng thanh toán cho đối tượng thụ hưởng "
+                    f"{vnd(payee_amount)} phải bằng tổng số tiền {vnd(total)}.", "split_mismatch")
+    revenue_account = _text(block, "revenue_account", b_path, max_len=40)
+    if revenue_account not in REVENUE_ACCOUNTS and not _TEMPORARY_ACCOUNT.fullmatch(revenue_account):
+        raise _fail(f"{b_path}.revenue_account",
+                    "Sai định dạng: 7111, 7114, 8993 hoặc số tài khoản tạm thu của cơ quan thu.",
+                    "invalid_format")
+    declaration_id = _optional_text(block, "declaration_id", b_path, max_len=50)
+    area_code = _optional_text(block, "area_code", b_path, required=declaration_id is None,
+                               pattern=_AREA_CODE, shape="2 đến 5 chữ số")
+    return BudgetPayment(
+        taxpayer_name=_text(block, "taxpayer_name", b_path),
+        tax_code=_text(block, "tax_code", b_path, pattern=_PAYER_TAX_CODE,
+                       shape="10, 13 (dạng 10-3) hoặc 12 chữ số"),
+        economic_code=_text(block, "economic_code", b_path, pattern=_REVENUE_ECONOMIC,
+                            shape="4 chữ số, mã khoản thu (1000–4999)"),
+        chapter_code=_text(block, "chapter_code", b_path, pattern=_CHAPTER, shape="3 chữ số"),
+        revenue_account=revenue_account,
+        collecting_agency=_text(block, "collecting_agency", b_path),
+        treasury=_text(block, "treasury", b_path),
+        amount=amount, payee_amount=payee_amount, declaration_id=declaration_id,
+        tax_period=_optional_text(block, "tax_period", b_path, max_len=50), area_code=area_code)
 
 
 MAX_DOCUMENTS = 50

@@ -169,7 +169,8 @@ def conclude(item: LedgerPosting, dossier: Dossier, confirmation: contract.Confi
             if confirmation.posted_at else at
         result: dict[str, Any] = {"outcome": status, advice_kind: {
             "number": f"{prefix}-{reference}", "ledger_reference": reference,
-            "account_id": item.account_id, "amount": amount, "posted_at": posted_at}}
+            "account_id": item.account_id, "amount": amount, "posted_at": posted_at,
+            **split_advice(item.request)}}
         if (item.request or {}).get("settlement"):   # what the advance settlement converted
             result["settlement"] = item.request["settlement"]
         account_changes: dict[str, Any] = {"balance": Add(effect * amount), "updated_at": posted_at,
@@ -192,6 +193,18 @@ def conclude(item: LedgerPosting, dossier: Dossier, confirmation: contract.Confi
          "ledger_reference": reference},
         account_id=item.account_id if account_changes else None, account_changes=account_changes)
     return decision
+
+
+def split_advice(request: dict | None) -> dict:
+    """A split voucher's debit advice shows both parts (Mẫu 14 / 18, 347/2025 Art.6 cl.3 pt.a:
+    the account is debited once for the total; `budget_payment` went to the revenue account,
+    `payee_amount` to the payee). Nothing for a voucher paid whole to its payee."""
+    body = request or {}
+    part = body.get("budget_payment")
+    if not part:
+        return {}
+    return {"payee_amount": body["payee_amount"],
+            "budget_payment": {k: v for k, v in part.items() if v is not None}}
 
 
 # What the unit receives for each balance effect: the advice and its number's prefix. A payment

@@ -8,6 +8,7 @@ from chalicelib.domain.checks import payment_checks
 from chalicelib.domain.voucher import parse_voucher
 from devstack.demo import sample_content
 from devstack.samples import payment_like
+from devstack.split_demo import budget_payment
 
 pytestmark = pytest.mark.unit
 
@@ -78,4 +79,9 @@ def test_the_catalogue_lists_exactly_the_checks_a_procedure_s_dossiers_can_get(p
         reachable |= {c.code for c in payment_checks(v, balance=1, paid_under_contract=0)}
         if v.kind.relates_to:
             reachable.add("related_dossier")   # added by the service for these kinds
+        if v.kind.balance_effect < 0:   # a debit may be split (Mẫu 14 / 18)
+            split = dict(raw, budget_payment=budget_payment(400_000),
+                         payee=dict(raw["payee"], amount=v.total - 400_000))
+            v = parse_voucher(split, proc.payment_kinds, blocks=proc.voucher_blocks)
+            reachable |= {c.code for c in payment_checks(v, balance=1, paid_under_contract=0)}
     assert reachable == set(proc.checks)

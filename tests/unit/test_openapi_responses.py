@@ -23,6 +23,7 @@ from chalicelib.domain.commands import parse as command
 from chalicelib.domain.errors import InvalidField
 from chalicelib.services import certificates, checks, common, documents, dossiers, extensions, signing
 from devstack.demo import sample_content
+from devstack.split_demo import split_content
 from tests.fakes import MemoryWorkflows
 from tests.unit.openapi_support import (
     DOC,
@@ -193,6 +194,7 @@ def test_the_checklist_schema_accepts_what_the_checks_service_builds():
             ("payment", sample_content("DEMO-C")),
             ("advance", with_contract(sample_content("DEMO-C", 10_000_000))),
             ("settlement", relating("advance_settlement")(sample_content("DEMO-C"))),
+            ("split", split_content("DEMO-C")),
             ("reconciliation", reconciliation_content())):
         procedure = "balance_reconciliation" if case == "reconciliation" else \
             "regular_spending_payment"
@@ -205,6 +207,8 @@ def test_the_checklist_schema_accepts_what_the_checks_service_builds():
     assert "within_balance" not in produced["settlement"]
     assert "related_dossier" in produced["settlement"]
     assert produced["reconciliation"] == ["book_balance_matches_ledger"]
+    assert "parts_sum_to_total" in produced["split"]
+    assert "parts_sum_to_total" not in produced["payment"]
     documented = DOC["components"]["schemas"]["PaymentCheck"]["properties"]["code"]["enum"]
     assert set(documented) == {c for codes in produced.values() for c in codes}
     description = DOC["paths"]["/v1/dossiers/{dossier_id}/checks"]["get"]["description"]

@@ -33,7 +33,11 @@ export function result(d) {
       h('dt', {}, label), h('dd', {}, advice.number || t('none')),
       h('dt', {}, t('amount')), h('dd', {}, money(advice.amount)),
       h('dt', {}, t('account')), h('dd', {}, advice.account_id || t('none')),
-      h('dt', {}, t('updatedAt')), h('dd', {}, when(advice.posted_at))) : null,
+      h('dt', {}, t('updatedAt')), h('dd', {}, when(advice.posted_at)),
+      advice.budget_payment ? [   // a split voucher (Mẫu 14 / 18): both parts of the one debit
+        h('dt', {}, t('splitAmount')), h('dd', { dataset: { part: 'budget' } },
+          `${money(advice.budget_payment.amount)} · ${advice.budget_payment.revenue_account} · ${advice.budget_payment.tax_code}`),
+        h('dt', {}, t('splitPayeeAmount')), h('dd', { dataset: { part: 'payee' } }, money(advice.payee_amount))] : null) : null,
     r.reason ? h('p', {}, h('strong', {}, `${t('reason')}: `), r.reason) : null,
     r.notice ? h('p', {}, h('strong', {}, `${t('refusalNotice')}: `), r.notice.number || '') : null);
 }

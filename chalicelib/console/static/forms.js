@@ -3,6 +3,7 @@
 // the API's path in data-field, so an error the API names is shown next to its field.
 import { ApiError } from './api.js';
 import { named, t } from './i18n.js';
+import { budgetPaymentBlock } from './split-form.js';
 import { control, h, localDay } from './ui.js';
 
 const input = (name, attrs = {}) => h('input', { name, ...attrs });
@@ -40,6 +41,7 @@ export function voucherForm(proc, me, initial = null) {
     extra: h('textarea', { name: 'extra', rows: 3, placeholder: '{"contract": {...}}' }),
   };
   if (initial) fill(initial);
+  const split = budgetPaymentBlock(path, initial);   // Mẫu 14 / 18: kiêm nộp NSNN
   function fill(v) {
     const set = (el, value) => { if (value !== undefined && value !== null) el.value = String(value); };
     set(f.number, v.number); set(f.budget_year, v.budget_year); set(f.estimate_type, v.estimate_type);
@@ -52,7 +54,7 @@ export function voucherForm(proc, me, initial = null) {
         set(lines.children[i].querySelector(`[name="${k}"]`), line[k]);
       }
     });
-    const known = ['number', 'budget_year', 'estimate_type', 'payment_kind', 'method', 'payer', 'lines', 'total', 'payee'];
+    const known = ['number', 'budget_year', 'estimate_type', 'payment_kind', 'method', 'payer', 'lines', 'total', 'payee', 'budget_payment'];
     const extra = Object.fromEntries(Object.entries(v).filter(([k]) => !known.includes(k)));
     if (Object.keys(extra).length) f.extra.value = JSON.stringify(extra, null, 2);
     recount();
@@ -75,7 +77,8 @@ export function voucherForm(proc, me, initial = null) {
       h('div', { class: 'grid' },
         control(t('payeeName'), f.payee_name, `${path}.payee.name`), control(t('payeeTaxCode'), f.tax_code, `${path}.payee.tax_code`),
         control(t('payeeAccount'), f.payee_account, `${path}.payee.account`), control(t('payeeBank'), f.bank, `${path}.payee.bank`)),
-      proc.voucher_blocks.length ? control(`${proc.voucher_blocks.join(', ')} (JSON)`, f.extra, path) : null));
+      proc.voucher_blocks.length ? control(`${proc.voucher_blocks.join(', ')} (JSON)`, f.extra, path) : null),
+    split.element);
   const value = () => {
     let extra = {};
     if (f.extra.value.trim()) {
@@ -85,7 +88,7 @@ export function voucherForm(proc, me, initial = null) {
     }
     const payee = { name: f.payee_name.value.trim(), account: f.payee_account.value.trim(), bank: f.bank.value.trim() };
     if (f.tax_code.value.trim()) payee.tax_code = f.tax_code.value.trim();
-    return {
+    return split.apply({
       number: f.number.value.trim(), budget_year: parseInt(f.budget_year.value, 10),
       estimate_type: f.estimate_type.value, payment_kind: f.payment_kind.value, method: f.method.value,
       payer: { unit_code: f.unit_code.value.trim(), chapter_code: f.chapter_code.value.trim(), account: f.account.value.trim() },
@@ -95,7 +98,7 @@ export function voucherForm(proc, me, initial = null) {
           source_code: v('source_code'), amount: parseInt(v('amount'), 10) || 0 };
       }),
       total: parseInt(total.value, 10) || 0, payee, ...extra,
-    };
+    });
   };
   return { element, value };
 }
