@@ -271,3 +271,54 @@ def test_art6_cl3_pt_d_no_allocation_once_the_years_estimate_is_approved():
     assert (detail["status"], detail["result"]["code"]) == (catalogue.REFUSED, "estimate_approved")
     assert is_valid(response_schema("GET", "/v1/dossiers/{dossier_id}", "200"), detail)
     assert not repo.account("9523.1.1012345").temporary_allocation
+
+
+@pytest.mark.parametrize(("estimate_year", "entry", "treatment", "advice"), [
+    (2026, "credit", forms.REDUCE_SPENDING, "credit_advice"),
+    (2025, "record", forms.BUDGET_REVENUE, "posting_note"),
+])
+def test_art6_cl2_pt_g_posting_a_return_credits_the_account_only_while_its_year_is_open(
+        estimate_year, entry, treatment, advice):
+    from datetime import UTC, datetime
+
+    from chalicelib.domain import ledger as ledger_contract
+    from chalicelib.services import budget_forms as service
+    from chalicelib.services import common, ledger, posting
+    from tests.fakes import MemoryLedger, MemoryWorkflows
+    from tests.unit.openapi_support import (
+        a_dossier,
+        a_repo,
+        an_account,
+        file,
+        is_valid,
+        response_schema,
+    )
+    now = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)   # 2025's adjustment period ended on 31 Jan
+    repo = a_repo()
+    tabmis = MemoryLedger(repo)
+    repo.put(an_account("9523.1.1012345", kind="estimate", balance=50_000_000))
+    content = sample_content("NT-1", 5_000_000, payment_kind="refund")
+    content["return_form"] = return_form(5_000_000, estimate_year=estimate_year)
+    dossier = a_dossier(f"01JNZ3Q8W5X6Y7Z8A9B0C1D2R{estimate_year % 10}", payment_kind="refund",
+                        amount=5_000_000, content=content, status=catalogue.POSTING,
+                        step="posting")
+    file(repo, dossier)
+    workflows = MemoryWorkflows()
+    assert posting.post_payment({"dossier_id": dossier.dossier_id, "token": "t"}, repo=repo,
+                                workflows=workflows, now=now, ledger=tabmis) == posting.REQUESTED
+    request = ledger_contract.parse_request(tabmis.sent[-1])
+    assert request["entry"] == entry
+    answer = ledger_contract.confirmation(request, "posted", answered_at=common.iso(now),
+                                          ledger_reference="TB9", posted_at=common.iso(now))
+    ledger.on_confirmation(answer, repo=repo, ledger=tabmis, workflows=workflows, now=now)
+    stored = repo.dossier(dossier.dossier_id)
+    assert stored.status == catalogue.RECORDED
+    balance = repo.account("9523.1.1012345").balance
+    assert balance == (55_000_000 if treatment == forms.REDUCE_SPENDING else 50_000_000)
+    body = repo.body(stored)
+    detail = common.dossier_detail(stored, body)
+    detail["result"] = service.with_confirmed_form(stored, body, detail["result"])
+    treasury = detail["result"]["confirmed_form"]["treasury"]
+    assert (treasury["treatment"], treasury["ledger_reference"]) == (treatment, "TB9")
+    assert treasury["number"] == detail["result"][advice]["number"]
+    assert is_valid(response_schema("GET", "/v1/dossiers/{dossier_id}", "200"), detail)
