@@ -322,3 +322,15 @@ def test_art6_cl2_pt_g_posting_a_return_credits_the_account_only_while_its_year_
     assert (treasury["treatment"], treasury["ledger_reference"]) == (treatment, "TB9")
     assert treasury["number"] == detail["result"][advice]["number"]
     assert is_valid(response_schema("GET", "/v1/dossiers/{dossier_id}", "200"), detail)
+
+
+def test_art6_cl2_pt_i_the_result_e_mail_names_the_confirmed_mau_22():
+    from chalicelib.domain import notices
+    event = {"status": "recorded", "procedure": "temporary_allocation",
+             "procedure_version": "347-2025", "amount": 120_000_000,
+             "result": {"outcome": "recorded", "temporary_allocation": {
+                 "number": "TC-01JNZ3Q8W5X6Y7Z8A9B0C1D2T0", "amount": 120_000_000}}}
+    values = notices.email_values(event, unit_name="Đơn vị thử", office_name="KBNN KV1")
+    assert values["advice_title"] == "Giấy đề nghị tạm cấp dự toán ngân sách có xác nhận"
+    assert values["advice_number"] == "TC-01JNZ3Q8W5X6Y7Z8A9B0C1D2T0"
+    assert values["procedure_name"] == "Tạm cấp dự toán ngân sách"
