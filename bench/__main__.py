@@ -532,14 +532,17 @@ def measure_procedures(stack: Any) -> list[dict]:
     from chalicelib.adapters import aws
     from chalicelib.domain import catalogue
     from devstack.demo import Api
-    from devstack.samples import happy_path
+    from devstack.samples import happy_path, registrar
 
     calls = CallLog()
     unobserve = aws.observe(calls)
     calls.enabled = True
     try:
-        done = happy_path(Api(stack.api_url), stack.pki_dir, f"PROC-{uuid.uuid4().hex[:6]}",
-                          on_submit=lambda code: setattr(calls, "label", code or WAIT))
+        api = Api(stack.api_url)
+        done = happy_path(api, stack.pki_dir, f"PROC-{uuid.uuid4().hex[:6]}",
+                          on_submit=lambda code: setattr(calls, "label", code or WAIT),
+                          new_unit=registrar(api, stack.pki_dir, stack.endpoint_url,
+                                             stack.env["USER_POOL_ID"]))
     finally:
         unobserve()
     sfn = boto_clients(stack)["stepfunctions"]

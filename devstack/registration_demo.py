@@ -100,8 +100,11 @@ def approve_specimens(api: Api, pki_dir: Path, *, submitter: str, holder: str,
     return wait_for_status(api, officer, dossier["dossier_id"], "registered")
 
 
-def run(api: Api, pki_dir: Path, endpoint_url: str, pool_id: str, unit_id: str,
-        prefix: str, log=print) -> dict:
+def register_unit(api: Api, pki_dir: Path, endpoint_url: str, pool_id: str, unit_id: str,
+                  prefix: str, log=print) -> dict:
+    """Steps 1-5: the unit registered, its people logged in, both signers' certificates active.
+    Returns the registration's dossier id, the unit accountant's token and `sign(content)`, the
+    content signed by the chief accountant and the account holder, ready to POST."""
     import signtool
 
     from .pki import DemoPKI
@@ -140,15 +143,24 @@ def run(api: Api, pki_dir: Path, endpoint_url: str, pool_id: str, unit_id: str,
     log("5. the account holder's signed change of signature specimens (Art. 8) was accepted: "
         "the chief accountant's certificate is active")
 
+    def sign(content: dict) -> dict:
+        body = signtool.add_signature({"content": content}, *keys(f"ktt.{prefix}"),
+                                      "chief_accountant")
+        return signtool.add_signature(body, *keys(f"chutk.{prefix}"), "account_holder")
+    return {"registration": reg["dossier_id"], "accountant": accountant, "sign": sign}
+
+
+def run(api: Api, pki_dir: Path, endpoint_url: str, pool_id: str, unit_id: str,
+        prefix: str, log=print) -> dict:
+    unit = register_unit(api, pki_dir, endpoint_url, pool_id, unit_id, prefix, log=log)
+    accountant, officer = unit["accountant"], api.login("kiemsoat.kv1")
     # Its first payment of the year carries the year's budget-estimate approval, once; later
     # dossiers find it on file.
     approval = upload(api, accountant, "estimate_approval", "giao-du-toan-2026.pdf",
                       demo_file(f"{unit_id} estimate_approval 2026"))
     content = sample_content("TK01-FIRST", 4_000_000, unit_code=unit_id, chapter_code="622",
                              account=f"9523.1.{unit_id}", documents=[approval])
-    body = signtool.add_signature({"content": content}, *keys(f"ktt.{prefix}"), "chief_accountant")
-    body = signtool.add_signature(body, *keys(f"chutk.{prefix}"), "account_holder")
-    status, first = api.call("POST", "/v1/dossiers", body, token=accountant)
+    status, first = api.call("POST", "/v1/dossiers", unit["sign"](content), token=accountant)
     assert status == 201, first
     leader = api.login("lanhdao.kv1")
     for token, decision in ((officer, "accept"), (leader, "approve")):
@@ -156,7 +168,7 @@ def run(api: Api, pki_dir: Path, endpoint_url: str, pool_id: str, unit_id: str,
         api.call("POST", f"/v1/tasks/{task['task_id']}/decision", {"decision": decision}, token=token)
     paid = wait_for_status(api, accountant, first["dossier_id"], "paid")
     log(f"6. the unit's first signed dossier {first['dossier_id']} is {paid['status']}")
-    return {"registration": reg["dossier_id"], "first_dossier": paid}
+    return {"registration": unit["registration"], "first_dossier": paid}
 
 
 def main() -> int:

@@ -81,9 +81,24 @@ def drive(api: Api, office: dict[str, str], dossier_id: str, reader: str) -> dic
     raise TimeoutError(f"{dossier_id} did not finish")
 
 
+def registrar(api: Api, pki_dir: Path, endpoint_url: str, pool_id: str) -> Callable[[], dict]:
+    """What `happy_path` calls for a unit registered just now (TK01, devstack.registration_demo):
+    a temporary allocation exists only before a year's estimate is approved, and every seeded
+    unit's is."""
+    from .registration_demo import fresh_unit, register_unit
+
+    def register() -> dict:
+        unit_id = fresh_unit(endpoint_url, pool_id)
+        return {**register_unit(api, pki_dir, endpoint_url, pool_id, unit_id, f"u{unit_id}",
+                                log=lambda *_: None), "unit_id": unit_id}
+    return register
+
+
 def happy_path(api: Api, pki_dir: Path, tag: str,
-               on_submit: Callable[[str], None] = lambda _: None) -> list[dict]:
-    """One dossier of each procedure in force, each driven to its end; [{procedure, dossier}]."""
+               on_submit: Callable[[str], None] = lambda _: None,
+               new_unit: Callable[[], dict] | None = None) -> list[dict]:
+    """One dossier of each procedure in force, each driven to its end; [{procedure, dossier}].
+    The temporary allocation needs `new_unit` (see `registrar`); without it, it is left out."""
     login = api.login
     unit, other = login("ketoan.cva"), login(f"ketoan.{ACCOUNT_UNIT[1]}")
     office = {"officer": login("kiemsoat.kv1"), "leader": login("lanhdao.kv1")}
@@ -105,6 +120,8 @@ def happy_path(api: Api, pki_dir: Path, tag: str,
         ("account_closing", lambda: ("/v1/dossiers", close_account(pki_dir, new_account), other)),
         ("service_registration", lambda: ("/v1/registrations", _registration(pki_dir, tag), None)),
     ]
+    if new_unit is not None:
+        plans.append(("temporary_allocation", lambda: _allocation(new_unit(), tag)))
     done = []
     for code, plan in plans:
         path, body, token = plan()
@@ -116,6 +133,17 @@ def happy_path(api: Api, pki_dir: Path, tag: str,
         end = drive(api, office, d["dossier_id"], token or office["officer"])
         done.append({"procedure": code, "dossier": end})
     return done
+
+
+def _allocation(unit: dict, tag: str) -> tuple[str, dict, str | None]:
+    from chalicelib import clock
+    from chalicelib.domain.calendar import local_date
+
+    from .budget_forms import allocation_content
+    unit_id = unit["unit_id"]
+    content = allocation_content(f"{tag}-TC", 120_000_000, year=local_date(clock.now()).year,
+                                 unit=unit_id, chapter="622", account=f"9523.1.{unit_id}")
+    return "/v1/dossiers", unit["sign"](content), unit["accountant"]
 
 
 def _registration(pki_dir: Path, tag: str) -> dict:

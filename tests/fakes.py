@@ -30,6 +30,7 @@ from chalicelib.adapters.models import (
     Dossier,
     DossierBody,
     IdempotencyRecord,
+    LegalDocument,
     RegisteredCertificate,
     Task,
     Unit,
@@ -110,6 +111,9 @@ class MemoryRepository:
 
     def account(self, account_id: str) -> Account | None:
         return self._kept(Account, f"ACCOUNT#{account_id}")
+
+    def legal_documents(self, keys: list[str]) -> dict[str, LegalDocument]:
+        return {key: doc for key in keys if (doc := self._kept(LegalDocument, key)) is not None}
 
     def account_owner(self, account_id: str) -> str | None:
         account = self.account(account_id)

@@ -89,6 +89,10 @@ class Account(_Unbound):
     # What payments sent to the ledger (TABMIS) and not yet confirmed hold on the balance: the
     # available balance is balance - reserved (services/posting.py).
     reserved = NumberAttribute(null=True)
+    # What the treasury allocated temporarily before the year's estimate was approved (Decree
+    # 347/2025 Art. 6 cl. 3 pt. d, Mẫu 22; services/allocation.py): spendable on top of the balance.
+    temporary_allocation = NumberAttribute(null=True)
+    temporary_allocation_year = NumberAttribute(null=True)
     version = VersionAttribute()
 
 

@@ -499,6 +499,27 @@ BALANCE_RECONCILIATION_347 = ProcedureVersion(
     content_kind="balance_reconciliation", checks=("book_balance_matches_ledger",),
 )
 
+# Temporary allocation of the estimate (tạm cấp dự toán, Mẫu 22): its own procedure, not a kind
+# of voucher, because its result is an allocation, not a payment — accepted, it raises what the
+# unit's estimate account may spend until the year's estimate is approved (services/allocation.py)
+# and the unit receives the confirmed Mẫu 22. 347/2025 Art.6 cl.3 pt.d, cl.4, cl.5, cl.8 pt.a.
+TEMPORARY_ALLOCATION_347 = ProcedureVersion(
+    code="temporary_allocation", version="347-2025",
+    name_vi="Tạm cấp dự toán ngân sách", name_en="Temporary allocation of the budget estimate",
+    legal_basis="Nghị định 347/2025/NĐ-CP, Điều 6 khoản 3 điểm d",
+    effective_from=date(2026, 1, 1), effective_to=None,
+    sla_working_days=1, peak_sla_working_days=2, supplement_limit=1, first_step="review",
+    steps=(_office_review("Kiểm soát giấy đề nghị tạm cấp", then="approval"), _unit_supplement(),
+           _approval(then="allocate"),
+           Step("allocate", "Tạm cấp dự toán", (SYSTEM,), "office", ACTIVATING, (
+               Decision("allocated", "Đã tạm cấp", end_status=RECORDED),
+               Decision("estimate_approved", "Dự toán năm đã được phê duyệt", end_status=REFUSED),
+               Decision("account_closed", "Tài khoản đã tất toán", end_status=REFUSED),
+           ), system_timeout_seconds=900)),
+    payment_kinds=(), content_kind="temporary_allocation",
+    checks=("lines_sum_to_total", "within_monthly_average", "estimate_not_approved"),
+)
+
 CATALOGUE: tuple[ProcedureVersion, ...] = (
     REGULAR_SPENDING_PAYMENT_347, REGULAR_SPENDING_PAYMENT_11_2020,
     ODA_RECORDING_347, ODA_RECORDING_11_2020,
@@ -506,7 +527,7 @@ CATALOGUE: tuple[ProcedureVersion, ...] = (
     ACCOUNT_CLOSING_347, _under_11_2020(ACCOUNT_CLOSING_347, 13),
     BALANCE_RECONCILIATION_347, _under_11_2020(BALANCE_RECONCILIATION_347, 14),
     INVESTMENT_CAPITAL_PAYMENT, PROJECT_MANAGEMENT_COSTS, FOREIGN_CAPITAL_SPENDING,
-    SERVICE_REGISTRATION_TK01,
+    SERVICE_REGISTRATION_TK01, TEMPORARY_ALLOCATION_347,
 )
 
 

@@ -33,6 +33,8 @@ def reference(component: Component, voucher: Voucher) -> str | None:
 
 
 def _required(component: Component, voucher: Voucher) -> bool:
+    if component.kind == "estimate_approval" and voucher.estimate_type == "temporary":
+        return False   # paid from a temporary allocation (Mẫu 22): no approved estimate yet
     if component.required == ALWAYS:
         return True
     if component.required == CONTRACT_OVER_THRESHOLD:

@@ -64,7 +64,9 @@ EVENT_VI = {
 # refusal is the result notice, Mẫu 33, with its reasons (347/2025 Art.6 cl.2 pt.k and, for ODA,
 # 347/2025 Art.7 cl.2 pt.d); a request to supplement says what to add (347/2025 Art.3 cl.4 pt.a).
 ADVICES = {"debit_advice": "Giấy báo Nợ", "credit_advice": "Giấy báo Có",
-           "posting_note": "Phiếu hạch toán"}
+           "posting_note": "Phiếu hạch toán",
+           # 347/2025 Art.6 cl.2 pt.i: a temporary allocation's result is its confirmed Mẫu 22
+           "temporary_allocation": "Giấy đề nghị tạm cấp dự toán ngân sách có xác nhận"}
 _SMS_CHARS = 300     # SMS costs per segment: the text for phones is the short one
 
 

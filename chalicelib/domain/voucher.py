@@ -363,3 +363,9 @@ def file_name(obj: dict, key: str, path: str) -> str:
 
 def sha256_hex(obj: dict, key: str, path: str) -> str:
     return _text(obj, key, path, pattern=_SHA256, shape="SHA-256 hex")
+
+
+# The field readers the other signed forms share (domain/budget_forms.py: Mẫu 08, 09, 22), so a
+# well-formed text, amount or choice means the same on every form.
+read_object, read_text, read_optional_text, read_amount, read_choice = (
+    _obj, _text, _optional_text, _amount, _choice)

@@ -19,4 +19,6 @@ def account(principal: Principal, account_id: str, *, repo: Repository) -> dict:
     authz.authorize(principal, "account.read", policy.Resource(unit_id=acct.unit_id), repo,
                     not_found=missing)
     return {"account_id": acct.account_id, "unit_id": acct.unit_id, "kind": acct.kind,
-            "balance": int(acct.balance), "status": acct.status or "open"}
+            "balance": int(acct.balance), "status": acct.status or "open",
+            # 347/2025 Art.6 cl.3 pt.d: allocated before the year's estimate was approved
+            "temporary_allocation": int(acct.temporary_allocation or 0)}

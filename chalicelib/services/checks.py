@@ -8,7 +8,7 @@ from ..domain import catalogue
 from ..domain.checks import Check, payment_checks
 from ..domain.errors import Conflict
 from ..domain.voucher import parse_voucher
-from . import common, posting, reconciliation, related
+from . import allocation, common, posting, reconciliation, related
 
 
 def checklist(principal: Principal, dossier_id: str, *, repo: Repository) -> dict:
@@ -16,6 +16,8 @@ def checklist(principal: Principal, dossier_id: str, *, repo: Repository) -> dic
     proc = catalogue.get_version(dossier.procedure, dossier.procedure_version)
     if proc.content_kind == "balance_reconciliation":
         checks = reconciliation.checks(repo.body(dossier).content, repo)
+    elif proc.content_kind == "temporary_allocation":
+        checks = allocation.checks(repo.body(dossier).content, dossier.unit_id, repo)
     elif proc.content_kind == "payment":
         checks = _payment(dossier, proc, repo)
     else:

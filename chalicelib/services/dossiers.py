@@ -32,7 +32,7 @@ from ..domain.changes import REMOVE, set_or_remove
 from ..domain.commands import Submit
 from ..domain.errors import BadRequest, Conflict, IdempotencyKeyReused, InvalidField
 from ..domain.voucher import parse_voucher
-from . import authz, common, delivery, documents, related, signing
+from . import authz, budget_forms, common, delivery, documents, related, signing
 
 log = logging.getLogger(__name__)
 IDEMPOTENCY_TTL = timedelta(days=7)
@@ -121,6 +121,7 @@ def _payment_facts(content: dict, procedure: catalogue.ProcedureVersion, unit: A
     if wrong is not None:
         field = "content.voucher.total" if wrong.code == "adjustment_changes_amount" else wrong.field
         raise InvalidField(wrong.message, code=wrong.code, field=field)
+    budget_forms.check(content, voucher, unit.unit_id, repo, now)   # Mẫu 08 / Mẫu 09, if sent
     return {"account_id": voucher.account, "amount": voucher.total,
             "payment_kind": voucher.payment_kind, "voucher_number": voucher.number,
             "contract_number": voucher.contract_number, "related_dossier": voucher.related_dossier,
@@ -150,7 +151,14 @@ def _reconciliation_facts(content: dict, procedure: catalogue.ProcedureVersion, 
     return reconciliation.check(content, unit.unit_id, repo, local_date(now))
 
 
+def _allocation_facts(content: dict, procedure: catalogue.ProcedureVersion, unit: Any,
+                      now: datetime, repo: Repository) -> dict:
+    from . import allocation
+    return allocation.check(content, procedure, unit, now, repo)
+
+
 _CONTENT_CHECKS = {"payment": _payment_facts, "signature_specimens": _specimen_facts,
+                   "temporary_allocation": _allocation_facts,
                    "account_closing": _closing_facts,
                    "balance_reconciliation": _reconciliation_facts}
 
@@ -284,7 +292,10 @@ def supplement(principal: Principal, dossier_id: str, cmd: Submit, *, repo: Repo
 
 def get(principal: Principal, dossier_id: str, *, repo: Repository) -> dict:
     dossier = common.load_dossier(repo, principal, dossier_id, "dossier.read")
-    return common.dossier_detail(dossier, repo.body(dossier))
+    body = repo.body(dossier)
+    detail = common.dossier_detail(dossier, body)
+    detail["result"] = budget_forms.with_confirmed_form(dossier, body, detail["result"])
+    return detail
 
 
 def list_for(principal: Principal, *, repo: Repository, status: str | None,

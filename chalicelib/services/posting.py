@@ -32,11 +32,12 @@ from ..adapters.repository import Repository
 from ..adapters.workflow import TaskExpired, Workflows
 from ..domain import catalogue
 from ..domain import ledger as contract
+from ..domain.budget_forms import spendable
 from ..domain.changes import REMOVE, Add
 from ..domain.checks import debit_amount
 from ..domain.errors import Conflict
 from ..domain.voucher import parse_voucher
-from . import common, related
+from . import budget_forms, common, related
 
 log = logging.getLogger(__name__)
 ATTEMPTS = 5
@@ -86,11 +87,12 @@ def _request(dossier: Dossier, token: str, repo: Repository, ledger: LedgerAdapt
              now: datetime) -> str:
     at = common.iso(now)
     proc = catalogue.get_version(dossier.procedure, dossier.procedure_version)
-    signed = repo.body(dossier).content.get("voucher") or {}
+    content = repo.body(dossier).content
+    signed = content.get("voucher") or {}
     voucher = parse_voucher(signed, proc.payment_kinds,
                             blocks=proc.voucher_blocks)
     account = repo.account(dossier.account_id)
-    amount, effect = int(dossier.amount), voucher.kind.balance_effect
+    amount, effect = int(dossier.amount), budget_forms.balance_effect(content, voucher, now)
     settlement = None
     if voucher.payment_kind == "advance_settlement":   # 347/2025 Art.6 cl.2 pt.e
         settlement = {"converted": amount - voucher.difference_to_pay,
@@ -214,8 +216,10 @@ ADVICES = {-1: ("debit_advice", "GBN"), +1: ("credit_advice", "GBC"), 0: ("posti
 
 
 def available(account: Account) -> int:
-    """The balance less what payments sent to the ledger and not yet confirmed hold."""
-    return int(account.balance) - int(account.reserved or 0)
+    """The balance less what payments sent to the ledger and not yet confirmed hold, plus what
+    was allocated temporarily (347/2025 Art.6 cl.3 pt.d; domain/budget_forms.py `spendable`)."""
+    return spendable(int(account.balance), int(account.reserved or 0),
+                     int(getattr(account, "temporary_allocation", None) or 0))
 
 
 def _refusal(voucher, dossier: Dossier, account: Account | None,

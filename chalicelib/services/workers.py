@@ -11,7 +11,7 @@ from ..adapters.ledger import LedgerAdapter
 from ..adapters.repository import Repository
 from ..adapters.workflow import Workflows
 from ..config import Config
-from . import closing, posting, registrations, specimens
+from . import allocation, closing, posting, registrations, specimens
 
 if TYPE_CHECKING:
     from ..adapters.ledger import LedgerAdapter
@@ -28,6 +28,8 @@ def run(message: dict, *, repo: Repository, workflows: Workflows, ledger: Ledger
         return registrations.activate(message, repo=repo, workflows=workflows, config=config, now=now)
     if step == "apply_changes":
         return specimens.apply(message, repo=repo, workflows=workflows, now=now)
+    if step == "allocate":
+        return allocation.allocate(message, repo=repo, workflows=workflows, now=now)
     if step == "close_account":
         return closing.close(message, repo=repo, workflows=workflows, now=now)
     raise LookupError(f"no worker for step {step!r}")  # redelivered, then dead-lettered

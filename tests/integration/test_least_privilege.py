@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from devstack.samples import happy_path
+from devstack.samples import happy_path, registrar
 from infra import inventory
 
 pytestmark = pytest.mark.integration
@@ -32,10 +32,11 @@ def _settled(recorder: inventory.Recorder, quiet_seconds: float = 3.0, limit: fl
 
 
 def test_every_call_the_happy_paths_make_is_in_the_inventory_the_roles_come_from(
-        api, pki_dir, unique):
+        api, stack, pki_dir, unique):
     recorder = inventory.Recorder().install()
     try:
-        happy_path(api, pki_dir, unique("IAM"))
+        happy_path(api, pki_dir, unique("IAM"), new_unit=registrar(
+            api, pki_dir, stack.endpoint_url, stack.env["USER_POOL_ID"]))
         recorded = _settled(recorder)
     finally:
         recorder.uninstall()

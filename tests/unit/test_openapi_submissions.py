@@ -14,6 +14,7 @@ import pytest
 from chalicelib.domain import catalogue, registration, signatures, specimens, voucher
 from chalicelib.domain.errors import InvalidField
 from chalicelib.services import certificates, closing, reconciliation, signing
+from devstack.budget_forms import allocation_content
 from devstack.demo import sample_content
 from devstack.registration_demo import tk01
 from tests.unit.openapi_support import (
@@ -80,6 +81,7 @@ def test_the_submission_schema_takes_exactly_the_signers_each_procedure_requires
     by_title = dict(zip(("chief_accountant", "account_holder"), DUMMY_SIGNATURES, strict=True))
     contents = {"signature_specimens": specimens_content(), "account_closing": closing_content(),
                 "balance_reconciliation": reconciliation_content(),
+                "temporary_allocation": allocation_content(),
                 **{p.code: procedure_sample(p) for p in PAYMENT_PROCEDURES}}
     submitted = [p for p in catalogue.CATALOGUE if not p.without_login]
     assert {p.code for p in submitted} == set(contents)
