@@ -14,6 +14,9 @@ from typing import Any
 from .errors import BadRequest, InvalidField, PayloadTooLarge
 
 MAX_BODY_BYTES = 256 * 1024     # a dossier item must stay well under DynamoDB's 400 KB
+# A dossier with a 5,000-line payee list (0.5–1 MB) may be sent whole; the list is stored apart
+# and the rest of it must still fit MAX_BODY_BYTES (services/payee_lines.py). Below Lambda's 6 MB.
+MAX_SUBMISSION_BYTES = 4 * 1024 * 1024
 MAX_DEPTH = 32
 SAFE_INTEGER = 2**53 - 1
 
@@ -61,8 +64,8 @@ def _check(value: Any) -> None:
             stack.extend((v, _child(path, i), depth + 1) for i, v in enumerate(node))
 
 
-def parse(raw: bytes) -> Any:
-    if len(raw) > MAX_BODY_BYTES:
+def parse(raw: bytes, limit: int = MAX_BODY_BYTES) -> Any:
+    if len(raw) > limit:
         raise PayloadTooLarge(field="body")
     try:
         value = json.loads(raw.decode("utf-8"))

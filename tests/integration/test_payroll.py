@@ -1,0 +1,102 @@
+"""A payroll (a voucher with its payee list, Mẫu 20) through the public API on the local stack:
+checked as 347/2025 Art.6 cl.2 pt.b asks, stored beside the dossier's body (a 5,000-line list is
+larger than a DynamoDB item) and still verifiable as the unit signed it."""
+from __future__ import annotations
+
+import hashlib
+import json
+
+import boto3
+import pytest
+
+from chalicelib.domain import audit
+from chalicelib.domain.payee_list import MAX_PAYEE_LINES
+from devstack.payroll import payroll_content
+
+pytestmark = pytest.mark.integration
+DYNAMO_ITEM_LIMIT = 400 * 1024
+
+
+def submit(flow, content: dict) -> tuple[int, dict]:
+    return flow.api.call("POST", "/v1/dossiers", flow.signed(content), token=flow.unit)
+
+
+def test_art6_cl2_pt_b_payee_list_a_5000_line_payroll_is_stored_beside_its_body_and_verifiable(
+        flow, stack, unique):
+    content = payroll_content(unique("LUONG"), MAX_PAYEE_LINES)
+    signed_list = audit.canonical(content["payee_list"])
+    assert len(signed_list) > DYNAMO_ITEM_LIMIT
+    status, d = submit(flow, content)
+    assert status == 201, d
+
+    detail = flow.dossier(d["dossier_id"])
+    ref = detail["content"]["payee_list"]["stored"]
+    assert (ref["count"], ref["total"], ref["form"]) == (MAX_PAYEE_LINES, content["voucher"]["total"],
+                                                        "20")
+    s3 = boto3.client("s3", endpoint_url=stack.endpoint_url, region_name=stack.env["AWS_REGION"])
+    stored = s3.get_object(Bucket=stack.env["DOCUMENTS_BUCKET"], Key=ref["key"])["Body"].read()
+    assert ref["sha256"] == hashlib.sha256(stored).hexdigest() and ref["size"] == len(stored)
+    assert json.loads(stored) == content["payee_list"]
+    dynamo = boto3.client("dynamodb", endpoint_url=stack.endpoint_url,
+                          region_name=stack.env["AWS_REGION"])
+    body = dynamo.get_item(TableName=stack.env["TABLE_DOSSIER_BODIES"],
+                           Key={"dossier_id": {"S": d["dossier_id"]}})["Item"]
+    assert len(json.dumps(body)) < DYNAMO_ITEM_LIMIT // 4
+
+    status, check = flow.api.call("GET", f"/v1/dossiers/{d['dossier_id']}/signatures",
+                                  token=flow.unit)
+    assert status == 200, check
+    assert [s["signature_valid"] for s in check["signatures"]] == [True, True]
+
+
+def test_art6_cl2_pt_b_payee_list_lines_not_adding_up_are_refused_and_nothing_is_written(
+        flow, unique):
+    content = payroll_content(unique("LUONG"), 30)
+    content["payee_list"]["lines"][12]["amount"] += 500
+    status, body = submit(flow, content)
+    assert (status, body["error"]["code"], body["error"]["field"]) == (
+        422, "payee_list_total_mismatch", "content.payee_list.total")
+    _, page = flow.api.call("GET", "/v1/dossiers?limit=200", token=flow.unit)
+    assert content["voucher"]["number"] not in {d["voucher_number"] for d in page["items"]}
+
+
+def test_art6_cl2_pt_b_payee_list_total_other_than_the_vouchers_is_refused(flow, unique):
+    content = payroll_content(unique("LUONG"), 30)
+    content["payee_list"]["total"] -= 1
+    content["payee_list"]["lines"][0]["amount"] -= 1
+    status, body = submit(flow, content)
+    assert (status, body["error"]["code"]) == (422, "payee_list_voucher_mismatch")
+
+
+def test_a_malformed_account_is_refused_naming_the_line(flow, unique):
+    content = payroll_content(unique("LUONG"), 60)
+    content["payee_list"]["lines"][41]["account"] = "ABC"
+    status, body = submit(flow, content)
+    assert (status, body["error"]["field"]) == (422, "content.payee_list.lines[41].account")
+
+
+def test_a_list_one_line_over_the_documented_maximum_is_refused(flow, unique):
+    status, body = submit(flow, payroll_content(unique("LUONG"), MAX_PAYEE_LINES + 1))
+    assert (status, body["error"]["code"], body["error"]["field"]) == (
+        422, "too_many_lines", "content.payee_list.lines")
+
+
+def test_content_besides_the_list_must_still_fit_one_item(flow, unique):
+    content = payroll_content(unique("LUONG"), 10)
+    content["remarks"] = "x" * (300 * 1024)
+    status, body = submit(flow, content)
+    assert (status, body["error"]["code"], body["error"]["field"]) == (
+        413, "payload_too_large", "content")
+
+
+def test_a_stored_list_that_no_longer_matches_its_hash_fails_the_signature_check(flow, stack,
+                                                                                 unique):
+    status, d = submit(flow, payroll_content(unique("LUONG"), 20))
+    assert status == 201, d
+    ref = flow.dossier(d["dossier_id"])["content"]["payee_list"]["stored"]
+    s3 = boto3.client("s3", endpoint_url=stack.endpoint_url, region_name=stack.env["AWS_REGION"])
+    s3.put_object(Bucket=stack.env["DOCUMENTS_BUCKET"], Key=ref["key"], Body=b'{"lines":[]}')
+    status, check = flow.api.call("GET", f"/v1/dossiers/{d['dossier_id']}/signatures",
+                                  token=flow.unit)
+    assert status == 200, check
+    assert [s["signature_valid"] for s in check["signatures"]] == [False, False]
