@@ -4,6 +4,9 @@ import copy
 import time
 
 import pytest
+import rfc8785
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chalicelib.domain import audit
 from chalicelib.domain.errors import InvalidField
@@ -145,3 +148,32 @@ def test_a_payroll_voucher_total_is_its_lists_total():
     content = payroll_content("L-12", 25)
     assert content["voucher"]["total"] == content["payee_list"]["total"]
     assert len(audit.canonical(content)) > 25 * 100
+
+
+# --- the signed bytes of a large content: audit.canonical's fast path is RFC 8785 exactly ------
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | st.text(),
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(st.text(max_size=6), children, max_size=4),
+    max_leaves=20)
+
+
+@settings(max_examples=400, deadline=None)
+@given(json_values)
+def test_canonical_bytes_are_rfc8785_for_any_json_without_floats(value):
+    try:
+        expected = rfc8785.dumps(value)
+    except Exception as exc:   # what the library refuses, canonical refuses too
+        with pytest.raises(type(exc)):
+            audit.canonical(value)
+        return
+    assert audit.canonical(value) == expected
+
+
+def test_canonical_bytes_of_a_payroll_and_of_tricky_text_are_rfc8785():
+    content = payroll_content("L-1", 300)
+    content["remarks"] = "tab\t nl\n \x00 \x1f \x7f \u2028 é 😀 \"q\" \\ /"
+    content["floats"] = [1.5, 1e21, 0.1]
+    content["ключ"] = {"é": 1, "e": 2, "😀": 3, "\uffff": 4}
+    for value in (content, {k: v for k, v in content.items() if k not in ("floats", "ключ")}):
+        assert audit.canonical(value) == rfc8785.dumps(value)
