@@ -56,8 +56,10 @@ class ContractViolation(ValueError):
 
 def request(*, posting_id: str, entry: str, amount: int, account_id: str, account_kind: str | None,
             unit_id: str, office_id: str, payment_kind: str, voucher: dict,
-            correlation_id: str | None, requested_at: str) -> dict:
-    """A posting request as stored in the outbox; the adapter adds `attempt` and `sent_at`."""
+            correlation_id: str | None, requested_at: str,
+            credit_lines: dict | None = None) -> dict:
+    """A posting request as stored in the outbox; the adapter adds `attempt` and `sent_at`.
+    `credit_lines`: a payroll's payee list by reference (services/payee_lines.credit_lines)."""
     if entry not in EFFECTS:
         raise ValueError(f"unknown entry {entry!r}")
     return {
@@ -73,6 +75,7 @@ def request(*, posting_id: str, entry: str, amount: int, account_id: str, accoun
         "related_posting_id": voucher.get("related_dossier"),
         "correlation_id": correlation_id or posting_id,
         "requested_at": requested_at,
+        "credit_lines": credit_lines,
     }
 
 

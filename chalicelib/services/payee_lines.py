@@ -102,3 +102,15 @@ def restore(content: dict, store: DocumentStore) -> dict:
                   (reference(content) or {}).get("key"))
         return content
     return content if listed is None else {**content, KEY: listed}
+
+
+def credit_lines(content: dict) -> dict | None:
+    """What the posting request carries for a payroll (docs/ledger-contract.md, "Credit lines"):
+    the list by reference, not 5,000 lines inline (an SQS message is at most 256 KB). The ledger
+    reads the object from the documents bucket, checks its SHA-256, count and total, and credits
+    each line once."""
+    ref = reference(content)
+    if ref is None:
+        return None
+    return {"key": ref["key"], "sha256": ref["sha256"], "count": ref["count"],
+            "total": ref["total"], "form": ref["form"]}

@@ -34,7 +34,7 @@ from ..domain import ledger as contract
 from ..domain.changes import REMOVE, Add
 from ..domain.errors import Conflict
 from ..domain.voucher import parse_voucher
-from . import common, related
+from . import common, payee_lines, related
 
 log = logging.getLogger(__name__)
 ATTEMPTS = 5
@@ -84,7 +84,8 @@ def _request(dossier: Dossier, token: str, repo: Repository, ledger: LedgerAdapt
              now: datetime) -> str:
     at = common.iso(now)
     proc = catalogue.get_version(dossier.procedure, dossier.procedure_version)
-    signed = repo.body(dossier).content.get("voucher") or {}
+    content = repo.body(dossier).content
+    signed = content.get("voucher") or {}
     voucher = parse_voucher(signed, proc.payment_kinds,
                             blocks=proc.voucher_blocks)
     account = repo.account(dossier.account_id)
@@ -111,7 +112,7 @@ def _request(dossier: Dossier, token: str, repo: Repository, ledger: LedgerAdapt
         account_id=dossier.account_id, account_kind=account.kind,
         unit_id=dossier.unit_id, office_id=dossier.office_id, payment_kind=voucher.payment_kind,
         voucher=signed, correlation_id=dossier.correlation_id,
-        requested_at=at)
+        requested_at=at, credit_lines=payee_lines.credit_lines(content))
     item = LedgerPosting(dossier.dossier_id, state=REQUESTED, entry=request["entry"],
                          amount=amount, account_id=dossier.account_id, reserved=reserve,
                          request=request, token=token, attempts=1, failures=0, requested_at=at)

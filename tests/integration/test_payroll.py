@@ -100,3 +100,28 @@ def test_a_stored_list_that_no_longer_matches_its_hash_fails_the_signature_check
                                   token=flow.unit)
     assert status == 200, check
     assert [s["signature_valid"] for s in check["signatures"]] == [False, False]
+
+
+def test_art6_cl2_pt_b_payee_list_a_1000_person_payroll_is_paid_crediting_each_payee_once(
+        flow, stack, unique):
+    account = "9523.1.1012345"
+    content = payroll_content(unique("LUONG"), 1_000, treasury_every=50)
+    total = content["voucher"]["total"]
+    before = flow.balance(account)
+    status, d = submit(flow, content)
+    assert status == 201, d
+    assert flow.decide(flow.officer, d["dossier_id"], "accept")[0] == 200
+    assert flow.decide(flow.leader, d["dossier_id"], "approve")[0] == 200
+    paid = flow.reaches(d["dossier_id"], "paid", timeout=120)
+    assert paid["result"]["debit_advice"]["amount"] == total
+    assert flow.balance(account) == before - total
+
+    credits = stack.ledger.credits(d["dossier_id"])
+    assert [c["line"] for c in credits] == list(range(1_000))           # each payee, once
+    assert sum(c["amount"] for c in credits) == total                    # exactly the voucher
+    assert [(c["account"], c["amount"]) for c in credits] == \
+        [(line["account"], line["amount"]) for line in content["payee_list"]["lines"]]
+    advised = [c["line"] for c in credits if c["credit_advice"]]
+    assert advised == [i for i, line in enumerate(content["payee_list"]["lines"])
+                       if line.get("institution") == "treasury"] and len(advised) == 20
+    assert len(stack.ledger.entries(d["dossier_id"])) == 1               # one debit of the unit
