@@ -66,6 +66,14 @@ def dossier_signatures(req: Request, dossier_id: str) -> tuple[int, Any]:
                                          now=req.now, store=req.services.documents)
 
 
+@route("/v1/dossiers/{dossier_id}/payee-lines", methods=["GET"])
+def dossier_payee_lines(req: Request, dossier_id: str) -> tuple[int, Any]:
+    from chalicelib.services import payee_lines
+    return 200, payee_lines.lines_page(req.principal(), dossier_id, repo=req.services.repo,
+                                       store=req.services.documents, cursor=req.query("cursor"),
+                                       limit=req.limit())
+
+
 @route("/v1/dossiers/{dossier_id}/supplement", methods=["POST"])
 def supplement_dossier(req: Request, dossier_id: str) -> tuple[int, Any]:
     from chalicelib.services import dossiers

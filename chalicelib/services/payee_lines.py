@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..adapters.payee_lists import PayeeListCorrupt, PayeeListObjects
 from ..domain import audit, catalogue, jsonbody
-from ..domain.errors import InvalidField, PayloadTooLarge
+from ..domain.errors import BadRequest, InvalidField, NotFound, PayloadTooLarge
 from ..domain.payee_list import PATH, PayeeList, parse_payee_list
 
 if TYPE_CHECKING:
@@ -114,3 +114,44 @@ def credit_lines(content: dict) -> dict | None:
         return None
     return {"key": ref["key"], "sha256": ref["sha256"], "count": ref["count"],
             "total": ref["total"], "form": ref["form"]}
+
+
+# --- what the unit sees: each line and where it stands ----------------------------------------
+CREDITED, PENDING, NOT_PAID = "credited", "pending", "not_paid"
+
+
+def line_status(dossier_status: str) -> str:
+    """A line's status from its dossier's. The ledger's `posted` confirms the debit and every
+    credit line together (docs/ledger-contract.md, "Credit lines"), so a paid dossier's lines are
+    all credited; a refused one's none."""
+    if dossier_status == catalogue.PAID:
+        return CREDITED
+    return NOT_PAID if dossier_status in catalogue.END_STATUSES else PENDING
+
+
+def lines_page(principal: Any, dossier_id: str, *, repo: Any, store: DocumentStore,
+               cursor: str | None, limit: int) -> dict:
+    """GET /v1/dossiers/{id}/payee-lines: the list's lines in order, `limit` at a time, each with
+    its status; `next_cursor` is the index of the next line."""
+    from . import common
+    dossier = common.load_dossier(repo, principal, dossier_id, "dossier.read")
+    content = repo.body(dossier).content
+    ref = reference(content)
+    if ref is None:
+        raise NotFound("Hồ sơ không có danh sách thanh toán.", code="payee_list_not_found")
+    start = 0
+    if cursor is not None:
+        if not cursor.isdigit() or not 0 < int(cursor) < int(ref["count"]):
+            raise BadRequest("Con trỏ phân trang không hợp lệ.", code="invalid_cursor",
+                             field="cursor")
+        start = int(cursor)
+    lines = load(content, store)["lines"]
+    status = line_status(dossier.status)
+    end = min(start + limit, len(lines))
+    items = [{"line": i, "name": line["name"], "account": line["account"],
+              "institution": line.get("institution", "bank"), "bank_name": line["bank_name"],
+              "amount": line["amount"], "group": line.get("group", "other"), "status": status,
+              "credit_advice": status == CREDITED and line.get("institution") == "treasury"}
+             for i, line in enumerate(lines[start:end], start)]
+    return {"dossier_id": dossier_id, "count": int(ref["count"]), "total": int(ref["total"]),
+            "items": items, "next_cursor": str(end) if end < len(lines) else None}

@@ -125,3 +125,31 @@ def test_art6_cl2_pt_b_payee_list_a_1000_person_payroll_is_paid_crediting_each_p
     assert advised == [i for i, line in enumerate(content["payee_list"]["lines"])
                        if line.get("institution") == "treasury"] and len(advised) == 20
     assert len(stack.ledger.entries(d["dossier_id"])) == 1               # one debit of the unit
+    status, page = flow.api.call("GET", f"/v1/dossiers/{d['dossier_id']}/payee-lines?limit=200",
+                                 token=flow.unit)
+    assert status == 200 and {i["status"] for i in page["items"]} == {"credited"}
+    assert [i["line"] for i in page["items"] if i["credit_advice"]] == advised[:4]
+
+
+def test_the_unit_sees_each_line_and_its_status_page_by_page(flow, unique):
+    content = payroll_content(unique("LUONG"), 120, treasury_every=50)
+    status, d = submit(flow, content)
+    assert status == 201, d
+    path = f"/v1/dossiers/{d['dossier_id']}/payee-lines"
+    seen, cursor = [], ""
+    while True:
+        status, page = flow.api.call("GET", f"{path}?limit=50{cursor}", token=flow.unit)
+        assert status == 200, page
+        seen += page["items"]
+        if not page["next_cursor"]:
+            break
+        cursor = f"&cursor={page['next_cursor']}"
+    assert [i["line"] for i in seen] == list(range(120))
+    assert {i["status"] for i in seen} == {"pending"} and not any(i["credit_advice"] for i in seen)
+    assert [i["account"] for i in seen] == [line["account"] for line in content["payee_list"]["lines"]]
+    status, body = flow.api.call("GET", f"{path}?cursor=120", token=flow.unit)
+    assert (status, body["error"]["code"], body["error"]["field"]) == (400, "invalid_cursor", "cursor")
+    plain = flow.submit(unique("PAY"))
+    status, body = flow.api.call("GET", f"/v1/dossiers/{plain['dossier_id']}/payee-lines",
+                                 token=flow.unit)
+    assert (status, body["error"]["code"]) == (404, "payee_list_not_found")
