@@ -177,3 +177,27 @@ def test_canonical_bytes_of_a_payroll_and_of_tricky_text_are_rfc8785():
     content["ключ"] = {"é": 1, "e": 2, "😀": 3, "\uffff": 4}
     for value in (content, {k: v for k, v in content.items() if k not in ("floats", "ключ")}):
         assert audit.canonical(value) == rfc8785.dumps(value)
+
+
+# --- posting and status (services/payee_lines.py, pure parts) ------------------------------------
+def test_a_payroll_posting_request_carries_its_list_by_reference_not_inline():
+    from chalicelib.domain import ledger as contract
+    from chalicelib.services import payee_lines
+    ref = {"key": "documents/1012345/payee-lists/ab.json", "sha256": "ab" * 32, "size": 10,
+           "form": "20", "count": 5_000, "total": 33_000_000_000}
+    credit_lines = payee_lines.credit_lines({"voucher": {}, "payee_list": {"stored": ref}})
+    assert credit_lines == {k: ref[k] for k in ("key", "sha256", "count", "total", "form")}
+    assert payee_lines.credit_lines({"voucher": {}}) is None
+    request = contract.request(posting_id="p", entry="debit", amount=33_000_000_000, account_id="a",
+                               account_kind="estimate", unit_id="u", office_id="o",
+                               payment_kind="payment", voucher={}, correlation_id=None,
+                               requested_at="t", credit_lines=credit_lines)
+    assert len(audit.canonical(request)) < 2_000     # far under SQS's 256 KB, whatever the count
+
+
+@pytest.mark.parametrize("dossier_status, line_status", [
+    ("under_review", "pending"), ("awaiting_approval", "pending"), ("posting", "pending"),
+    ("paid", "credited"), ("refused", "not_paid")])
+def test_each_line_stands_where_its_dossier_stands(dossier_status, line_status):
+    from chalicelib.services import payee_lines
+    assert payee_lines.line_status(dossier_status) == line_status
