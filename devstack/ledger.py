@@ -227,6 +227,16 @@ class StandInLedger:
             while pending:
                 pending = self._ddb.batch_write_item(RequestItems=pending).get("UnprocessedItems")
 
+    def return_line(self, posting_id: str, line: int, *, code: str = "wrong_account",
+                    reason: str = "Số tài khoản người hưởng không đúng.") -> dict:
+        """The payee's bank sends one credit line back: the return message to the DVC
+        (docs/ledger-contract.md, "Returned credit lines"). Sending it twice is allowed."""
+        from chalicelib.domain.payee_returns import payee_return
+        credit = next(c for c in self.credits(posting_id) if c["line"] == line)
+        return self._answer(payee_return(posting_id=posting_id, line=line,
+                                         amount=credit["amount"], account=credit["account"],
+                                         code=code, reason=reason, returned_at=_now()))
+
     def credits(self, posting_id: str) -> list[dict]:
         """The credit lines booked for a payroll's posting, in list order."""
         return sorted(self._all(f"CREDIT#{posting_id}#"), key=lambda c: c["line"])

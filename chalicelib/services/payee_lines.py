@@ -117,7 +117,7 @@ def credit_lines(content: dict) -> dict | None:
 
 
 # --- what the unit sees: each line and where it stands ----------------------------------------
-CREDITED, PENDING, NOT_PAID = "credited", "pending", "not_paid"
+CREDITED, PENDING, NOT_PAID, RETURNED = "credited", "pending", "not_paid", "returned"
 
 
 def line_status(dossier_status: str) -> str:
@@ -147,11 +147,14 @@ def lines_page(principal: Any, dossier_id: str, *, repo: Any, store: DocumentSto
         start = int(cursor)
     lines = load(content, store)["lines"]
     status = line_status(dossier.status)
+    returned = dossier.returned_lines or {}   # credited back to the unit (payee_returns.py)
     end = min(start + limit, len(lines))
     items = [{"line": i, "name": line["name"], "account": line["account"],
               "institution": line.get("institution", "bank"), "bank_name": line["bank_name"],
-              "amount": line["amount"], "group": line.get("group", "other"), "status": status,
-              "credit_advice": status == CREDITED and line.get("institution") == "treasury"}
+              "amount": line["amount"], "group": line.get("group", "other"),
+              "status": RETURNED if str(i) in returned else status,
+              "credit_advice": status == CREDITED and line.get("institution") == "treasury",
+              "returned": returned.get(str(i))}
              for i, line in enumerate(lines[start:end], start)]
     return {"dossier_id": dossier_id, "count": int(ref["count"]), "total": int(ref["total"]),
             "items": items, "next_cursor": str(end) if end < len(lines) else None}

@@ -12,9 +12,20 @@ import pytest
 from chalicelib.domain import audit
 from chalicelib.domain.payee_list import MAX_PAYEE_LINES
 from devstack.payroll import payroll_content
+from tests.conftest import eventually
 
 pytestmark = pytest.mark.integration
 DYNAMO_ITEM_LIMIT = 400 * 1024
+
+
+def answers_consumed(stack) -> bool:
+    """Nothing left on the queue the ledger answers on (confirmations, returned lines)."""
+    sqs = boto3.client("sqs", endpoint_url=stack.endpoint_url, region_name=stack.env["AWS_REGION"])
+    names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
+             "ApproximateNumberOfMessagesDelayed"]
+    found = sqs.get_queue_attributes(QueueUrl=stack.ledger.confirmation_queue_url,
+                                     AttributeNames=names)["Attributes"]
+    return not any(int(found.get(name, 0)) for name in names)
 
 
 def submit(flow, content: dict) -> tuple[int, dict]:
@@ -153,3 +164,34 @@ def test_the_unit_sees_each_line_and_its_status_page_by_page(flow, unique):
     status, body = flow.api.call("GET", f"/v1/dossiers/{plain['dossier_id']}/payee-lines",
                                  token=flow.unit)
     assert (status, body["error"]["code"]) == (404, "payee_list_not_found")
+
+
+
+def test_a_line_the_payees_bank_returns_is_credited_back_to_the_unit_once_even_if_told_twice(
+        flow, stack, unique):
+    account = "9523.1.1012345"
+    content = payroll_content(unique("LUONG"), 60)
+    status, d = submit(flow, content)
+    assert status == 201, d
+    flow.decide(flow.officer, d["dossier_id"], "accept")
+    flow.decide(flow.leader, d["dossier_id"], "approve")
+    flow.reaches(d["dossier_id"], "paid", timeout=120)
+    after_payment = flow.balance(account)
+    line = content["payee_list"]["lines"][41]
+
+    stack.ledger.return_line(d["dossier_id"], 41)
+    stack.ledger.return_line(d["dossier_id"], 41)          # the bank's message delivered twice
+
+    def returned_records():
+        _, trail = flow.api.call("GET", f"/v1/dossiers/{d['dossier_id']}/audit", token=flow.unit)
+        return [r for r in trail["records"] if r["action"] == "payee_line_returned"]
+    eventually(lambda: returned_records())
+    eventually(lambda: answers_consumed(stack), timeout=60)  # both copies handled
+    (record,) = returned_records()
+    assert "Dòng 42" in record["reason"] and line["account"] in record["reason"]
+    assert flow.balance(account) == after_payment + line["amount"]
+    _, page = flow.api.call("GET", f"/v1/dossiers/{d['dossier_id']}/payee-lines?limit=60",
+                            token=flow.unit)
+    statuses = [i["status"] for i in page["items"]]
+    assert statuses[41] == "returned" and statuses.count("credited") == 59
+    assert page["items"][41]["returned"]["code"] == "wrong_account"

@@ -201,3 +201,40 @@ def test_a_payroll_posting_request_carries_its_list_by_reference_not_inline():
 def test_each_line_stands_where_its_dossier_stands(dossier_status, line_status):
     from chalicelib.services import payee_lines
     assert payee_lines.line_status(dossier_status) == line_status
+
+
+# --- returned lines: the message's contract (domain/payee_returns.py) ------------------------------
+def a_return(**changes) -> dict:
+    from chalicelib.domain.payee_returns import payee_return
+    return {**payee_return(posting_id="01JD7Q3W5X6Y7Z8A9B0C1D2E3F", line=41, amount=6_000_000,
+                           account="1020000287", code="wrong_account",
+                           reason="Số tài khoản không đúng.", returned_at="2026-12-07T03:00:00Z"),
+            **changes}
+
+
+def test_a_returned_line_message_parses_and_is_told_apart_from_confirmations():
+    from chalicelib.domain import payee_returns
+    parsed = payee_returns.parse_return(a_return())
+    assert (parsed.line, parsed.amount, parsed.code) == (41, 6_000_000, "wrong_account")
+    assert payee_returns.is_return(a_return())
+    assert not payee_returns.is_return({"schema": "kbnn.ledger.posting_confirmation"})
+
+
+@pytest.mark.parametrize("changes", [
+    {"line": -1}, {"line": "41"}, {"line": True}, {"amount": 0}, {"amount": 1.0},
+    {"code": "lost"}, {"version": 2}, {"account": ""}, {"posting_id": None}])
+def test_a_returned_line_message_that_breaks_the_contract_is_never_acted_on(changes):
+    from chalicelib.domain import ledger as contract
+    from chalicelib.domain import payee_returns
+    with pytest.raises(contract.ContractViolation):
+        payee_returns.parse_return(a_return(**changes))
+
+
+def test_the_ledger_contract_document_describes_the_returned_line_message():
+    from pathlib import Path
+
+    from chalicelib.domain import payee_returns
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "ledger-contract.md").read_text("utf-8")
+    assert f"`{payee_returns.RETURN_SCHEMA}`" in doc
+    for name in (*a_return(), *payee_returns.RETURN_CODES, "credit_lines"):
+        assert f"`{name}`" in doc, name
