@@ -24,6 +24,7 @@ import argparse
 import hashlib
 import json
 import logging
+import os
 import threading
 import uuid
 from datetime import timedelta, timezone
@@ -59,6 +60,7 @@ class StandInLedger:
         self.confirmation_queue_url = confirmation_queue_url or self._sqs.get_queue_url(
             QueueName=CONFIRMATION_QUEUE)["QueueUrl"]
         self._retry_delay = retry_delay_seconds
+        self._endpoint, self._region = endpoint_url, region
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -134,11 +136,18 @@ class StandInLedger:
             return self._answer(contract.confirmation(
                 request, contract.FAILED, answered_at=_now(), code=failure["code"],
                 retryable=failure["retryable"], reason=reason))
+        credits = self._credit_lines(request)
+        if isinstance(credits, str):
+            return self._answer(contract.confirmation(
+                request, contract.FAILED, answered_at=_now(), code="invalid_request",
+                retryable=False, reason=f"Danh sách thanh toán không khớp: {credits}."))
         booked = self._book(request)
         if booked["request_hash"] != _request_hash(request):
             return self._answer(contract.confirmation(
                 request, contract.REJECTED, answered_at=_now(), code="idempotency_conflict",
                 reason="Mã bút toán đã được dùng cho một yêu cầu khác."))
+        if credits and booked["status"] == contract.POSTED:
+            self._credit_payees(request["posting_id"], credits)
         return self._answer(contract.confirmation(
             request, booked["status"], answered_at=_now(), replay=booked["replay"],
             ledger_reference=booked.get("ledger_reference"), posted_at=booked.get("posted_at"),
@@ -182,6 +191,61 @@ class StandInLedger:
         self._ddb.update_item(TableName=TABLE, Key=key, UpdateExpression="ADD replays :one",
                               ExpressionAttributeValues={":one": {"N": "1"}})
         return {**_plain(found), "replay": True}
+
+    # --- payrolls: one credit line per payee (docs/ledger-contract.md, "Credit lines") ----------
+    def _credit_lines(self, request: dict) -> list[dict] | str | None:
+        """The lines a request's payee list asks to credit, checked; a reason if they do not
+        match the reference; None for a one-payee voucher. Each is booked once; a payee at the
+        treasury gets a credit advice (347/2025 Art.6 cl.2 pt.i)."""
+        ref = request.get("credit_lines")
+        if not ref:
+            return None
+        import boto3
+        s3 = boto3.client("s3", endpoint_url=self._endpoint, region_name=self._region,
+                          aws_access_key_id="testing", aws_secret_access_key="testing")
+        try:
+            data = s3.get_object(Bucket=os.environ["DOCUMENTS_BUCKET"], Key=ref["key"])["Body"].read()
+        except s3.exceptions.NoSuchKey:
+            return "không tìm thấy danh sách"
+        if hashlib.sha256(data).hexdigest() != ref["sha256"]:
+            return "SHA-256 khác"
+        lines = json.loads(data)["lines"]
+        if len(lines) != ref["count"] or sum(line["amount"] for line in lines) != ref["total"] \
+                or ref["total"] != request["amount"]:
+            return "số dòng hoặc tổng tiền khác"
+        return lines
+
+    def _credit_payees(self, posting_id: str, lines: list[dict]) -> None:
+        """One credit line per payee, keyed (posting, line): writing them again (a copy of the
+        request, a retry, a crash between the booking and here) rewrites the same items."""
+        at = _now()
+        items = []
+        for index, line in enumerate(lines):
+            treasury = line.get("institution") == "treasury"
+            items.append({"PutRequest": {"Item": {
+                "pk": {"S": f"CREDIT#{posting_id}#{index:05d}"}, **_item({
+                    "posting_id": posting_id, "line": index, "name": line["name"],
+                    "account": line["account"], "institution": line.get("institution", "bank"),
+                    "bank_code": line.get("bank_code"), "amount": line["amount"],
+                    "credit_advice": treasury, "booked_at": at})}}})
+        for start in range(0, len(items), 25):
+            pending: dict = {TABLE: items[start:start + 25]}
+            while pending:
+                pending = self._ddb.batch_write_item(RequestItems=pending).get("UnprocessedItems")
+
+    def return_line(self, posting_id: str, line: int, *, code: str = "wrong_account",
+                    reason: str = "Số tài khoản người hưởng không đúng.") -> dict:
+        """The payee's bank sends one credit line back: the return message to the DVC
+        (docs/ledger-contract.md, "Returned credit lines"). Sending it twice is allowed."""
+        from chalicelib.domain.payee_returns import payee_return
+        credit = next(c for c in self.credits(posting_id) if c["line"] == line)
+        return self._answer(payee_return(posting_id=posting_id, line=line,
+                                         amount=credit["amount"], account=credit["account"],
+                                         code=code, reason=reason, returned_at=_now()))
+
+    def credits(self, posting_id: str) -> list[dict]:
+        """The credit lines booked for a payroll's posting, in list order."""
+        return sorted(self._all(f"CREDIT#{posting_id}#"), key=lambda c: c["line"])
 
     def _answer(self, confirmation: dict) -> dict:
         self._sqs.send_message(QueueUrl=self.confirmation_queue_url,

@@ -231,6 +231,8 @@ class Dossier(_Unbound):
     undelivered = JSONAttribute(null=True)
     sweep = UnicodeAttribute(null=True)
     sweep_since = UnicodeAttribute(null=True)
+    # A payroll's lines the payees' banks returned, credited back to the unit: {"41": {...}}.
+    returned_lines = JSONAttribute(null=True)
     version = VersionAttribute()
     by_unit = ByUnit()
     by_office = ByOffice()

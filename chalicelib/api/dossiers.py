@@ -7,6 +7,7 @@ from typing import Any
 from chalice import Blueprint
 
 from chalicelib.domain import commands
+from chalicelib.domain.jsonbody import MAX_SUBMISSION_BYTES as SUBMISSION_BYTES
 
 from .request import Request, Routes
 
@@ -19,7 +20,8 @@ def submit_dossier(req: Request) -> tuple[int, Any]:
     from chalicelib.services import dossiers
     principal = req.principal()
     svc = req.services
-    return dossiers.submit(principal, req.command(commands.Submit), req.header("idempotency-key"),
+    return dossiers.submit(principal, req.command(commands.Submit, limit=SUBMISSION_BYTES),
+                           req.header("idempotency-key"),
                            repo=svc.repo, workflows=svc.workflows, config=svc.config,
                            store=svc.documents, now=req.now,
                            correlation_id=req.header("x-correlation-id"))
@@ -61,7 +63,15 @@ def dossier_audit(req: Request, dossier_id: str) -> tuple[int, Any]:
 def dossier_signatures(req: Request, dossier_id: str) -> tuple[int, Any]:
     from chalicelib.services import dossiers
     return 200, dossiers.signature_check(req.principal(), dossier_id, repo=req.services.repo,
-                                         now=req.now)
+                                         now=req.now, store=req.services.documents)
+
+
+@route("/v1/dossiers/{dossier_id}/payee-lines", methods=["GET"])
+def dossier_payee_lines(req: Request, dossier_id: str) -> tuple[int, Any]:
+    from chalicelib.services import payee_lines
+    return 200, payee_lines.lines_page(req.principal(), dossier_id, repo=req.services.repo,
+                                       store=req.services.documents, cursor=req.query("cursor"),
+                                       limit=req.limit())
 
 
 @route("/v1/dossiers/{dossier_id}/supplement", methods=["POST"])
@@ -69,7 +79,8 @@ def supplement_dossier(req: Request, dossier_id: str) -> tuple[int, Any]:
     from chalicelib.services import dossiers
     principal = req.principal()
     svc = req.services
-    return 200, dossiers.supplement(principal, dossier_id, req.command(commands.Submit), repo=svc.repo,
+    return 200, dossiers.supplement(principal, dossier_id,
+                                    req.command(commands.Submit, limit=SUBMISSION_BYTES), repo=svc.repo,
                                     workflows=svc.workflows, store=svc.documents, now=req.now)
 
 

@@ -77,14 +77,14 @@ class Request:
             raise Unauthenticated(code="missing_token", field="Authorization")
         return self.services.verifier.verify(token.strip())
 
-    def body(self) -> Any:
-        """The body as checked JSON (jsonbody.parse), any shape."""
+    def body(self, limit: int = jsonbody.MAX_BODY_BYTES) -> Any:
+        """The body as checked JSON (jsonbody.parse), any shape, of at most `limit` bytes."""
         raw = self.raw.raw_body or b""
-        return jsonbody.parse(raw.encode("utf-8") if isinstance(raw, str) else raw)
+        return jsonbody.parse(raw.encode("utf-8") if isinstance(raw, str) else raw, limit)
 
-    def command(self, kind: type[Command]) -> Command:
+    def command(self, kind: type[Command], limit: int = jsonbody.MAX_BODY_BYTES) -> Command:
         """The body parsed once into a typed command (chalicelib/domain/commands.py)."""
-        return commands.parse(kind, self.body())
+        return commands.parse(kind, self.body(limit))
 
     def query(self, name: str) -> str | None:
         value = self.params.get(name)

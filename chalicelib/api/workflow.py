@@ -36,8 +36,13 @@ def handle_worker_messages(event: Any) -> None:
 def handle_ledger_confirmations(event: Any) -> None:
     """The core ledger answered a posting request: the dossier ends paid, recorded or refused and
     its workflow goes on, or the request is retried (docs/ledger-contract.md)."""
-    from chalicelib.services import ledger
+    from chalicelib.domain.payee_returns import is_return
+    from chalicelib.services import ledger, payee_returns
     svc = services()
     for record in event:
-        ledger.on_confirmation(json.loads(record.body), repo=svc.repo, ledger=svc.ledger,
+        body = json.loads(record.body)
+        if is_return(body):   # a payroll line the payee's bank sent back (payee_returns.py)
+            payee_returns.on_return(body, repo=svc.repo, store=svc.documents, now=now())
+            continue
+        ledger.on_confirmation(body, repo=svc.repo, ledger=svc.ledger,
                                workflows=svc.workflows, now=now())

@@ -56,10 +56,12 @@ class ContractViolation(ValueError):
 
 def request(*, posting_id: str, entry: str, amount: int, account_id: str, account_kind: str | None,
             unit_id: str, office_id: str, payment_kind: str, voucher: dict,
-            correlation_id: str | None, requested_at: str, settlement: dict | None = None) -> dict:
+            correlation_id: str | None, requested_at: str, settlement: dict | None = None,
+            credit_lines: dict | None = None) -> dict:
     """A posting request as stored in the outbox; the adapter adds `attempt` and `sent_at`.
     `settlement`: for an advance settlement, {converted, difference} (347/2025 Art.6 cl.2 pt.e:
-    the advance converted into payment, and the difference the entry debits, if any)."""
+    the advance converted into payment, and the difference the entry debits, if any).
+    `credit_lines`: a payroll's payee list by reference (services/payee_lines.credit_lines)."""
     if entry not in EFFECTS:
         raise ValueError(f"unknown entry {entry!r}")
     return {
@@ -77,6 +79,7 @@ def request(*, posting_id: str, entry: str, amount: int, account_id: str, accoun
         "correlation_id": correlation_id or posting_id,
         "requested_at": requested_at,
         **split_parts(voucher),
+        "credit_lines": credit_lines,
     }
 
 

@@ -31,8 +31,9 @@ from ..domain.calendar import local_date
 from ..domain.changes import REMOVE, set_or_remove
 from ..domain.commands import Submit
 from ..domain.errors import BadRequest, Conflict, IdempotencyKeyReused, InvalidField
+from ..domain.payee_list import PayeeList
 from ..domain.voucher import parse_voucher
-from . import authz, budget_forms, common, delivery, documents, related, signing
+from . import authz, budget_forms, common, delivery, documents, payee_lines, related, signing
 
 log = logging.getLogger(__name__)
 IDEMPOTENCY_TTL = timedelta(days=7)
@@ -55,6 +56,11 @@ class Submission:
     facts: dict          # procedure-specific dossier attributes (a payment's account, amount...)
     manifest: documents.Manifest
     unit: Unit           # the submitting unit, as the directory has it
+    payee_list: PayeeList | None = None   # a payroll's lines (stored beside the body)
+
+    def stored_content(self, store: DocumentStore) -> dict:
+        """What the body keeps: the content, its payee list (if any) written apart first."""
+        return payee_lines.stash(self.content, self.unit.unit_id, store, self.payee_list)
 
 
 def _parse_submission(cmd: Submit, principal: Principal, repo: Repository, store: DocumentStore,
@@ -84,13 +90,15 @@ def _parse_submission(cmd: Submit, principal: Principal, repo: Repository, store
         # only: a dossier received in time is supplemented and finished in its year.
         budget_year.require_open(content["voucher"]["budget_year"], local_date(now),
                                  "content.voucher.budget_year")
+    listed = payee_lines.check(content, procedure, facts["amount"]) \
+        if procedure.content_kind == "payment" else None
     signed = signing.verify_submission(content, cmd.signatures,
                                        required=procedure.required_signers, unit_id=unit.unit_id,
                                        repo=repo, now=now)
     manifest = documents.check_manifest(content, procedure, unit.unit_id, repo=repo, store=store,
                                         now=now)
     facts["on_file"] = manifest.on_file or None
-    return Submission(procedure, content, signed, facts, manifest, unit)
+    return Submission(procedure, content, signed, facts, manifest, unit, listed)
 
 
 def _declared_budget_year(content: dict) -> int | None:
@@ -183,7 +191,8 @@ def submit(principal: Principal, cmd: Submit, idempotency_key: str | None, *, re
                          code="invalid_correlation_id", field="X-Correlation-Id")
     sub = _parse_submission(cmd, principal, repo, store, now)
     return receive(sub.procedure, cmd.as_sent, idempotency_key, unit_id=sub.unit.unit_id,
-                   office_id=sub.unit.office_id, content=sub.content, signatures=sub.signatures,
+                   office_id=sub.unit.office_id, content=sub.stored_content(store),
+                   signatures=sub.signatures,
                    actor=common.actor(principal), repo=repo, workflows=workflows, config=config,
                    now=now, to_file=sub.manifest.to_file, correlation_id=correlation_id,
                    **sub.facts)
@@ -280,7 +289,8 @@ def supplement(principal: Principal, dossier_id: str, cmd: Submit, *, repo: Repo
              "reason": None},
             decision="resubmit", by=principal.username, at=at, reason=None, request=request,
             resolve_alert=dossier.alert_task_id,
-            also_save=[DossierBody(dossier_id, content=sub.content, signatures=sub.signatures),
+            also_save=[DossierBody(dossier_id, content=sub.stored_content(store),
+                                   signatures=sub.signatures),
                        *sub.manifest.to_file])
     except Conflict:
         if not common.is_own_decision(repo, task.task_id, request):
@@ -319,10 +329,12 @@ def audit_trail(principal: Principal, dossier_id: str, *, repo: Repository) -> d
 
 
 def signature_check(principal: Principal, dossier_id: str, *, repo: Repository,
-                    now: datetime) -> dict:
-    """Re-verify a dossier's stored signatures now: mathematics, chain, today's status."""
+                    now: datetime, store: DocumentStore | None = None) -> dict:
+    """Re-verify a dossier's stored signatures now: mathematics, chain, today's status. A payee
+    list kept beside the body is put back first (its hash checked), as it was signed."""
     dossier = common.load_dossier(repo, principal, dossier_id, "dossier.read")
     body = repo.body(dossier)
-    results = signing.reverify(body.content, body.signatures or [], repo=repo,
+    content = body.content if store is None else payee_lines.restore(body.content, store)
+    results = signing.reverify(content, body.signatures or [], repo=repo,
                                received_at=common.parse_iso(dossier.received_at), now=now)
     return {"dossier_id": dossier_id, "signed_content": "content", "signatures": results}

@@ -37,7 +37,7 @@ from ..domain.changes import REMOVE, Add
 from ..domain.checks import debit_amount
 from ..domain.errors import Conflict
 from ..domain.voucher import parse_voucher
-from . import budget_forms, common, related
+from . import budget_forms, common, payee_lines, related
 
 log = logging.getLogger(__name__)
 ATTEMPTS = 5
@@ -121,7 +121,7 @@ def _request(dossier: Dossier, token: str, repo: Repository, ledger: LedgerAdapt
         account_id=dossier.account_id, account_kind=account.kind,
         unit_id=dossier.unit_id, office_id=dossier.office_id, payment_kind=voucher.payment_kind,
         voucher=signed, correlation_id=dossier.correlation_id,
-        requested_at=at, settlement=settlement)
+        requested_at=at, settlement=settlement, credit_lines=payee_lines.credit_lines(content))
     item = LedgerPosting(dossier.dossier_id, state=REQUESTED, entry=request["entry"],
                          amount=amount, account_id=dossier.account_id, reserved=reserve,
                          request=request, token=token, attempts=1, failures=0, requested_at=at)

@@ -38,6 +38,7 @@ RESOURCE_ROUTES = [
     ("dossier.read", "GET", "/v1/dossiers/{dossier}", None, "dossier_not_found"),
     ("dossier.read", "GET", "/v1/dossiers/{dossier}/signatures", None, "dossier_not_found"),
     ("dossier.read", "GET", "/v1/dossiers/{dossier}/checks", None, "dossier_not_found"),
+    ("dossier.read", "GET", "/v1/dossiers/{dossier}/payee-lines", None, "dossier_not_found"),
     ("dossier.read", "GET", "/v1/dossiers/{dossier}/documents", None, "dossier_not_found"),
     ("dossier.audit", "GET", "/v1/dossiers/{dossier}/audit", None, "dossier_not_found"),
     ("dossier.supplement", "POST", "/v1/dossiers/{dossier}/supplement", {}, "dossier_not_found"),

@@ -12,6 +12,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from chalicelib.adapters import aws
+from chalicelib.domain import jsonbody
 from devstack.demo import sample_content
 from devstack.registration_demo import tk01
 
@@ -211,7 +212,8 @@ def test_malformed_json_is_400(stack, tokens, data):
 
 
 def test_an_oversized_body_is_413(stack, tokens):
-    data = json.dumps({"content": "x" * 1_100_000}).encode()
+    # A dossier may be 4 MiB (room for a 5,000-line payee list; docs/payee-lists.md).
+    data = json.dumps({"content": "x" * (jsonbody.MAX_SUBMISSION_BYTES + 1)}).encode()
     assert_error(*raw_post(stack, "/v1/dossiers", data, tokens["ketoan.cva"]), 413)
 
 
