@@ -132,7 +132,14 @@ def _reconciliation_facts(content: dict, procedure: catalogue.ProcedureVersion, 
     return reconciliation.check(content, unit.unit_id, repo, local_date(now))
 
 
+def _autopay_facts(content: dict, procedure: catalogue.ProcedureVersion, unit: Any, now: datetime,
+                   repo: Repository) -> dict:
+    from . import autopay
+    return autopay.check(content, unit.unit_id, repo)
+
+
 _CONTENT_CHECKS = {"payment": _payment_facts, "signature_specimens": _specimen_facts,
+                   "utility_autopay": _autopay_facts,
                    "account_closing": _closing_facts,
                    "balance_reconciliation": _reconciliation_facts}
 

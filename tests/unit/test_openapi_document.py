@@ -172,7 +172,8 @@ def test_enumerations_follow_the_catalogue():
     content_schemas = {"payment": "SubmissionContent", "service_registration": "RegistrationContent",
                        "signature_specimens": "SpecimensContent",
                        "account_closing": "ClosingContent",
-                       "balance_reconciliation": "ReconciliationContent"}
+                       "balance_reconciliation": "ReconciliationContent",
+                       "utility_autopay": "AutopayContent"}
     assert {p.content_kind for p in procs} <= set(content_schemas)
     submitted = schemas["Submission"]["properties"]["content"]["oneOf"]
     assert {c["$ref"].rsplit("/", 1)[1] for c in submitted} == {
