@@ -4,12 +4,18 @@ once each (one sent twice); a bill over the balance and a bill after revocation 
 notice to the unit."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import boto3
 import pytest
 
+from chalicelib import clock
 from devstack import provider
 from devstack.demo import wait_for_status, wait_for_task
 from devstack.outbox import fetch
+from devstack.stack import ROOT
 from tests.conftest import eventually
 
 pytestmark = pytest.mark.integration
@@ -126,3 +132,19 @@ def test_art6_cl3_pt_a_a_bill_after_revocation_is_refused_with_a_notice(
     notice = eventually(lambda: fetch("emails", stack.endpoint_url, contains=bill["bill_id"]) or None)
     assert "thu hồi" in notice[0]["body"]
     assert _balance(api, unit) == before
+
+
+def test_the_documented_demo_command_pays_three_bills_one_sent_twice_once_each(stack):
+    """`python -m devstack.provider demo` (docs/autopay.md), in its own process, pointed at the
+    stack by its flags only."""
+    env = {k: v for k, v in os.environ.items() if k not in stack.env or k == clock.ENV}
+    done = subprocess.run(
+        [sys.executable, "-m", "devstack.provider", "--api", stack.api_url, "--moto",
+         stack.endpoint_url, "--pki", str(stack.pki_dir), "demo"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, (done.stdout, done.stderr)
+    lines = done.stdout.splitlines()
+    assert lines[0].endswith(" in_force") and sum(" paid" in line for line in lines) == 3, lines
+    before, after = (int(x.replace(",", "").split()[0]) for x in lines[-1][len("balance "):]
+                     .split(" -> "))
+    assert before - after == 1_250_000 + 480_000 + 1_310_500, lines
