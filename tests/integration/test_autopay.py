@@ -92,6 +92,9 @@ def test_art6_cl3_pt_a_three_bills_one_sent_twice_are_debited_once_each(
     warned = fetch("alerts", stack.endpoint_url, dossier_id=authorisation_id, kind="autopay")
     assert sorted(a["attributes"]["bill_id"] for a in warned) == sorted(b["bill_id"] for b in bills)
     assert _balance(api, unit) == before - total  # the last duplicate debited nothing
+    dlq = sqs.get_queue_url(QueueName="kbnn-autopay-bills-dlq")["QueueUrl"]
+    assert sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["ApproximateNumberOfMessages"])[
+        "Attributes"]["ApproximateNumberOfMessages"] == "0"
 
 
 def test_art6_cl2_pt_c_a_bill_over_the_available_balance_is_refused_with_a_notice(
