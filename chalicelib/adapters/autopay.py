@@ -62,11 +62,12 @@ class AutopayStore:
         AutopayIndex(f"AUTOPAYS#{unit_id}").update(
             actions=[AutopayIndex.authorisation_ids.add({authorisation_id})])
 
-    def revoke(self, authorisation_id: str, by: str, at: str) -> bool:
+    def revoke(self, authorisation_id: str, by: str, at: str, reason: str | None) -> bool:
         """In force -> revoked, once; False if it was not in force."""
         item = AutopayAuthorisation(AutopayAuthorisation.key(authorisation_id))
-        return dynamo.update_if(item, {"status": REVOKED, "revoked_at": at, "revoked_by": by},
-                                AutopayAuthorisation.status == IN_FORCE)
+        changes = {"status": REVOKED, "revoked_at": at, "revoked_by": by,
+                   **({"revocation_reason": reason} if reason else {})}
+        return dynamo.update_if(item, changes, AutopayAuthorisation.status == IN_FORCE)
 
     def decide(self, bill: AutopayBill, *, account: Account | None, account_changes: dict,
                authorisation_exists: bool) -> Outcome:

@@ -125,6 +125,7 @@ class AutopayAuthorisation(_Unbound):
     in_force_at = UnicodeAttribute()
     revoked_at = UnicodeAttribute(null=True)
     revoked_by = UnicodeAttribute(null=True)
+    revocation_reason = UnicodeAttribute(null=True)
     bill_keys = UnicodeSetAttribute(null=True)
 
     @staticmethod

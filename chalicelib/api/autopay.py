@@ -7,6 +7,7 @@ from typing import Any
 
 from chalice import Blueprint
 
+from chalicelib.domain import commands
 from chalicelib.queues import AUTOPAY_BILL_QUEUE
 
 from .request import Request, Routes, now, services
@@ -31,7 +32,9 @@ def get_autopay_authorisation(req: Request, authorisation_id: str) -> tuple[int,
 @route("/v1/autopay/{authorisation_id}/revoke", methods=["POST"])
 def revoke_autopay_authorisation(req: Request, authorisation_id: str) -> tuple[int, Any]:
     from chalicelib.services import autopay
-    return 200, autopay.revoke(req.principal(), authorisation_id,
+    # The body is optional; when sent, it is parsed at the edge like every other.
+    cmd = req.command(commands.RevokeAutopay) if req.raw.raw_body else commands.RevokeAutopay()
+    return 200, autopay.revoke(req.principal(), authorisation_id, cmd,
                                store=lambda: autopay.store(req.services.config), now=req.now)
 
 

@@ -27,6 +27,7 @@ from ..adapters.repository import Repository
 from ..adapters.workflow import Workflows
 from ..domain import autopay, catalogue
 from ..domain.changes import REMOVE, Add
+from ..domain.commands import RevokeAutopay
 from ..domain.errors import Conflict, InvalidField, NotFound
 from ..domain.voucher import vnd
 from . import authz, common, system_steps
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 NOT_FOUND = "Không tìm thấy ủy quyền trích tài khoản."
+MAX_REASON = 500
 MAX_ATTEMPTS = 5       # a bill re-decided when a guard moved under it (the account's version)
 
 
@@ -182,7 +184,8 @@ def notice_text(bill: AutopayBill) -> tuple[str, str]:
 # --- the unit's view and revocation -----------------------------------------------------------
 def _view(auth: AutopayAuthorisation, bills: list[AutopayBill] | None = None) -> dict:
     view = {"authorisation_id": auth.authorisation_id, "status": auth.status,
-            "in_force_at": auth.in_force_at, "revoked_at": auth.revoked_at, **auth.letter}
+            "in_force_at": auth.in_force_at, "revoked_at": auth.revoked_at,
+            "revocation_reason": auth.revocation_reason, **auth.letter}
     if bills is not None:
         view["bills"] = sorted((bill_view(b) for b in bills),
                                key=lambda b: (b["decided_at"], b["bill_id"]))
@@ -222,12 +225,24 @@ def read(principal: Principal, authorisation_id: str, *, store: StoreOf) -> dict
     return _view(auth, store().bills(sorted(auth.bill_keys or ())))
 
 
-def revoke(principal: Principal, authorisation_id: str, *, store: StoreOf,
+def revocation_reason(cmd: RevokeAutopay) -> str | None:
+    """The optional reason of a revocation (at most 500 characters)."""
+    reason = cmd.reason
+    if reason is None:
+        return None
+    if not isinstance(reason, str) or not reason.strip() or len(reason) > MAX_REASON:
+        raise InvalidField("Lý do thu hồi tối đa 500 ký tự.", code="reason_required",
+                           field="reason")
+    return reason.strip()
+
+
+def revoke(principal: Principal, authorisation_id: str, cmd: RevokeAutopay, *, store: StoreOf,
            now: datetime) -> dict:
     """The unit withdraws its authorisation, at once: a bill decided after this is refused (the
     bill's transaction requires the authorisation in force). Revoking twice answers the same."""
     authz.require(principal, "autopay.revoke")
+    reason = revocation_reason(cmd)
     auth = _own(principal, authorisation_id, store())
     if auth.status == autopay.IN_FORCE:
-        store().revoke(authorisation_id, principal.sub, common.iso(now))
+        store().revoke(authorisation_id, principal.sub, common.iso(now), reason)
     return read(principal, authorisation_id, store=store)

@@ -119,8 +119,13 @@ def test_art6_cl3_pt_a_a_bill_after_revocation_is_refused_with_a_notice(
     authorisation_id = _in_force(api, tokens, pki_dir, [code])
     status, err = api.call("POST", f"/v1/autopay/{authorisation_id}/revoke", token=unit)
     assert (status, err["error"]["code"]) == (403, "role_not_allowed")
-    status, revoked = api.call("POST", f"/v1/autopay/{authorisation_id}/revoke", token=holder)
+    status, err = api.call("POST", f"/v1/autopay/{authorisation_id}/revoke", {"reason": " "},
+                           token=holder)
+    assert (status, err["error"]["code"], err["error"]["field"]) == (422, "reason_required", "reason")
+    status, revoked = api.call("POST", f"/v1/autopay/{authorisation_id}/revoke",
+                               {"reason": "Chuyển sang ủy nhiệm chi."}, token=holder)
     assert (status, revoked["status"]) == (200, "revoked") and revoked["revoked_at"]
+    assert revoked["revocation_reason"] == "Chuyển sang ủy nhiệm chi."
     again = api.call("POST", f"/v1/autopay/{authorisation_id}/revoke", token=holder)
     assert again == (200, revoked)
     # Another unit's authorisation is not found, never "forbidden".
