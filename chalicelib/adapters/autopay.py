@@ -15,6 +15,7 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from ..domain.autopay import IN_FORCE, REVOKED
+from ..domain.changes import REMOVE
 from . import aws, dynamo
 from .models import Account, AutopayAuthorisation, AutopayBill, AutopayIndex
 
@@ -92,5 +93,10 @@ class AutopayStore:
             raise
         return Outcome(True)
 
-    def mark_notified(self, bill: AutopayBill, at: str) -> None:
-        dynamo.update_if(bill, {"notified_at": at}, AutopayBill.notified_at.does_not_exist())
+    def claim_notice(self, bill: AutopayBill, at: str) -> bool:
+        """Whether this delivery is the one to tell the unit (the first to claim it)."""
+        return dynamo.update_if(bill, {"notified_at": at}, AutopayBill.notified_at.does_not_exist())
+
+    def release_notice(self, bill: AutopayBill) -> None:
+        """The notice was not sent after all: let the redelivery send it."""
+        dynamo.update_if(bill, {"notified_at": REMOVE})

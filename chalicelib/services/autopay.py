@@ -116,9 +116,12 @@ def receive_bill(body: str, *, repo: Repository, store: AutopayStore, mailer: An
         if decided is None:
             decided = _decide(bill, raw, repo, store, now)
         if decided is not None:
-            if decided.notified_at is None:
-                _notify(decided, repo, mailer, topics)
-                store.mark_notified(decided, common.iso(now))
+            if decided.notified_at is None and store.claim_notice(decided, common.iso(now)):
+                try:
+                    _notify(decided, repo, mailer, topics)
+                except Exception:
+                    store.release_notice(decided)     # the redelivery sends it
+                    raise
             return decided.outcome
     raise RuntimeError("the bill's account kept moving")   # redelivered, then dead-lettered
 

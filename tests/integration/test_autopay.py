@@ -156,3 +156,63 @@ def test_the_documented_demo_command_pays_three_bills_one_sent_twice_once_each(s
     before, after = (int(x.replace(",", "").split()[0]) for x in lines[-1][len("balance "):]
                      .split(" -> "))
     assert before - after == 1_250_000 + 480_000 + 1_310_500, lines
+
+
+def test_the_same_bill_delivered_to_eight_consumers_at_once_is_debited_once(
+        api, tokens, pki_dir, stack, unique):
+    """The bill's conditional write, not the queue, keeps it single: eight deliveries of one bill
+    decided at the same moment (as redelivery under load may) debit the account once."""
+    import json
+    import threading
+
+    from chalicelib import composition
+    from chalicelib.services import autopay as service
+    unit = tokens["ketoan.bvdd"]
+    code = unique("PD")[-12:]
+    authorisation_id = _in_force(api, tokens, pki_dir, [code])
+    before = _balance(api, unit)
+    body = json.dumps(provider.bill(authorisation_id, unique("HD"), code, 77_000))
+    svc = composition.services()
+    outcomes, start = [], threading.Barrier(8)
+
+    def deliver():
+        start.wait()
+        outcomes.append(service.receive_bill(body, repo=svc.repo, store=service.store(svc.config),
+                                             mailer=svc.mailer, topics=svc.topics,
+                                             now=clock.now()))
+    threads = [threading.Thread(target=deliver) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert outcomes == ["paid"] * 8
+    assert _balance(api, unit) == before - 77_000
+    assert [b["amount"] for b in _bills(api, unit, authorisation_id).values()] == [77_000]
+    bill_id = json.loads(body)["bill_id"]
+    assert len(fetch("emails", stack.endpoint_url, contains=bill_id)) == 1   # one debit advice
+
+
+def test_art6_cl3_pt_a_a_revocation_committed_between_reading_and_debiting_refuses_the_bill(
+        api, tokens, pki_dir, unique):
+    """The debit's transaction requires the authorisation still in force: a revocation that
+    commits after the bill was judged (on a stale read) still wins."""
+    from chalicelib import composition
+    from chalicelib.adapters.models import AutopayBill
+    from chalicelib.domain.changes import Add
+    from chalicelib.services import autopay as service
+    code = unique("PD")[-12:]
+    authorisation_id = _in_force(api, tokens, pki_dir, [code])
+    svc = composition.services()
+    store = service.store(svc.config)
+    account = svc.repo.account(ACCOUNT)              # read while still in force...
+    before = int(account.balance)
+    assert store.revoke(authorisation_id, "test", "2026-04-02T01:00:00Z", None)   # ...revoked
+    bill_id = unique("HD")
+    record = AutopayBill(AutopayBill.key(f"{provider.PROVIDER['tax_code']}#{bill_id}"),
+                         bill_id=bill_id, authorisation_id=authorisation_id, unit_id="1023456",
+                         amount=5_000, bill={}, decided_at="2026-04-02T01:00:00Z", outcome="paid")
+    outcome = store.decide(record, account=account, account_changes={"balance": Add(-5_000)},
+                           authorisation_exists=True)
+    assert (outcome.committed, outcome.bill_existed) == (False, False)
+    assert store.bill(f"{provider.PROVIDER['tax_code']}#{bill_id}") is None
+    assert int(svc.repo.account(ACCOUNT).balance) == before
