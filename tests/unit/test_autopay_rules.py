@@ -132,3 +132,26 @@ def test_a_revoked_authorisation_is_refused_before_the_balance_is_looked_at():
 def test_a_message_that_is_not_a_bill_of_the_contract_is_malformed(message):
     with pytest.raises(autopay.MalformedBill):
         autopay.parse_bill(message)
+
+
+def _decided(outcome: str, code: str | None = None, reason: str | None = None):
+    from chalicelib.adapters.models import AutopayBill
+    raw = a_bill(AUTH_ID, "HD-7", "PD01", 3_250_000)
+    return AutopayBill("AUTOPAYBILL#0100101114#HD-7", bill_id="HD-7", authorisation_id=AUTH_ID,
+                       unit_id="1023456", account_id="9523.1.1023456", amount=3_250_000, bill=raw,
+                       decided_at="2026-04-02T01:00:00Z", outcome=outcome, code=code, reason=reason)
+
+
+def test_art6_cl2_pt_i_a_paid_bill_sends_the_unit_a_debit_advice():
+    from chalicelib.services.autopay import notice_text
+    subject, body = notice_text(_decided(autopay.PAID))
+    assert subject.startswith("[KBNN] Báo Nợ") and "9523.1.1023456" in subject
+    assert "3.250.000" in body and "HD-7" in body and AUTH_ID in body and "điện" in body
+
+
+def test_art6_cl2_pt_k_a_refused_bill_sends_the_unit_the_refusal_with_its_reason():
+    from chalicelib.services.autopay import notice_text
+    reason = "Đơn vị đã thu hồi ủy quyền trích tài khoản."
+    subject, body = notice_text(_decided(autopay.REFUSED, "authorisation_revoked", reason))
+    assert subject.startswith("[KBNN] Từ chối") and "HD-7" in subject
+    assert body.endswith(reason)
