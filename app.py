@@ -9,6 +9,7 @@ from chalicelib.adapters import telemetry
 from chalicelib.api import (
     advances,
     alerts,
+    autopay,
     console,
     consumers,
     directory,
@@ -58,5 +59,5 @@ def _framework_errors_in_house_shape(event, get_response):
 # Registered after the middleware: a blueprint's event handlers take the app's middleware when
 # they are registered. No name_prefix: the Lambda functions keep their handlers' names.
 for area in (public, dossiers, documents, tasks, directory, reports, statements, alerts, advances,
-             console, workflow, consumers, streams, schedules):
+             console, workflow, consumers, streams, schedules, autopay):
     app.register_blueprint(area.bp)

@@ -17,6 +17,7 @@ STATEMENT_LEDGER_QUEUE = "kbnn-statement-ledger"
 STATEMENT_JOB_QUEUE = "kbnn-statement-jobs"
 NOTIFICATION_QUEUE = "kbnn-notifications"
 RISK_QUEUE = "kbnn-risk"
+AUTOPAY_BILL_QUEUE = "kbnn-autopay-bills"     # providers' utility bills (docs/autopay.md)
 
 
 def dead_letters(queue: str) -> str:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .demo import Api, sample_content, signed, upload
+from .provider import signed_letter
 from .registration_demo import tk01
 from .seed import DEMO_LOAN, DEMO_PROJECT
 
@@ -118,6 +119,8 @@ def happy_path(api: Api, pki_dir: Path, tag: str,
             pki_dir, "3713.1.1012345", acct["balance"]), unit)),
         ("signature_specimens", lambda: ("/v1/dossiers", open_account(pki_dir, new_account), other)),
         ("account_closing", lambda: ("/v1/dossiers", close_account(pki_dir, new_account), other)),
+        ("utility_autopay_authorisation", lambda: ("/v1/dossiers", signed_letter(
+            pki_dir, ACCOUNT_UNIT[1], f"9523.1.{ACCOUNT_UNIT[0]}", [f"{tag}-PD01"]), other)),
         ("service_registration", lambda: ("/v1/registrations", _registration(pki_dir, tag), None)),
     ]
     if new_unit is not None:

@@ -115,6 +115,59 @@ class LegalDocument(_Unbound):
         return f"LEGALDOC#{unit_id}#{kind}#{reference}"
 
 
+# --- utility auto-pay (347/2025 Art.6 cl.3 pt.a), in the directory table -----------------------
+class AutopayAuthorisation(_Unbound):
+    """An authorisation in force or revoked (pk "AUTOPAY#<dossier id>"): the accepted dossier's
+    letter, and the bills decided under it (a set: adding the same bill twice adds nothing)."""
+    class Meta(_Unbound.Meta):
+        pass
+    pk = UnicodeAttribute(hash_key=True)
+    authorisation_id = UnicodeAttribute()          # the dossier that carried the letter
+    unit_id = UnicodeAttribute()
+    status = UnicodeAttribute()                    # in_force, revoked
+    letter = JSONAttribute()                       # domain/autopay.py to_record
+    in_force_at = UnicodeAttribute()
+    revoked_at = UnicodeAttribute(null=True)
+    revoked_by = UnicodeAttribute(null=True)
+    revocation_reason = UnicodeAttribute(null=True)
+    bill_keys = UnicodeSetAttribute(null=True)
+
+    @staticmethod
+    def key(authorisation_id: str) -> str:
+        return f"AUTOPAY#{authorisation_id}"
+
+
+class AutopayIndex(_Unbound):
+    """A unit's authorisations (pk "AUTOPAYS#<unit>"): listed without a scan."""
+    class Meta(_Unbound.Meta):
+        pass
+    pk = UnicodeAttribute(hash_key=True)
+    authorisation_ids = UnicodeSetAttribute(null=True)
+
+
+class AutopayBill(_Unbound):
+    """One provider bill, decided once (pk "AUTOPAYBILL#<provider tax code>#<bill id>", written
+    with attribute_not_exists: the same bill twice debits once)."""
+    class Meta(_Unbound.Meta):
+        pass
+    pk = UnicodeAttribute(hash_key=True)
+    bill_id = UnicodeAttribute()
+    authorisation_id = UnicodeAttribute()
+    unit_id = UnicodeAttribute()
+    account_id = UnicodeAttribute(null=True)
+    outcome = UnicodeAttribute()                   # paid, refused
+    code = UnicodeAttribute(null=True)             # why refused
+    reason = UnicodeAttribute(null=True)
+    amount = NumberAttribute()
+    bill = JSONAttribute()                         # the message as received
+    decided_at = UnicodeAttribute()
+    notified_at = UnicodeAttribute(null=True)      # debit advice / refusal notice sent
+
+    @staticmethod
+    def key(bill_key: str) -> str:
+        return f"AUTOPAYBILL#{bill_key}"
+
+
 # --- certificates ----------------------------------------------------------------------------
 class ByHolder(GlobalSecondaryIndex):
     class Meta:
@@ -566,6 +619,8 @@ class Run(_Unbound):
 _TABLES = {
     Office: "directory_table", Unit: "directory_table", Account: "directory_table",
     TrustBundle: "directory_table", LegalDocument: "directory_table",
+    AutopayAuthorisation: "directory_table", AutopayIndex: "directory_table",
+    AutopayBill: "directory_table",
     RegisteredCertificate: "certificates_table",
     Dossier: "dossiers_table", DossierBody: "dossier_bodies_table", Task: "tasks_table",
     AuditRecord: "audit_table",

@@ -468,6 +468,20 @@ ACCOUNT_CLOSING_347 = _account_procedure_347(
     content_kind="account_closing", required_signers=("chief_accountant", "account_holder"))
 
 
+# 347/2025 Art.6 cl.3 pt.a (2nd paragraph): the unit's standing authorisation for the treasury
+# to debit its account per utility bill (electricity, water, telecom); once the office accepts,
+# the system puts it in force (services/autopay.py) and bills are paid as they arrive.
+UTILITY_AUTOPAY_347 = _account_procedure_347(
+    "utility_autopay_authorisation", 6, "Ủy quyền trích tài khoản thanh toán tự động định kỳ "
+    "(điện, nước, viễn thông)", "Utility auto-pay authorisation",
+    "Kiểm tra văn bản ủy quyền trích tài khoản",
+    Step("put_in_force", "Đưa ủy quyền vào hiệu lực", (SYSTEM,), "office", ACTIVATING, (
+        Decision("in_force", "Ủy quyền có hiệu lực", end_status=REGISTERED),
+        Decision("account_closed", "Tài khoản đã tất toán", end_status=REFUSED),
+    ), system_timeout_seconds=900),
+    content_kind="utility_autopay", required_signers=("chief_accountant", "account_holder"))
+
+
 def _under_11_2020(proc: ProcedureVersion, article: int) -> ProcedureVersion:
     """The Decree 11/2020 version of a Decree 347/2025 procedure: same steps, its own article,
     in force until 347/2025 took over."""
@@ -526,6 +540,7 @@ CATALOGUE: tuple[ProcedureVersion, ...] = (
     SIGNATURE_SPECIMENS_347, _under_11_2020(SIGNATURE_SPECIMENS_347, 12),
     ACCOUNT_CLOSING_347, _under_11_2020(ACCOUNT_CLOSING_347, 13),
     BALANCE_RECONCILIATION_347, _under_11_2020(BALANCE_RECONCILIATION_347, 14),
+    UTILITY_AUTOPAY_347,
     INVESTMENT_CAPITAL_PAYMENT, PROJECT_MANAGEMENT_COSTS, FOREIGN_CAPITAL_SPENDING,
     SERVICE_REGISTRATION_TK01, TEMPORARY_ALLOCATION_347,
 )

@@ -100,6 +100,11 @@ class RevokeCertificate:
 
 
 @dataclass(frozen=True)
+class RevokeAutopay:
+    reason: Json = sent()          # optional, and so is the whole body
+
+
+@dataclass(frozen=True)
 class Decide:
     decision: Json = sent(required=True)
     reason: Json = sent()
@@ -163,4 +168,5 @@ BY_OPERATION: dict[tuple[str, str], type] = {
     ("post", "/v1/statements/{statement_id}/reply"): Submit,
     ("post", "/v1/statements/{statement_id}/resolution"): Resolve,
     ("post", "/v1/alerts/subscriptions"): Subscribe,
+    ("post", "/v1/autopay/{authorisation_id}/revoke"): RevokeAutopay,
 }

@@ -72,6 +72,10 @@ POLICY: dict[str, dict[str, Scope]] = {
     "advance.list":         {**_unit_all, **_treasury_read},
     "alert.subscribe":      {"chief_accountant": Scope.SELF, "account_holder": Scope.SELF,
                              CONTROL_OFFICER: Scope.SELF, LEADER: Scope.SELF},
+    # Utility auto-pay (347/2025 Art.6 cl.3 pt.a): the unit reads its authorisations and their
+    # bills; only its account holder, who signs the letter for the account, withdraws one.
+    "autopay.read":         dict(_unit_all),
+    "autopay.revoke":       {"account_holder": Scope.OWN_UNIT},
 }
 # A machine client may submit and read for its unit but never decide or touch signers.
 assert all(UNIT_SOFTWARE not in POLICY[a] for a in ("task.decide", "certificate.register",

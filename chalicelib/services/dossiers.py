@@ -165,8 +165,14 @@ def _allocation_facts(content: dict, procedure: catalogue.ProcedureVersion, unit
     return allocation.check(content, procedure, unit, now, repo)
 
 
+def _autopay_facts(content: dict, procedure: catalogue.ProcedureVersion, unit: Any, now: datetime,
+                   repo: Repository) -> dict:
+    from . import autopay
+    return autopay.check(content, unit.unit_id, repo)
+
+
 _CONTENT_CHECKS = {"payment": _payment_facts, "signature_specimens": _specimen_facts,
-                   "temporary_allocation": _allocation_facts,
+                   "temporary_allocation": _allocation_facts, "utility_autopay": _autopay_facts,
                    "account_closing": _closing_facts,
                    "balance_reconciliation": _reconciliation_facts}
 

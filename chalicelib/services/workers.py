@@ -32,4 +32,8 @@ def run(message: dict, *, repo: Repository, workflows: Workflows, ledger: Ledger
         return allocation.allocate(message, repo=repo, workflows=workflows, now=now)
     if step == "close_account":
         return closing.close(message, repo=repo, workflows=workflows, now=now)
+    if step == "put_in_force":
+        from . import autopay
+        return autopay.put_in_force(message, repo=repo, workflows=workflows,
+                                    store=autopay.store(config), now=now)
     raise LookupError(f"no worker for step {step!r}")  # redelivered, then dead-lettered

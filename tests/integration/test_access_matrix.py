@@ -60,6 +60,9 @@ RESOURCE_ROUTES = [
      "statement_not_found"),
     ("alert.subscribe", "DELETE", "/v1/alerts/subscriptions/{subscription}", None,
      "subscription_not_found"),
+    ("autopay.read", "GET", "/v1/autopay/{autopay}", None, "authorisation_not_found"),
+    # Revoking is idempotent: the allowed cells revoke the world's authorisation, once in effect.
+    ("autopay.revoke", "POST", "/v1/autopay/{autopay}/revoke", None, "authorisation_not_found"),
 ]
 COLLECTION_ROUTES = [
     ("me.read", "GET", "/v1/me", None),
@@ -80,10 +83,11 @@ COLLECTION_ROUTES = [
     ("alert.list", "GET", "/v1/alerts", None),
     ("alert.subscribe", "POST", "/v1/alerts/subscriptions", {}),
     ("alert.subscribe", "GET", "/v1/alerts/subscriptions", None),
+    ("autopay.read", "GET", "/v1/autopay", None),
 ]
 POLICY_REFUSALS = {"role_not_allowed", "wrong_office", "out_of_scope", "dossier_not_found",
                    "task_not_found", "account_not_found", "certificate_not_found",
-                   "statement_not_found", "subscription_not_found"}
+                   "statement_not_found", "subscription_not_found", "authorisation_not_found"}
 
 # Routes anyone may call: login, the catalogue, the OpenAPI document, form TK01 (a unit with no
 # logins yet registers, its account holder's signature being the proof).
@@ -141,7 +145,22 @@ def world(api, tokens, pki_dir):
             "account": "9523.1.1012345", "office": "KV1",
             "district": district["dossier_id"], "district_task": district_task["task_id"],
             "statement": _statement_of_unit_a(),
-            "subscription": subscription["subscription_id"]}
+            "subscription": subscription["subscription_id"],
+            "autopay": _autopay_of_unit_a(api, tokens, pki_dir)}
+
+
+def _autopay_of_unit_a(api, tokens, pki_dir) -> str:
+    """A utility auto-pay authorisation of unit A, in force."""
+    from devstack.demo import wait_for_status, wait_for_task
+    from devstack.provider import signed_letter
+    body = signed_letter(pki_dir, "cva", "9523.1.1012345", ["MATRIX-PD01"])
+    status, d = api.call("POST", "/v1/dossiers", body, token=tokens["ketoan.cva"])
+    assert status == 201, d
+    task = wait_for_task(api, tokens["kiemsoat.kv1"], d["dossier_id"])
+    api.call("POST", f"/v1/tasks/{task['task_id']}/decision", {"decision": "accept"},
+             token=tokens["kiemsoat.kv1"])
+    wait_for_status(api, tokens["ketoan.cva"], d["dossier_id"], "registered")
+    return d["dossier_id"]
 
 
 def _statement_of_unit_a() -> str:
@@ -200,7 +219,7 @@ def test_collection_routes_follow_the_policy_table(api, tokens, action, method, 
 
 @pytest.mark.parametrize("method, path, body", [
     (m, p.format(dossier="01ARZ3NDEKTSV4RRFFQ69G5FAV", task="x", cert="0" * 64, statement="x",
-                 subscription="x", account="9523.1.1012345", office="KV1"), b)
+                 subscription="x", account="9523.1.1012345", office="KV1", autopay="x"), b)
     for _, m, p, b, _ in RESOURCE_ROUTES] + [(m, p, b) for _, m, p, b in COLLECTION_ROUTES])
 def test_every_protected_route_needs_a_token(api, method, path, body):
     status, answer = api.call(method, path, body)

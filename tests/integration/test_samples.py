@@ -13,6 +13,7 @@ END = {"regular_spending_payment": "paid", "investment_capital_payment": "paid",
        "project_management_costs": "paid", "foreign_capital_spending": "paid",
        "oda_recording": "recorded", "balance_reconciliation": "reconciled",
        "signature_specimens": "registered", "account_closing": "closed",
+       "utility_autopay_authorisation": "registered",
        "service_registration": "registered", "temporary_allocation": "recorded"}
 
 

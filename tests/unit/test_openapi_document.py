@@ -173,7 +173,8 @@ def test_enumerations_follow_the_catalogue():
                        "signature_specimens": "SpecimensContent",
                        "account_closing": "ClosingContent",
                        "balance_reconciliation": "ReconciliationContent",
-                       "temporary_allocation": "AllocationContent"}
+                       "temporary_allocation": "AllocationContent",
+                       "utility_autopay": "AutopayContent"}
     assert {p.content_kind for p in procs} <= set(content_schemas)
     submitted = schemas["Submission"]["properties"]["content"]["oneOf"]
     assert {c["$ref"].rsplit("/", 1)[1] for c in submitted} == {

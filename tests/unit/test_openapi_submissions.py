@@ -13,15 +13,18 @@ import pytest
 
 from chalicelib.domain import catalogue, registration, signatures, specimens, voucher
 from chalicelib.domain.errors import InvalidField
-from chalicelib.services import certificates, closing, reconciliation, signing
+from chalicelib.services import autopay, certificates, closing, reconciliation, signing
 from devstack.budget_forms import allocation_content
 from devstack.demo import sample_content
+from devstack.provider import letter as autopay_letter
 from devstack.registration_demo import tk01
 from tests.unit.openapi_support import (
     DOC,
     DUMMY_SIGNATURES,
     PAYMENT_PROCEDURES,
     TODAY,
+    a_repo,
+    an_account,
     closing_content,
     is_valid,
     open_account_repo,
@@ -82,6 +85,7 @@ def test_the_submission_schema_takes_exactly_the_signers_each_procedure_requires
     contents = {"signature_specimens": specimens_content(), "account_closing": closing_content(),
                 "balance_reconciliation": reconciliation_content(),
                 "temporary_allocation": allocation_content(),
+                "utility_autopay_authorisation": autopay_letter("9523.1.1012345", ["PD01000123456"]),
                 **{p.code: procedure_sample(p) for p in PAYMENT_PROCEDURES}}
     submitted = [p for p in catalogue.CATALOGUE if not p.without_login]
     assert {p.code for p in submitted} == set(contents)
@@ -154,6 +158,10 @@ def test_the_documented_submission_examples_are_signed_and_valid_one_per_procedu
     assert closing.check(copy.deepcopy(closed), "1012345",
                          open_account_repo(closed, "closing")) == {
         "account_id": closed["closing"]["account_id"]}
+    authorised = examples["utility_autopay_authorisation"]["value"]["content"]
+    assert autopay.check(copy.deepcopy(authorised), "1012345", a_repo(an_account(
+        authorised["autopay"]["debit_account"]))) == {
+        "account_id": authorised["autopay"]["debit_account"]}
     stated = examples["balance_reconciliation"]["value"]["content"]
     assert reconciliation.check(copy.deepcopy(stated), "1012345",
                                 open_account_repo(stated, "reconciliation"), TODAY) == {
