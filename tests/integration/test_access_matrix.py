@@ -84,6 +84,7 @@ COLLECTION_ROUTES = [
     ("alert.subscribe", "POST", "/v1/alerts/subscriptions", {}),
     ("alert.subscribe", "GET", "/v1/alerts/subscriptions", None),
     ("autopay.read", "GET", "/v1/autopay", None),
+    ("advance.list", "GET", "/v1/advances", None),
 ]
 POLICY_REFUSALS = {"role_not_allowed", "wrong_office", "out_of_scope", "dossier_not_found",
                    "task_not_found", "account_not_found", "certificate_not_found",
