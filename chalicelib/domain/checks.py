@@ -60,7 +60,8 @@ def payment_checks(voucher: Voucher, *, balance: int | None, paid_under_contract
     ]
     if voucher.budget_payment is not None:
         checks.append(split_check(voucher))
-    # Within the account balance: 347/2025 Art.6 cl.2 pt.c (budget funds, the estimate account)
+    # Within the account balance: 347/2025 Art.6 cl.2 pt.c (budget funds, the estimate account),
+    # 347/2025 Art.6 cl.2 pt.d (other lawful revenue, also within the estimate: components.py)
     # and 347/2025 Art.6 cl.2 pt.đ (other sources, the deposit account).
     to_debit = debit_amount(voucher)
     if to_debit:   # only a debit needs the money to be there

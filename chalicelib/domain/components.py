@@ -4,7 +4,9 @@ A one-time legal document (the year's budget-estimate approval, a contract above
 đồng, a project's investment decision, a loan agreement) is identified within its unit by voucher
 fields (`Component.reference`): once on file it satisfies every later dossier that names the same
 reference, and is not asked for again (347/2025 Art.3 cl.8). The year's estimate approval is
-sent once a year (347/2025 Art.6 cl.3 pt.a).
+sent once a year (347/2025 Art.6 cl.3 pt.a), and asked for whatever the account: spending from
+other lawful revenue (a deposit account) is paid only when it is in the assigned estimate
+(347/2025 Art.6 cl.2 pt.d), within the balance (domain/checks.py).
 """
 from __future__ import annotations
 

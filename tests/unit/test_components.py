@@ -15,7 +15,8 @@ FUNDING = {"agreement_number": "IDA-1", "lender": "IDA", "currency": "USD", "ori
 
 
 def needs(proc, **voucher_fields) -> dict[str, components.Need]:
-    raw = sample_content("N-1", procedure=proc.code, **voucher_fields)["voucher"]
+    raw = sample_content("N-1", procedure=proc.code, **{"budget_year": 2026, **voucher_fields}
+                         )["voucher"]
     voucher = parse_voucher(raw, proc.payment_kinds, blocks=proc.voucher_blocks)
     return {n.component.kind: n for n in components.needs(proc, voucher)}
 
@@ -30,6 +31,17 @@ def test_a_payment_needs_the_year_s_estimate_approval_once_and_a_contract_only_a
     assert small["contract"].required is False and big["contract"].required is True
     assert big["contract"].reference == "HD-2"
     assert plain["payee_list"].required is False
+
+
+def test_art6_cl2_pt_d_spending_from_a_deposit_account_needs_the_approved_estimate_too():
+    # Other lawful revenue (a deposit account) is paid "when the spending is in the estimate the
+    # competent authority assigned, within the account's balance": the estimate approval is asked
+    # for whatever the account, though the economic-code check is not (pt.b).
+    proc = catalogue.REGULAR_SPENDING_PAYMENT_347
+    payer = {"unit_code": "1012345", "chapter_code": "422", "account": "3713.1.1012345"}
+    deposit = needs(proc, account=payer["account"])
+    assert (deposit["estimate_approval"].required, deposit["estimate_approval"].reference) == \
+        (True, "2026")
 
 
 def test_components_follow_the_payment_kind():
