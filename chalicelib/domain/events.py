@@ -31,9 +31,11 @@ _ENTERED = {
 }
 # Events whose reason is the one given with the decision (the dossier has no result yet).
 _ASKING = ("dossier.supplement_requested", "dossier.sent_back")
+# A paid payroll's line its payee's bank sent back, credited back to the unit (the unit's notice).
+LINE_RETURNED = "payment.line_returned"
 DOSSIER_EVENTS = ("dossier.submitted", "dossier.resubmitted", "dossier.sent_back",
                   "dossier.approved", "dossier.overdue", "dossier.deadline_extended",
-                  *_ENTERED.values())
+                  *_ENTERED.values(), LINE_RETURNED)
 OTHER_EVENTS = ("balance.changed", "certificate.registered", "certificate.activated",
                 "certificate.revoked", "unit.registered")
 # A balance reconciliation statement issued by the treasury, and what becomes of it.
@@ -69,7 +71,24 @@ def _dossier_name(old: dict | None, new: dict) -> str | None:
         return "dossier.overdue"
     if new.get("due_at") != old.get("due_at") and new.get("extensions") != old.get("extensions"):
         return "dossier.deadline_extended"
+    if _returned_line(old, new) is not None:
+        return LINE_RETURNED
     return None
+
+
+def _returned_line(old: dict, new: dict) -> dict | None:
+    """The payroll line a change recorded as returned (services/payee_returns.py adds one per
+    change): its 1-based number, amount, the bank's code and reason. No payee name or account:
+    events travel to other systems."""
+    before = _json(old.get("returned_lines")) or {}
+    after = _json(new.get("returned_lines")) or {}
+    added = [key for key in after if key not in before]
+    if not added:
+        return None
+    entry = after[added[0]]
+    return {"line": int(added[0]) + 1, "amount": _int(entry.get("amount")),
+            "code": entry.get("code"), "reason": entry.get("reason"),
+            "credited_at": entry.get("credited_at")}
 
 
 def from_dossier(old: dict | None, new: dict | None) -> list[Event]:
@@ -92,6 +111,9 @@ def from_dossier(old: dict | None, new: dict | None) -> list[Event]:
         "reason": new.get("last_reason") if name in _ASKING else result.get("reason"),
         "result": result or None,
     }
+    if name == LINE_RETURNED:
+        returned = _returned_line(old or {}, new)
+        detail.update(returned_line=returned, reason=(returned or {}).get("reason"))
     return [Event(name, f"{new['dossier_id']}#{_int(new.get('audit_seq')) or 0}",
                   new.get("updated_at") or new["received_at"], detail)]
 

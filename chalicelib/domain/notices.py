@@ -25,7 +25,7 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "email"
 # The results a unit is e-mailed about: one template each.
 EMAIL_EVENTS = ("dossier.accepted", "dossier.supplement_requested", "dossier.refused",
                 "payment.posted", "dossier.recorded", "dossier.registered", "dossier.closed",
-                "dossier.reconciled", "dossier.not_reconciled")
+                "dossier.reconciled", "dossier.not_reconciled", "payment.line_returned")
 MISSING = "—"
 
 STATUS_VI = {
@@ -59,6 +59,7 @@ EVENT_VI = {
     "dossier.closed": "đã được tất toán",
     "dossier.reconciled": "được xác nhận số dư khớp đúng",
     "dossier.not_reconciled": "được xác nhận số dư không khớp",
+    "payment.line_returned": "có một dòng chi trả bị ngân hàng trả lại",
 }
 # The results a unit is sent: the debit advice of a payment (347/2025 Art.6 cl.2 pt.i); a
 # refusal is the result notice, Mẫu 33, with its reasons (347/2025 Art.6 cl.2 pt.k and, for ODA,
@@ -134,7 +135,18 @@ def email_values(event: dict, *, unit_name: str, office_name: str, reason: str |
         "advice_number": advice.get("number") or MISSING,
         "advice_amount": vnd(advice["amount"]) if isinstance(advice.get("amount"), int) else MISSING,
         "posted": _when(advice.get("posted_at")),
+        **_returned_values(event.get("returned_line")),
     }
+
+
+def _returned_values(returned: object) -> dict:
+    """A returned payroll line (payment.line_returned): its number, amount and when it was
+    credited back."""
+    returned = returned if isinstance(returned, dict) else {}
+    amount = returned.get("amount")
+    return {"returned_line": str(returned.get("line") or MISSING),
+            "returned_amount": vnd(amount) if isinstance(amount, int) else MISSING,
+            "credited": _when(returned.get("credited_at"))}
 
 
 @cache

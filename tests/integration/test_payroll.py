@@ -11,6 +11,7 @@ import pytest
 
 from chalicelib.domain import audit
 from chalicelib.domain.payee_list import MAX_PAYEE_LINES
+from devstack.outbox import fetch
 from devstack.payroll import payroll_content
 from tests.conftest import eventually
 
@@ -195,3 +196,10 @@ def test_a_line_the_payees_bank_returns_is_credited_back_to_the_unit_once_even_i
     statuses = [i["status"] for i in page["items"]]
     assert statuses[41] == "returned" and statuses.count("credited") == 59
     assert page["items"][41]["returned"]["code"] == "wrong_account"
+    # The unit is told, once, naming the line (not the payee: e-mails carry no third party's data).
+    mails = eventually(lambda: [m for m in fetch("emails", stack.endpoint_url,
+                                                 contains=d["dossier_id"])
+                                if "dòng 42" in m["subject"]], timeout=60)
+    assert len(mails) == 1
+    assert "Số tài khoản người hưởng không đúng." in mails[0]["body"]
+    assert line["account"] not in mails[0]["body"] and line["name"] not in mails[0]["body"]

@@ -85,3 +85,18 @@ def test_a_supplement_request_carries_what_is_missing():
     (accepted,) = events.from_dossier(dossier("under_review", 4, last_reason="cũ"),
                                       dossier("awaiting_approval", 5, last_reason=None))
     assert accepted.detail["reason"] is None
+
+
+def test_a_returned_payroll_line_is_an_event_naming_the_line_but_not_the_payee():
+    paid = dossier("paid", 5)
+    returned = dossier("paid", 6, returned_lines=json.dumps({"41": {
+        "amount": 7_300_000, "code": "wrong_account", "reason": "Sai số tài khoản",
+        "returned_at": "2026-11-21T02:00:00Z", "credited_at": "2026-11-21T02:00:01Z"}}))
+    [event] = events.from_dossier(paid, returned)
+    assert (event.name, event.event_id) == ("payment.line_returned", "D1#6")
+    assert event.detail["returned_line"] == {
+        "line": 42, "amount": 7_300_000, "code": "wrong_account", "reason": "Sai số tài khoản",
+        "credited_at": "2026-11-21T02:00:01Z"}
+    assert event.detail["reason"] == "Sai số tài khoản"
+    # The same record again (a redelivered stream record) adds no line: no second event.
+    assert names(returned, {**returned, "audit_seq": 7}) == []

@@ -122,3 +122,12 @@ def test_the_queues_rules_subscribe_to_exactly_what_the_consumers_handle():
         assert queues[name]["RedrivePolicy"]["maxReceiveCount"] == 5
         assert f"{name}-dlq" in queues
     assert TEMPLATE["Resources"]["NotificationSender"]["Type"] == "AWS::SES::EmailIdentity"
+
+
+def test_a_returned_payroll_line_e_mail_names_the_line_the_amount_and_the_banks_reason():
+    mail = render(event("payment.line_returned", reason="Sai số tài khoản", returned_line={
+        "line": 42, "amount": 7_300_000, "code": "wrong_account", "reason": "Sai số tài khoản",
+        "credited_at": "2026-11-21T02:00:01Z"}))
+    assert "dòng 42" in mail.subject
+    assert "7.300.000 đồng" in mail.body and "Sai số tài khoản" in mail.body
+    assert "9523.1.1012345" in mail.body and "—" not in mail.body.split("Lý do")[0]
