@@ -118,10 +118,15 @@ def upload(api: Api, token: str, kind: str, name: str, data: bytes,
 def wait_for_task(api: Api, token: str, dossier_id: str, timeout: float = 30) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        _, inbox = api.call("GET", "/v1/tasks?state=open&limit=200", token=token)
-        for task in inbox.get("items", []):
-            if task["dossier_id"] == dossier_id and task["kind"] == "decision":
-                return task
+        cursor = ""
+        while True:   # a busy inbox outgrows one page
+            _, inbox = api.call("GET", f"/v1/tasks?state=open&limit=200{cursor}", token=token)
+            for task in inbox.get("items", []):
+                if task["dossier_id"] == dossier_id and task["kind"] == "decision":
+                    return task
+            if not inbox.get("next_cursor"):
+                break
+            cursor = f"&cursor={inbox['next_cursor']}"
         time.sleep(0.2)
     raise TimeoutError(f"no task for {dossier_id}")
 

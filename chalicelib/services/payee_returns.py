@@ -55,8 +55,9 @@ def on_return(body: object, *, repo: Repository, store: DocumentStore, now: date
         done[str(returned.line)] = {"amount": returned.amount, "code": returned.code,
                                     "reason": returned.reason, "returned_at": returned.returned_at,
                                     "credited_at": at}
+        cause = returned.reason.rstrip(".")     # the bank's reason may end a sentence itself
         notice = (f"Dòng {returned.line + 1} ({line['name']}, tài khoản {line['account']}) bị "
-                  f"ngân hàng trả lại: {returned.reason}. Đã ghi Có lại {vnd(returned.amount)} "
+                  f"ngân hàng trả lại: {cause}. Đã ghi Có lại {vnd(returned.amount)} "
                   f"vào tài khoản {dossier.account_id} của đơn vị.")
         try:
             repo.move_dossier(
