@@ -6,6 +6,7 @@ import { get, post, procedures } from '../api.js';
 import { accountForm } from '../account-forms.js';
 import { documents, facts, history, result, supplementReason } from '../dossier.js';
 import { jsonForm, voucherForm } from '../forms.js';
+import { payeeLines } from '../payee-lines.js';
 import { t } from '../i18n.js';
 import { signingPanel } from '../signing.js';
 import { uploadsPanel } from '../uploads.js';
@@ -51,6 +52,7 @@ export async function render(page, { params: [id], me }) {
   const draw = async () => {
     const d = await get(`/dossiers/${id}`);
     const parts = [await facts(d), result(d)];
+    if (d.content?.payee_list) parts.push(await payeeLines(id));   // a payroll: each line's status
     if (d.status === 'awaiting_supplement') parts.push(await supplementForm(d, me, draw));
     parts.push(await documents(id, d), await history(id));
     body.replaceChildren(...parts.filter(Boolean));

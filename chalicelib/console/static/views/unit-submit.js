@@ -32,6 +32,8 @@ export async function render(page, { me }) {
     const uploads = uploadsPanel(proc.components, () => signing.reset());
     const content = () => {
       const body = form.whole ? form.value() : { procedure: proc.code, voucher: form.value() };
+      const payeeList = form.payeeList && form.payeeList();
+      if (payeeList) body.payee_list = payeeList;   // signed with the voucher, as one content
       const documents = uploads.manifest();
       if (documents.length) body.documents = [...(body.documents || []), ...documents];
       return body;
