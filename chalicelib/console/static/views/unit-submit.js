@@ -14,7 +14,7 @@ function inForce(p, today) {
   return !p.without_login && p.effective_from <= today && (!p.effective_to || p.effective_to >= today);
 }
 
-export async function render(page, { me }) {
+export async function render(page, { me, query }) {
   page.append(heading(t('submitTitle')));
   const catalogue = (await procedures()).filter((p) => inForce(p, localDay()));
   if (!catalogue.length) {
@@ -23,6 +23,8 @@ export async function render(page, { me }) {
   }
   const chooser = h('select', { name: 'procedure' }, catalogue.map((p) => h('option', { value: p.code },
     `${named(p)} (${p.legal_basis})`)));
+  const wanted = query && query.get('procedure');   // e.g. from the auto-pay screen's "new"
+  if (wanted && catalogue.some((p) => p.code === wanted)) chooser.value = wanted;
   const holder = h('div');
   page.append(h('div', { class: 'card' }, control(t('chooseProcedure'), chooser, 'content.procedure')), holder);
   const draw = () => {
