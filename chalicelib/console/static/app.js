@@ -20,15 +20,16 @@ const ROUTES = [
   [/^#\/office\/dossiers\/([0-9A-Za-z-]+)$/, 'officer-dossier', ['control_officer', 'leader']],
   [/^#\/leader\/approvals$/, 'leader-approvals', ['leader']],
   [/^#\/leader\/dashboard$/, 'leader-dashboard', ['control_officer', 'leader']],
+  [/^#\/office\/advances$/, 'office-advances', ['control_officer', 'leader']],
 ];
 
 const NAV = {
   unit: [['#/unit/dossiers', 'navUnitDossiers'], ['#/unit/submit', 'navSubmit'],
     ['#/unit/statements', 'navStatements'], ['#/unit/advances', 'navAdvances'], ['#/unit/autopay', 'navAutopay'], ['#/alerts', 'navAlerts']],
   control_officer: [['#/officer/inbox', 'navInbox'], ['#/leader/dashboard', 'navDashboard'],
-    ['#/alerts', 'navAlerts']],
+    ['#/office/advances', 'navAdvances'], ['#/alerts', 'navAlerts']],
   leader: [['#/leader/approvals', 'navApprovals'], ['#/leader/dashboard', 'navDashboard'],
-    ['#/alerts', 'navAlerts']],
+    ['#/office/advances', 'navAdvances'], ['#/alerts', 'navAlerts']],
 };
 
 export function isUnit(me) {

@@ -3,6 +3,7 @@
 // collector's account, from which of the unit's accounts, with an optional ceiling per bill and
 // validity. Signed like any other content by the chief accountant and the account holder.
 import { label, t } from './i18n.js';
+import './strings-spending.js';
 import { control, h, localDay } from './ui.js';
 
 const input = (name, attrs = {}) => h('input', { name, ...attrs });

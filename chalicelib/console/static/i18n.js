@@ -91,39 +91,7 @@ const STRINGS = {
     credits: 'Phát sinh Có', closing: 'Số dư cuối kỳ', noStatements: 'Chưa có bảng đối chiếu nào.',
     confirmMatches: 'Xác nhận khớp đúng', dispute: 'Không khớp (nêu chi tiết)', details: 'Chi tiết chênh lệch',
     replied: 'Đã gửi trả lời', replyBy: 'Hạn trả lời', answer: 'Trả lời', alertsTitle: 'Cảnh báo rủi ro', noAlerts: 'Không có cảnh báo nào.',
-    payeeTitle: 'Bảng lương / Danh sách chi trả (Mẫu 20)',
-    payeeHint: 'Chọn tệp CSV hoặc Excel (.xlsx) xuất từ phần mềm kế toán: các cột STT, Họ và tên, Số tài khoản, Tên ngân hàng, Mã ngân hàng, Số tiền, Nhóm. Danh sách được ký cùng chứng từ; tổng chứng từ lấy theo tổng danh sách.',
-    payeeForm20: 'Mẫu 20 — đối tượng thụ hưởng', payeeForm21: 'Mẫu 21 — lưu học sinh', payeeFormLabel: 'Mẫu danh sách',
-    payeeFile: 'Tệp danh sách (CSV, .xlsx)', payeeImport: 'Nhập danh sách', payeeChooseFile: 'Chưa chọn tệp danh sách.',
-    payeeErrors: '{n} dòng lỗi trong {count} dòng. Sửa trong tệp rồi nhập lại:',
-    payeeLine: 'Dòng (STT)', payeeRow: 'Hàng trong tệp', payeeField: 'Cột', payeeMessage: 'Lỗi',
-    payeeField_name: 'Họ và tên', payeeField_account: 'Số tài khoản', payeeField_bank_name: 'Tên ngân hàng',
-    payeeField_bank_code: 'Mã ngân hàng', payeeField_amount: 'Số tiền', payeeField_group: 'Nhóm',
-    payeeField_institution: 'Nơi mở tài khoản',
-    payeeCount: 'Số dòng', payeeTotal: 'Tổng danh sách',
-    payeeGroup_civil_servant: 'I. Công chức', payeeGroup_public_employee: 'II. Viên chức',
-    payeeGroup_contract_worker: 'III. Lao động hợp đồng', payeeGroup_other: 'IV. Đối tượng khác',
-    payeeLinesTitle: 'Danh sách chi trả', payeeShown: 'Đang hiển thị', payeeMore: 'Xem thêm',
-    payeeName: 'Họ và tên', payeeAccount: 'Số tài khoản', payeeBankName: 'Ngân hàng / KBNN',
-    payeeStatus_pending: 'Chờ hạch toán', payeeStatus_credited: 'Đã chuyển', payeeStatus_not_paid: 'Không chi trả',
-    payeeStatus_returned: 'Bị trả lại, đã hoàn vào tài khoản đơn vị',
     navAutopay: 'Thanh toán tự động', cancel: 'Hủy',
-    autopayTitle: 'Thanh toán tự động điện, nước, viễn thông',
-    autopayHint: 'Ủy quyền cho Kho bạc tự động trích tài khoản thanh toán hóa đơn định kỳ (Nghị định 347/2025, Điều 6 khoản 3 điểm a).',
-    autopayNew: 'Lập giấy ủy quyền mới', autopayNone: 'Đơn vị chưa có ủy quyền thanh toán tự động nào.',
-    autopayLetter: 'Giấy ủy quyền thanh toán tự động',
-    autopayLetterHint: 'Kế toán trưởng và chủ tài khoản ký; có hiệu lực khi Kho bạc chấp thuận.',
-    autopayProvider: 'Nhà cung cấp dịch vụ', autopayProviderTaxCode: 'Mã số thuế nhà cung cấp', autopayService: 'Loại dịch vụ',
-    autopayCustomerCodes: 'Mã khách hàng (mỗi dòng một mã)', autopayCollector: 'Đơn vị thu hộ / người nhận tiền',
-    autopayCollectorBank: 'Mã ngân hàng người nhận', autopayCollectorAccount: 'Tài khoản người nhận',
-    autopayDebitAccount: 'Tài khoản trích nợ', autopayCeiling: 'Hạn mức mỗi hóa đơn', autopayValidFrom: 'Hiệu lực từ ngày',
-    autopayValidTo: 'Đến ngày', autopayValidity: 'Hiệu lực', autopayInForceAt: 'Có hiệu lực lúc', autopayRevokedAt: 'Đã thu hồi',
-    autopayBills: 'Hóa đơn', autopayNoBills: 'Chưa có hóa đơn nào.', autopayBill: 'Số hóa đơn', autopayCustomerCode: 'Mã khách hàng',
-    autopayOutcome: 'Kết quả', autopayDecidedAt: 'Thời điểm xử lý',
-    autopayRevoke: 'Thu hồi ủy quyền', autopayRevokeConfirm: 'Thu hồi ủy quyền này? Các hóa đơn đến sau sẽ bị từ chối.',
-    autopayStatus_in_force: 'Đang hiệu lực', autopayStatus_revoked: 'Đã thu hồi',
-    service_electricity: 'Điện', service_water: 'Nước', service_telecom: 'Viễn thông',
-    billOutcome_paid: 'Đã thanh toán', billOutcome_refused: 'Từ chối',
     advancesTitle: 'Sổ theo dõi tạm ứng', noAdvances: 'Chưa có khoản tạm ứng nào.', advanceAmount: 'Số tạm ứng',
     advanceSettled: 'Đã thanh toán tạm ứng', advanceLeft: 'Còn lại', advancePaidAt: 'Ngày tạm ứng',
     advanceAge: 'Số ngày', advancePeriodEnds: 'Hết chỉnh lý quyết toán',
@@ -220,39 +188,7 @@ const STRINGS = {
     credits: 'Credits', closing: 'Closing', noStatements: 'No statements yet.',
     confirmMatches: 'Confirm: matches', dispute: 'Dispute (give details)', details: 'Difference details',
     replied: 'Reply sent', replyBy: 'Reply by', answer: 'Answer', alertsTitle: 'Risk alerts', noAlerts: 'No alerts.',
-    payeeTitle: 'Payroll / payee list (form 20)',
-    payeeHint: 'Choose the CSV or Excel (.xlsx) file your accounting software exported: columns STT, name, account number, bank name, bank code, amount, group. The list is signed with the voucher; the voucher total follows the list total.',
-    payeeForm20: 'Form 20 — beneficiaries', payeeForm21: 'Form 21 — students abroad', payeeFormLabel: 'List form',
-    payeeFile: 'List file (CSV, .xlsx)', payeeImport: 'Import list', payeeChooseFile: 'No list file chosen.',
-    payeeErrors: '{n} failing lines of {count}. Fix them in the file and import again:',
-    payeeLine: 'Line (STT)', payeeRow: 'Row in file', payeeField: 'Column', payeeMessage: 'Error',
-    payeeField_name: 'Name', payeeField_account: 'Account number', payeeField_bank_name: 'Bank name',
-    payeeField_bank_code: 'Bank code', payeeField_amount: 'Amount', payeeField_group: 'Group',
-    payeeField_institution: 'Account kept at',
-    payeeCount: 'Lines', payeeTotal: 'List total',
-    payeeGroup_civil_servant: 'I. Civil servants', payeeGroup_public_employee: 'II. Public employees',
-    payeeGroup_contract_worker: 'III. Contract workers', payeeGroup_other: 'IV. Others',
-    payeeLinesTitle: 'Payee list', payeeShown: 'Showing', payeeMore: 'Show more',
-    payeeName: 'Name', payeeAccount: 'Account number', payeeBankName: 'Bank / treasury',
-    payeeStatus_pending: 'Awaiting posting', payeeStatus_credited: 'Credited', payeeStatus_not_paid: 'Not paid',
-    payeeStatus_returned: 'Returned, credited back to the unit',
     navAutopay: 'Utility auto-pay', cancel: 'Cancel',
-    autopayTitle: 'Auto-pay for electricity, water and telecom',
-    autopayHint: 'Authorise the treasury to debit the account for each periodic bill (Decree 347/2025, Art. 6 cl. 3 pt. a).',
-    autopayNew: 'New authorisation letter', autopayNone: 'The unit has no auto-pay authorisation.',
-    autopayLetter: 'Auto-pay authorisation letter',
-    autopayLetterHint: 'Signed by the chief accountant and the account holder; in force once the treasury accepts it.',
-    autopayProvider: 'Service provider', autopayProviderTaxCode: "Provider's tax code", autopayService: 'Service',
-    autopayCustomerCodes: 'Customer codes (one per line)', autopayCollector: 'Collector / payee',
-    autopayCollectorBank: "Payee's bank code", autopayCollectorAccount: "Payee's account",
-    autopayDebitAccount: 'Account to debit', autopayCeiling: 'Ceiling per bill', autopayValidFrom: 'Valid from',
-    autopayValidTo: 'Valid to', autopayValidity: 'Validity', autopayInForceAt: 'In force since', autopayRevokedAt: 'Revoked',
-    autopayBills: 'Bills', autopayNoBills: 'No bills yet.', autopayBill: 'Bill', autopayCustomerCode: 'Customer code',
-    autopayOutcome: 'Outcome', autopayDecidedAt: 'Decided',
-    autopayRevoke: 'Revoke authorisation', autopayRevokeConfirm: 'Revoke this authorisation? Bills arriving later will be refused.',
-    autopayStatus_in_force: 'In force', autopayStatus_revoked: 'Revoked',
-    service_electricity: 'Electricity', service_water: 'Water', service_telecom: 'Telecom',
-    billOutcome_paid: 'Paid', billOutcome_refused: 'Refused',
     advancesTitle: 'Advance register', noAdvances: 'No advances yet.', advanceAmount: 'Advanced',
     advanceSettled: 'Settled', advanceLeft: 'Left', advancePaidAt: 'Paid on',
     advanceAge: 'Days', advancePeriodEnds: 'Adjustment period ends',
@@ -278,6 +214,17 @@ export function lang() {
 export function setLang(value) {
   localStorage.setItem(KEY, value === 'en' ? 'en' : 'vi');
   document.documentElement.lang = lang();
+}
+
+/** Strings a screen's own module adds when it loads (strings-spending.js); both languages must
+ *  name the same keys, or the screen fails to draw rather than show a key. */
+export function addStrings(more) {
+  const vi = Object.keys(more.vi);
+  const en = Object.keys(more.en);
+  const missing = vi.filter((k) => !en.includes(k)).concat(en.filter((k) => !vi.includes(k)));
+  if (missing.length) throw new Error(`strings without both languages: ${missing.join(', ')}`);
+  Object.assign(STRINGS.vi, more.vi);
+  Object.assign(STRINGS.en, more.en);
 }
 
 export function t(key) {

@@ -3,6 +3,7 @@
 // payee's bank sent it back and the amount was credited back to the unit.
 import { get } from './api.js';
 import { label, t } from './i18n.js';
+import './strings-spending.js';
 import { busy, h, money } from './ui.js';
 
 export async function payeeLines(dossierId) {

@@ -6,6 +6,7 @@
 // `content.payee_list`, and the voucher's total becomes the list's, so both are signed once.
 import { upload } from './api.js';
 import { label, t } from './i18n.js';
+import './strings-spending.js';
 import { control, h, money } from './ui.js';
 
 const GROUPS = ['civil_servant', 'public_employee', 'contract_worker', 'other'];

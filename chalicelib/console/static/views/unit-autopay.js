@@ -5,6 +5,7 @@
 // letter signed like any dossier, sent from the submission screen.
 import { get, post } from '../api.js';
 import { label, t } from '../i18n.js';
+import '../strings-spending.js';
 import { busy, empty, h, heading, loading, money, refreshButton, when } from '../ui.js';
 
 const PROCEDURE = 'utility_autopay_authorisation';
