@@ -22,6 +22,9 @@ async function supplementForm(d, me, redraw) {
   const uploads = uploadsPanel(proc.components, () => signing.reset());
   const content = () => {
     const body = form.whole ? form.value() : { ...d.content, voucher: form.value() };
+    // A payroll's corrected list is imported again and signed with the corrected voucher.
+    const payeeList = form.payeeList && form.payeeList();
+    if (payeeList) body.payee_list = payeeList;
     const added = uploads.manifest();
     if (added.length) body.documents = [...(body.documents || []), ...added];
     return body;
