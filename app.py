@@ -15,6 +15,7 @@ from chalicelib.api import (
     directory,
     documents,
     dossiers,
+    payee_lists,
     public,
     reports,
     schedules,
@@ -26,6 +27,10 @@ from chalicelib.api import (
 from chalicelib.api.request import json_response
 
 app = Chalice(app_name="kbnn-dvc")
+# An imported payee list may be an .xlsx (POST /v1/payee-lists/import): API Gateway must pass it
+# through as bytes, not as text.
+app.api.binary_types.append(
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 telemetry.configure_logging()
 
 # Chalice answers some requests itself (wrong Content-Type, wrong method) in its own shape;
@@ -59,5 +64,5 @@ def _framework_errors_in_house_shape(event, get_response):
 # Registered after the middleware: a blueprint's event handlers take the app's middleware when
 # they are registered. No name_prefix: the Lambda functions keep their handlers' names.
 for area in (public, dossiers, documents, tasks, directory, reports, statements, alerts, advances,
-             console, workflow, consumers, streams, schedules, autopay):
+             console, workflow, consumers, streams, schedules, autopay, payee_lists):
     app.register_blueprint(area.bp)

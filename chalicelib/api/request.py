@@ -134,13 +134,15 @@ class Routes:
     def __init__(self, blueprint: Blueprint) -> None:
         self.blueprint = blueprint
 
-    def __call__(self, path: str, *, methods: list[str], csv: bool = False
+    def __call__(self, path: str, *, methods: list[str], csv: bool = False,
+                 content_types: list[str] | None = None
                  ) -> Callable[[Route], Callable[..., Response]]:
         def register(route: Route) -> Callable[..., Response]:
             @functools.wraps(route)
             def view(**params: str) -> Response:
                 return answer(route, Request(self.blueprint.current_request), params, csv)
-            self.blueprint.route(path, methods=methods)(view)
+            self.blueprint.route(path, methods=methods,
+                                 content_types=content_types or ["application/json"])(view)
             return view
         return register
 

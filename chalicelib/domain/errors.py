@@ -66,3 +66,9 @@ class PayloadTooLarge(DomainError):
     status = 413
     code = "payload_too_large"
     message = "Nội dung yêu cầu quá lớn."
+
+
+class UnsupportedMediaType(DomainError):
+    status = 415
+    code = "unsupported_file_type"
+    message = "Tệp phải là CSV (text/csv) hoặc Excel (.xlsx)."

@@ -198,3 +198,21 @@ def check_sums(listed: PayeeList, voucher_total: int, path: str = PATH) -> None:
     if listed.total != voucher_total:
         raise _fail(f"{path}.total", f"Tổng danh sách {vnd(listed.total)} khác tổng chứng từ "
                     f"{vnd(voucher_total)}.", "payee_list_voucher_mismatch")
+
+
+def line_errors(raw_lines: list, form: str = "20", path: str = PATH) -> list[InvalidField]:
+    """Every failing line's error, in line order (one per line: its first failing field), for an
+    import that shows the accountant all of them at once; `parse_payee_list` keeps stopping at
+    the first, which is what a submission needs and what keeps it fast.
+    347/2025 Art.6 cl.2 pt.b: each failure names its line."""
+    parse_line = _form20_line if form == "20" else _form21_line
+    found = []
+    for i, obj in enumerate(raw_lines):
+        line_path = f"{path}.lines[{i}]"
+        try:
+            if not isinstance(obj, dict):
+                raise _fail(line_path, "Phải là một đối tượng JSON.", "invalid_type")
+            parse_line(obj, i, line_path)
+        except InvalidField as err:
+            found.append(err)
+    return found

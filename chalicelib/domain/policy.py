@@ -37,6 +37,8 @@ POLICY: dict[str, dict[str, Scope]] = {
     "me.read":              {r: Scope.SELF for r in ROLES if r != PORTAL},
     "dossier.submit":       dict(_unit_all),
     "dossier.supplement":   dict(_unit_all),
+    # Reading an exported payee list into lines (nothing stored): whoever may submit for the unit.
+    "payee_list.import":    dict(_unit_all),
     "document.upload":      dict(_unit_all),
     "dossier.read":         {**_unit_all, **_treasury_read},
     "dossier.list":         {**_unit_all, **_treasury_read},

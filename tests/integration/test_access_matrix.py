@@ -85,6 +85,8 @@ COLLECTION_ROUTES = [
     ("alert.subscribe", "GET", "/v1/alerts/subscriptions", None),
     ("autopay.read", "GET", "/v1/autopay", None),
     ("advance.list", "GET", "/v1/advances", None),
+    # A JSON body is not a spreadsheet: the allowed cells answer 415 unsupported_file_type.
+    ("payee_list.import", "POST", "/v1/payee-lists/import", {}),
 ]
 POLICY_REFUSALS = {"role_not_allowed", "wrong_office", "out_of_scope", "dossier_not_found",
                    "task_not_found", "account_not_found", "certificate_not_found",

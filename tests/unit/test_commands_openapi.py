@@ -21,9 +21,18 @@ def _resolve(schema: dict) -> dict:
 
 
 def _documented_bodies() -> dict[tuple[str, str], dict]:
+    """JSON bodies only: a file uploaded as the body (a payee list to import) is no command."""
     return {(method, path): _resolve(op["requestBody"]["content"]["application/json"]["schema"])
             for path, ops in DOC["paths"].items() for method, op in ops.items()
-            if isinstance(op, dict) and "requestBody" in op}
+            if isinstance(op, dict) and "application/json" in op.get("requestBody", {})
+            .get("content", {})}
+
+
+def test_the_only_body_that_is_not_json_is_the_payee_list_file_to_import():
+    files = {(method, path) for path, ops in DOC["paths"].items() for method, op in ops.items()
+             if isinstance(op, dict) and "requestBody" in op
+             and "application/json" not in op["requestBody"]["content"]}
+    assert files == {("post", "/v1/payee-lists/import")}
 
 
 def test_every_documented_request_body_has_a_command_and_every_command_an_operation():

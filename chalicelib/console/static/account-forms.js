@@ -5,6 +5,7 @@
 // forms.js, so an error the API names lands next to it. The API has no list of a unit's accounts:
 // the accounts its statements name are offered, any other is typed, and each is looked up.
 import { get } from './api.js';
+import { autopayForm } from './autopay-form.js';
 import { label, t } from './i18n.js';
 import { control, h, loading, localDay, money, when } from './ui.js';
 
@@ -155,7 +156,7 @@ function specimensForm(proc, initial) {
 }
 
 export const FORMS = { account_closing: closingForm, balance_reconciliation: reconciliationForm,
-  signature_specimens: specimensForm };
+  signature_specimens: specimensForm, utility_autopay: autopayForm };
 
 /** The form of an account procedure, empty or filled from content already sent; null for others. */
 export function accountForm(proc, initial = null) {

@@ -31,13 +31,14 @@ export function url(path, query) {
   return target;
 }
 
-export async function call(method, path, { body, query, headers } = {}) {
+export async function call(method, path, { body, query, headers, raw } = {}) {
   const init = { method, headers: { Accept: 'application/json', ...(headers || {}) } };
   if (session.token) init.headers.Authorization = `Bearer ${session.token}`;
   if (body !== undefined) {
     init.headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
   }
+  if (raw !== undefined) init.body = raw;
   let response;
   try {
     response = await fetch(url(path, query), init);
@@ -58,6 +59,16 @@ export async function call(method, path, { body, query, headers } = {}) {
 }
 
 export const get = (path, query) => call('GET', path, { query });
+
+const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+
+/** POST a file as the body itself (not JSON): its type from its extension, as exports are
+ *  often labelled vaguely (a .csv as application/vnd.ms-excel). */
+export function upload(path, file, query) {
+  const name = (file.name || '').toLowerCase();
+  const type = name.endsWith('.xlsx') ? XLSX : name.endsWith('.csv') ? 'text/csv' : (file.type || 'application/octet-stream');
+  return call('POST', path, { query, raw: file, headers: { 'Content-Type': type } });
+}
 export const post = (path, body, headers) => call('POST', path, { body, headers });
 
 /** Every page of a list (`next_cursor`), up to `max` items. */

@@ -14,20 +14,22 @@ const ROUTES = [
   [/^#\/unit\/dossiers\/([0-9A-Za-z-]+)$/, 'unit-dossier', UNIT_ROLES],
   [/^#\/unit\/statements$/, 'unit-statements', UNIT_ROLES],
   [/^#\/unit\/advances$/, 'unit-advances', UNIT_ROLES],
+  [/^#\/unit\/autopay$/, 'unit-autopay', UNIT_ROLES],
   [/^#\/alerts$/, 'alerts', null],
   [/^#\/officer\/inbox$/, 'officer-inbox', ['control_officer']],
   [/^#\/office\/dossiers\/([0-9A-Za-z-]+)$/, 'officer-dossier', ['control_officer', 'leader']],
   [/^#\/leader\/approvals$/, 'leader-approvals', ['leader']],
   [/^#\/leader\/dashboard$/, 'leader-dashboard', ['control_officer', 'leader']],
+  [/^#\/office\/advances$/, 'office-advances', ['control_officer', 'leader']],
 ];
 
 const NAV = {
   unit: [['#/unit/dossiers', 'navUnitDossiers'], ['#/unit/submit', 'navSubmit'],
-    ['#/unit/statements', 'navStatements'], ['#/unit/advances', 'navAdvances'], ['#/alerts', 'navAlerts']],
+    ['#/unit/statements', 'navStatements'], ['#/unit/advances', 'navAdvances'], ['#/unit/autopay', 'navAutopay'], ['#/alerts', 'navAlerts']],
   control_officer: [['#/officer/inbox', 'navInbox'], ['#/leader/dashboard', 'navDashboard'],
-    ['#/alerts', 'navAlerts']],
+    ['#/office/advances', 'navAdvances'], ['#/alerts', 'navAlerts']],
   leader: [['#/leader/approvals', 'navApprovals'], ['#/leader/dashboard', 'navDashboard'],
-    ['#/alerts', 'navAlerts']],
+    ['#/office/advances', 'navAdvances'], ['#/alerts', 'navAlerts']],
 };
 
 export function isUnit(me) {

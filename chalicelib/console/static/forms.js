@@ -3,6 +3,7 @@
 // the API's path in data-field, so an error the API names is shown next to its field.
 import { ApiError } from './api.js';
 import { named, t } from './i18n.js';
+import { payrollBlock } from './payroll-form.js';
 import { budgetPaymentBlock } from './split-form.js';
 import { control, h, localDay } from './ui.js';
 
@@ -42,6 +43,12 @@ export function voucherForm(proc, me, initial = null) {
   };
   if (initial) fill(initial);
   const split = budgetPaymentBlock(path, initial);   // Mẫu 14 / 18: kiêm nộp NSNN
+  // Mẫu 20 / 21: a payroll's list; the voucher's total becomes the list's (one budget line).
+  const payroll = payrollBlock((listTotal) => {
+    if (listTotal === null || lines.children.length !== 1) return;
+    lines.children[0].querySelector('[name="amount"]').value = String(listTotal);
+    recount();
+  });
   function fill(v) {
     const set = (el, value) => { if (value !== undefined && value !== null) el.value = String(value); };
     set(f.number, v.number); set(f.budget_year, v.budget_year); set(f.estimate_type, v.estimate_type);
@@ -78,7 +85,7 @@ export function voucherForm(proc, me, initial = null) {
         control(t('payeeName'), f.payee_name, `${path}.payee.name`), control(t('payeeTaxCode'), f.tax_code, `${path}.payee.tax_code`),
         control(t('payeeAccount'), f.payee_account, `${path}.payee.account`), control(t('payeeBank'), f.bank, `${path}.payee.bank`)),
       proc.voucher_blocks.length ? control(`${proc.voucher_blocks.join(', ')} (JSON)`, f.extra, path) : null),
-    split.element);
+    split.element, proc.components.some((c) => c.kind === 'payee_list') ? payroll.element : null);
   const value = () => {
     let extra = {};
     if (f.extra.value.trim()) {
@@ -100,7 +107,7 @@ export function voucherForm(proc, me, initial = null) {
       total: parseInt(total.value, 10) || 0, payee, ...extra,
     });
   };
-  return { element, value };
+  return { element, value, payeeList: payroll.value };
 }
 
 export function jsonForm(proc, initial = null) {

@@ -91,6 +91,7 @@ const STRINGS = {
     credits: 'Phát sinh Có', closing: 'Số dư cuối kỳ', noStatements: 'Chưa có bảng đối chiếu nào.',
     confirmMatches: 'Xác nhận khớp đúng', dispute: 'Không khớp (nêu chi tiết)', details: 'Chi tiết chênh lệch',
     replied: 'Đã gửi trả lời', replyBy: 'Hạn trả lời', answer: 'Trả lời', alertsTitle: 'Cảnh báo rủi ro', noAlerts: 'Không có cảnh báo nào.',
+    navAutopay: 'Thanh toán tự động', cancel: 'Hủy',
     advancesTitle: 'Sổ theo dõi tạm ứng', noAdvances: 'Chưa có khoản tạm ứng nào.', advanceAmount: 'Số tạm ứng',
     advanceSettled: 'Đã thanh toán tạm ứng', advanceLeft: 'Còn lại', advancePaidAt: 'Ngày tạm ứng',
     advanceAge: 'Số ngày', advancePeriodEnds: 'Hết chỉnh lý quyết toán',
@@ -187,6 +188,7 @@ const STRINGS = {
     credits: 'Credits', closing: 'Closing', noStatements: 'No statements yet.',
     confirmMatches: 'Confirm: matches', dispute: 'Dispute (give details)', details: 'Difference details',
     replied: 'Reply sent', replyBy: 'Reply by', answer: 'Answer', alertsTitle: 'Risk alerts', noAlerts: 'No alerts.',
+    navAutopay: 'Utility auto-pay', cancel: 'Cancel',
     advancesTitle: 'Advance register', noAdvances: 'No advances yet.', advanceAmount: 'Advanced',
     advanceSettled: 'Settled', advanceLeft: 'Left', advancePaidAt: 'Paid on',
     advanceAge: 'Days', advancePeriodEnds: 'Adjustment period ends',
@@ -212,6 +214,17 @@ export function lang() {
 export function setLang(value) {
   localStorage.setItem(KEY, value === 'en' ? 'en' : 'vi');
   document.documentElement.lang = lang();
+}
+
+/** Strings a screen's own module adds when it loads (strings-spending.js); both languages must
+ *  name the same keys, or the screen fails to draw rather than show a key. */
+export function addStrings(more) {
+  const vi = Object.keys(more.vi);
+  const en = Object.keys(more.en);
+  const missing = vi.filter((k) => !en.includes(k)).concat(en.filter((k) => !vi.includes(k)));
+  if (missing.length) throw new Error(`strings without both languages: ${missing.join(', ')}`);
+  Object.assign(STRINGS.vi, more.vi);
+  Object.assign(STRINGS.en, more.en);
 }
 
 export function t(key) {

@@ -6,6 +6,7 @@ import { get, post, procedures } from '../api.js';
 import { accountForm } from '../account-forms.js';
 import { documents, facts, history, result, supplementReason } from '../dossier.js';
 import { jsonForm, voucherForm } from '../forms.js';
+import { payeeLines } from '../payee-lines.js';
 import { t } from '../i18n.js';
 import { signingPanel } from '../signing.js';
 import { uploadsPanel } from '../uploads.js';
@@ -21,6 +22,9 @@ async function supplementForm(d, me, redraw) {
   const uploads = uploadsPanel(proc.components, () => signing.reset());
   const content = () => {
     const body = form.whole ? form.value() : { ...d.content, voucher: form.value() };
+    // A payroll's corrected list is imported again and signed with the corrected voucher.
+    const payeeList = form.payeeList && form.payeeList();
+    if (payeeList) body.payee_list = payeeList;
     const added = uploads.manifest();
     if (added.length) body.documents = [...(body.documents || []), ...added];
     return body;
@@ -51,6 +55,7 @@ export async function render(page, { params: [id], me }) {
   const draw = async () => {
     const d = await get(`/dossiers/${id}`);
     const parts = [await facts(d), result(d)];
+    if (d.content?.payee_list) parts.push(await payeeLines(id));   // a payroll: each line's status
     if (d.status === 'awaiting_supplement') parts.push(await supplementForm(d, me, draw));
     parts.push(await documents(id, d), await history(id));
     body.replaceChildren(...parts.filter(Boolean));

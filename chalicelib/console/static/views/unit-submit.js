@@ -14,7 +14,7 @@ function inForce(p, today) {
   return !p.without_login && p.effective_from <= today && (!p.effective_to || p.effective_to >= today);
 }
 
-export async function render(page, { me }) {
+export async function render(page, { me, query }) {
   page.append(heading(t('submitTitle')));
   const catalogue = (await procedures()).filter((p) => inForce(p, localDay()));
   if (!catalogue.length) {
@@ -23,6 +23,8 @@ export async function render(page, { me }) {
   }
   const chooser = h('select', { name: 'procedure' }, catalogue.map((p) => h('option', { value: p.code },
     `${named(p)} (${p.legal_basis})`)));
+  const wanted = query && query.get('procedure');   // e.g. from the auto-pay screen's "new"
+  if (wanted && catalogue.some((p) => p.code === wanted)) chooser.value = wanted;
   const holder = h('div');
   page.append(h('div', { class: 'card' }, control(t('chooseProcedure'), chooser, 'content.procedure')), holder);
   const draw = () => {
@@ -32,6 +34,8 @@ export async function render(page, { me }) {
     const uploads = uploadsPanel(proc.components, () => signing.reset());
     const content = () => {
       const body = form.whole ? form.value() : { procedure: proc.code, voucher: form.value() };
+      const payeeList = form.payeeList && form.payeeList();
+      if (payeeList) body.payee_list = payeeList;   // signed with the voucher, as one content
       const documents = uploads.manifest();
       if (documents.length) body.documents = [...(body.documents || []), ...documents];
       return body;
