@@ -7,7 +7,8 @@ product's code paths), and holds it against what the API accepted:
 1. every accepted submission exists and is either finished or waiting at a known step of its
    procedure, with its open task recorded and open;
 2. every account's balance equals its opening balance (at the start of the run) plus what the
-   ledger booked on it since (debits minus, credits plus), with nothing left reserved;
+   ledger booked on it since (debits minus, credits plus), plus the payroll lines credited back,
+   minus the auto-pay bills paid, with nothing left reserved;
 3. every payment is posted exactly once: one ledger entry per paid or recorded dossier, none for
    any other;
 4. every audit chain is intact (recomputed, and ending at the head the dossier keeps);
@@ -36,7 +37,7 @@ from chalicelib.domain import audit, catalogue
 from chalicelib.domain import ledger as contract
 
 NAMES = {1: "accepted submissions exist, finished or waiting at a known step",
-         2: "balances = opening + what the ledger booked",
+         2: "balances = opening + what the ledger booked (+ lines returned, - bills paid)",
          3: "each payment posted exactly once",
          4: "audit chains intact",
          5: "executions agree with their dossiers",
