@@ -38,8 +38,8 @@ test-clock: $(STAMP) $(CHROMIUM)   ## the whole suite at six instants (weekday 0
 fuzz: $(STAMP)           ## fuzz every OpenAPI operation on a fresh local stack (FUZZ_EXAMPLES=15 per mode, FUZZ_SEED)
 	$(BIN)/python -m tests.fuzz
 
-bench: $(STAMP)          ## happy-path benchmark on the local stack
-	$(BIN)/python -m bench
+bench: $(STAMP)          ## happy-path and payroll benchmark on the local stack (QUICK=1: 3 dossiers, 3 payrolls of each size)
+	$(BIN)/python -m bench $(if $(QUICK),--dossiers 3 --events 20 --payroll-runs 3)
 
 load: $(STAMP)           ## morning-peak load at 1..32 users on the local stack (~4 min; QUICK=1: smoke)
 	$(BIN)/python -m bench.load $(if $(QUICK),--quick)

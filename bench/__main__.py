@@ -15,7 +15,9 @@ submit → accept → approve → paid over HTTP while counting every AWS call t
 call in flight, pump threads to the queue handler running. After each measured dossier, time a
 "floor" dossier: the same minimal AWS calls from bare boto3 against the same moto. Then read each
 execution's history, time cold imports in fresh interpreters, and print a report (also written
-to bench/results/latest.json).
+to bench/results/latest.json). Then payrolls (bench/payroll.py): submit p50 and our code's CPU
+for 1,000- and 5,000-line payee lists against a one-line voucher, and the AWS calls of a payroll
+from submit to paid (--no-payrolls skips them).
 
 It is a measurement, not a test: it exits 0 and prints MISS next to a missed target.
 """
@@ -709,6 +711,7 @@ def render(result: dict) -> str:
               f"  {result['event_throughput']['events']} events in "
               f"{result['event_throughput']['seconds']:.1f} s = "
               f"{result['event_throughput']['events_per_second']:.1f} events/s",
+              *(payroll_section(result["payrolls"]) if result.get("payrolls") else []),
               "", f"Cold import, fresh interpreter, median of {im['runs']} (ms)",
               f"  import app              {im['app_ms']:7.1f}",
               f"  import boto3, chalice   {im['baseline_ms']:7.1f}",
@@ -728,6 +731,11 @@ def render(result: dict) -> str:
     return "\n".join(lines)
 
 
+def payroll_section(payrolls: dict) -> list[str]:
+    from bench.payroll import render as render_payrolls
+    return render_payrolls(payrolls)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -737,6 +745,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="GIL switch interval while measuring (default 0.5; Python's is 5)")
     parser.add_argument("--events", type=int, default=100, metavar="N",
                         help="stream backlog the event throughput is measured on (default 100)")
+    parser.add_argument("--no-payrolls", action="store_true",
+                        help="skip the payroll section (1,000- and 5,000-line payee lists)")
+    parser.add_argument("--payroll-runs", type=int, default=5, metavar="N",
+                        help="submissions of each payroll size measured (default 5)")
     args = parser.parse_args(argv)
     if args.dossiers < 1:
         parser.error("--dossiers must be at least 1")
@@ -747,10 +759,13 @@ def main(argv: list[str] | None = None) -> int:
     sys.setswitchinterval(args.switch_ms / 1000)
 
     print(f"Starting the local stack and running {args.dossiers} dossiers…", file=sys.stderr)
-    from bench import capacity
+    from bench import capacity, payroll
+    from devstack.stack import ApiHooks
     capture = capacity.Capture()
     stop_listening = capacity.listen(capture)   # before the stack builds (and instruments) clients
-    stack = start_stack()
+    meter = payroll.CpuMeter()
+    meter.install()
+    stack = start_stack(api_hooks=ApiHooks(around_app=meter.around_app))
     try:
         happy, floor_run = measure_happy_path(stack, args.dossiers, capture)
         transitions = state_transitions(stack, [r["dossier_id"] for r in happy["runs"]])
@@ -759,9 +774,12 @@ def main(argv: list[str] | None = None) -> int:
         procedures = measure_procedures(stack)
         from bench.events import measure_event_throughput
         event_throughput = measure_event_throughput(stack, args.events)
+        payrolls = None if args.no_payrolls else payroll.measure_payrolls(
+            stack, meter, (1_000, 5_000), max(1, args.payroll_runs))
     finally:
         stack.stop()
         stop_listening()
+        meter.uninstall()
     print("Timing cold imports…", file=sys.stderr)
     imports = measure_imports()
 
@@ -775,6 +793,7 @@ def main(argv: list[str] | None = None) -> int:
         "signature_verification": verification,
         "procedures": procedures,
         "event_throughput": event_throughput,
+        "payrolls": payrolls,
         "ratios": {
             "submit_vs_floor": happy["latency"]["submit"]["p50_ms"] / floor["submit"]["p50_ms"],
             "decide_vs_floor": happy["latency"]["decide"]["p50_ms"] / floor["decide"]["p50_ms"]},

@@ -135,8 +135,9 @@ def redrive_all(stack) -> Counter:
 
 
 def run(n: int, *, rate: float, seed: int, workers: int, quiet: bool = False,
-        stack=None) -> tuple[bool, dict]:
-    """The run on a stack of its own, or on `stack` (a test session's, left running)."""
+        stack=None, payrolls: bool = True, bills: bool = True) -> tuple[bool, dict]:
+    """The run on a stack of its own, or on `stack` (a test session's, left running); with the
+    payrolls (invariant 8) and the auto-pay bills (invariant 9) unless told not to."""
     import boto3
 
     from devstack.demo import Api
@@ -157,7 +158,10 @@ def run(n: int, *, rate: float, seed: int, workers: int, quiet: bool = False,
     else:
         settle(stack)           # what earlier work left in flight must not land in our window
     try:
-        driver = Driver(Api(stack.api_url), stack.pki_dir, seed=seed, workers=workers)
+        driver = Driver(Api(stack.api_url), stack.pki_dir, seed=seed, workers=workers,
+                        ledger=stack.ledger if payrolls else None,
+                        sqs=boto3.client("sqs", endpoint_url=stack.endpoint_url,
+                                         region_name=stack.env["AWS_REGION"]) if bills else None)
         driver.login_all()
         session = boto3.session.Session()
         directory = stack.env["TABLE_DIRECTORY"]
@@ -189,9 +193,11 @@ def run(n: int, *, rate: float, seed: int, workers: int, quiet: bool = False,
                 break
             settle(stack)
         dead_letter_queues = [*dlq.pairs(), "kbnn-ledger-outbox-dlq"]
+        driver.read_bills()
         checker = Checker(boto3.session.Session(), stack.env, stack.ledger, opening,
                           booked_before)
-        verdict = checker.check(driver.submitted, dead_letter_queues)
+        verdict = checker.check(driver.submitted, dead_letter_queues, driver.payrolls,
+                                driver.bills)
     finally:
         faults.uninstall()
         if own:
@@ -203,6 +209,11 @@ def run(n: int, *, rate: float, seed: int, workers: int, quiet: bool = False,
         "dossiers_lost": verdict.end_states.get("LOST", 0),
         "double_postings": verdict.checked.get("double_postings", 0),
         "payments_posted": verdict.checked.get("payments", 0),
+        "payrolls": len(driver.payrolls),
+        "payee_lines": {k: verdict.checked.get(f"payee_lines{k}", 0)
+                        for k in ("", "_credited", "_returned")},
+        "bills": {"sent": verdict.checked.get("bills_sent", 0),
+                  "paid": verdict.checked.get("bills_paid", 0)},
         "aws_calls_sent": faults.sends,
         "failures_injected": faults.summary()["injected"],
         "failures_injected_total": sum(faults.injected.values()),
@@ -229,10 +240,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--workers", type=int, default=6, help="concurrent clients")
     parser.add_argument("--json", action="store_true", help="the verdict as JSON only")
+    parser.add_argument("--no-payrolls", action="store_true",
+                        help="without the payrolls and their returned line (invariant 8)")
+    parser.add_argument("--no-bills", action="store_true",
+                        help="without the auto-pay bills (invariant 9)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
     ok, report = run(args.dossiers, rate=args.rate, seed=args.seed, workers=args.workers,
-                     quiet=args.json)
+                     quiet=args.json, payrolls=not args.no_payrolls, bills=not args.no_bills)
     if args.json:
         print(json.dumps(report, indent=2, ensure_ascii=False))
     else:
@@ -247,6 +262,10 @@ def print_report(report: dict) -> None:
           f"{report['payments_posted']})")
     for state, count in report["dossiers_by_end_state"].items():
         print(f"    {state:<28} {count}")
+    lines = report["payee_lines"]
+    print(f"  payrolls               {report['payrolls']}  ({lines['']} payee lines, "
+          f"{lines['_credited']} credited, {lines['_returned']} returned and credited back)")
+    print(f"  auto-pay bills         {report['bills']['sent']} sent, {report['bills']['paid']} paid")
     print(f"  AWS calls sent         {report['aws_calls_sent']}")
     print(f"  failures injected      {report['failures_injected_total']}  "
           + ", ".join(f"{k} {v}" for k, v in report["failures_injected"].items()))

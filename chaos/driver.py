@@ -2,6 +2,10 @@
 a mix of decisions, by clients that behave like real ones (an Idempotency-Key on every
 submission, a retry after a 5xx, a re-read after a 409), while the stack's AWS calls fail.
 
+Besides the mix, a few payrolls (a voucher with its payee list of 50–200 lines; on the first one
+paid, the payee's bank returns one line and its message arrives twice) and one utility auto-pay
+authorisation whose provider sends a few bills (some twice, one over the balance) run alongside.
+
 Each dossier follows a plan drawn (seeded) from its procedure's mix: the happy path, a supplement
 and resubmission, a refusal, a leader's send-back, or left waiting at a step. The driver remembers
 every submission the API accepted (201) and what it expects of it; the invariant checker holds the
@@ -19,9 +23,11 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from devstack import samples
+from devstack import provider, samples
 from devstack.demo import Api, signed, upload
+from devstack.payroll import payroll_content
 
 WAIT_SECONDS = 90          # for the next step to show up (a lost start waits for the sweeper)
 PAYMENT_UNITS = {          # unit -> (accountant, office people, account, chapter)
@@ -55,6 +61,29 @@ class Submitted:
     expected: str | None = None      # the end status the plan leads to, or "waiting"
 
 
+PAYROLLS = (50, 120, 200)           # lines of each payroll a run sends
+AUTOPAY_UNIT = ("ketoan.bvdd", "bvdd", "9523.1.1023456")   # accountant, key prefix, account
+BILLS = (1_250_000, 480_000, 1_310_500, 99_000)            # the fourth goes over the balance
+SENT_TWICE = (1, 2)                                        # these bills arrive twice
+
+
+@dataclass
+class PayrollSent:
+    dossier_id: str
+    account: str
+    lines: list[tuple[str, int]]                 # (account, amount) per line, as submitted
+    returns_sent: set[int] = field(default_factory=set)
+
+
+@dataclass
+class BillsSent:
+    authorisation_id: str
+    account: str
+    sent: dict[str, int] = field(default_factory=dict)        # bill id -> amount
+    over_balance: set[str] = field(default_factory=set)
+    decided: list[dict] = field(default_factory=list)         # read back after the run
+
+
 @dataclass
 class Driver:
     api: Api
@@ -65,6 +94,10 @@ class Driver:
     submitted: list[Submitted] = field(default_factory=list)
     client: Counter = field(default_factory=Counter)   # client-side retries and answers seen
     on_progress: Callable[[int, int], None] | None = None
+    ledger: Any = None               # the stand-in ledger: the payee's bank returns a line
+    sqs: Any = None                  # the provider's own client on the bill queue
+    payrolls: list[PayrollSent] = field(default_factory=list)
+    bills: list[BillsSent] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -121,6 +154,10 @@ class Driver:
         procedures = list(MIX)
         weights = [MIX[p][0] for p in procedures]
         drawn = []
+        if self.ledger is not None:     # first, so they run while the mix does
+            drawn += [("payroll", str(lines), n + k) for k, lines in enumerate(PAYROLLS)]
+        if self.sqs is not None:
+            drawn.append(("autopay", "bills", n + len(PAYROLLS)))
         for i in range(n):
             procedure = self._random.choices(procedures, weights)[0]
             plans, plan_weights = [p for p, _ in MIX[procedure][1]], [w for _, w in MIX[procedure][1]]
@@ -136,6 +173,10 @@ class Driver:
                 self._registration(plan, i)
             elif procedure == "balance_reconciliation":
                 self._reconciliation(plan, i)
+            elif procedure == "payroll":
+                self._payroll(int(plan), i)
+            elif procedure == "autopay":
+                self._autopay(i)
             else:
                 self._payment(procedure, plan, i)
         except Exception as exc:   # counted; what was accepted is the checker's to judge
@@ -237,6 +278,71 @@ class Driver:
             self._decide(item, *review, officer, "accept")
         item.expected = end
         self._decide(item, *approval, leader, "approve")
+
+    def _payroll(self, count: int, i: int) -> None:
+        """A payroll submitted, accepted and approved; on the first one paid, the payee's bank
+        returns a line and its return message is delivered twice."""
+        accountant, (officer, leader), account, _ = PAYMENT_UNITS["1012345"]
+        content = payroll_content(f"CHAOS-LUONG-{i:05d}-{uuid.uuid4().hex[:4]}", count)
+        answer = self._submit("/v1/dossiers", signed(content, self.pki_dir, "1012345"), accountant)
+        if answer is None:
+            return
+        lines = [(line["account"], line["amount"]) for line in content["payee_list"]["lines"]]
+        item = self._record(Submitted(answer["dossier_id"], "regular_spending_payment", "payroll",
+                                      accountant, account, content["voucher"]["total"]))
+        sent = PayrollSent(item.dossier_id, account, lines)
+        with self._lock:
+            self.payrolls.append(sent)
+        self._decide(item, "review", ("under_review",), officer, "accept")
+        item.expected = "paid"
+        self._decide(item, "approval", ("awaiting_approval",), leader, "approve")
+        self._ended(item)
+        with self._lock:
+            first = not any(p.returns_sent for p in self.payrolls)
+            if first:
+                sent.returns_sent.add(count // 3)
+        if first:
+            for _ in range(2):                  # the bank's message, delivered twice
+                self.ledger.return_line(item.dossier_id, count // 3)
+
+    def _autopay(self, i: int) -> None:
+        """An authorisation put in force, then the provider's bills: some twice, one over the
+        balance."""
+        accountant, prefix, account = AUTOPAY_UNIT
+        codes = [f"CH{i}-{uuid.uuid4().hex[:6]}", f"CH{i}-{uuid.uuid4().hex[:6]}"]
+        answer = self._submit("/v1/dossiers",
+                              provider.signed_letter(self.pki_dir, prefix, account, codes),
+                              accountant)
+        if answer is None:
+            return
+        item = self._record(Submitted(answer["dossier_id"], "utility_autopay_authorisation",
+                                      "happy", accountant, expected="registered"))
+        self._decide(item, "review", ("under_review",), "kiemsoat.kv1", "accept")
+        self._ended(item)
+        sent = BillsSent(item.dossier_id, account)
+        with self._lock:
+            self.bills.append(sent)
+        _, found = self.call("GET", f"/v1/accounts/{account}", user=accountant)
+        messages = []
+        for k, amount in enumerate(BILLS):
+            over = k == len(BILLS) - 1
+            amount = int(found.get("balance", 0)) + amount if over else amount
+            bill_id = f"{item.dossier_id[-8:]}-B{k + 1}"
+            sent.sent[bill_id] = amount
+            if over:
+                sent.over_balance.add(bill_id)
+            messages.append(provider.bill(item.dossier_id, bill_id, codes[k % 2], amount))
+        for message in (*messages, *(messages[k] for k in SENT_TWICE)):
+            provider.send(self.sqs, message)
+
+    def read_bills(self) -> None:
+        """Each authorisation's bills as the product recorded them (after the run settled)."""
+        for sent in self.bills:
+            status, found = self.call("GET", f"/v1/autopay/{sent.authorisation_id}",
+                                      user=AUTOPAY_UNIT[0])
+            if status != 200:
+                raise RuntimeError(f"auto-pay {sent.authorisation_id}: {status} {found}")
+            sent.decided = list(found.get("bills", []))
 
     def _upload(self, user: str, name: str, data: bytes) -> dict:
         for attempt in range(8):

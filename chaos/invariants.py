@@ -7,18 +7,29 @@ product's code paths), and holds it against what the API accepted:
 1. every accepted submission exists and is either finished or waiting at a known step of its
    procedure, with its open task recorded and open;
 2. every account's balance equals its opening balance (at the start of the run) plus what the
-   ledger booked on it since (debits minus, credits plus), with nothing left reserved;
+   ledger booked on it since (debits minus, credits plus), plus the payroll lines credited back,
+   minus the auto-pay bills paid, with nothing left reserved;
 3. every payment is posted exactly once: one ledger entry per paid or recorded dossier, none for
    any other;
 4. every audit chain is intact (recomputed, and ending at the head the dossier keeps);
 5. every execution's status agrees with its dossier's (ended: SUCCEEDED; waiting: RUNNING);
 6. the dead-letter queues are empty (after redrive) and nothing is parked for the ledger;
-7. no committed start or decision is left undelivered (no delivery marker survives the sweep).
+7. no committed start or decision is left undelivered (no delivery marker survives the sweep);
+8. every payee line posted or returned exactly once: a paid payroll's posting has one stand-in
+   ledger credit line per line of its list (same account, same amount, summing to the voucher),
+   an unpaid one none; a line the payee's bank returned (its message sent twice) is recorded once
+   and noticed once (one `payee_line_returned` audit record), a line not returned never;
+9. every auto-pay bill debited at most once: each bill the provider sent is decided at most once,
+   a paid bill for the amount sent, the bill over the balance not paid, and the account's
+   balance moved outside the ledger by exactly minus the paid bills (invariant 2 counts the
+   credits back of returned lines and the paid bills in what an account may have moved).
 """
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,12 +37,15 @@ from chalicelib.domain import audit, catalogue
 from chalicelib.domain import ledger as contract
 
 NAMES = {1: "accepted submissions exist, finished or waiting at a known step",
-         2: "balances = opening + what the ledger booked",
+         2: "balances = opening + what the ledger booked (+ lines returned, - bills paid)",
          3: "each payment posted exactly once",
          4: "audit chains intact",
          5: "executions agree with their dossiers",
          6: "dead-letter queues empty after redrive",
-         7: "no undelivered start or decision left"}
+         7: "no undelivered start or decision left",
+         8: "every payee line posted or returned exactly once",
+         9: "every auto-pay bill debited at most once"}
+RETURN_NOTICE = re.compile(r"^Dòng (\d+) ")   # services/payee_returns.py: "Dòng 42 (name, …"
 
 
 @dataclass
@@ -58,6 +72,65 @@ def booked(ledger: Any, entries: list[dict] | None = None) -> Counter:
     for e in ledger.entries() if entries is None else entries:
         total[e["account_id"]] += contract.EFFECTS[e["entry"]] * int(e["amount"])
     return total
+
+
+def payee_line_violations(listed: list[tuple[str, int]], paid: bool, credits: list[dict],
+                          returns_sent: set[int], returned_notices: Counter,
+                          returned_recorded: set[int]) -> list[str]:
+    """What breaks invariant 8 for one payroll: `listed` is its list as submitted (account,
+    amount per line), `credits` the stand-in ledger's credit lines for its posting, `returns_sent`
+    the lines the bank sent back, `returned_notices` the `payee_line_returned` audit records per
+    line and `returned_recorded` the lines the dossier records as returned."""
+    wrong = []
+    lines = Counter(int(c["line"]) for c in credits)
+    if not paid:
+        if credits:
+            wrong.append(f"not paid, yet {len(credits)} credit line(s) booked")
+    else:
+        missing = [i for i in range(len(listed)) if lines[i] == 0]
+        twice = sorted(i for i, n in lines.items() if n > 1)
+        stray = sorted(i for i in lines if not 0 <= i < len(listed))
+        if missing or twice or stray:
+            wrong.append(f"credit lines: {len(missing)} missing (first {missing[:3]}), "
+                         f"booked twice {twice[:3]}, not on the list {stray[:3]}")
+        differ = [int(c["line"]) for c in credits if 0 <= int(c["line"]) < len(listed)
+                  and (c["account"], int(c["amount"])) != listed[int(c["line"])]]
+        if differ:
+            wrong.append(f"credit lines {differ[:3]} differ from the list in account or amount")
+        booked_total = sum(int(c["amount"]) for c in credits)
+        if booked_total != sum(amount for _, amount in listed):
+            wrong.append(f"credit lines sum to {booked_total}, the list to "
+                         f"{sum(amount for _, amount in listed)}")
+    for line in sorted(set(returned_notices) | returned_recorded | returns_sent):
+        expected = 1 if paid and line in returns_sent else 0
+        if returned_notices.get(line, 0) != expected or (line in returned_recorded) != bool(expected):
+            wrong.append(f"line {line}: returned {'once' if expected else 'never'} expected, "
+                         f"{returned_notices.get(line, 0)} notice(s), "
+                         f"{'recorded' if line in returned_recorded else 'not recorded'}")
+    return wrong
+
+
+def bill_violations(sent: dict[str, int], decided: list[dict], over_balance: set[str],
+                    moved_outside_ledger: int) -> list[str]:
+    """What breaks invariant 9 for one authorisation: `sent` bill id -> amount the provider
+    sent (duplicates included only once), `decided` the bills as the product records them,
+    `moved_outside_ledger` what the debit account's balance moved besides the ledger's book."""
+    wrong = []
+    seen = Counter(b["bill_id"] for b in decided)
+    wrong += [f"bill {b} decided {n} times" for b, n in sorted(seen.items()) if n > 1]
+    paid = [b for b in decided if b.get("outcome") == "paid"]
+    for b in paid:
+        if b["bill_id"] not in sent:
+            wrong.append(f"bill {b['bill_id']} paid but never sent")
+        elif int(b["amount"]) != sent[b["bill_id"]]:
+            wrong.append(f"bill {b['bill_id']} paid {b['amount']}, sent for {sent[b['bill_id']]}")
+        if b["bill_id"] in over_balance:
+            wrong.append(f"bill {b['bill_id']} over the balance, yet paid")
+    debited = sum(int(b["amount"]) for b in paid)
+    if moved_outside_ledger != -debited:
+        wrong.append(f"balance moved {moved_outside_ledger} outside the ledger, paid bills "
+                     f"debit {debited}")
+    return wrong
 
 
 def _plain(item: dict) -> dict:
@@ -89,16 +162,69 @@ class Checker:
                 return items
             start = {"ExclusiveStartKey": page["LastEvaluatedKey"]}
 
-    def check(self, submitted: list[Any], dead_letter_queues: list[str]) -> Verdict:
+    def check(self, submitted: list[Any], dead_letter_queues: list[str],
+              payrolls: Sequence[Any] = (), bills: Sequence[Any] = ()) -> Verdict:
+        """`payrolls` (driver.PayrollSent) and `bills` (driver.BillsSent, their `decided` read
+        back after the run) add invariants 8 and 9."""
         verdict = Verdict()
         dossiers = {}
         for item in submitted:
             d = self._get("TABLE_DOSSIERS", {"dossier_id": {"S": item.dossier_id}})
             dossiers[item.dossier_id] = d
             self._dossier(item, d, verdict)
-        self._ledger(dossiers, verdict)
+        outside = self._payrolls(payrolls, dossiers, verdict)
+        for sent in bills:
+            outside[sent.account] -= sum(int(b["amount"]) for b in sent.decided
+                                         if b.get("outcome") == "paid")
+        moved = self._ledger(dossiers, verdict, outside)
+        self._bills(bills, moved, outside, verdict)
         self._queues(dead_letter_queues, verdict)
         return verdict
+
+    # 8 ----------------------------------------------------------------------------------------
+    def _payrolls(self, payrolls: Sequence[Any], dossiers: dict[str, dict | None],
+                  verdict: Verdict) -> Counter:
+        """Invariant 8; answers what the returned lines credited back per account."""
+        credited_back: Counter = Counter()
+        for sent in payrolls:
+            d = dossiers.get(sent.dossier_id) or self._get(
+                "TABLE_DOSSIERS", {"dossier_id": {"S": sent.dossier_id}})
+            if d is None:
+                continue                                   # invariant 1 says so
+            paid = d["status"] == catalogue.PAID
+            recorded = d.get("returned_lines") or {}
+            recorded = json.loads(recorded) if isinstance(recorded, str) else recorded
+            credited_back[sent.account] += sum(int(r["amount"]) for r in recorded.values())
+            records = self._query(TableName=self.env["TABLE_AUDIT"],
+                                  KeyConditionExpression="dossier_id = :d",
+                                  ExpressionAttributeValues={":d": {"S": sent.dossier_id}},
+                                  ConsistentRead=True)
+            notices: Counter = Counter()
+            for r in records:
+                body = json.loads(r["body"])
+                if body.get("action") == "payee_line_returned":
+                    found = RETURN_NOTICE.match(body.get("reason") or "")
+                    notices[int(found.group(1)) - 1 if found else -1] += 1
+            credits = self.ledger.credits(sent.dossier_id)
+            verdict.checked["payee_lines"] += len(sent.lines)
+            verdict.checked["payee_lines_credited"] += len(credits)
+            verdict.checked["payee_lines_returned"] += len(recorded)
+            for wrong in payee_line_violations(sent.lines, paid, credits, sent.returns_sent,
+                                               notices, {int(k) for k in recorded}):
+                verdict.fail(8, f"payroll {sent.dossier_id}: {wrong}")
+        return credited_back
+
+    # 9 ----------------------------------------------------------------------------------------
+    def _bills(self, bills: Sequence[Any], moved: dict[str, int], outside: Counter,
+               verdict: Verdict) -> None:
+        for sent in bills:
+            paid = sum(int(b["amount"]) for b in sent.decided if b.get("outcome") == "paid")
+            # What the account moved besides the ledger's book and the lines credited back.
+            besides = moved.get(sent.account, 0) - (outside[sent.account] + paid)
+            verdict.checked["bills_sent"] += len(sent.sent)
+            verdict.checked["bills_paid"] += sum(b.get("outcome") == "paid" for b in sent.decided)
+            for wrong in bill_violations(sent.sent, sent.decided, sent.over_balance, besides):
+                verdict.fail(9, f"auto-pay {sent.authorisation_id}: {wrong}")
 
     # 1, 4, 5, 7 -----------------------------------------------------------------------------
     def _dossier(self, item: Any, d: dict | None, verdict: Verdict) -> None:
@@ -154,7 +280,13 @@ class Checker:
         return machine.replace(":stateMachine:", ":execution:") + f":{dossier_id}"
 
     # 2, 3 -----------------------------------------------------------------------------------
-    def _ledger(self, dossiers: dict[str, dict | None], verdict: Verdict) -> None:
+    def _ledger(self, dossiers: dict[str, dict | None], verdict: Verdict,
+                outside: Counter | None = None) -> dict[str, int]:
+        """Invariants 2 and 3; `outside`: what an account may move besides the ledger's book
+        (returned lines credited back, auto-pay bills debited). Answers each account's move
+        besides the ledger's book, as measured."""
+        outside = outside or Counter()
+        moved_besides: dict[str, int] = {}
         entries = self.ledger.entries()
         per_posting = Counter(e["posting_id"] for e in entries)
         booked_now = booked(self.ledger, entries)
@@ -176,9 +308,12 @@ class Checker:
             verdict.checked["accounts"] += 1
             balance, reserved = int(account["balance"]), int(account.get("reserved") or 0)
             moved = booked_now.get(account_id, 0) - self.booked_before.get(account_id, 0)
-            if balance != opening + moved or reserved:
+            moved_besides[account_id] = balance - opening - moved
+            if balance != opening + moved + outside[account_id] or reserved:
                 verdict.fail(2, f"{account_id}: balance {balance} (reserved {reserved}), opening "
-                                f"{opening} + booked since {moved}")
+                                f"{opening} + booked since {moved} + returned lines and bills "
+                                f"{outside[account_id]}")
+        return moved_besides
 
     # 6 ----------------------------------------------------------------------------------------
     def _queues(self, dead_letter_queues: list[str], verdict: Verdict) -> None:
