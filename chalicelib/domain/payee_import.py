@@ -7,7 +7,8 @@ Exports differ: a title block above the header, "Số tiền (đồng)" or "SỐ
 text with dot thousands ("6.000.000"), Mẫu 20's group headings ("I. Công chức") and subtotal
 rows ("Cộng", "Tổng cộng") between the lines. Headers are matched without case or diacritics;
 what the file cannot settle is left to the list's own rules (payee_list.py), which name the
-line and the field. Pure: rows in, a dict out; the file reading is services/payee_import.py.
+line and the field (347/2025 Art.6 cl.2 pt.b: lines that add up, each payee's account). Pure:
+rows in, a dict out; the file reading is services/payee_import.py.
 """
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """POST /v1/payee-lists/import: the payee list the accounting software exported (CSV or .xlsx)
 read into the lines a payroll voucher carries, every failing line named at once. Nothing is
-stored: the unit's own users get back what they will sign (domain/payee_import.py maps it).
+stored: the unit's own users get back what they will sign (domain/payee_import.py maps it; the
+lines are checked as 347/2025 Art.6 cl.2 pt.b asks at submission).
 
 openpyxl reads .xlsx (a well-kept reader of the format; read-only mode streams the sheet) and is
 imported here, on first use, so the cold start of every other route does not pay for it.
