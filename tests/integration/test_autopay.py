@@ -87,10 +87,16 @@ def test_art6_cl3_pt_a_three_bills_one_sent_twice_are_debited_once_each(
     # One debit advice per bill, the duplicate included, and the signers warned on their topic.
     for bill in bills:
         advice = eventually(lambda bill=bill: fetch("emails", stack.endpoint_url,
-                                                     contains=bill["bill_id"]) or None)
+                                                     contains=bill["bill_id"]) or None,
+                            timeout=UNIT_EMAIL_TIMEOUT)
         assert len(advice) == 1 and "Báo Nợ" in advice[0]["subject"], advice
-    warned = fetch("alerts", stack.endpoint_url, dossier_id=authorisation_id, kind="autopay")
-    assert sorted(a["attributes"]["bill_id"] for a in warned) == sorted(b["bill_id"] for b in bills)
+
+    def warned() -> list[str]:
+        return sorted(a["attributes"]["bill_id"] for a in fetch(
+            "alerts", stack.endpoint_url, dossier_id=authorisation_id, kind="autopay"))
+    expected = sorted(b["bill_id"] for b in bills)
+    eventually(lambda: len(warned()) >= len(expected), timeout=UNIT_EMAIL_TIMEOUT)
+    assert warned() == expected
     assert _balance(api, unit) == before - total  # the last duplicate debited nothing
     dlq = sqs.get_queue_url(QueueName="kbnn-autopay-bills-dlq")["QueueUrl"]
     assert sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["ApproximateNumberOfMessages"])[
@@ -107,7 +113,8 @@ def test_art6_cl2_pt_c_a_bill_over_the_available_balance_is_refused_with_a_notic
     provider.send(_sqs(stack), bill)
     decided = _decided(api, unit, authorisation_id, [bill["bill_id"]])[bill["bill_id"]]
     assert (decided["outcome"], decided["code"]) == ("refused", "insufficient_balance")
-    notice = eventually(lambda: fetch("emails", stack.endpoint_url, contains=bill["bill_id"]) or None)
+    notice = eventually(lambda: fetch("emails", stack.endpoint_url, contains=bill["bill_id"]) or None,
+                        timeout=UNIT_EMAIL_TIMEOUT)
     assert "Từ chối" in notice[0]["subject"] and "không đủ" in notice[0]["body"]
     assert _balance(api, unit) == before
 
@@ -137,7 +144,8 @@ def test_art6_cl3_pt_a_a_bill_after_revocation_is_refused_with_a_notice(
     provider.send(_sqs(stack), bill)
     decided = _decided(api, unit, authorisation_id, [bill["bill_id"]])[bill["bill_id"]]
     assert (decided["outcome"], decided["code"]) == ("refused", "authorisation_revoked")
-    notice = eventually(lambda: fetch("emails", stack.endpoint_url, contains=bill["bill_id"]) or None)
+    notice = eventually(lambda: fetch("emails", stack.endpoint_url, contains=bill["bill_id"]) or None,
+                        timeout=UNIT_EMAIL_TIMEOUT)
     assert "thu hồi" in notice[0]["body"]
     assert _balance(api, unit) == before
 

@@ -186,7 +186,7 @@ def test_a_line_the_payees_bank_returns_is_credited_back_to_the_unit_once_even_i
     def returned_records():
         _, trail = flow.api.call("GET", f"/v1/dossiers/{d['dossier_id']}/audit", token=flow.unit)
         return [r for r in trail["records"] if r["action"] == "payee_line_returned"]
-    eventually(lambda: returned_records())
+    eventually(lambda: returned_records(), timeout=60)
     eventually(lambda: answers_consumed(stack), timeout=60)  # both copies handled
     (record,) = returned_records()
     assert "Dòng 42" in record["reason"] and line["account"] in record["reason"]
