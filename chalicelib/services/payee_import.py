@@ -26,14 +26,16 @@ MAX_ROWS = MAX_PAYEE_LINES + 200
 
 
 def import_list(principal: Any, body: bytes, content_type: str | None, form: str | None) -> dict:
-    """The file's lines, errors (each naming its line and field), count, total and group totals."""
+    """The file's lines, errors (each naming its line and field), count, total and group totals.
+    The body's size is judged first, as every route's body is at the edge; then the policy (a
+    refused caller gets its 403 whatever it sent), then what the file is."""
+    if len(body) > MAX_IMPORT_BYTES:
+        raise PayloadTooLarge(f"Tệp quá lớn (tối đa {MAX_IMPORT_BYTES // (1024 * 1024)} MB).",
+                              field="body")
     require(principal, "payee_list.import")
     kind = (content_type or "").split(";")[0].strip().lower()
     if kind not in (CSV, XLSX):
         raise UnsupportedMediaType(field="Content-Type")
-    if len(body) > MAX_IMPORT_BYTES:
-        raise PayloadTooLarge(f"Tệp quá lớn (tối đa {MAX_IMPORT_BYTES // (1024 * 1024)} MB).",
-                              field="body")
     if not body:
         raise InvalidField("Tệp rỗng.", code="unreadable_file", field="body")
     rows = _xlsx_rows(body) if kind == XLSX else _csv_rows(body)
