@@ -16,6 +16,15 @@ from ..domain.errors import InvalidField
 from . import aws
 
 UNIT_TOPIC = "kbnn-risk-{}"
+# SNS refuses a Subject of 100 characters or more, or with a line break (InvalidParameter): a
+# notice's subject is cut here, at the edge, and its full text stays in the message.
+SNS_SUBJECT_MAX = 99
+
+
+def sns_subject(subject: str) -> str:
+    """`subject` as SNS takes it: one line, under 100 characters (cut with an ellipsis)."""
+    line = " ".join(subject.split())
+    return line if len(line) <= SNS_SUBJECT_MAX else line[:SNS_SUBJECT_MAX - 1].rstrip() + "…"
 OFFICE_TOPIC = "kbnn-risk-office-{}"
 
 
@@ -64,7 +73,7 @@ class Topics:
                 attributes: dict[str, str | None]) -> str:
         message = {"default": text, "email": text, "sms": sms}
         answer = self._sns().publish(
-            TopicArn=self.arn(name), Subject=subject, MessageStructure="json",
+            TopicArn=self.arn(name), Subject=sns_subject(subject), MessageStructure="json",
             Message=json.dumps(message, ensure_ascii=False),
             MessageAttributes={k: {"DataType": "String", "StringValue": v}
                                for k, v in attributes.items() if v})
