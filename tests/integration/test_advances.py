@@ -7,12 +7,19 @@ from datetime import UTC, datetime
 
 import pytest
 
+from chalicelib import clock
+from chalicelib.domain.calendar import local_date
 from devstack.demo import ACCOUNT, sample_content
 from tests.conftest import eventually
 from tests.integration.flow import Flow
 
 pytestmark = pytest.mark.integration
 DEPOSIT = "3713.1.1012345"
+
+
+def this_year() -> int:
+    """The budget year the demo vouchers name: the product clock's (devstack.demo.sample_content)."""
+    return local_date(clock.now()).year
 
 
 def contract(number: str, value: int, rate) -> dict:
@@ -99,7 +106,8 @@ def test_art6_cl2_pt_e_settlement_below_advance_leaves_the_rest_open_on_the_regi
     assert flow.balance(ACCOUNT) == before
     row = entry(flow, adv["dossier_id"])
     assert (row["settled"], row["left"], row["age_days"]) == (6_000_000, 4_000_000, 0)
-    assert (row["budget_year"], row["adjustment_period_ends"]) == (2026, "2027-01-31")
+    year = this_year()
+    assert (row["budget_year"], row["adjustment_period_ends"]) == (year, f"{year + 1}-01-31")
     status, open_only = register(flow, flow.unit)
     assert status == 200 and adv["dossier_id"] in {i["dossier_id"] for i in open_only["items"]}
     # the rest settles at the next payment, exactly
@@ -146,9 +154,10 @@ def test_the_register_is_the_unit_s_own_and_its_office_s(flow, tokens, unique):
 
 
 def test_art6_cl2_pt_e_open_advances_are_flagged_after_the_adjustment_period(flow, travel, unique):
+    year = this_year()
     adv = advance(flow, unique, 3_000_000)
     assert entry(flow, adv["dossier_id"])["past_adjustment_period"] is False
-    travel(datetime(2027, 2, 1, 3, 0, tzinfo=UTC))
+    travel(datetime(year + 1, 2, 1, 3, 0, tzinfo=UTC))
     row = entry(flow, adv["dossier_id"])
     assert row["past_adjustment_period"] is True and row["age_days"] > 0
     status, body = register(flow, flow.officer, "?unit=1012345")
@@ -173,12 +182,14 @@ def test_art6_cl2_pt_b_deposit_accounts_need_no_economic_content_check(flow, uni
 def test_art6_cl2_pt_e_advances_open_after_the_adjustment_period_are_flagged_to_unit_and_office(
         flow, unique):
     from chalicelib.api import schedules
+    year = this_year()
     open_one = advance(flow, unique, 2_500_000)
     settled = advance(flow, unique, 1_500_000)
     pay(flow, settlement(unique, settled["dossier_id"], 1_500_000), "recorded")
     pay(flow, settlement(unique, open_one["dossier_id"], 500_000), "recorded")
-    # The daily sweep on 1 February 2027 (02:00 Hanoi): budget year 2026's period has ended.
-    due = datetime(2027, 1, 31, 19, 0, tzinfo=UTC)
+    # The daily sweep on 1 February of the next year (02:00 Hanoi): the budget year's period
+    # has ended.
+    due = datetime(year + 1, 1, 31, 19, 0, tzinfo=UTC)
     event = {"version": "0", "id": "advances", "source": "aws.events", "account": "123456789012",
              "detail-type": "Scheduled Event", "region": "us-east-1", "resources": [],
              "detail": {}, "time": due.strftime("%Y-%m-%dT%H:%M:%SZ")}
@@ -196,8 +207,8 @@ def test_art6_cl2_pt_e_advances_open_after_the_adjustment_period_are_flagged_to_
     eventually(swept, timeout=60)
     schedules.flag_open_advances(event, None)     # a retried run flags nothing twice
     (flag,) = flags(flow.unit, open_one["dossier_id"])
-    assert flag["facts"] == {"amount": 2_500_000, "left": 2_000_000, "budget_year": 2026,
-                             "adjustment_period_ends": "2027-01-31"}
+    assert flag["facts"] == {"amount": 2_500_000, "left": 2_000_000, "budget_year": year,
+                             "adjustment_period_ends": f"{year + 1}-01-31"}
     assert "Điều 66" in flag["message"] and "2.000.000" in flag["message"]
     assert [f["alert_id"] for f in flags(flow.officer, open_one["dossier_id"])] == [flag["alert_id"]]
     assert flags(flow.unit, settled["dossier_id"]) == []
