@@ -47,11 +47,13 @@ if TYPE_CHECKING:
 VN_TZ = timezone(timedelta(hours=7))
 
 # The deadline falls at the close of the office on the due day (local time).
+# Civil Code 2015 Art.148 cl.1 and cl.6 end a period counted in days at 24:00 of
+# its last day; we promise the result by the office's close instead, because the
+# treasury returns results only while it works, and an earlier instant on the
+# same day never exceeds the legal limit (it is stricter on the treasury, not on
+# the unit). Kept at 17:00 for every office: the promised time printed on a
+# receipt notice must not move when an office later edits its counter hours.
 OFFICE_CLOSE = time(17, 0)
-
-# Dossiers received at or after this local time (or on a non-working day) are
-# treated as received on the next working day: staff cannot act on them today.
-RECEIPT_CUTOFF = time(16, 0)
 
 # An office's working hours unless it records its own (Office.working_hours): what the risk
 # warnings call "outside working hours" (domain/risk.py). The law sets none; this is the
@@ -184,32 +186,37 @@ class WorkingCalendar:
         return d
 
     def start_day(self, received_at: datetime) -> date:
-        """Day 0 of the processing clock for a dossier received at ``received_at``.
+        """Day 0 of the processing clock: the Vietnam-local date of receipt, whatever the hour.
 
-        It is the local receipt date if that is a working day and the local time
-        is before RECEIPT_CUTOFF; otherwise the next working day.
+        Civil Code 2015 (91/2015/QH13) Art.147 cl.2: when a period is counted in days,
+        the first day is not counted; counting starts the next day. 347/2025 Art.3 cl.2
+        refers to civil law for its periods. (The Civil Code is not in /work/shared/law;
+        the article is cited from the published text.) There is no receipt cut-off: a
+        dossier received at 16:30 on a working day, or on a day off, is counted from the
+        next day by that same rule, and no source we know sets an hour.
         """
-        _require_aware(received_at)
-        local = received_at.astimezone(VN_TZ)
-        d = local.date()
-        if self.is_working_day(d) and local.time() < RECEIPT_CUTOFF:
-            return d
-        return self.next_working_day(d)
+        return local_date(received_at)
 
     def due_at(self, received_at: datetime, working_days: int) -> datetime:
         """The deadline, as an aware UTC datetime.
 
-        OFFICE_CLOSE local time on the ``working_days``-th working day after day
-        0. Day 0 itself does not count: a dossier received Monday morning with
-        a one-day limit is due Tuesday 17:00 local (10:00 UTC).
+        OFFICE_CLOSE local time on the ``working_days``-th working day after day 0
+        (Civil Code 2015 Art.147 cl.2: the day of receipt does not count). Only
+        working days are counted, so a last day that would fall on a weekly rest day
+        or a holiday is already the next working day (Art.148 cl.5). A dossier
+        received Monday at any hour with a one-day limit is due Tuesday 17:00 local
+        (10:00 UTC); one received Saturday is due Monday, the first working day
+        counted.
         """
         if isinstance(working_days, bool) or not isinstance(working_days, int):
             raise TypeError(f"working_days must be an int, got {type(working_days).__name__}")
         if working_days < 1:
-            # A zero-day limit would make the deadline the receipt day's close,
-            # possibly already past for a weekend receipt; no procedure has one.
+            # A zero-day limit would make the deadline the receipt day itself, which
+            # Art.147 cl.2 does not count; no procedure has one.
             raise ValueError("working_days must be >= 1")
-        due_day = self.add_working_days(self.start_day(received_at), working_days)
+        due_day = self.start_day(received_at)
+        for _ in range(working_days):
+            due_day = self.next_working_day(due_day)
         # Returned in UTC because that is what we store and compare; local time
         # is a presentation concern.
         return datetime.combine(due_day, OFFICE_CLOSE, tzinfo=VN_TZ).astimezone(UTC)

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.integration
 
 def test_a_leader_declares_a_day_off_and_later_deadlines_move_past_it(api, tokens, pki_dir,
                                                                       unique, travel):
-    travel(next_working_day_at(10))    # far from the 16:00 cut-off: all three are received the same day
+    travel(next_working_day_at(10))    # far from midnight: all three are received the same local day
     flow = Flow(api, tokens, pki_dir, unit="ketoan.psg", officer="kiemsoat.kv2",
                 leader="lanhdao.kv2")
     payer = {"unit_code": "1034567", "chapter_code": "805", "account": "9523.1.1034567"}

@@ -51,39 +51,40 @@ def test_friday_receipt_is_due_on_monday() -> None:
 
 
 @pytest.mark.parametrize("day", [14, 15], ids=["saturday", "sunday"])
-def test_weekend_receipt_starts_the_clock_on_monday_and_is_due_tuesday(day: int) -> None:
+def test_civil_code_art147_cl2_weekend_receipt_is_counted_from_the_next_day_and_due_monday(
+        day: int) -> None:
+    # Day 0 is the Saturday/Sunday of receipt and is not counted; the first
+    # working day after it, Mon 16 Mar, is the one working day of the limit.
     received = vn(2026, 3, day, 9)
-    assert DEFAULT_CALENDAR.start_day(received) == date(2026, 3, 16)
-    assert DEFAULT_CALENDAR.due_at(received, 1) == utc(2026, 3, 17, 10)
+    assert DEFAULT_CALENDAR.start_day(received) == date(2026, 3, day)
+    assert DEFAULT_CALENDAR.due_at(received, 1) == utc(2026, 3, 16, 10)
 
 
-def test_receipt_after_cutoff_starts_the_clock_next_working_day() -> None:
-    # Mon 16:30 -> day 0 is Tue 10 Mar -> due Wed 11 Mar.
+def test_civil_code_art147_cl2_receipt_late_on_a_working_day_is_counted_from_the_next_day() -> None:
+    # Mon 16:30: day 0 is Mon 9 Mar (not counted) -> the one working day is Tue 10 Mar.
     received = vn(2026, 3, 9, 16, 30)
-    assert DEFAULT_CALENDAR.start_day(received) == date(2026, 3, 10)
-    assert DEFAULT_CALENDAR.due_at(received, 1) == utc(2026, 3, 11, 10)
-
-
-def test_receipt_exactly_at_cutoff_counts_as_after_it() -> None:
-    assert DEFAULT_CALENDAR.start_day(vn(2026, 3, 9, 16, 0)) == date(2026, 3, 10)
-
-
-def test_receipt_one_second_before_cutoff_counts_as_same_day() -> None:
-    received = datetime(2026, 3, 9, 15, 59, 59, tzinfo=VN_TZ)
     assert DEFAULT_CALENDAR.start_day(received) == date(2026, 3, 9)
+    assert DEFAULT_CALENDAR.due_at(received, 1) == utc(2026, 3, 10, 10)
+
+
+@pytest.mark.parametrize(("hh", "mm"), [(0, 0), (7, 0), (15, 59), (16, 0), (23, 59)])
+def test_civil_code_art147_cl2_the_hour_of_receipt_does_not_move_the_deadline(hh: int, mm: int) -> None:
+    # No receipt cut-off: any hour of Mon 9 Mar makes Tue 10 Mar the due day.
+    assert DEFAULT_CALENDAR.due_at(vn(2026, 3, 9, hh, mm), 1) == utc(2026, 3, 10, 10)
 
 
 def test_receipt_is_judged_by_vietnam_local_time_not_utc() -> None:
-    # Sun 8 Mar 20:00 UTC is Mon 9 Mar 03:00 in Vietnam: a working-day
-    # morning, so day 0 is Monday and the deadline is Tuesday's close.
+    # Sun 8 Mar 20:00 UTC is Mon 9 Mar 03:00 in Vietnam: day 0 is Monday and
+    # the deadline is Tuesday's close.
     received = utc(2026, 3, 8, 20)
     assert DEFAULT_CALENDAR.start_day(received) == date(2026, 3, 9)
     assert DEFAULT_CALENDAR.due_at(received, 1) == utc(2026, 3, 10, 10)
 
 
-def test_utc_morning_that_is_local_evening_is_after_cutoff() -> None:
-    # Mon 9 Mar 09:30 UTC = 16:30 local.
-    assert DEFAULT_CALENDAR.start_day(utc(2026, 3, 9, 9, 30)) == date(2026, 3, 10)
+def test_utc_afternoon_that_is_local_sunday_night_is_due_monday() -> None:
+    # Sun 8 Mar 16:30 UTC = 23:30 Sunday local: day 0 Sunday -> due Mon 9 Mar.
+    assert DEFAULT_CALENDAR.start_day(utc(2026, 3, 8, 16, 30)) == date(2026, 3, 8)
+    assert DEFAULT_CALENDAR.due_at(utc(2026, 3, 8, 16, 30), 1) == utc(2026, 3, 9, 10)
 
 
 def test_two_working_days_from_thursday_skip_the_weekend() -> None:
@@ -111,11 +112,18 @@ def test_dossier_received_just_before_tet_is_due_after_the_break() -> None:
     assert DEFAULT_CALENDAR.due_at(vn(2026, 2, 13), 1) == utc(2026, 2, 23, 10)
 
 
-def test_dossier_received_after_cutoff_on_last_day_before_tet_starts_after_it() -> None:
-    # Fri 13 Feb 16:30 -> day 0 Mon 23 Feb -> due Tue 24 Feb.
+def test_civil_code_art147_cl2_dossier_received_late_on_the_last_day_before_tet_is_due_after_it() -> None:
+    # Fri 13 Feb 16:30: day 0 Fri 13 (not counted); Sat 14 .. Sun 22 are off ->
+    # the first working day counted is Mon 23 Feb.
     received = vn(2026, 2, 13, 16, 30)
-    assert DEFAULT_CALENDAR.start_day(received) == date(2026, 2, 23)
-    assert DEFAULT_CALENDAR.due_at(received, 1) == utc(2026, 2, 24, 10)
+    assert DEFAULT_CALENDAR.start_day(received) == date(2026, 2, 13)
+    assert DEFAULT_CALENDAR.due_at(received, 1) == utc(2026, 2, 23, 10)
+
+
+def test_civil_code_art148_cl5_a_last_day_on_a_holiday_ends_on_the_next_working_day() -> None:
+    # Thu 27 Aug 2026, two working days: Fri 28, then Sat 29 .. Wed 2 Sep are off
+    # (weekend, the swapped Mon 31, National Day) -> the period ends Thu 3 Sep.
+    assert DEFAULT_CALENDAR.due_at(vn(2026, 8, 27), 2) == utc(2026, 9, 3, 10)
 
 
 def test_national_day_2026_and_its_swapped_monday_are_skipped() -> None:
@@ -153,8 +161,10 @@ def test_office_compensatory_day_off_pushes_the_due_date() -> None:
 def test_office_make_up_saturday_counts_as_a_working_day() -> None:
     office = WorkingCalendar(extra_working_days=frozenset({date(2026, 3, 14)}))
     assert office.due_at(vn(2026, 3, 13), 1) == utc(2026, 3, 14, 10)
-    # Received on that Saturday morning, the clock starts the same day.
+    # Received on that Saturday morning: the Saturday is day 0, not counted
+    # (Civil Code Art.147 cl.2) -> due Mon 16 Mar.
     assert office.start_day(vn(2026, 3, 14, 9)) == date(2026, 3, 14)
+    assert office.due_at(vn(2026, 3, 14, 9), 1) == utc(2026, 3, 16, 10)
 
 
 def test_a_date_cannot_be_both_an_extra_day_off_and_an_extra_working_day() -> None:
