@@ -76,3 +76,30 @@ def test_the_workflow_routes_the_extension_decision_back_to_every_extendable_ste
                 assert back["Next"] == step.name
             # no catalogue decision may take the name the extension uses
             assert step.decision(extension.DECISION) is None
+
+
+@pytest.mark.parametrize("cause", ["force_majeure", "objective_obstacle"])
+def test_art3_cl6_force_majeure_and_an_objective_obstacle_extend_with_their_reason(cause):
+    assert parse_extension({**VALID, "cause": cause}) == extension.ExtensionRequest(
+        cause, "Hệ thống TABMIS gián đoạn.", 3)
+
+
+def test_art3_cl6_an_it_failure_is_still_accepted_and_told_as_an_objective_obstacle():
+    assert parse_extension(VALID).cause == "it_failure"
+    assert extension.cause_text("it_failure").startswith("Trở ngại khách quan")
+    assert extension.cause_text("force_majeure") == "Sự kiện bất khả kháng"
+
+
+@pytest.mark.parametrize("cause", [None, "", "holiday", "staff_shortage", "workload", "FORCE_MAJEURE"])
+def test_art3_cl6_a_cause_outside_the_clause_is_refused_naming_cause(cause):
+    with pytest.raises(InvalidField) as refused:
+        parse_extension({**VALID, "cause": cause})
+    assert (refused.value.status, refused.value.code, refused.value.field) == (422, "invalid_cause", "cause")
+    assert "khoản 6 Điều 3" in refused.value.message
+
+
+@pytest.mark.parametrize("reason", [None, "", "   "])
+def test_art3_cl6_an_extension_without_a_reason_is_refused(reason):
+    with pytest.raises(InvalidField) as refused:
+        parse_extension({**VALID, "cause": "force_majeure", "reason": reason})
+    assert (refused.value.code, refused.value.field) == ("reason_required", "reason")
