@@ -117,6 +117,10 @@ class Repository:
         office.update(actions=dynamo.actions(Office, {"days_off": [*(office.days_off or []), entry]}))
         self._cache.pop(f"OFFICE#{office_id}", None)
 
+    def office_name(self, office_id: str) -> str | None:
+        office = self._cached(f"OFFICE#{office_id}", lambda: get_or_none(Office, f"OFFICE#{office_id}"))
+        return office.name if office else None
+
     def office_parent(self, office_id: str) -> str | None:
         office = self._cached(f"OFFICE#{office_id}", lambda: get_or_none(Office, f"OFFICE#{office_id}"))
         return office.parent_id if office else None

@@ -59,6 +59,12 @@ def dossier_audit(req: Request, dossier_id: str) -> tuple[int, Any]:
     return 200, dossiers.audit_trail(req.principal(), dossier_id, repo=req.services.repo)
 
 
+@route("/v1/dossiers/{dossier_id}/receipt-notice", methods=["GET"])
+def dossier_receipt_notice(req: Request, dossier_id: str) -> tuple[int, Any]:
+    from chalicelib.services import receipt_notices
+    return 200, receipt_notices.for_dossier(req.principal(), dossier_id, repo=req.services.repo)
+
+
 @route("/v1/dossiers/{dossier_id}/signatures", methods=["GET"])
 def dossier_signatures(req: Request, dossier_id: str) -> tuple[int, Any]:
     from chalicelib.services import dossiers

@@ -18,6 +18,7 @@ from pathlib import Path
 from string import Template
 
 from . import catalogue
+from .extension import cause_text
 from .risk import RULES, Flag, local_text
 from .voucher import vnd
 
@@ -25,7 +26,12 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "email"
 # The results a unit is e-mailed about: one template each.
 EMAIL_EVENTS = ("dossier.accepted", "dossier.supplement_requested", "dossier.refused",
                 "payment.posted", "dossier.recorded", "dossier.registered", "dossier.closed",
-                "dossier.reconciled", "dossier.not_reconciled", "payment.line_returned")
+                "dossier.reconciled", "dossier.not_reconciled", "payment.line_returned",
+                # 347/2025 Art.3 cl.4 pt.a: the notice of receipt with the promised result date,
+                # on receipt and on receipt of the supplemented dossier (the limit restarts)
+                "dossier.submitted", "dossier.resubmitted",
+                # 347/2025 Art.3 cl.6: the final deadline of an extended dossier, to the unit
+                "dossier.deadline_extended")
 MISSING = "—"
 
 STATUS_VI = {
@@ -115,9 +121,12 @@ def _advice(event: dict) -> tuple[str, dict]:
     return MISSING, {}
 
 
-def email_values(event: dict, *, unit_name: str, office_name: str, reason: str | None = None) -> dict:
-    """The placeholders every e-mail template may use."""
+def email_values(event: dict, *, unit_name: str, office_name: str, reason: str | None = None,
+                 extension: dict | None = None) -> dict:
+    """The placeholders every e-mail template may use. `extension`: an extended dossier's
+    extension as audited (cause, from_due_at, to_due_at), for the final-deadline notice."""
     advice_title, advice = _advice(event)
+    extension = extension or {}
     amount = event.get("amount")
     return {
         "unit_name": unit_name, "unit_id": event.get("unit_id") or MISSING,
@@ -136,6 +145,8 @@ def email_values(event: dict, *, unit_name: str, office_name: str, reason: str |
         "advice_amount": vnd(advice["amount"]) if isinstance(advice.get("amount"), int) else MISSING,
         "posted": _when(advice.get("posted_at")),
         **_returned_values(event.get("returned_line")),
+        "cause": cause_text(extension["cause"]) if extension.get("cause") else MISSING,
+        "previous_due": _when(extension.get("from_due_at")),
     }
 
 
@@ -165,10 +176,11 @@ def _footer() -> Template:
 
 
 def render_email(event: dict, *, unit_name: str, office_name: str,
-                 reason: str | None = None) -> Email:
+                 reason: str | None = None, extension: dict | None = None) -> Email:
     """The e-mail of one result event. A placeholder a template names but nobody fills is an
     error (KeyError), not a silent '$x' in a letter to a unit."""
-    values = email_values(event, unit_name=unit_name, office_name=office_name, reason=reason)
+    values = email_values(event, unit_name=unit_name, office_name=office_name, reason=reason,
+                          extension=extension)
     footer = _footer().substitute(values)
     subject, body = _template(event["event"])
     return Email(subject.substitute(values), body.substitute(values, footer=footer.rstrip("\n")))

@@ -1,6 +1,7 @@
 """Results to units by e-mail: one e-mail to the unit's one registered address for each result of
-its dossiers (accepted, supplement requested, refused, paid, recorded, registered, closed,
-reconciled or not), rendered from the templates in chalicelib/templates/email.
+its dossiers (received, with the promised result date; accepted, supplement requested, refused,
+paid, recorded, registered, closed, reconciled or not; a deadline extended, with the final
+deadline), rendered from the templates in chalicelib/templates/email.
 
 Each result event arrives at least once; the e-mail is sent inside `consumers.once`, so a copy of
 the event sends nothing and a failed send is retried by the queue (then dead-lettered). The
@@ -37,9 +38,11 @@ def send(event: dict, *, repo: Any, alerts: Any, mailer: Any) -> str | None:
         log.warning("unit has no registered e-mail address",
                     extra={"unit_id": event.get("unit_id"), "event": event["event"]})
         return None
-    reason = event.get("reason") or _reason_of_change(event, repo)
+    record = _record_of_change(event, repo)
+    reason = event.get("reason") or (record or {}).get("reason")
     office_name = alerts.office_name(event["office_id"]) or f"KBNN {event['office_id']}"
-    mail = notices.render_email(event, unit_name=unit_name, office_name=office_name, reason=reason)
+    mail = notices.render_email(event, unit_name=unit_name, office_name=office_name, reason=reason,
+                                extension=(record or {}).get("extension"))
     return mailer.send(address, mail.subject, mail.body)
 
 
@@ -57,12 +60,12 @@ def recipient(event: dict, repo: Any) -> tuple[str | None, str]:
     return unit.email, unit.name
 
 
-def _reason_of_change(event: dict, repo: Any) -> str | None:
+def _record_of_change(event: dict, repo: Any) -> dict | None:
     """A supplement request keeps its reason on the task and in the audit record of the change,
-    not in the dossier's result: read it from the audit record the event identifies."""
+    not in the dossier's result, and an extension its cause, reason and deadlines (347/2025 Art.3
+    cl.6): read them from the audit record the event identifies."""
     if event["event"] not in ("dossier.supplement_requested", "dossier.refused",
-                              "dossier.not_reconciled"):
+                              "dossier.not_reconciled", "dossier.deadline_extended"):
         return None
     _, _, seq = event["event_id"].rpartition("#")
-    record = next((r for r in repo.audit_records(event["dossier_id"]) if str(r["seq"]) == seq), None)
-    return (record or {}).get("reason")
+    return next((r for r in repo.audit_records(event["dossier_id"]) if str(r["seq"]) == seq), None)

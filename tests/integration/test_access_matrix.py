@@ -40,6 +40,7 @@ RESOURCE_ROUTES = [
     ("dossier.read", "GET", "/v1/dossiers/{dossier}/checks", None, "dossier_not_found"),
     ("dossier.read", "GET", "/v1/dossiers/{dossier}/payee-lines", None, "dossier_not_found"),
     ("dossier.read", "GET", "/v1/dossiers/{dossier}/documents", None, "dossier_not_found"),
+    ("dossier.read", "GET", "/v1/dossiers/{dossier}/receipt-notice", None, "dossier_not_found"),
     ("dossier.audit", "GET", "/v1/dossiers/{dossier}/audit", None, "dossier_not_found"),
     ("dossier.supplement", "POST", "/v1/dossiers/{dossier}/supplement", {}, "dossier_not_found"),
     ("account.read", "GET", "/v1/accounts/{account}", None, "account_not_found"),

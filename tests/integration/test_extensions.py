@@ -116,6 +116,7 @@ def waiting(api, tokens, pki_dir) -> dict:
     ({"reason": "x" * 501}, "reason", "reason_required"),
     ({"cause": ...}, "cause", "invalid_cause"),
     ({"cause": "public_holiday"}, "cause", "invalid_cause"),
+    ({"cause": "workload"}, "cause", "invalid_cause"),
     ({"working_days": ...}, "working_days", "invalid_working_days"),
     ({"working_days": 0}, "working_days", "invalid_working_days"),
     ({"working_days": 4}, "working_days", "invalid_working_days"),
@@ -223,3 +224,38 @@ def test_an_extension_racing_the_officers_decision_on_the_same_task_has_one_winn
     else:
         assert (dossier["status"], dossier["extensions"]) == ("awaiting_approval", [])
         assert dossier["due_at"] == d["due_at"]
+
+
+def test_art3_cl6_the_unit_is_emailed_the_final_deadline_of_a_force_majeure_extension(
+        stack, flow, unique):
+    """347/2025 Art.3 cl.6: an extension for force majeure, with its reason; the unit's registered
+    address is told the final deadline, the cause and the reason; the audit record names them."""
+    from devstack.outbox import fetch
+    from tests.integration.test_notifications import STREAM_LAG, UNIT_EMAIL
+    d = flow.submit(unique("EXT-MAIL"))
+    flow.task(flow.officer, d["dossier_id"])
+    flood = {"cause": "force_majeure", "working_days": 1,
+             "reason": "Lũ lớn gây ngập trụ sở Kho bạc, phải tạm dừng giao dịch."}
+    status, body = extend(flow, d["dossier_id"], flood)
+    assert status == 200, body
+    after = local(body["due_at"])
+    assert after.date() == DEFAULT_CALENDAR.next_working_day(local(d["due_at"]).date())
+
+    mail = eventually(lambda: next((m for m in fetch("emails", stack.endpoint_url,
+                                                     contains=d["dossier_id"])
+                                    if m["subject"].startswith("[KBNN] Gia hạn")), None),
+                      timeout=STREAM_LAG)
+    assert mail["to"] == [UNIT_EMAIL]
+    final = f"{after:%H:%M} ngày {after:%d/%m/%Y}"
+    assert final in mail["subject"]
+    assert f"Thời hạn giải quyết cuối cùng: {final}" in mail["body"]
+    assert "Sự kiện bất khả kháng" in mail["body"] and flood["reason"] in mail["body"]
+    before = local(d["due_at"])
+    assert f"Thời hạn trước khi gia hạn:  {before:%H:%M} ngày {before:%d/%m/%Y}" in mail["body"]
+    assert "khoản 6 Điều 3 Nghị định 347/2025/NĐ-CP" in mail["body"]
+
+    record = next(r for r in audit_actions(flow, d["dossier_id"])
+                  if r["action"] == "deadline_extended")
+    assert record["reason"] == flood["reason"]
+    assert record["extension"] == {"cause": "force_majeure", "working_days": 1,
+                                   "from_due_at": d["due_at"], "to_due_at": body["due_at"]}

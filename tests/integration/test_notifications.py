@@ -107,18 +107,20 @@ def test_a_payment_is_emailed_once_per_result_and_warned_once_per_signer_though_
     advice = flow.reaches(dossier_id, "paid")["result"]["debit_advice"]["number"]
     changes = {"dossier.submitted", "dossier.accepted", "dossier.approved", "payment.posted",
                "balance.changed"}
-    results = {"dossier.accepted", "payment.posted"}
+    results = {"dossier.submitted", "dossier.accepted", "payment.posted"}
     eventually(lambda: twice.delivered_twice(RISK_QUEUE, dossier_id, changes)
                and twice.delivered_twice(NOTIFICATION_QUEUE, dossier_id, results), timeout=STREAM_LAG)
 
     mails = emails_about(stack, dossier_id)
-    assert len(mails) == 2, [m["subject"] for m in mails]
+    assert len(mails) == 3, [m["subject"] for m in mails]
     assert all((m["from"], m["to"]) == (SENDER, [UNIT_EMAIL]) for m in mails)
+    received, = [m for m in mails if "Thông báo tiếp nhận hồ sơ" in m["subject"]]
     accepted, = [m for m in mails if "đã được cán bộ kiểm soát chấp nhận" in m["subject"]]
     paid, = [m for m in mails if "đã được thanh toán" in m["subject"]]
     assert paid["subject"].endswith(f"Giấy báo Nợ {advice}")
     assert "GIẤY BÁO NỢ" in paid["body"] and "2.000.000 đồng" in paid["body"]
     assert "Trường THPT Chu Văn An" in accepted["body"]
+    assert "Hẹn trả kết quả:" in received["body"]      # 347/2025 Art.3 cl.4 pt.a
 
     warnings = alerts_about(stack, dossier_id, unit="1012345")
     status = sorted(a["attributes"]["event"] for a in warnings if a["attributes"]["kind"] == "status")
@@ -160,7 +162,10 @@ def test_a_supplement_request_says_what_is_missing_and_a_refusal_is_the_notice_w
     assert "(Mẫu số 33)" in notice["body"] and reason in notice["body"]
     assert notice["to"] == [UNIT_EMAIL]
     subjects = [m["subject"] for m in emails_about(stack, dossier_id)]
-    assert len(subjects) == 2, subjects           # no acceptance, no payment
+    # the receipt, the request, the supplemented dossier's receipt (its limit restarts) and the
+    # refusal; no acceptance, no payment
+    assert len(subjects) == 4, subjects
+    assert sum("Thông báo tiếp nhận hồ sơ bổ sung" in s for s in subjects) == 1
 
 
 def test_a_registrations_result_goes_to_the_address_its_own_form_gave(api, stack, flow):
@@ -176,7 +181,8 @@ def test_a_registrations_result_goes_to_the_address_its_own_form_gave(api, stack
     assert status == 201, registration
     reason = "Mã ĐVQHNS không khớp quyết định giao dự toán."
     assert flow.decide(flow.officer, registration["dossier_id"], "refuse", reason)[0] == 200
-    notice = eventually(lambda: next(iter(emails_about(stack, registration["dossier_id"])), None),
+    notice = eventually(lambda: next((m for m in emails_about(stack, registration["dossier_id"])
+                                      if "Thông báo từ chối" in m["subject"]), None),
                         timeout=STREAM_LAG)
     assert notice["to"] == [f"ketoan@{prefix}.example.vn"]
     assert "Kính gửi: Trường THCS Cầu Giấy (mã ĐVQHNS 1098765)" in notice["body"]
