@@ -188,10 +188,11 @@ class WorkingCalendar:
     def start_day(self, received_at: datetime) -> date:
         """Day 0 of the processing clock: the Vietnam-local date of receipt, whatever the hour.
 
-        Civil Code 2015 (91/2015/QH13) Art.147 cl.2: when a period is counted in days,
-        the first day is not counted; counting starts the next day. 347/2025 Art.3 cl.2
-        refers to civil law for its periods. (The Civil Code is not in /work/shared/law;
-        the article is cited from the published text.) There is no receipt cut-off: a
+        Civil Code 2015 (Law 91/2015/QH13; cited as 91/2015 Art.147 cl.2): when a period
+        is counted in days, the first day is not counted; counting starts the next day. The
+        Code's way of counting applies where no other law sets one (its Art.145 cl.1), and
+        347/2025 sets none. (The Civil Code is not in /work/shared/law; the articles are cited
+        from the published text.) There is no receipt cut-off: a
         dossier received at 16:30 on a working day, or on a day off, is counted from the
         next day by that same rule, and no source we know sets an hour.
         """
@@ -203,7 +204,7 @@ class WorkingCalendar:
         OFFICE_CLOSE local time on the ``working_days``-th working day after day 0
         (Civil Code 2015 Art.147 cl.2: the day of receipt does not count). Only
         working days are counted, so a last day that would fall on a weekly rest day
-        or a holiday is already the next working day (Art.148 cl.5). A dossier
+        or a holiday is already the next working day (91/2015 Art.148 cl.5). A dossier
         received Monday at any hour with a one-day limit is due Tuesday 17:00 local
         (10:00 UTC); one received Saturday is due Monday, the first working day
         counted.
