@@ -121,6 +121,11 @@ class Repository:
         office = self._cached(f"OFFICE#{office_id}", lambda: get_or_none(Office, f"OFFICE#{office_id}"))
         return office.parent_id if office else None
 
+    def office_name(self, office_id: str) -> str | None:
+        """The office's name, as documents head it (cached like the directory)."""
+        office = self._cached(f"OFFICE#{office_id}", lambda: get_or_none(Office, f"OFFICE#{office_id}"))
+        return office.name if office else None
+
     def trusted_ca_pems(self) -> list[str]:
         """Cached like the directory: trusting a new CA takes effect within minutes."""
         bundle = self._cached("TRUST#bundle", lambda: get_or_none(TrustBundle, "TRUST#bundle"))
