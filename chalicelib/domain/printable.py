@@ -41,7 +41,9 @@ class Kind:
     kind: str
     title: str                              # the document's name, as the console lists it
     has: Callable[[dict], bool]             # does this dossier have it (now)?
-    fields: Callable[[dict], dict]          # the placeholders of its template and of the page
+    # the placeholders of its template and of the page: at least `number`, `issued_on` and
+    # `subtitle` (and `heading` if the page's heading is not the title)
+    fields: Callable[[dict], dict]
     template: str
 
 
@@ -217,7 +219,8 @@ def _refusal_fields(view: dict) -> dict:
     if isinstance(view.get("amount"), int):
         subject += f", số tiền {_money(view['amount'])}"
     return {"number": f"{view['dossier_id']}/TB-KBNN", "issued_on": _on(result.get("decided_at")),
-            "subtitle": "Kết quả giải quyết thủ tục hành chính", "subject": subject,
+            "heading": "Thông báo", "subtitle": "Kết quả giải quyết thủ tục hành chính",
+            "subject": subject,
             "received_on": _on(view.get("received_at")).removeprefix("ngày "),
             "reason": result.get("reason") or MISSING}
 
@@ -278,7 +281,7 @@ def qr_svg(text: str) -> Markup:
     dossier code itself; the product has no public lookup page a URL could point to."""
     import segno  # only the document route draws one: a cold start elsewhere never loads it
     code = segno.make(text, error="m")
-    return Markup(code.svg_inline(scale=4, border=2, title=f"Mã số hồ sơ {text}"))
+    return Markup(code.svg_inline(scale=4, border=2, omitsize=True, title=f"Mã số hồ sơ {text}"))
 
 
 def render(kind: Kind, view: dict) -> str:
@@ -287,7 +290,8 @@ def render(kind: Kind, view: dict) -> str:
     values = {**_common(view), "office_name": view.get("office_name") or MISSING,
               "dossier_code": view["dossier_id"], **kind.fields(view)}
     body = _template(kind.template).substitute(_escaped(values))
-    page = {**values, "kind": kind.kind, "title": title_of(kind, view),
+    title = title_of(kind, view)
+    page = {"heading": title, **values, "kind": kind.kind, "title": title,
             "qr": qr_svg(view["dossier_id"]), "body": Markup(body),
             "legal_note": "Nghị định số 347/2025/NĐ-CP"}
     return _template("_page").substitute(_escaped(page))
