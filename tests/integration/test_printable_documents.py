@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import html
 import re
-import urllib.error
-import urllib.request
 
 import pytest
 
 from chalicelib.domain.voucher import vnd
-from tests.integration.flow import Flow
+from tests.integration.flow import Flow, get_page
 
 pytestmark = pytest.mark.integration
 UNIT_NAME, OFFICE_NAME = "Trường THPT Chu Văn An", "Kho bạc Nhà nước Khu vực I (Hà Nội)"
@@ -19,14 +17,7 @@ UNIT_NAME, OFFICE_NAME = "Trường THPT Chu Văn An", "Kho bạc Nhà nước K
 
 def fetch(flow: Flow, dossier_id: str, kind: str, token: str | None = None
           ) -> tuple[int, dict[str, str], str]:
-    """GET a document as a browser does: status, headers, the page (or the JSON error) as text."""
-    request = urllib.request.Request(f"{flow.api.base}/v1/dossiers/{dossier_id}/documents/{kind}")
-    request.add_header("Authorization", f"Bearer {token or flow.unit}")
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, dict(response.headers), response.read().decode("utf-8")
-    except urllib.error.HTTPError as err:
-        return err.code, dict(err.headers), err.read().decode("utf-8")
+    return get_page(flow.api, f"/v1/dossiers/{dossier_id}/documents/{kind}", token or flow.unit)
 
 
 def listed(flow: Flow, dossier_id: str, token: str | None = None) -> list[str]:
