@@ -141,6 +141,9 @@ class MemoryRepository:
     def office_parent(self, office_id: str) -> str | None:
         return self.offices.get(office_id)
 
+    def office_name(self, office_id: str) -> str | None:
+        return f"Kho bạc Nhà nước {office_id}" if office_id in self.offices else None
+
     def office_calendar(self, office_id: str) -> WorkingCalendar:
         return DEFAULT_CALENDAR
 

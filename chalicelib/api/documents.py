@@ -1,4 +1,5 @@
-"""Documents: a presigned upload for one file, and the files of a dossier."""
+"""Documents: a presigned upload for one file, the files of a dossier, and the documents its
+results give the unit to print and keep (receipt notice, advice, Mẫu 33, confirmed form)."""
 from __future__ import annotations
 
 from typing import Any
@@ -7,7 +8,7 @@ from chalice import Blueprint
 
 from chalicelib.domain import commands
 
-from .request import Request, Routes
+from .request import Html, Request, Routes
 
 bp = Blueprint(__name__)
 route = Routes(bp)
@@ -29,3 +30,11 @@ def dossier_documents(req: Request, dossier_id: str) -> tuple[int, Any]:
     svc = req.services
     return 200, documents.for_dossier(principal, dossier_id, repo=svc.repo, store=svc.documents,
                                       now=req.now)
+
+
+@route("/v1/dossiers/{dossier_id}/documents/{kind}", methods=["GET"])
+def dossier_printable(req: Request, dossier_id: str, kind: str) -> tuple[int, Any]:
+    """One document of the dossier's results as print-ready HTML (domain/printable.py)."""
+    from chalicelib.services import printable
+    text, filename = printable.document(req.principal(), dossier_id, kind, repo=req.services.repo)
+    return 200, Html(text, filename)

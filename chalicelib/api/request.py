@@ -3,9 +3,9 @@ parsed input; and the one place domain errors become HTTP responses.
 
 `Routes(bp)` registers a route whose function takes a `Request` first and returns
 `(status, body)`: a `DomainError` becomes its 4xx, anything else a bare 500 (never a stack trace
-or an internal name), and a report route answers CSV when asked (`?format=csv` or
-`Accept: text/csv`; errors stay JSON). Nothing here imports a service or an adapter: a route
-imports what it uses, so `import app` stays cheap.
+or an internal name), a report route answers CSV when asked (`?format=csv` or
+`Accept: text/csv`; errors stay JSON) and a document route answers HTML (`Html`). Nothing here
+imports a service or an adapter: a route imports what it uses, so `import app` stays cheap.
 """
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import functools
 import json
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -36,6 +37,23 @@ def json_response(status: int, body: dict) -> Response:
     return Response(body=json.dumps(body, ensure_ascii=False), status_code=status,
                     headers={"Content-Type": "application/json; charset=utf-8",
                              "Cache-Control": "no-store"})
+
+
+@dataclass(frozen=True)
+class Html:
+    """A document to print and keep (text/html), not JSON: its page and the file name it saves
+    as. It runs no script and loads nothing: the policy says so to the browser."""
+    text: str
+    filename: str
+
+    def response(self) -> Response:
+        return Response(body=self.text, status_code=200, headers={
+            "Content-Type": "text/html; charset=utf-8",
+            "Content-Disposition": f'inline; filename="{self.filename}"',
+            "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "no-referrer",
+            "Content-Security-Policy": ("default-src 'none'; style-src 'unsafe-inline'; "
+                                        "img-src data:; base-uri 'none'; form-action 'none'")})
 
 
 def services() -> Services:
@@ -118,6 +136,8 @@ def answer(route: Route, request: Request, params: dict, csv: bool) -> Response:
         log.exception("unhandled error in %s", route.__name__)
         return json_response(500, {"error": {"code": "internal_error", "field": None,
                                              "message": "Lỗi hệ thống, vui lòng thử lại sau."}})
+    if isinstance(body, Html):
+        return body.response()
     if csv and status == 200 and request.wants_csv():
         from chalicelib.domain.aggregates import to_csv
         return Response(body=to_csv(body["columns"], body["rows"]), status_code=200,

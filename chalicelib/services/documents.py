@@ -23,6 +23,7 @@ from ..domain.commands import StartUpload
 from ..domain.errors import InvalidField
 from ..domain.voucher import file_name, parse_documents, parse_voucher, sha256_hex
 from . import authz, common
+from . import printable as printable_documents
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 CONTENT_TYPES = ("application/pdf", "application/xml", "text/xml", "image/jpeg", "image/png")
@@ -107,13 +108,16 @@ def for_dossier(principal: Principal, dossier_id: str, *, repo: Repository, stor
     """The dossier's files and the legal documents on file it relies on, each with a short-lived
     download URL."""
     dossier = common.load_dossier(repo, principal, dossier_id, "dossier.read")
+    body = repo.body(dossier)
     expires = common.iso(now + timedelta(seconds=DOWNLOAD_SECONDS))
     items = [{"kind": d.get("kind", components.OTHER), "name": d["name"], "sha256": d["sha256"],
               "source": "dossier", "from_dossier": dossier_id}
-             for d in repo.body(dossier).content.get("documents") or []]
+             for d in body.content.get("documents") or []]
     items += [{"kind": d["kind"], "name": d["name"], "sha256": d["sha256"], "source": "on_file",
                "from_dossier": d.get("dossier_id")} for d in dossier.on_file or []]
     for item in items:
         item["download_url"] = store.download_url(dossier.unit_id, item["sha256"], item["name"])
         item["expires_at"] = expires
-    return {"dossier_id": dossier_id, "items": items}
+    # What its results give the unit to print and keep (GET .../documents/{kind}).
+    printable = printable_documents.listed(dossier, body, repo)
+    return {"dossier_id": dossier_id, "items": items, "printable": printable}

@@ -5,6 +5,7 @@ received complete (a resubmission's audit record) and the office's name."""
 from __future__ import annotations
 
 from ..adapters.identity import Principal
+from ..adapters.models import Dossier
 from ..adapters.repository import Repository
 from ..domain.receipt_notice import receipt_notice
 from . import common
@@ -14,7 +15,12 @@ FACTS = ("dossier_id", "procedure", "procedure_version", "unit_id", "received_at
 
 
 def for_dossier(principal: Principal, dossier_id: str, *, repo: Repository) -> dict:
-    dossier = common.load_dossier(repo, principal, dossier_id, "dossier.read")
+    return notice_of(common.load_dossier(repo, principal, dossier_id, "dossier.read"), repo)
+
+
+def notice_of(dossier: Dossier, repo: Repository) -> dict:
+    """The notice of a dossier already authorised (the printable notice reads it too)."""
+    dossier_id = dossier.dossier_id
     facts = {name: getattr(dossier, name) for name in FACTS}
     facts["amount"] = int(facts["amount"]) if facts["amount"] is not None else None
     resubmitted = [r["at"] for r in repo.audit_records(dossier_id) if r.get("action") == "resubmitted"]

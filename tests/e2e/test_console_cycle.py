@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -147,6 +148,19 @@ def test_a_dossier_goes_from_the_units_form_to_paid_through_every_screen(
     assert flow_content(api, tokens, dossier_id)["voucher"]["lines"][0]["content"] == \
         "Mua văn phòng phẩm quý IV (kèm biên bản nghiệm thu)"
     screens.save(unit, "unit-paid")
+    # The debit advice to print and keep: the API's page, saved as a file the unit opens and prints.
+    assert [e.get_attribute("data-printable") for e in unit.locator("li[data-printable]").all()] \
+        == ["receipt_notice", "debit_advice"]
+    with unit.expect_download() as saved:
+        unit.get_by_role("button", name="In / Tải về").nth(1).click()
+    assert saved.value.suggested_filename == f"{dossier_id}-debit_advice.html"
+    kept = Path(saved.value.path()).read_text(encoding="utf-8")
+    assert "Giấy báo Nợ" in kept and "<svg" in kept
+    advice = unit.context.new_page()
+    advice.set_content(kept)
+    assert advice.locator(f'[data-dossier-code="{dossier_id}"]').count() == 1
+    screens.save(advice, "unit-debit-advice-printable")
+    advice.close()
     unit.get_by_role("link", name="Hồ sơ của đơn vị").click()
     until(unit, f'tr[data-dossier="{dossier_id}"][data-status="paid"]')
     screens.save(unit, "unit-dossiers-paid")

@@ -1,10 +1,24 @@
 """Steps of the payment workflow driven through the public HTTP API, for the integration tests."""
 from __future__ import annotations
 
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 from devstack.demo import Api, sample_content, signed, upload
 from tests.conftest import eventually
+
+
+def get_page(api: Api, path: str, token: str) -> tuple[int, dict[str, str], str]:
+    """GET what the API answers as a page (text/html), as a browser does: status, headers and
+    the page (or the JSON error) as text."""
+    request = urllib.request.Request(api.base + path)
+    request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, dict(response.headers), response.read().decode("utf-8")
+    except urllib.error.HTTPError as err:
+        return err.code, dict(err.headers), err.read().decode("utf-8")
 
 
 class Flow:

@@ -41,6 +41,8 @@ RESOURCE_ROUTES = [
     ("dossier.read", "GET", "/v1/dossiers/{dossier}/payee-lines", None, "dossier_not_found"),
     ("dossier.read", "GET", "/v1/dossiers/{dossier}/documents", None, "dossier_not_found"),
     ("dossier.read", "GET", "/v1/dossiers/{dossier}/receipt-notice", None, "dossier_not_found"),
+    # a document the dossier (under review) does not have: allowed cells get document_not_available
+    ("dossier.read", "GET", "/v1/dossiers/{dossier}/documents/{kind}", None, "dossier_not_found"),
     ("dossier.audit", "GET", "/v1/dossiers/{dossier}/audit", None, "dossier_not_found"),
     ("dossier.supplement", "POST", "/v1/dossiers/{dossier}/supplement", {}, "dossier_not_found"),
     ("account.read", "GET", "/v1/accounts/{account}", None, "account_not_found"),
@@ -150,7 +152,7 @@ def world(api, tokens, pki_dir):
             "district": district["dossier_id"], "district_task": district_task["task_id"],
             "statement": _statement_of_unit_a(),
             "subscription": subscription["subscription_id"],
-            "autopay": _autopay_of_unit_a(api, tokens, pki_dir)}
+            "autopay": _autopay_of_unit_a(api, tokens, pki_dir), "kind": "debit_advice"}
 
 
 def _autopay_of_unit_a(api, tokens, pki_dir) -> str:
@@ -223,7 +225,8 @@ def test_collection_routes_follow_the_policy_table(api, tokens, action, method, 
 
 @pytest.mark.parametrize("method, path, body", [
     (m, p.format(dossier="01ARZ3NDEKTSV4RRFFQ69G5FAV", task="x", cert="0" * 64, statement="x",
-                 subscription="x", account="9523.1.1012345", office="KV1", autopay="x"), b)
+                 subscription="x", account="9523.1.1012345", office="KV1", autopay="x",
+                 kind="receipt_notice"), b)
     for _, m, p, b, _ in RESOURCE_ROUTES] + [(m, p, b) for _, m, p, b in COLLECTION_ROUTES])
 def test_every_protected_route_needs_a_token(api, method, path, body):
     status, answer = api.call(method, path, body)

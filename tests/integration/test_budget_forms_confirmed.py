@@ -17,6 +17,7 @@ from chalicelib.domain.calendar import local_date
 from devstack.budget_forms import adjustment_form, allocation_content, return_form
 from devstack.demo import sample_content, wait_for_status, wait_for_task
 from devstack.registration_demo import register_unit
+from tests.integration.flow import get_page
 
 pytestmark = pytest.mark.integration
 UNIT, PREFIX, CHAPTER = "1067891", "tcap", "622"
@@ -86,6 +87,12 @@ def test_art6_cl3_pt_d_a_temporary_allocation_raises_what_the_account_may_spend_
     assert confirmed["signed"] == request["allocation_request"]
     assert confirmed["treasury"]["number"] == f"TC-{received['dossier_id']}"
     assert allocated["result"]["temporary_allocation"]["amount"] == 120_000_000
+    # ... and prints, the form and the treasury's part, with the dossier code (docs/documents.md)
+    status, _, page = get_page(api, f"/v1/dossiers/{received['dossier_id']}/documents/confirmed_form",
+                               unit["accountant"])
+    assert status == 200, page
+    assert "Giấy đề nghị tạm cấp dự toán ngân sách" in page and "Mẫu số 22" in page
+    assert f"Số: TC-{received['dossier_id']}" in page and "120.000.000" in page
     after = account(api, unit)
     assert (after["balance"], after["temporary_allocation"]) == (before["balance"], 120_000_000)
 

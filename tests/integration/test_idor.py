@@ -47,7 +47,8 @@ class Probe:
 
 DOSSIER_READS = ["/v1/dossiers/{id}", "/v1/dossiers/{id}/audit", "/v1/dossiers/{id}/documents",
                  "/v1/dossiers/{id}/signatures", "/v1/dossiers/{id}/checks",
-                 "/v1/dossiers/{id}/payee-lines", "/v1/dossiers/{id}/receipt-notice"]
+                 "/v1/dossiers/{id}/payee-lines", "/v1/dossiers/{id}/receipt-notice",
+                 "/v1/dossiers/{id}/documents/receipt_notice"]
 DECISION = {"decision": "accept"}
 DELAY = {"reason": "Thăm dò"}
 EXTENSION = {"cause": "it_failure", "reason": "Thăm dò", "working_days": 1}

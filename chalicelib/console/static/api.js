@@ -60,6 +60,20 @@ export async function call(method, path, { body, query, headers, raw } = {}) {
 
 export const get = (path, query) => call('GET', path, { query });
 
+/** A document the API serves as a page to print (text/html), not JSON: its text. */
+export async function getPage(path) {
+  const headers = { Accept: 'text/html' };
+  if (session.token) headers.Authorization = `Bearer ${session.token}`;
+  let response;
+  try {
+    response = await fetch(url(path), { headers });
+  } catch {
+    throw new ApiError(0, { error: { code: 'network', message: t('networkError') } });
+  }
+  if (!response.ok) throw new ApiError(response.status, await response.json().catch(() => ({})));
+  return response.text();
+}
+
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
 /** POST a file as the body itself (not JSON): its type from its extension, as exports are

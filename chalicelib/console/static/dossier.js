@@ -1,8 +1,9 @@
 // What the unit's and the office's dossier pages both show: the facts, the result, the
-// documents and the history (with the audit chain's verdict).
-import { get, procedureNames, procedures } from './api.js';
+// documents (and those its results give to print and keep) and the history (with the audit
+// chain's verdict).
+import { get, getPage, procedureNames, procedures } from './api.js';
 import { label, named, stepLabel, t } from './i18n.js';
-import { empty, h, money, statusBadge, when } from './ui.js';
+import { busy, download, empty, h, money, statusBadge, when } from './ui.js';
 
 export async function facts(d) {
   const proc = (await procedures()).find((p) => p.code === d.procedure && p.version === d.version)
@@ -44,7 +45,8 @@ export function result(d) {
 
 /** The dossier's documents, each named by its component in the procedure (the code if unknown). */
 export async function documents(id, d) {
-  const items = (await get(`/dossiers/${id}/documents`)).items || [];
+  const listed = await get(`/dossiers/${id}/documents`);
+  const items = listed.items || [];
   const proc = (await procedures()).find((p) => p.code === d.procedure && p.version === d.version);
   const kinds = new Map((proc?.components || []).map((c) => [c.kind, named(c)]));
   return h('section', {}, h('h2', {}, t('documents')), items.length
@@ -52,7 +54,26 @@ export async function documents(id, d) {
       h('a', { href: doc.download_url, rel: 'noopener', target: '_blank' }, doc.name),
       h('span', { class: 'muted', dataset: { kind: doc.kind } },
         ` · ${kinds.get(doc.kind) || doc.kind}${doc.source === 'on_file' ? ` · ${t('onFile')}` : ''}`))))
-    : empty(t('noDocuments')));
+    : empty(t('noDocuments')),
+  printables(id, listed.printable || []));
+}
+
+/** The documents the dossier's results give to print and keep (receipt notice, debit advice,
+ *  Mẫu 33, confirmed form): each saved as an A4 page to open and print. The API wants the
+ *  token, so the page is fetched here and handed over as a file, not linked. */
+function printables(id, list) {
+  if (!list.length) return null;
+  return h('div', { class: 'printable' }, h('h3', {}, t('printables')),
+    h('ul', { class: 'documents' }, list.map((doc) => {
+      const item = h('li', { dataset: { printable: doc.kind } }, doc.title, ' · ');
+      const button = h('button', { type: 'button', class: 'link' }, t('printDownload'));
+      button.addEventListener('click', () => busy(button, item, async () => {
+        download(`${id}-${doc.kind}.html`, await getPage(`/dossiers/${id}/documents/${doc.kind}`),
+          'text/html;charset=utf-8');
+      }));
+      item.append(button);
+      return item;
+    })));
 }
 
 export async function history(id) {

@@ -1,0 +1,296 @@
+"""The results as documents people keep: print-ready HTML (A4, Vietnamese) of a dossier's receipt
+notice, its debit (or credit) advice, its refusal notice (Mẫu 33) and its confirmed form, each
+with the treasury's header, the dossier code and a QR code of that code.
+
+One table, `KINDS`: a document kind is its title, which dossiers have it and how its fields are
+built from the dossier; its body is a template under `chalicelib/templates/print/<template>.html`
+(string.Template, like the e-mails in notices.py) set inside `_page.html`. Every value is
+HTML-escaped when it is put in (values come from users); only the tables this module builds
+itself, from escaped values, go in as markup.
+
+Input is a plain view of the dossier (its summary as the API shows it, with the result, the
+content the unit signed and the unit's and office's names); nothing here reads a table. The
+document's date is the result's own instant, so a document downloaded twice is the same document.
+Pure but for `segno` (pure Python), imported when a QR code is drawn.
+"""
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from string import Template
+
+from . import catalogue
+from .calendar import local_date
+from .risk import local_text
+from .voucher import grouped, vnd
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "print"
+MISSING = "—"
+
+
+class Markup(str):
+    """HTML this module built from escaped values: put in as is."""
+
+
+@dataclass(frozen=True)
+class Kind:
+    kind: str
+    title: str                              # the document's name, as the console lists it
+    has: Callable[[dict], bool]             # does this dossier have it (now)?
+    # the placeholders of its template and of the page: at least `number`, `issued_on` and
+    # `subtitle` (and `heading` if the page's heading is not the title)
+    fields: Callable[[dict], dict]
+    template: str
+
+
+# --- small helpers ---------------------------------------------------------------------------
+
+def _parse(value: object) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else None
+
+
+def _when(value: object) -> str:
+    parsed = _parse(value)
+    return local_text(parsed) if parsed else MISSING
+
+
+def _on(value: object) -> str:
+    """'ngày 08 tháng 12 năm 2026' (Hà Nội date), as Vietnamese documents are dated."""
+    parsed = _parse(value)
+    if parsed is None:
+        return "ngày ... tháng ... năm ..."
+    day = local_date(parsed)
+    return f"ngày {day.day:02d} tháng {day.month:02d} năm {day.year}"
+
+
+def _money(value: object) -> str:
+    return vnd(value) if isinstance(value, int) and not isinstance(value, bool) else MISSING
+
+
+def _procedure(view: dict) -> catalogue.ProcedureVersion | None:
+    try:
+        return catalogue.get_version(view["procedure"], view["version"])
+    except Exception:   # a version this code no longer knows still gets its document
+        return None
+
+
+def _common(view: dict) -> dict:
+    proc = _procedure(view)
+    return {"unit_name": view.get("unit_name") or view.get("unit_id") or MISSING,
+            "unit_id": view.get("unit_id") or MISSING,
+            "procedure_name": proc.name_vi if proc else str(view.get("procedure") or MISSING),
+            "legal_basis": proc.legal_basis if proc else MISSING,
+            "voucher_number": view.get("voucher_number") or MISSING,
+            "amount": _money(view.get("amount")), "account_id": view.get("account_id") or MISSING}
+
+
+def _result(view: dict) -> dict:
+    result = view.get("result")
+    return result if isinstance(result, dict) else {}
+
+
+LABELS = {
+    "number": "Số", "date": "Ngày", "budget_year": "Năm ngân sách", "amount": "Số tiền",
+    "total": "Tổng cộng", "unit": "Đơn vị", "unit_code": "Mã ĐVQHNS", "unit_name": "Tên đơn vị",
+    "name": "Tên", "chapter_code": "Mã chương", "account": "Tài khoản", "account_id": "Tài khoản",
+    "basis": "Căn cứ", "estimate_year": "Năm dự toán", "annual_estimate": "Dự toán cả năm",
+    "monthly_average": "Chi bình quân một tháng", "months": "Số tháng", "lines": "Chi tiết",
+    "rows": "Chi tiết", "totals": "Cộng", "content": "Nội dung", "economic_code": "Mã NDKT",
+    "sector_code": "Mã ngành KT", "source_code": "Mã nguồn NSNN", "reason": "Lý do",
+    "confirmed": "Đã xác nhận", "confirmed_at": "Thời điểm xác nhận",
+    "ledger_reference": "Số tham chiếu hạch toán (TABMIS)", "treatment_vi": "Xử lý",
+    "period": "Kỳ", "opening_balance": "Số dư đầu kỳ", "closing_balance": "Số dư cuối kỳ",
+    "difference": "Chênh lệch", "estimate": "Dự toán", "used": "Đã sử dụng",
+}
+_HIDDEN = {"treatment"}   # a code beside its label (treatment_vi): shown once, in words
+_NUM = ' class="num"'
+
+
+def _label(key: str) -> str:
+    return LABELS.get(key, key.replace("_", " ").capitalize())
+
+
+def _cell(value: object, key: str = "") -> str:
+    """One value as escaped text: whole numbers grouped (đồng), times local, yes/no in words."""
+    if isinstance(value, bool):
+        return "Có" if value else "Không"
+    if isinstance(value, int):
+        return html.escape(str(value) if key.endswith("year") else grouped(value))
+    if value is None or value == "":
+        return MISSING
+    if isinstance(value, str) and key.endswith("_at"):
+        return html.escape(_when(value))
+    return html.escape(str(value))
+
+
+def table(value: object) -> Markup:
+    """Any plain form (dicts, lists of rows, totals) as HTML tables: a dict as label/value
+    lines, a list of dicts as rows with a column per key. The tables a reconciliation form
+    carries print without code of their own."""
+    if isinstance(value, dict):
+        lines = [f"<tr><th>{html.escape(_label(k))}</th><td>{_nested(v, k)}</td></tr>"
+                 for k, v in value.items() if k not in _HIDDEN]
+        return Markup(f'<table class="fields">{"".join(lines)}</table>')
+    if isinstance(value, list) and value and all(isinstance(r, dict) for r in value):
+        keys = list(dict.fromkeys(k for row in value for k in row if k not in _HIDDEN))
+        head = "".join(f"<th>{html.escape(_label(k))}</th>" for k in keys)
+        body = "".join("<tr>" + "".join(
+            f"<td{_NUM if isinstance(row.get(k), int) else ''}>{_nested(row.get(k), k)}</td>"
+            for k in keys) + "</tr>" for row in value)
+        return Markup(f'<table class="rows"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>')
+    if isinstance(value, list):
+        return Markup(", ".join(_cell(v) for v in value) or MISSING)
+    return Markup(_cell(value))
+
+
+def _nested(value: object, key: str) -> str:
+    return table(value) if isinstance(value, (dict, list)) else _cell(value, key)
+
+
+# --- the kinds -------------------------------------------------------------------------------
+
+def _receipt_fields(view: dict) -> dict:
+    """347/2025 Art.3 cl.4 pt.a: the notice of receipt of a valid electronic dossier, with the
+    promised result date (the one promised at receipt; an extension is said beside it)."""
+    notice = view.get("receipt_notice") or {}   # domain/receipt_notice.py: the one notice
+    extensions = [e for e in notice.get("extensions") or [] if isinstance(e, dict)]
+    promised = notice.get("promised_result_at") or view.get("due_at")
+    days = notice.get("time_limit_working_days")
+    files = [d.get("name") for d in (view.get("content") or {}).get("documents") or []
+             if isinstance(d, dict) and d.get("name")]
+    documents = Markup("<h3>Tài liệu kèm theo</h3><ol>" + "".join(
+        f"<li>{html.escape(str(name))}</li>" for name in files) + "</ol>") if files else Markup("")
+    extended = Markup(f"<p>Thời hạn giải quyết đã được gia hạn đến: <strong>"
+                      f"{html.escape(_when(extensions[-1].get('to_due_at')))}</strong>.</p>"
+                      ) if extensions else Markup("")
+    return {"number": f"{view['dossier_id']}/TN", "issued_on": _on(view.get("received_at")),
+            "subtitle": "Tiếp nhận hồ sơ và hẹn trả kết quả",
+            "received": _when(view.get("received_at")), "promised": _when(promised),
+            "time_limit": f"{days} ngày làm việc" if days else MISSING,
+            "documents": documents, "extended": extended}
+
+
+# The advices a posted result carries (347/2025 Art.6 cl.2 pt.i; notices.ADVICES names them).
+ADVICE_TITLES = {"debit_advice": "Giấy báo Nợ", "credit_advice": "Giấy báo Có",
+                 "posting_note": "Phiếu hạch toán"}
+
+
+def _advice_fields(kind: str) -> Callable[[dict], dict]:
+    def fields(view: dict) -> dict:
+        advice = _result(view)[kind]
+        parts = Markup("")
+        if isinstance(advice.get("budget_payment"), dict):   # a split voucher (Mẫu 14 / 18)
+            part = advice["budget_payment"]
+            parts = Markup(
+                "<h3>Chi tiết</h3><table class=\"fields\">"
+                f"<tr><th>Nộp ngân sách nhà nước</th><td>{html.escape(_money(part.get('amount')))}"
+                f" — tài khoản thu {_cell(part.get('revenue_account'))}, mã số thuế "
+                f"{_cell(part.get('tax_code'))}</td></tr>"
+                f"<tr><th>Chuyển cho đơn vị hưởng</th><td>"
+                f"{html.escape(_money(advice.get('payee_amount')))}</td></tr></table>")
+        return {"number": advice.get("number") or MISSING, "issued_on": _on(advice.get("posted_at")),
+                "subtitle": "Kho bạc Nhà nước đã hạch toán theo đề nghị của đơn vị",
+                "account_id": advice.get("account_id") or view.get("account_id") or MISSING,
+                "amount": _money(advice.get("amount")), "posted": _when(advice.get("posted_at")),
+                "ledger_reference": advice.get("ledger_reference") or MISSING, "parts": parts}
+    return fields
+
+
+def _refusal_fields(view: dict) -> dict:
+    """347/2025 Art.6 cl.2 pt.k (and Art.7 cl.2 pt.d for ODA): Mẫu 33, the notice of the
+    result: which dossier, of what date, about what, refused for which reason, by which office.
+    Who at the treasury decided is not on it (the office signs)."""
+    result = _result(view)
+    common = _common(view)
+    subject = common["procedure_name"]
+    if view.get("voucher_number"):
+        subject += f", chứng từ số {view['voucher_number']}"
+    if isinstance(view.get("amount"), int):
+        subject += f", số tiền {_money(view['amount'])}"
+    return {"number": f"{view['dossier_id']}/TB-KBNN", "issued_on": _on(result.get("decided_at")),
+            "heading": "Thông báo", "subtitle": "Kết quả giải quyết thủ tục hành chính",
+            "subject": subject,
+            "received_on": _on(view.get("received_at")).removeprefix("ngày "),
+            "reason": result.get("reason") or MISSING}
+
+
+def _confirmed_fields(view: dict) -> dict:
+    """347/2025 Art.6 cl.2 pt.i: the form the unit signed with the treasury's confirmation."""
+    form = _result(view)["confirmed_form"]
+    treasury = form.get("treasury") if isinstance(form.get("treasury"), dict) else {}
+    return {"number": treasury.get("number") or MISSING,
+            "issued_on": _on(treasury.get("confirmed_at")),
+            "subtitle": f"{form.get('form') or ''} — có xác nhận của Kho bạc Nhà nước",
+            "symbol": form.get("symbol") or MISSING, "signed": table(form.get("signed") or {}),
+            "treasury": table(treasury)}
+
+
+def _has_advice(kind: str) -> Callable[[dict], bool]:
+    return lambda view: isinstance(_result(view).get(kind), dict)
+
+
+KINDS: dict[str, Kind] = {k.kind: k for k in (
+    Kind("receipt_notice", "Thông báo tiếp nhận hồ sơ",
+         lambda view: bool(view.get("received_at")), _receipt_fields, "receipt_notice"),
+    *(Kind(kind, title, _has_advice(kind), _advice_fields(kind), "advice")
+      for kind, title in ADVICE_TITLES.items()),
+    Kind("refusal_notice", "Thông báo kết quả giải quyết thủ tục hành chính",
+         lambda view: view.get("status") == catalogue.REFUSED, _refusal_fields, "refusal_notice"),
+    Kind("confirmed_form", "Mẫu có xác nhận của Kho bạc Nhà nước",
+         lambda view: isinstance(_result(view).get("confirmed_form"), dict), _confirmed_fields,
+         "confirmed_form"),
+)}
+
+
+def title_of(kind: Kind, view: dict) -> str:
+    """The kind's title, or a confirmed form's own name (Giấy đề nghị tạm cấp dự toán...)."""
+    if kind.kind == "confirmed_form":
+        return str(_result(view)["confirmed_form"].get("name_vi") or kind.title)
+    return kind.title
+
+
+def available(view: dict) -> list[dict]:
+    """The documents this dossier has now: kind and title, in the table's order."""
+    return [{"kind": k.kind, "title": title_of(k, view)} for k in KINDS.values() if k.has(view)]
+
+
+# --- rendering -------------------------------------------------------------------------------
+
+@cache
+def _template(name: str) -> Template:
+    return Template((TEMPLATES / f"{name}.html").read_text(encoding="utf-8"))
+
+
+def _escaped(values: dict) -> dict:
+    return {k: v if isinstance(v, Markup) else html.escape(str(v)) for k, v in values.items()}
+
+
+def qr_svg(text: str) -> Markup:
+    """The QR code of `text` as inline SVG (Mẫu 33's "Mã QR code"): what a phone reads is the
+    dossier code itself; the product has no public lookup page a URL could point to."""
+    import segno  # only the document route draws one: a cold start elsewhere never loads it
+    code = segno.make(text, error="m")
+    return Markup(code.svg_inline(scale=4, border=2, omitsize=True, title=f"Mã số hồ sơ {text}"))
+
+
+def render(kind: Kind, view: dict) -> str:
+    """The kind's document for this dossier (the caller checked `kind.has(view)`). A placeholder
+    a template names but nobody fills is an error (KeyError), not a '$x' on paper."""
+    values = {**_common(view), "office_name": view.get("office_name") or MISSING,
+              "dossier_code": view["dossier_id"], **kind.fields(view)}
+    body = _template(kind.template).substitute(_escaped(values))
+    title = title_of(kind, view)
+    page = {"heading": title, **values, "kind": kind.kind, "title": title,
+            "qr": qr_svg(view["dossier_id"]), "body": Markup(body),
+            "legal_note": "Nghị định số 347/2025/NĐ-CP"}
+    return _template("_page").substitute(_escaped(page))
