@@ -16,6 +16,7 @@ from chalicelib.api import (
     documents,
     dossiers,
     payee_lists,
+    projects,
     public,
     reports,
     schedules,
@@ -64,5 +65,5 @@ def _framework_errors_in_house_shape(event, get_response):
 # Registered after the middleware: a blueprint's event handlers take the app's middleware when
 # they are registered. No name_prefix: the Lambda functions keep their handlers' names.
 for area in (public, dossiers, documents, tasks, directory, reports, statements, alerts, advances,
-             console, workflow, consumers, streams, schedules, autopay, payee_lists):
+             console, workflow, consumers, streams, schedules, autopay, payee_lists, projects):
     app.register_blueprint(area.bp)

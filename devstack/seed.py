@@ -56,6 +56,7 @@ ACCOUNTS = [
 # The budget-estimate approvals of the years the demo and the tests pay in, and one public
 # investment project (7654321) financed by one IDA loan, for the investment and ODA procedures.
 DEMO_PROJECT, DEMO_LOAN = "7654321", "IDA-6789-VN"
+DEMO_TOTAL_INVESTMENT, DEMO_YEAR_PLAN = 900_000_000_000, 300_000_000_000
 LEGAL_DOCUMENTS = [
     *((unit["unit_id"], "estimate_approval", str(year), f"giao-du-toan-{year}.pdf")
       for unit in UNITS for year in (2025, 2026, 2027)),
@@ -144,6 +145,16 @@ def seed(endpoint_url: str, env: dict[str, str], region: str = "us-east-1") -> N
             "version": {"N": "1"}})
 
     _file_legal_documents(session, endpoint_url, env)
+    # The demo project in the office's register (254/2025 Art.6 cl.4-5): its total investment
+    # and a capital plan for each year the demo and the tests pay in.
+    ddb.put_item(TableName=table, Item={
+        "pk": {"S": f"PROJECT#{DEMO_PROJECT}"}, "project_code": {"S": DEMO_PROJECT},
+        "name": {"S": "Cải tạo, nâng cấp trụ sở làm việc"}, "owner_unit": {"S": "1012345"},
+        "office_id": {"S": "KV1"}, "total_investment": {"N": str(DEMO_TOTAL_INVESTMENT)},
+        "plans": {"S": json.dumps({str(year): {"allocated": DEMO_YEAR_PLAN}
+                                   for year in (2025, 2026, 2027)})},
+        "updated_at": {"S": "2025-01-02T01:00:00Z"}, "updated_by": {"S": "seed"},
+        "version": {"N": "1"}})
     for office_id, count in MANDATORY_UNITS.items():
         ddb.update_item(TableName=env["TABLE_AGGREGATES"],
                         Key={"pk": {"S": f"UNITS#{office_id}"}, "sk": {"S": "-"}},

@@ -31,6 +31,7 @@ from chalicelib.adapters.models import (
     DossierBody,
     IdempotencyRecord,
     LegalDocument,
+    Project,
     RegisteredCertificate,
     Task,
     Unit,
@@ -256,6 +257,23 @@ class MemoryRepository:
     def advance_dossiers(self, unit_id: str) -> list[Dossier]:
         return [stored(d) for (model, _), d in self.items.items() if model is Dossier
                 and d.unit_id == unit_id and d.payment_kind in ("advance", "advance_settlement")]
+
+    def project(self, project_code: str) -> Project | None:
+        return self._kept(Project, Project.key(project_code))
+
+    def save_project(self, project: Project) -> None:
+        if _moved(self.items.get((Project, _key(project))), project):
+            raise Conflict("Dự án vừa được cập nhật, hãy đọc lại.", code="project_changed")
+        _bump(project)   # as PynamoDB's save does to the caller's instance
+        self.put(project)
+
+    def project_dossiers(self, unit_id: str, project_code: str) -> list[Dossier]:
+        return [stored(d) for (model, _), d in self.items.items() if model is Dossier
+                and d.unit_id == unit_id and d.project_code == project_code]
+
+    def contract_dossiers(self, unit_id: str, contract_number: str) -> list[Dossier]:
+        return [stored(d) for (model, _), d in self.items.items() if model is Dossier
+                and d.unit_id == unit_id and d.contract_number == contract_number]
 
     def paid_under_contract(self, unit_id: str, contract_number: str, excluding: str) -> int:
         return sum(int(d.amount) for (model, _), d in self.items.items() if model is Dossier

@@ -115,6 +115,30 @@ class LegalDocument(_Unbound):
         return f"LEGALDOC#{unit_id}#{kind}#{reference}"
 
 
+# --- public-investment projects (254/2025 Art.6 cl.4-5, Art.7), in the directory table ----------
+class Project(_Unbound):
+    """A project the office pays investment capital to (pk "PROJECT#<7-digit code>"): the total
+    investment its decision approved and, per year, the capital plan the office recorded
+    (`plans`: {"2026": {allocated, extended_from_previous, advanced_from_next_year}}).
+    What was disbursed is read from the owner unit's dossiers, never kept twice."""
+    class Meta(_Unbound.Meta):
+        pass
+    pk = UnicodeAttribute(hash_key=True)
+    project_code = UnicodeAttribute()
+    name = UnicodeAttribute()
+    owner_unit = UnicodeAttribute()
+    office_id = UnicodeAttribute()
+    total_investment = NumberAttribute()
+    plans = JSONAttribute(default=dict)
+    updated_at = UnicodeAttribute()
+    updated_by = UnicodeAttribute()
+    version = VersionAttribute()
+
+    @staticmethod
+    def key(project_code: str) -> str:
+        return f"PROJECT#{project_code}"
+
+
 # --- utility auto-pay (347/2025 Art.6 cl.3 pt.a), in the directory table -----------------------
 class AutopayAuthorisation(_Unbound):
     """An authorisation in force or revoked (pk "AUTOPAY#<dossier id>"): the accepted dossier's
@@ -620,7 +644,7 @@ _TABLES = {
     Office: "directory_table", Unit: "directory_table", Account: "directory_table",
     TrustBundle: "directory_table", LegalDocument: "directory_table",
     AutopayAuthorisation: "directory_table", AutopayIndex: "directory_table",
-    AutopayBill: "directory_table",
+    AutopayBill: "directory_table", Project: "directory_table",
     RegisteredCertificate: "certificates_table",
     Dossier: "dossiers_table", DossierBody: "dossier_bodies_table", Task: "tasks_table",
     AuditRecord: "audit_table",

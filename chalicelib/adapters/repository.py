@@ -13,7 +13,7 @@ from datetime import date, datetime
 from datetime import time as time_of_day
 from typing import Any, TypeVar
 
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import PutError, TransactWriteError
 from pynamodb.expressions.condition import size
 from pynamodb.transactions import TransactWrite
 
@@ -31,6 +31,7 @@ from .models import (
     IdempotencyRecord,
     LegalDocument,
     Office,
+    Project,
     RegisteredCertificate,
     Task,
     TrustBundle,
@@ -210,6 +211,32 @@ class Repository:
         unit's own partition."""
         return list(Dossier.by_unit.query(unit_id, filter_condition=Dossier.payment_kind.is_in(
             "advance", "advance_settlement")))
+
+    # --- public-investment projects (254/2025 Art.6 cl.4-6, Art.9 cl.5) -------------------------
+    def project(self, project_code: str) -> Project | None:
+        """Read fresh (a plan recorded a moment ago decides the next payment), never cached."""
+        return get_or_none(Project, Project.key(project_code), consistent=True)
+
+    def save_project(self, project: Project) -> None:
+        """Put the project, guarded by its version: two officers' writes never overwrite each other
+        silently (the second is a Conflict and reads again)."""
+        try:
+            project.save()
+        except PutError as exc:
+            if dynamo.is_condition_failure(exc):
+                raise Conflict("Dự án vừa được cập nhật, hãy đọc lại.",
+                               code="project_changed") from exc
+            raise
+
+    def project_dossiers(self, unit_id: str, project_code: str) -> list[Dossier]:
+        """The unit's dossiers for a project (what it disbursed): a Query of its own partition."""
+        return list(Dossier.by_unit.query(unit_id,
+                                          filter_condition=Dossier.project_code == project_code))
+
+    def contract_dossiers(self, unit_id: str, contract_number: str) -> list[Dossier]:
+        """The unit's dossiers under a contract, whatever their status: a Query of its partition."""
+        return list(Dossier.by_unit.query(
+            unit_id, filter_condition=Dossier.contract_number == contract_number))
 
     def audit_records(self, dossier_id: str) -> list[dict]:
         return [{"seq": int(r.seq), "prev_hash": r.prev_hash, "dossier_id": r.dossier_id,

@@ -269,6 +269,8 @@ def _posting() -> Step:
         Decision("insufficient_balance", "Số dư không đủ", end_status=REFUSED),
         Decision("account_closed", "Tài khoản đã tất toán", end_status=REFUSED),
         Decision("over_advance", "Vượt số tạm ứng còn lại", end_status=REFUSED),
+        # 254/2025 Art.6 cl.4-5, Art.9 cl.4: the plan (or total investment) used up meanwhile.
+        Decision("over_year_plan", "Vượt kế hoạch vốn năm / tổng mức đầu tư", end_status=REFUSED),
         Decision("ledger_rejected", "TABMIS từ chối hạch toán", end_status=REFUSED),
     ), system_timeout_seconds=POSTING_TIMEOUT_SECONDS)
 
@@ -277,6 +279,13 @@ PAYMENT_CHECKS: tuple[str, ...] = (
     "lines_sum_to_total", "economic_codes_known", "within_balance", "within_contract",
     "advance_within_contract_rate", "related_dossier",
     "parts_sum_to_total")   # a split voucher (Mẫu 14 / 18) only
+
+
+# The checks of public-investment payments (254/2025 Art.6 cl.4-6, Art.9 cl.4-5;
+# domain/investment.py), shown on the investment procedures' checklists.
+INVESTMENT_CHECKS_254: tuple[str, ...] = (
+    "within_total_investment", "within_year_plan", "advance_within_year_plan",
+    "within_contract_items", "advance_recovered_by_80_percent")
 
 
 def _payment_steps() -> tuple[Step, ...]:
@@ -393,14 +402,14 @@ INVESTMENT_CAPITAL_PAYMENT = ProcedureVersion(
     payment_kinds=("payment", "advance", "advance_settlement"),
     components=(INVESTMENT_DECISION, CAPITAL_PLAN, CONTRACT, VOLUME_STATEMENT, SETTLEMENT_STATEMENT),
     voucher_blocks=("project",),
-    checks=PAYMENT_CHECKS,
+    checks=PAYMENT_CHECKS + INVESTMENT_CHECKS_254,
 )
 PROJECT_MANAGEMENT_COSTS = replace(
     INVESTMENT_CAPITAL_PAYMENT, code="project_management_costs",
     name_vi="Kiểm soát, thanh toán chi phí quản lý dự án",
     name_en="Project management costs", legal_basis="Nghị định 11/2020/NĐ-CP, Điều 9",
     sla_working_days=2, peak_sla_working_days=2, payment_kinds=("payment", "advance"),
-    checks=tuple(c for c in PAYMENT_CHECKS if c != "related_dossier"),
+    checks=tuple(c for c in PAYMENT_CHECKS if c != "related_dossier") + INVESTMENT_CHECKS_254,
     components=(INVESTMENT_DECISION, ESTIMATE_APPROVAL, CONTRACT, PAYEE_LIST))
 FOREIGN_CAPITAL_SPENDING = replace(
     INVESTMENT_CAPITAL_PAYMENT, code="foreign_capital_spending",

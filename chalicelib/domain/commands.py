@@ -83,6 +83,20 @@ class AddDayOff:
 
 
 @dataclass(frozen=True)
+class PutProject:
+    name: Json = sent(required=True)
+    owner_unit: Json = sent(required=True)
+    total_investment: Json = sent(required=True)
+
+
+@dataclass(frozen=True)
+class PutYearPlan:
+    allocated: Json = sent(required=True)
+    extended_from_previous: Json = sent()
+    advanced_from_next_year: Json = sent()
+
+
+@dataclass(frozen=True)
 class DelayReason:
     reason: Json = sent(required=True)
 
@@ -169,4 +183,6 @@ BY_OPERATION: dict[tuple[str, str], type] = {
     ("post", "/v1/statements/{statement_id}/resolution"): Resolve,
     ("post", "/v1/alerts/subscriptions"): Subscribe,
     ("post", "/v1/autopay/{authorisation_id}/revoke"): RevokeAutopay,
+    ("put", "/v1/projects/{code}"): PutProject,
+    ("put", "/v1/projects/{code}/plans/{year}"): PutYearPlan,
 }

@@ -78,6 +78,10 @@ POLICY: dict[str, dict[str, Scope]] = {
     # bills; only its account holder, who signs the letter for the account, withdraws one.
     "autopay.read":         dict(_unit_all),
     "autopay.revoke":       {"account_holder": Scope.OWN_UNIT},
+    # The project register of investment payments (254/2025 Art.6 cl.4-5, Art.7 cl.3): the
+    # office that records the plans in TABMIS writes it; the owner unit and the office read it.
+    "project.manage":       {CONTROL_OFFICER: Scope.OWN_OFFICE, LEADER: Scope.OWN_OFFICE},
+    "project.read":         {**_unit_all, **_treasury_read},
 }
 # A machine client may submit and read for its unit but never decide or touch signers.
 assert all(UNIT_SOFTWARE not in POLICY[a] for a in ("task.decide", "certificate.register",

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from ..adapters.identity import Principal
 from ..adapters.repository import Repository
-from ..domain import catalogue
+from ..domain import catalogue, investment
 from ..domain.checks import Check, payment_checks
 from ..domain.errors import Conflict
 from ..domain.voucher import parse_voucher
-from . import allocation, common, posting, reconciliation, related
+from . import allocation, common, posting, projects, reconciliation, related
 
 
 def checklist(principal: Principal, dossier_id: str, *, repo: Repository) -> dict:
@@ -37,6 +37,9 @@ def _payment(dossier, proc: catalogue.ProcedureVersion, repo: Repository) -> lis
     checks = payment_checks(voucher, balance=posting.available(account) if account else None,
                             paid_under_contract=paid,
                             account_kind=account.kind if account else None)
+    if investment.applies_to(dossier.procedure):   # 254/2025 Art.6 cl.4-6, Art.9 cl.4-5
+        checks += projects.checklist(repo.body(dossier).content.get("voucher") or {},
+                                     voucher.project_code, dossier, repo)
     if voucher.kind.relates_to:
         wrong = related.problem(voucher, dossier.unit_id, repo, dossier_id=dossier.dossier_id)
         checks.append(Check("related_dossier", "Hồ sơ liên quan (tạm ứng được thanh toán, chứng từ "

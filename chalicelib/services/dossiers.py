@@ -26,14 +26,24 @@ from ..adapters.models import Dossier, DossierBody, IdempotencyRecord, Unit
 from ..adapters.repository import IdempotencyKeyTaken, Repository
 from ..adapters.workflow import Workflows
 from ..config import Config
-from ..domain import audit, budget_year, catalogue
+from ..domain import audit, budget_year, catalogue, investment
 from ..domain.calendar import local_date
 from ..domain.changes import REMOVE, set_or_remove
 from ..domain.commands import Submit
 from ..domain.errors import BadRequest, Conflict, IdempotencyKeyReused, InvalidField
 from ..domain.payee_list import PayeeList
 from ..domain.voucher import parse_voucher
-from . import authz, budget_forms, common, delivery, documents, payee_lines, related, signing
+from . import (
+    authz,
+    budget_forms,
+    common,
+    delivery,
+    documents,
+    payee_lines,
+    projects,
+    related,
+    signing,
+)
 
 log = logging.getLogger(__name__)
 IDEMPOTENCY_TTL = timedelta(days=7)
@@ -130,6 +140,8 @@ def _payment_facts(content: dict, procedure: catalogue.ProcedureVersion, unit: A
         field = "content.voucher.total" if wrong.code == "adjustment_changes_amount" else wrong.field
         raise InvalidField(wrong.message, code=wrong.code, field=field)
     budget_forms.check(content, voucher, unit.unit_id, repo, now)   # Mẫu 08 / Mẫu 09, if sent
+    recovered = projects.check_submission(content["voucher"], voucher.project_code, unit.unit_id,
+                                          repo) if investment.applies_to(procedure.code) else 0
     return {"account_id": voucher.account, "amount": voucher.total,
             "payment_kind": voucher.payment_kind, "voucher_number": voucher.number,
             "contract_number": voucher.contract_number, "related_dossier": voucher.related_dossier,
@@ -137,7 +149,7 @@ def _payment_facts(content: dict, procedure: catalogue.ProcedureVersion, unit: A
             # 347/2025 Art.6 cl.2 pt.e: what a settlement converts of its advance (the rest of
             # its total is the difference paid out).
             "advance_converted": voucher.total - voucher.difference_to_pay
-            if voucher.payment_kind == "advance_settlement" else None}
+            if voucher.payment_kind == "advance_settlement" else recovered or None}
 
 
 def _specimen_facts(content: dict, procedure: catalogue.ProcedureVersion, unit: Any, now: datetime,

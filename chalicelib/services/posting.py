@@ -30,14 +30,14 @@ from ..adapters.ledger import LedgerAdapter
 from ..adapters.models import Account, Dossier, LedgerPosting
 from ..adapters.repository import Repository
 from ..adapters.workflow import TaskExpired, Workflows
-from ..domain import catalogue
+from ..domain import catalogue, investment
 from ..domain import ledger as contract
 from ..domain.budget_forms import spendable
 from ..domain.changes import REMOVE, Add
 from ..domain.checks import debit_amount
 from ..domain.errors import Conflict
 from ..domain.voucher import parse_voucher
-from . import budget_forms, common, payee_lines, related
+from . import budget_forms, common, payee_lines, projects, related
 
 log = logging.getLogger(__name__)
 ATTEMPTS = 5
@@ -99,7 +99,11 @@ def _request(dossier: Dossier, token: str, repo: Repository, ledger: LedgerAdapt
                       "difference": voucher.difference_to_pay}
         if voucher.difference_to_pay:   # the transfer voucher: the difference is paid out
             amount, effect = voucher.difference_to_pay, -1
-    refusal = _refusal(voucher, dossier, account, repo)
+    recovered = int(dossier.advance_converted or 0) if voucher.payment_kind == "payment" else 0
+    if recovered:   # 254/2025 Art.9 cl.5: the recovered part converts the open advance
+        settlement = {"converted": recovered, "difference": amount - recovered}
+        amount, effect = amount - recovered, (-1 if amount > recovered else 0)
+    refusal = _refusal(voucher, dossier, account, repo, content=content, recovered=recovered)
     if refusal is not None:
         code, reason = refusal
         repo.move_dossier(
@@ -223,13 +227,18 @@ def available(account: Account) -> int:
 
 
 def _refusal(voucher, dossier: Dossier, account: Account | None,
-             repo: Repository) -> tuple[str, str] | None:
+             repo: Repository, *, content: dict, recovered: int = 0) -> tuple[str, str] | None:
     if account is None or account.status == "closed":
         return "account_closed", "Tài khoản đã được tất toán."
     # Within the balance: 347/2025 Art.6 cl.2 pt.c (estimate account) and 347/2025 Art.6 cl.2 pt.đ
     # (deposit account), checked again here because the balance may have moved since review.
-    if available(account) < debit_amount(voucher):
+    if available(account) < debit_amount(voucher) - recovered:
         return "insufficient_balance", "Số dư tài khoản không đủ để thanh toán."
+    if investment.applies_to(dossier.procedure):
+        # 254/2025 Art.6 cl.4-5, Art.9 cl.4-5: another dossier may have used the plan since receipt.
+        beyond = projects.posting_refusal(content.get("voucher") or {}, dossier, repo)
+        if beyond is not None:
+            return beyond
     # The related dossier was final at receipt, so only what other settlements posted (or sent
     # to the ledger) since can have changed: the room left in the advance.
     wrong = related.problem(voucher, dossier.unit_id, repo, dossier_id=dossier.dossier_id,

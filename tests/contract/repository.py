@@ -20,6 +20,7 @@ from chalicelib.adapters.models import (
     Dossier,
     DossierBody,
     IdempotencyRecord,
+    Project,
     RegisteredCertificate,
     Task,
     Unit,
@@ -343,3 +344,33 @@ class RepositoryContract:
         assert moved.result == {"outcome": "paid", "debit_advice": {"amount": 3_000_000}}
         assert [(r["seq"], r["action"]) for r in repo.audit_records(dossier.dossier_id)] == [
             (1, "submitted"), (2, "posted")]
+
+    # --- public-investment projects (254/2025 Art.6 cl.4-5) -----------------------------------
+    def test_a_project_saved_reads_back_and_a_write_from_a_stale_read_is_refused(self, repo):
+        code = a_unit()
+        assert repo.project(code) is None
+        first = Project(Project.key(code), project_code=code, name="Trường học", owner_unit=a_unit(),
+                        office_id="KV1", total_investment=10_000_000_000,
+                        plans={"2026": {"allocated": 1}}, updated_at=AT, updated_by="kiemsoat")
+        repo.save_project(first)
+        stale = repo.project(code)
+        fresh = repo.project(code)
+        fresh.plans = {"2026": {"allocated": 2}}
+        repo.save_project(fresh)
+        stale.total_investment = 1
+        with pytest.raises(Conflict):
+            repo.save_project(stale)
+        kept = repo.project(code)
+        assert (int(kept.total_investment), kept.plans) == (10_000_000_000, {"2026": {"allocated": 2}})
+
+    def test_a_units_dossiers_are_found_by_project_and_by_contract(self, repo):
+        unit = a_unit()
+        mine = a_dossier(unit)
+        mine.project_code, mine.contract_number = "7000001", "HD-1"
+        other = a_dossier(unit, "2026-11-23T01:00:01Z")
+        other.project_code, other.contract_number = "7000002", "HD-2"
+        for d in (mine, other, a_dossier(a_unit())):
+            self.created(repo, d)
+        assert [d.dossier_id for d in repo.project_dossiers(unit, "7000001")] == [mine.dossier_id]
+        assert [d.dossier_id for d in repo.contract_dossiers(unit, "HD-2")] == [other.dossier_id]
+        assert repo.project_dossiers(unit, "7999999") == []

@@ -17,6 +17,7 @@ import pytest
 from chalicelib import clock
 from chalicelib.domain.policy import POLICY, Scope
 from devstack.demo import sample_content
+from devstack.seed import DEMO_PROJECT
 from tests.integration.flow import Flow
 
 pytestmark = pytest.mark.integration
@@ -66,6 +67,11 @@ RESOURCE_ROUTES = [
     ("autopay.read", "GET", "/v1/autopay/{autopay}", None, "authorisation_not_found"),
     # Revoking is idempotent: the allowed cells revoke the world's authorisation, once in effect.
     ("autopay.revoke", "POST", "/v1/autopay/{autopay}/revoke", None, "authorisation_not_found"),
+    # The project register (254/2025): the seeded demo project of unit A; an empty body fails
+    # after authorization, so the allowed cells change nothing.
+    ("project.read", "GET", "/v1/projects/{project}", None, "project_not_found"),
+    ("project.manage", "PUT", "/v1/projects/{project}", {}, None),
+    ("project.manage", "PUT", "/v1/projects/{project}/plans/{year}", {}, None),
 ]
 COLLECTION_ROUTES = [
     ("me.read", "GET", "/v1/me", None),
@@ -93,7 +99,8 @@ COLLECTION_ROUTES = [
 ]
 POLICY_REFUSALS = {"role_not_allowed", "wrong_office", "out_of_scope", "dossier_not_found",
                    "task_not_found", "account_not_found", "certificate_not_found",
-                   "statement_not_found", "subscription_not_found", "authorisation_not_found"}
+                   "statement_not_found", "subscription_not_found", "authorisation_not_found",
+                   "project_not_found"}
 
 # Routes anyone may call: login, the catalogue, the OpenAPI document, form TK01 (a unit with no
 # logins yet registers, its account holder's signature being the proof).
@@ -152,7 +159,8 @@ def world(api, tokens, pki_dir):
             "district": district["dossier_id"], "district_task": district_task["task_id"],
             "statement": _statement_of_unit_a(),
             "subscription": subscription["subscription_id"],
-            "autopay": _autopay_of_unit_a(api, tokens, pki_dir), "kind": "debit_advice"}
+            "autopay": _autopay_of_unit_a(api, tokens, pki_dir), "kind": "debit_advice",
+            "project": DEMO_PROJECT, "year": "2026"}
 
 
 def _autopay_of_unit_a(api, tokens, pki_dir) -> str:
@@ -205,7 +213,8 @@ def test_resource_routes_follow_the_policy_table(api, tokens, world, action, met
         assert status != 401
     elif verdict == "no_role":
         assert (status, code) == (403, "role_not_allowed"), answer
-    elif action in ("office.calendar", "report.paper_vouchers", "office.mandatory_units"):
+    elif action in ("office.calendar", "report.paper_vouchers", "office.mandatory_units",
+                    "project.manage"):
         assert (status, code) == (403, "out_of_scope"), answer   # office codes are public
     else:
         assert (status, code) == (404, missing), answer
@@ -226,7 +235,7 @@ def test_collection_routes_follow_the_policy_table(api, tokens, action, method, 
 @pytest.mark.parametrize("method, path, body", [
     (m, p.format(dossier="01ARZ3NDEKTSV4RRFFQ69G5FAV", task="x", cert="0" * 64, statement="x",
                  subscription="x", account="9523.1.1012345", office="KV1", autopay="x",
-                 kind="receipt_notice"), b)
+                 kind="receipt_notice", project=DEMO_PROJECT, year="2026"), b)
     for _, m, p, b, _ in RESOURCE_ROUTES] + [(m, p, b) for _, m, p, b in COLLECTION_ROUTES])
 def test_every_protected_route_needs_a_token(api, method, path, body):
     status, answer = api.call(method, path, body)

@@ -3,7 +3,7 @@ import copy
 
 import pytest
 
-from chalicelib.domain import catalogue
+from chalicelib.domain import catalogue, investment
 from chalicelib.domain.checks import payment_checks
 from chalicelib.domain.voucher import parse_voucher
 from devstack.demo import sample_content
@@ -79,6 +79,8 @@ def test_the_catalogue_lists_exactly_the_checks_a_procedure_s_dossiers_can_get(p
         reachable |= {c.code for c in payment_checks(v, balance=1, paid_under_contract=0)}
         if v.kind.relates_to:
             reachable.add("related_dossier")   # added by the service for these kinds
+        if investment.applies_to(proc.code):   # 254/2025: added by the service by code
+            reachable |= set(investment.CHECK_CODES)
         if v.kind.balance_effect < 0:   # a debit may be split (Mẫu 14 / 18)
             split = dict(raw, budget_payment=budget_payment(400_000),
                          payee=dict(raw["payee"], amount=v.total - 400_000))

@@ -16,13 +16,15 @@ import app as app_module
 from chalicelib.adapters import aws
 from chalicelib.adapters.documents import DocumentStore, StoredFile
 from chalicelib.adapters.identity import Principal
-from chalicelib.adapters.models import Task
+from chalicelib.adapters.models import Project, Task
 from chalicelib.domain import audit, catalogue, errors, extension, policy
 from chalicelib.domain.commands import Extend, RevokeCertificate, StartUpload
 from chalicelib.domain.commands import parse as command
 from chalicelib.domain.errors import InvalidField
 from chalicelib.services import certificates, checks, common, documents, dossiers, extensions, signing
 from devstack.demo import sample_content
+from devstack.samples import payment_like
+from devstack.seed import DEMO_PROJECT
 from devstack.split_demo import split_content
 from tests.fakes import MemoryWorkflows
 from tests.unit.openapi_support import (
@@ -188,6 +190,10 @@ def test_the_checklist_schema_accepts_what_the_checks_service_builds():
     repo = a_repo(an_account("9523.1.1012345", kind="estimate", balance=1_487_500_000),
                   a_dossier(RELATED, payment_kind="advance", amount=20_000_000,
                             status=catalogue.PAID, step=None))
+    repo.put(Project(Project.key(DEMO_PROJECT), project_code=DEMO_PROJECT, name="Dự án",
+                     owner_unit="1012345", office_id="KV1", total_investment=10**12,
+                     plans={str(y): {"allocated": 10**11} for y in range(2025, 2030)},
+                     updated_at="2026-01-02T01:00:00Z", updated_by="seed", version=1))
     schema = response_schema("GET", "/v1/dossiers/{dossier_id}/checks", "200")
     produced = {}
     for case, content in (
@@ -195,10 +201,14 @@ def test_the_checklist_schema_accepts_what_the_checks_service_builds():
             ("advance", with_contract(sample_content("DEMO-C", 10_000_000))),
             ("settlement", relating("advance_settlement")(sample_content("DEMO-C"))),
             ("split", split_content("DEMO-C")),
-            ("reconciliation", reconciliation_content())):
-        procedure = "balance_reconciliation" if case == "reconciliation" else \
-            "regular_spending_payment"
-        dossier = a_dossier(procedure=procedure, content=content)
+            ("reconciliation", reconciliation_content()),
+            ("investment", payment_like("investment_capital_payment", "DEMO-C"))):
+        procedure = {"reconciliation": "balance_reconciliation",
+                     "investment": "investment_capital_payment"}.get(case,
+                                                                     "regular_spending_payment")
+        version = "11-2020" if case == "investment" else "347-2025"
+        dossier = a_dossier(procedure=procedure, procedure_version=version, content=content,
+                            project_code=DEMO_PROJECT if case == "investment" else None)
         file(repo, dossier)
         listed = checks.checklist(officer, dossier.dossier_id, repo=repo)
         assert is_valid(schema, listed), case
