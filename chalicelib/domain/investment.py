@@ -10,13 +10,13 @@ into it and the advance from next year's estimate (Art.6 cl.5 names both as part
 What a voucher of these procedures may carry besides the common fields (Mẫu 04.b/TT):
 - `contract.items[]`: the items of the contract-information table (Mẫu 02.a/TT) with their
   values, `{code, name?, value}`; each line names the item it pays as `contract_item`
-  (Art.6 cl.6), unless it is a cost computed as a percentage (`percentage_based: true`, Art.6 cl.7:
+  (Art.6 cl.6), unless it is a cost computed as a percentage (`percentage_based: true`, 254/2025 Art.6 cl.7:
   paid as the investor asks, no item check).
 - `advance_recovery`: the part of a payment of completed volume settled by recovering the
   contract's open advance (Art.9 cl.5 pt.a). The voucher's `total` is the completed volume paid;
   the cash paid out is `total - advance_recovery`.
 
-Art.6 cl.8: the treasury pays on the completeness of the legal, advance and payment dossiers and
+254/2025 Art.6 cl.8: the treasury pays on the completeness of the legal, advance and payment dossiers and
 on what they say. What is NOT checked here, by design: the unit prices, quantities and volumes
 behind a line, the acceptance of the work, whether the contract or the cost estimate complies with
 construction law, and the percentage rates of cl.7 costs — the investor answers for them.

@@ -235,7 +235,7 @@ def _refusal(voucher, dossier: Dossier, account: Account | None,
     if available(account) < debit_amount(voucher) - recovered:
         return "insufficient_balance", "Số dư tài khoản không đủ để thanh toán."
     if investment.applies_to(dossier.procedure):
-        # 254/2025 Art.6 cl.4-5, Art.9 cl.4-5: another dossier may have used the plan since receipt.
+        # 254/2025 Art.6 cl.5 (and cl.4, Art.9 cl.4-5): another dossier may have used the plan since receipt.
         beyond = projects.posting_refusal(content.get("voucher") or {}, dossier, repo)
         if beyond is not None:
             return beyond
