@@ -51,7 +51,7 @@ def list_dossiers(req: Request) -> tuple[int, Any]:
 def get_dossier(req: Request, dossier_id: str) -> tuple[int, Any]:
     from chalicelib.services import dossiers
     return 200, dossiers.get(req.principal(), dossier_id, repo=req.services.repo,
-                            statements=req.services.statements)
+                            statements=req.services.statements, now=req.now)
 
 
 @route("/v1/dossiers/{dossier_id}/audit", methods=["GET"])

@@ -316,7 +316,7 @@ def supplement(principal: Principal, dossier_id: str, cmd: Submit, *, repo: Repo
 
 
 def get(principal: Principal, dossier_id: str, *, repo: Repository,
-        statements: StatementStore | None = None) -> dict:
+        statements: StatementStore | None = None, now: datetime | None = None) -> dict:
     dossier = common.load_dossier(repo, principal, dossier_id, "dossier.read")
     body = repo.body(dossier)
     detail = common.dossier_detail(dossier, body)
@@ -324,7 +324,7 @@ def get(principal: Principal, dossier_id: str, *, repo: Repository,
     if statements is not None and dossier.procedure == "balance_reconciliation":
         from . import reconciliation
         detail["reconciliation"] = reconciliation.view(dossier, body.content, repo=repo,
-                                                       statements=statements)
+                                                       statements=statements, now=now)
     return detail
 
 

@@ -153,8 +153,8 @@ def checks(content: dict, repo: Repository, statements: StatementStore) -> list[
     return [Check(code, "Số liệu đơn vị khớp sổ KBNN", not diffs, detail)]
 
 
-def view(dossier: Any, content: dict, *, repo: Repository,
-         statements: StatementStore) -> dict[str, Any]:
+def view(dossier: Any, content: dict, *, repo: Repository, statements: StatementStore,
+         now: datetime | None = None) -> dict[str, Any]:
     """What the dossier shows of its reconciliation: both forms and the differences; once the
     office confirms a match, the confirmed form (347/2025 Art.10 cl.8 pt.a); after a mismatch,
     the differences it was returned with and when the unit's re-reconciliation is due, overdue
@@ -166,7 +166,9 @@ def view(dossier: Any, content: dict, *, repo: Repository,
     if dossier.step == "re_reconcile" and dossier.open_task_id:
         task = repo.task(dossier.open_task_id)
         if task is not None:
-            seen["re_reconciliation"] = {"due_at": task.due_at, "overdue": bool(task.overdue)}
+            late = now is not None and bool(task.due_at) and task.due_at < to_utc_iso(now)
+            seen["re_reconciliation"] = {"due_at": task.due_at,
+                                         "overdue": bool(task.overdue) or late}
     return seen
 
 
