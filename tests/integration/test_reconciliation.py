@@ -5,7 +5,7 @@ within 1 working day (Art.10 cl.2 pt.c), or shows as overdue. The older shape (a
 still works."""
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
@@ -131,15 +131,25 @@ def test_art10_cl2_pt_c_a_re_reconciliation_not_sent_within_one_working_day_show
     assert (mine["step"], mine["due_at"]) == ("re_reconcile", past)
 
 
-def test_art10_cl3_the_older_book_balance_is_compared_with_the_periods_closing_balance(
+def test_art10_cl2_pt_c_matching_balance_is_confirmed_and_a_difference_is_answered_with_its_reason(
         flow, pki_dir):
-    ledger = flow.balance(ACCOUNT)
-    d = submit(flow, body(pki_dir, ledger + 1))
-    status, checklist = flow.api.call("GET", f"/v1/dossiers/{d['dossier_id']}/checks",
-                                      token=flow.officer)
-    assert status == 200 and checklist["checks"][0]["code"] == "book_balance_matches_ledger"
-    closing = treasury_lines(flow, d["dossier_id"])["closing"]
-    assert checklist["all_passed"] is (closing == ledger + 1)
+    """The older shape: a book balance, compared with the ledger's closing balance of the period."""
+    probe = submit(flow, body(pki_dir, 0))
+    closing = treasury_lines(flow, probe["dossier_id"])["closing"]
+    matching, differing = submit(flow, body(pki_dir, closing)), submit(flow, body(pki_dir, closing + 1))
+    for d, passed in ((matching, True), (differing, False)):
+        status, checklist = flow.api.call("GET", f"/v1/dossiers/{d['dossier_id']}/checks",
+                                          token=flow.officer)
+        assert status == 200 and checklist["checks"][0]["code"] == "book_balance_matches_ledger"
+        assert checklist["all_passed"] is passed, checklist
+    assert flow.decide(flow.officer, matching["dossier_id"], "matches")[0] == 200
+    flow.reaches(matching["dossier_id"], "reconciled")
+    assert flow.decide(flow.officer, differing["dossier_id"], "does_not_match",
+                       "Chênh lệch 1 đồng: phí chuyển tiền cuối kỳ.")[0] == 200
+    returned = flow.reaches(differing["dossier_id"], "awaiting_supplement")
+    assert returned["step"] == "re_reconcile"
+    (difference,) = returned["reconciliation"]["differences"]
+    assert (difference["line"], difference["difference"]) == ("closing", 1)
 
 
 def test_supplement_then_refuse(flow, pki_dir):
@@ -187,7 +197,6 @@ def test_art15_cl1_pt_d_a_2025_reconciliation_in_january_2026_is_bound_to_11_202
         now=datetime(2026, 1, 20, 2, 0, tzinfo=UTC))
     assert (status, d["version"]) == (201, "11-2020"), d
     assert svc.repo.dossier(d["dossier_id"]).procedure_version == "11-2020"
-    assert date(2026, 1, 20) < date(2026, 3, 1)   # RECONCILIATION_2025_FORMS_UNTIL
 
 
 def test_a_request_received_under_decree_11_2020_finishes_under_it(stack, tokens, flow, pki_dir):
