@@ -368,7 +368,8 @@ class Driver:
             item.expected = "reconciled"
             self._decide(item, *review, "kiemsoat.kv1", "matches")
         else:
-            item.expected = "not_reconciled"
+            # 347/2025 Art.10 cl.2 pt.c: a mismatch goes back to the unit to reconcile again
+            item.expected = "waiting"
             self._decide(item, *review, "kiemsoat.kv1", "does_not_match", REASON)
 
     def _specimens(self, plan: str, i: int) -> None:

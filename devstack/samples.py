@@ -55,10 +55,23 @@ def open_account(pki_dir: Path, account_id: str) -> dict:
         pki_dir, (f"chutk.{prefix}", "account_holder"))
 
 
-def close_account(pki_dir: Path, account_id: str) -> dict:
+def _last_month() -> dict:
+    from datetime import timedelta
+
+    from chalicelib import clock
+    from chalicelib.domain.calendar import local_date
+    end = local_date(clock.now()).replace(day=1) - timedelta(days=1)
+    return {"from": end.replace(day=1).isoformat(), "to": end.isoformat()}
+
+
+def close_account(pki_dir: Path, account_id: str, period: dict | None = None) -> dict:
+    """Mẫu 25 of a new, unused deposit account with its Mẫu 32 (347/2025 Art.9 cl.3)."""
     _, prefix = ACCOUNT_UNIT
+    mau_32 = {"form": "32", "rows": [{"line": line, "cells": {"amount": 0}}
+                                     for line in ("opening", "increase", "decrease", "closing")]}
     return _sign({"procedure": "account_closing", "closing": {
-        "account_id": account_id, "reason": "Kết thúc dự án, không còn sử dụng."}},
+        "account_id": account_id, "reason": "Kết thúc dự án, không còn sử dụng.",
+        "period": period or _last_month(), "forms": [mau_32]}},
         pki_dir, (f"ktt.{prefix}", "chief_accountant"), (f"chutk.{prefix}", "account_holder"))
 
 

@@ -50,7 +50,8 @@ def list_dossiers(req: Request) -> tuple[int, Any]:
 @route("/v1/dossiers/{dossier_id}", methods=["GET"])
 def get_dossier(req: Request, dossier_id: str) -> tuple[int, Any]:
     from chalicelib.services import dossiers
-    return 200, dossiers.get(req.principal(), dossier_id, repo=req.services.repo)
+    return 200, dossiers.get(req.principal(), dossier_id, repo=req.services.repo,
+                            statements=req.services.statements, now=req.now)
 
 
 @route("/v1/dossiers/{dossier_id}/audit", methods=["GET"])
@@ -93,7 +94,8 @@ def supplement_dossier(req: Request, dossier_id: str) -> tuple[int, Any]:
 @route("/v1/dossiers/{dossier_id}/checks", methods=["GET"])
 def dossier_checks(req: Request, dossier_id: str) -> tuple[int, Any]:
     from chalicelib.services import checks
-    return 200, checks.checklist(req.principal(), dossier_id, repo=req.services.repo)
+    return 200, checks.checklist(req.principal(), dossier_id, repo=req.services.repo,
+                                 statements=req.services.statements)
 
 
 @route("/v1/dossiers/{dossier_id}/delay-reason", methods=["POST"])

@@ -468,13 +468,15 @@ SIGNATURE_SPECIMENS_347 = _account_procedure_347(
     ), system_timeout_seconds=900),
     content_kind="signature_specimens", required_signers=("account_holder",))
 
-ACCOUNT_CLOSING_347 = _account_procedure_347(
+# 347/2025 Art.9 cl.3: Mẫu 25 with the reconciliation forms, which the checklist compares with
+# the ledger before the office confirms the balance and closes (Art.9 cl.2 pt.c).
+ACCOUNT_CLOSING_347 = replace(_account_procedure_347(
     "account_closing", 9, "Tất toán tài khoản", "Account closing", "Kiểm tra hồ sơ tất toán",
     Step("close_account", "Tất toán tài khoản", (SYSTEM,), "office", ACTIVATING, (
-        Decision("closed", "Đã tất toán", end_status=CLOSED),
-        Decision("balance_not_zero", "Số dư chưa bằng 0", end_status=REFUSED),
+        Decision("closed", "Đã tất toán", end_status=CLOSED),   # 347/2025 Art.9 cl.2 pt.c
     ), system_timeout_seconds=900),
-    content_kind="account_closing", required_signers=("chief_accountant", "account_holder"))
+    content_kind="account_closing", required_signers=("chief_accountant", "account_holder")),
+    checks=("form_matches_ledger",))
 
 
 # 347/2025 Art.6 cl.3 pt.a (2nd paragraph): the unit's standing authorisation for the treasury
@@ -498,9 +500,11 @@ def _under_11_2020(proc: ProcedureVersion, article: int) -> ProcedureVersion:
                    effective_from=date(2020, 3, 10), effective_to=date(2026, 1, 1))
 
 
-# Balance reconciliation: the unit states its book balance for a period, the office answers
-# "matches" or "does not match" (with the difference explained) (347/2025 Art.10 cl.2 pt.c)
-# within one working day (347/2025 Art.10 cl.5).
+# Balance reconciliation: the unit sends the form of its account (Mẫu 26-32, 347/2025 Art.10
+# cl.3) for a period, the product compares it with the ledger's, the office answers within one
+# working day (347/2025 Art.10 cl.5): "matches" confirms the form; "does not match" returns it
+# with the differences and the unit reconciles again within 1 working day of that confirmation
+# (347/2025 Art.10 cl.2 pt.c): the `re_reconcile` step, overdue (and escalated) when late.
 BALANCE_RECONCILIATION_347 = ProcedureVersion(
     code="balance_reconciliation", version="347-2025",
     name_vi="Đối chiếu, xác nhận số dư tài khoản",
@@ -511,16 +515,28 @@ BALANCE_RECONCILIATION_347 = ProcedureVersion(
         Step("review", "Đối chiếu số dư", (CONTROL_OFFICER,), "office", UNDER_REVIEW, (
             Decision("matches", "Xác nhận khớp đúng", end_status=RECONCILED),
             Decision("does_not_match", "Không khớp đúng (ghi rõ chênh lệch)",
-                     end_status=NOT_RECONCILED, needs_reason=True),
+                     next_step="re_reconcile", needs_reason=True),
             Decision("request_supplement", "Yêu cầu bổ sung", next_step="supplement",
                      needs_reason=True, counts_as_supplement=True),
             Decision("refuse", "Từ chối", end_status=REFUSED, needs_reason=True),
         )),
         _unit_supplement(),
+        Step("re_reconcile", "Đơn vị đối chiếu lại", UNIT_ROLES, "unit", AWAITING_SUPPLEMENT, (
+            Decision("resubmit", "Gửi lại bảng đối chiếu", next_step="review"),
+        ), working_days=1),
     ),
     payment_kinds=(), required_signers=("chief_accountant", "account_holder"),
-    content_kind="balance_reconciliation", checks=("book_balance_matches_ledger",),
+    content_kind="balance_reconciliation",
+    checks=("book_balance_matches_ledger", "form_matches_ledger"),
+    budget_years=(2026, None),   # 347/2025 Art.15 cl.1 pt.d: 2025's figures keep 11/2020's forms
 )
+
+# 347/2025 Art.15 cl.1 pt.d: reconciling 2025's estimate and usage, and what 2025 carries over
+# into 2026, keeps Decree 11/2020's forms (11/2020 Art.13 cl.9 pt.a) until that reconciliation's
+# deadline. The decree leaves the deadline to other law; assumed: the end of February 2026 (the
+# carry-over is fixed at 31 January, Mẫu 31 col. 12; the annual statements are answered by
+# 10 February, domain/statements.py), so 1 March 2026 is the first day 347's forms take over.
+RECONCILIATION_2025_FORMS_UNTIL = date(2026, 3, 1)
 
 # Temporary allocation of the estimate (tạm cấp dự toán, Mẫu 22): its own procedure, not a kind
 # of voucher, because its result is an allocation, not a payment — accepted, it raises what the
@@ -547,8 +563,12 @@ CATALOGUE: tuple[ProcedureVersion, ...] = (
     REGULAR_SPENDING_PAYMENT_347, REGULAR_SPENDING_PAYMENT_11_2020,
     ODA_RECORDING_347, ODA_RECORDING_11_2020,
     SIGNATURE_SPECIMENS_347, _under_11_2020(SIGNATURE_SPECIMENS_347, 12),
-    ACCOUNT_CLOSING_347, _under_11_2020(ACCOUNT_CLOSING_347, 13),
-    BALANCE_RECONCILIATION_347, _under_11_2020(BALANCE_RECONCILIATION_347, 14),
+    # 11/2020's articles: reconciliation is Art.13 (cited by 347/2025 Art.15 cl.1 pt.d); closing
+    # is taken to be Art.14 (the two were swapped here before); specimens Art.12 is not verified.
+    ACCOUNT_CLOSING_347, _under_11_2020(ACCOUNT_CLOSING_347, 14),
+    BALANCE_RECONCILIATION_347,
+    replace(_under_11_2020(BALANCE_RECONCILIATION_347, 13), budget_years=(None, 2025),
+            serves_its_budget_years_until=RECONCILIATION_2025_FORMS_UNTIL),
     UTILITY_AUTOPAY_347,
     INVESTMENT_CAPITAL_PAYMENT, PROJECT_MANAGEMENT_COSTS, FOREIGN_CAPITAL_SPENDING,
     SERVICE_REGISTRATION_TK01, TEMPORARY_ALLOCATION_347,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..adapters.identity import Principal
 from ..adapters.repository import Repository
+from ..adapters.statements import StatementStore
 from ..domain import catalogue, investment
 from ..domain.checks import Check, payment_checks
 from ..domain.errors import Conflict
@@ -11,11 +12,14 @@ from ..domain.voucher import parse_voucher
 from . import allocation, common, posting, projects, reconciliation, related
 
 
-def checklist(principal: Principal, dossier_id: str, *, repo: Repository) -> dict:
+def checklist(principal: Principal, dossier_id: str, *, repo: Repository,
+              statements: StatementStore | None = None) -> dict:
     dossier = common.load_dossier(repo, principal, dossier_id, "dossier.read")
     proc = catalogue.get_version(dossier.procedure, dossier.procedure_version)
-    if proc.content_kind == "balance_reconciliation":
-        checks = reconciliation.checks(repo.body(dossier).content, repo)
+    if proc.content_kind == "balance_reconciliation" and statements is not None:
+        checks = reconciliation.checks(repo.body(dossier).content, repo, statements)
+    elif proc.content_kind == "account_closing" and statements is not None:
+        checks = reconciliation.closing_checks(repo.body(dossier).content, repo, statements)
     elif proc.content_kind == "temporary_allocation":
         checks = allocation.checks(repo.body(dossier).content, dossier.unit_id, repo)
     elif proc.content_kind == "payment":

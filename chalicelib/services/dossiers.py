@@ -24,6 +24,7 @@ from ..adapters.documents import DocumentStore
 from ..adapters.identity import Principal
 from ..adapters.models import Dossier, DossierBody, IdempotencyRecord, Unit
 from ..adapters.repository import IdempotencyKeyTaken, Repository
+from ..adapters.statements import StatementStore
 from ..adapters.workflow import Workflows
 from ..config import Config
 from ..domain import audit, budget_year, catalogue, investment
@@ -113,7 +114,12 @@ def _parse_submission(cmd: Submit, principal: Principal, repo: Repository, store
 
 def _declared_budget_year(content: dict) -> int | None:
     """The voucher's budget year as sent, if it is one (the version a dossier is bound to may
-    depend on it); a malformed one is left to the voucher's own checks."""
+    depend on it); a malformed one is left to the voucher's own checks. A reconciliation's budget
+    year is its period's (347/2025 Art.15 cl.1 pt.d)."""
+    if content.get("procedure") == "balance_reconciliation":
+        from . import reconciliation
+        period = reconciliation.period_of(content)
+        return period[1].year if period else None
     voucher = content.get("voucher")
     year = voucher.get("budget_year") if isinstance(voucher, dict) else None
     return year if isinstance(year, int) and not isinstance(year, bool) else None
@@ -162,7 +168,7 @@ def _specimen_facts(content: dict, procedure: catalogue.ProcedureVersion, unit: 
 def _closing_facts(content: dict, procedure: catalogue.ProcedureVersion, unit: Any, now: datetime,
                    repo: Repository) -> dict:
     from . import closing
-    return closing.check(content, unit.unit_id, repo)
+    return closing.check(content, unit.unit_id, repo, local_date(now))
 
 
 def _reconciliation_facts(content: dict, procedure: catalogue.ProcedureVersion, unit: Any, now: datetime,
@@ -289,7 +295,10 @@ def supplement(principal: Principal, dossier_id: str, cmd: Submit, *, repo: Repo
     if task is None or task.state != "open":
         raise Conflict("Hồ sơ không ở trạng thái chờ bổ sung.", code="not_awaiting_supplement")
     common.refuse_if_token_expiring(task, now)
-    move = catalogue.transition(proc, "supplement", "resubmit",
+    # The unit's step: a supplement (347/2025 Art.3 cl.5) or a re-reconciliation after a mismatch
+    # (347/2025 Art.10 cl.2 pt.c); both are answered by resubmitting the dossier.
+    step = dossier.step if dossier.step in ("supplement", "re_reconcile") else "supplement"
+    move = catalogue.transition(proc, step, "resubmit",
                                 supplements_used=int(dossier.supplements_used), reason=None)
     due = proc.due_at(now, repo.office_calendar(dossier.office_id))
     at, request = common.iso(now), common.decision_request_id()
@@ -303,7 +312,7 @@ def supplement(principal: Principal, dossier_id: str, cmd: Submit, *, repo: Repo
              "due_at": common.iso(due), "updated_at": at, "open_task_id": REMOVE,
              **delivery.mark("decision", at, task_id=task.task_id, next_due=common.iso(due))},
             {"at": at, "actor": common.actor(principal), "action": "resubmitted",
-             "step": "supplement", "from_status": dossier.status, "to_status": move.to_status,
+             "step": step, "from_status": dossier.status, "to_status": move.to_status,
              "reason": None},
             decision="resubmit", by=principal.username, at=at, reason=None, request=request,
             resolve_alert=dossier.alert_task_id,
@@ -318,11 +327,16 @@ def supplement(principal: Principal, dossier_id: str, cmd: Submit, *, repo: Repo
     return common.dossier_summary(common.reloaded(repo, dossier_id))
 
 
-def get(principal: Principal, dossier_id: str, *, repo: Repository) -> dict:
+def get(principal: Principal, dossier_id: str, *, repo: Repository,
+        statements: StatementStore | None = None, now: datetime | None = None) -> dict:
     dossier = common.load_dossier(repo, principal, dossier_id, "dossier.read")
     body = repo.body(dossier)
     detail = common.dossier_detail(dossier, body)
     detail["result"] = budget_forms.with_confirmed_form(dossier, body, detail["result"])
+    if statements is not None and dossier.procedure == "balance_reconciliation":
+        from . import reconciliation
+        detail["reconciliation"] = reconciliation.view(dossier, body.content, repo=repo,
+                                                       statements=statements, now=now)
     return detail
 
 

@@ -52,8 +52,12 @@ def test_a_unit_closes_an_account_through_its_form_and_sees_the_dossier_under_re
     status, body = api.call("GET", f"/v1/dossiers/{dossier_id}", token=tokens["ketoan.cva"])
     assert status == 200, body
     assert body["procedure"] == "account_closing"
-    assert body["content"]["closing"] == {"account_id": account,
-                                          "reason": "Kết thúc dự án, không còn sử dụng."}
+    closing = body["content"]["closing"]
+    assert (closing["account_id"], closing["reason"]) == (account,
+                                                          "Kết thúc dự án, không còn sử dụng.")
+    # 347/2025 Art.9 cl.3 pt.d: a deposit account's Mẫu 32, its four lines all zero here
+    assert [f["form"] for f in closing["forms"]] == ["32"]
+    assert [r["cells"]["amount"] for r in closing["forms"][0]["rows"]] == [0, 0, 0, 0]
     page.get_by_role("link", name="Hồ sơ của đơn vị").click()
     page.wait_for_selector(f'tr[data-dossier="{dossier_id}"][data-status="under_review"]')
 

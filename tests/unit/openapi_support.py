@@ -248,9 +248,21 @@ def specimens_content() -> dict:
 CLOSING_ACCOUNT = "3713.1.1012345"
 
 
+def mau_32(opening: int = 0, increase: int = 0, decrease: int = 0) -> dict:
+    """A deposit account's Mẫu 32 (347/2025), its closing line adding up."""
+    return {"form": "32", "rows": [
+        {"line": "opening", "cells": {"amount": opening}},
+        {"line": "increase", "cells": {"amount": increase}},
+        {"line": "decrease", "cells": {"amount": decrease}},
+        {"line": "closing", "cells": {"amount": opening + increase - decrease}}]}
+
+
 def closing_content() -> dict:
+    """Mẫu 25 of a deposit account with its Mẫu 32 (347/2025 Art.9 cl.3 pt.a, pt.d)."""
     return {"procedure": "account_closing",
-            "closing": {"account_id": CLOSING_ACCOUNT, "reason": "Kết thúc dự án."}}
+            "closing": {"account_id": CLOSING_ACCOUNT, "reason": "Kết thúc dự án.",
+                        "period": {"from": "2026-10-01", "to": "2026-10-31"},
+                        "forms": [mau_32()]}}
 
 
 def open_account_repo(content: dict, block: str) -> MemoryRepository:

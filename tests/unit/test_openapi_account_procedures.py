@@ -170,7 +170,7 @@ def test_the_closing_schema_rejects_what_closing_py_rejects(case):
     content = CLOSING_REJECTED[case](closing_content())
     with pytest.raises(InvalidField) as refused:
         closing.check(copy.deepcopy(content), "1012345",
-                      open_account_repo(content, "closing"))
+                      open_account_repo(content, "closing"), TODAY)
     assert refused.value.code in {"required", "invalid_format", "reason_required"}
     assert not is_valid("Submission", _closing_body(content)), case
 
@@ -179,7 +179,7 @@ def test_the_closing_schema_rejects_what_closing_py_rejects(case):
 def test_the_closing_schema_accepts_what_closing_py_accepts(case):
     content = CLOSING_ACCEPTED[case](closing_content())
     facts = closing.check(copy.deepcopy(content), "1012345",
-                      open_account_repo(content, "closing"))
+                          open_account_repo(content, "closing"), TODAY)
     assert facts == {"account_id": content["closing"]["account_id"]}
     found = [e.message for e in validator("Submission").iter_errors(_closing_body(content))]
     assert found == [], case
@@ -190,7 +190,7 @@ def test_the_closing_rules_beyond_the_schema_are_described_and_documented(case):
     content = closing_content()
     assert is_valid("Submission", _closing_body(content))
     with pytest.raises(errors.DomainError) as refused:
-        closing.check(content, "1012345", a_repo(*CLOSING_DESCRIBED[case]))
+        closing.check(content, "1012345", a_repo(*CLOSING_DESCRIBED[case]), TODAY)
     code, status = refused.value.code, refused.value.status
     assert case.split()[0] == code and refused.value.field == "content.closing.account_id"
     assert f"`{code}`" in DOC["components"]["schemas"]["ClosingRequest"]["description"]
@@ -249,8 +249,8 @@ RECONCILIATION_ACCEPTED = {
 RECONCILIATION_DESCRIBED = {
     "invalid_period": (set_at("reconciliation.period.from", "2026-11-01"),
                        (an_account("9523.1.1012345"),)),
-    "invalid_period ending after today": (set_at("reconciliation.period.to", "2026-11-24"),
-                                          (an_account("9523.1.1012345"),)),
+    "period_not_over ending after today": (set_at("reconciliation.period.to", "2026-11-24"),
+                                           (an_account("9523.1.1012345"),)),
     "unknown_account": (lambda c: c, ()),
     "unknown_account of another unit": (lambda c: c, (an_account("9523.1.1012345", "1023456"),)),
 }
@@ -315,6 +315,7 @@ def test_what_a_submission_checks_beyond_signatures_is_documented_on_the_supplem
     # balance reconciliation and the document manifest against the bucket.
     codes = (codes_raised_in(related, "problem") | codes_raised_in(related, "_line_outside_groups")
              | codes_raised_in(reconciliation, "check")
+             | codes_raised_in(reconciliation, "check_period")
              | codes_raised_in(documents, "check_manifest"))
     assert {"over_advance", "invalid_period", "document_not_uploaded",
             "document_required"} <= codes

@@ -239,7 +239,8 @@ def test_the_closing_schemas_accept_what_the_services_build():
     ends = {d.name: d.end_status for d in step.decisions}
     holder = Principal("s-2", "chutk.cva", frozenset({"account_holder"}), "1012345", None)
     codes = set()
-    for i, (balance, decision) in enumerate(((0, "closed"), (5_000_000, "balance_not_zero"))):
+    # 347/2025 Art.9 cl.2 pt.c: closed whatever the balance, which Mẫu 25 confirms
+    for i, (balance, decision) in enumerate(((0, "closed"), (5_000_000, "closed"))):
         dossier = a_dossier(
             f"01JNZ3Q8W5X6Y7Z8A9B0C1D2C{i}", procedure=proc.code, procedure_version=proc.version,
             account_id=CLOSING_ACCOUNT, amount=None, payment_kind=None, voucher_number=None,
@@ -262,9 +263,10 @@ def test_the_closing_schemas_accept_what_the_services_build():
         assert detail["result"]["account_id"] == CLOSING_ACCOUNT
         assert is_valid(response_schema("GET", "/v1/dossiers/{dossier_id}", "200"), detail)
         codes.add(detail["result"].get("code"))
+        assert detail["result"]["confirmed_form"]["confirmed_balance"] == balance
         (record,) = repo.audit_records(dossier.dossier_id)
         assert is_valid("AuditRecord", record)
-    assert codes == {None, "balance_not_zero"}
+    assert codes == {None}
 
     # GET /v1/accounts/{account_id}: open, then closed (what an accepted closing writes).
     for status in (None, "closed"):

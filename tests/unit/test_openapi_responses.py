@@ -39,6 +39,7 @@ from tests.unit.openapi_support import (
     error_examples,
     file,
     is_valid,
+    mau_32,
     reconciliation_content,
     registered_signers,
     relating,
@@ -185,6 +186,21 @@ def test_the_certificate_and_signature_schemas_accept_what_the_services_build(tm
     assert not is_valid("DossierDetail", detail)
 
 
+class NoLedger:
+    """A statements store whose ledger has no entries: the balance never moved."""
+    def ledger_since(self, account_id: str, since: str) -> list:
+        return []
+
+
+def reconciliation_form_content() -> dict:
+    content = reconciliation_content()
+    body = content["reconciliation"]
+    del body["book_balance"]
+    body["account_id"] = "3713.1.1012345"
+    body["form"] = mau_32()
+    return content
+
+
 def test_the_checklist_schema_accepts_what_the_checks_service_builds():
     officer = Principal("s-1", "kiemsoat.kv1", frozenset({"control_officer"}), None, "KV1")
     repo = a_repo(an_account("9523.1.1012345", kind="estimate", balance=1_487_500_000),
@@ -202,21 +218,23 @@ def test_the_checklist_schema_accepts_what_the_checks_service_builds():
             ("settlement", relating("advance_settlement")(sample_content("DEMO-C"))),
             ("split", split_content("DEMO-C")),
             ("reconciliation", reconciliation_content()),
-            ("investment", payment_like("investment_capital_payment", "DEMO-C"))):
-        procedure = {"reconciliation": "balance_reconciliation",
-                     "investment": "investment_capital_payment"}.get(case,
-                                                                     "regular_spending_payment")
+            ("investment", payment_like("investment_capital_payment", "DEMO-C")),
+            ("reconciliation form", reconciliation_form_content())):
+        procedure = {"investment": "investment_capital_payment"}.get(
+            case, "balance_reconciliation" if case.startswith("reconciliation")
+            else "regular_spending_payment")
         version = "11-2020" if case == "investment" else "347-2025"
         dossier = a_dossier(procedure=procedure, procedure_version=version, content=content,
                             project_code=DEMO_PROJECT if case == "investment" else None)
         file(repo, dossier)
-        listed = checks.checklist(officer, dossier.dossier_id, repo=repo)
+        listed = checks.checklist(officer, dossier.dossier_id, repo=repo, statements=NoLedger())
         assert is_valid(schema, listed), case
         produced[case] = [c["code"] for c in listed["checks"]]
     assert "within_balance" in produced["payment"]   # a debit needs the money to be there
     assert "within_balance" not in produced["settlement"]
     assert "related_dossier" in produced["settlement"]
     assert produced["reconciliation"] == ["book_balance_matches_ledger"]
+    assert produced["reconciliation form"] == ["form_matches_ledger"]
     assert "parts_sum_to_total" in produced["split"]
     assert "parts_sum_to_total" not in produced["payment"]
     documented = DOC["components"]["schemas"]["PaymentCheck"]["properties"]["code"]["enum"]

@@ -156,7 +156,7 @@ def test_the_documented_submission_examples_are_signed_and_valid_one_per_procedu
     assert changes.approve and changes.revoke and changes.open_accounts  # shows every change
     closed = examples["account_closing"]["value"]["content"]
     assert closing.check(copy.deepcopy(closed), "1012345",
-                         open_account_repo(closed, "closing")) == {
+                         open_account_repo(closed, "closing"), TODAY) == {
         "account_id": closed["closing"]["account_id"]}
     authorised = examples["utility_autopay_authorisation"]["value"]["content"]
     assert autopay.check(copy.deepcopy(authorised), "1012345", a_repo(an_account(

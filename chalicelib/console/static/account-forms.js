@@ -40,15 +40,65 @@ function accountPicker(field, value) {
   return { element: h('div', {}, control(t('account'), box, field), list, about), value: () => box.value.trim() };
 }
 
+/** The figures of the forms a closing carries (347/2025 Art.9 cl.3): Mẫu 32 for a deposit
+ * account, Mẫu 26+28 (withdrawal) or 27+29 (payment order) for an estimate account, as one line
+ * of totals each; the API compares them with the ledger. */
+const amount = (box) => { const v = box.value.trim().replace(/[.\s]/g, ''); return /^-?\d+$/.test(v) ? Number(v) : null; };
+function closingFormsOf(set, f) {
+  if (set === '32') {
+    const o = f.opening, i = f.increase, d = f.decrease;
+    return [{ form: '32', rows: [['opening', o], ['increase', i], ['decrease', d], ['closing', o + i - d]]
+      .map(([line, v]) => ({ line, cells: { amount: v } })) }];
+  }
+  const [estimate, usage] = set.split('+');
+  const est = f.estimate, used = f.used, ytd = f.ytd;
+  const rest = estimate === '26' ? '9' : '8';
+  return [{ form: estimate, rows: [{ cells: { 4: est, 5: est, 6: used, 7: ytd, [rest]: est - ytd } }] },
+    { form: usage, rows: [{ cells: { 3: used, 4: ytd, 5: used, 6: ytd } }] }];
+}
+
 function closingForm(proc, initial) {
   const path = 'content.closing';
   const was = initial.closing || {};
+  const [first, last] = lastMonth();
   const account = accountPicker(`${path}.account_id`, was.account_id);
   const reason = h('textarea', { name: 'reason', rows: 3, maxlength: 500 }, was.reason || '');
+  const details = h('textarea', { name: 'details', rows: 2, maxlength: 500 }, was.details || '');
+  const from = input('from', { type: 'date', value: was.period?.from || first });
+  const to = input('to', { type: 'date', value: was.period?.to || last });
+  const sent = was.forms || [];
+  const set = h('select', { name: 'forms' }, ['32', '26+28', '27+29'].map((k) => h('option', { value: k }, `Mẫu ${k}`)));
+  set.value = sent.length === 2 ? sent.map((x) => x.form).join('+') : '32';
+  const cell = (form, key, line) => {
+    const found = sent.find((x) => x.form === form);
+    const row = found && (line ? found.rows.find((r) => r.line === line) : found.rows[0]);
+    return row ? row.cells[key] ?? 0 : 0;
+  };
+  const box = (name, value) => input(name, { inputmode: 'numeric', value: String(value) });
+  const boxes = { opening: box('opening', cell('32', 'amount', 'opening')), increase: box('increase', cell('32', 'amount', 'increase')),
+    decrease: box('decrease', cell('32', 'amount', 'decrease')), estimate: box('estimate', cell(set.value.split('+')[0], '4')),
+    used: box('used', cell(set.value.split('+')[0], '6')), ytd: box('ytd', cell(set.value.split('+')[0], '7')) };
+  const deposit = h('div', { class: 'grid' }, ['opening', 'increase', 'decrease'].map((k) => control(t(k), boxes[k])));
+  const estimate = h('div', { class: 'grid' }, control(t('estimateToDate'), boxes.estimate),
+    control(t('usedInPeriod'), boxes.used), control(t('usedToDate'), boxes.ytd));
+  const show = () => { deposit.hidden = set.value !== '32'; estimate.hidden = set.value === '32'; };
+  set.addEventListener('change', show);
+  show();
+  const period = h('fieldset', { tabindex: '-1', dataset: { field: `${path}.period` } }, h('legend', {}, t('period')),
+    h('div', { class: 'grid' }, control(t('from'), from, `${path}.period.from`), control(t('to'), to, `${path}.period.to`)));
   return {
     element: h('fieldset', { class: 'card' }, h('legend', {}, t('closingTitle')),
-      h('p', { class: 'muted' }, t('closingHint')), account.element, control(t('reason'), reason, `${path}.reason`)),
-    value: () => ({ ...initial, procedure: proc.code, closing: { account_id: account.value(), reason: reason.value.trim() } }),
+      h('p', { class: 'muted' }, t('closingHint')), account.element, control(t('reason'), reason, `${path}.reason`),
+      control(t('closingDetails'), details, `${path}.details`), period,
+      h('fieldset', { tabindex: '-1', dataset: { field: `${path}.forms` } }, h('legend', {}, t('closingForms')),
+        control('Mẫu', set), deposit, estimate)),
+    value: () => {
+      const figures = Object.fromEntries(Object.entries(boxes).map(([k, b]) => [k, amount(b) ?? 0]));
+      const closing = { account_id: account.value(), reason: reason.value.trim(),
+        period: { from: from.value, to: to.value }, forms: closingFormsOf(set.value, figures) };
+      if (details.value.trim()) closing.details = details.value.trim();
+      return { ...initial, procedure: proc.code, closing };
+    },
     whole: true,
   };
 }

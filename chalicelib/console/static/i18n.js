@@ -72,7 +72,10 @@ const STRINGS = {
     // account procedures
     balance: 'Số dư', accountKind_deposit: 'Tài khoản tiền gửi', accountKind_estimate: 'Tài khoản dự toán',
     accountStatus_open: 'Đang hoạt động', accountStatus_closed: 'Đã tất toán',
-    closingTitle: 'Đề nghị tất toán tài khoản', closingHint: 'Tài khoản chỉ được tất toán khi số dư bằng 0 lúc Kho bạc xử lý.',
+    closingTitle: 'Đề nghị tất toán tài khoản', closingHint: 'Giấy đề nghị tất toán (Mẫu 25) kèm bảng đối chiếu của tài khoản (Điều 9 khoản 3 Nghị định 347/2025); Kho bạc xác nhận số dư đến ngày đối chiếu.',
+    closingForms: 'Bảng đối chiếu kèm theo', closingDetails: 'Chi tiết đề nghị (ví dụ: số dư còn lại chuyển về đâu)',
+    opening: 'Số dư đầu kỳ', increase: 'Phát sinh tăng trong kỳ', decrease: 'Phát sinh giảm trong kỳ',
+    estimateToDate: 'Dự toán năm nay lũy kế (4)', usedInPeriod: 'Đã sử dụng trong kỳ (6)', usedToDate: 'Đã sử dụng lũy kế (7)',
     reconciliationTitle: 'Đối chiếu, xác nhận số dư', bookBalance: 'Số dư trên sổ của đơn vị (đồng)',
     reconciliationHint: 'Số dư cuối kỳ theo sổ kế toán của đơn vị; kỳ đối chiếu phải đã kết thúc.',
     specimensTitle: 'Đăng ký, thay đổi mẫu dấu, mẫu chữ ký', specimensHint: 'Chọn các thay đổi: mở tài khoản, duyệt chứng thư chờ duyệt, thu hồi chứng thư.',
@@ -172,7 +175,10 @@ const STRINGS = {
     // account procedures
     balance: 'Balance', accountKind_deposit: 'Deposit account', accountKind_estimate: 'Estimate account',
     accountStatus_open: 'Open', accountStatus_closed: 'Closed',
-    closingTitle: 'Closing an account', closingHint: 'An account is closed only if its balance is zero when the treasury processes it.',
+    closingTitle: 'Closing an account', closingHint: 'The closing request (Mẫu 25) with the account\'s reconciliation forms (Decree 347/2025 Art. 9 cl. 3); the treasury confirms the balance as at the reconciliation date.',
+    closingForms: 'Reconciliation forms attached', closingDetails: 'Details (e.g. where a remaining balance goes)',
+    opening: 'Opening balance', increase: 'Increases in the period', decrease: 'Decreases in the period',
+    estimateToDate: 'Estimate this year to date (4)', usedInPeriod: 'Used in the period (6)', usedToDate: 'Used to date (7)',
     reconciliationTitle: 'Balance reconciliation', bookBalance: "The unit's book balance (đồng)",
     reconciliationHint: "The closing balance in the unit's books; the period must be over.",
     specimensTitle: 'Registering or changing signature specimens', specimensHint: 'Choose the changes: accounts to open, pending certificates to approve, certificates to revoke.',
