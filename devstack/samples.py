@@ -31,11 +31,20 @@ def _sign(content: dict, pki_dir: Path, *signers: tuple[str, str]) -> dict:
     return body
 
 
+def investment_terms() -> dict:
+    """A Decree 254/2025 voucher's `investment` block: the volume paid for was accepted today
+    (the product clock's day), within the plan year the voucher names."""
+    from chalicelib import clock
+    from chalicelib.domain.calendar import local_date
+    return {"accepted_on": local_date(clock.now()).isoformat()}
+
+
 def payment_like(procedure: str, number: str, amount: int = 1_000_000, **extra) -> dict:
     blocks: dict = {
-        "investment_capital_payment": {"project": PROJECT},
-        "project_management_costs": {"project": PROJECT},
-        "foreign_capital_spending": {"project": PROJECT, "funding": FUNDING},
+        "investment_capital_payment": {"project": PROJECT, "investment": investment_terms()},
+        "project_management_costs": {"project": PROJECT, "investment": investment_terms()},
+        "foreign_capital_spending": {"project": PROJECT, "funding": FUNDING,
+                                     "investment": investment_terms()},
         "oda_recording": {"project": PROJECT, "funding": FUNDING, "payment_kind": "oda_recording"},
     }.get(procedure, {})
     return sample_content(number, amount, procedure=procedure, **{**blocks, **extra})
