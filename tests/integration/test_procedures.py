@@ -81,7 +81,7 @@ def test_happy_refuse_and_supplement_paths(flow, unique, procedure):
 def test_a_procedure_refuses_a_voucher_without_its_blocks(flow, unique):
     for procedure, field in (("investment_capital_payment", "content.voucher.project"),
                              ("foreign_capital_spending", "content.voucher.funding")):
-        body = content(procedure, unique("BLK"))
+        body = content(procedure, unique("BLK"), flow=flow)
         del body["voucher"][field.rsplit(".", 1)[1]]
         status, err = flow.api.call("POST", "/v1/dossiers", flow.signed(body), token=flow.unit)
         assert (status, err["error"]["field"]) == (422, field), err
