@@ -62,7 +62,7 @@ def promised(procedure: str, dossier: dict, kind: str) -> str:
 
 
 @pytest.mark.parametrize("procedure", INVESTMENT_254)
-def test_art23_art24_a_payment_of_each_254_procedure_is_paid_within_two_working_days(
+def test_d254_art23_art24_a_payment_of_each_254_procedure_is_paid_within_two_working_days(
         stack, flow, unique, procedure):
     tag = unique("P254")
     d = submitted(flow, payment_like(procedure, tag, documents=volume(flow, tag)))
@@ -75,7 +75,7 @@ def test_art23_art24_a_payment_of_each_254_procedure_is_paid_within_two_working_
     assert paid["version"] == "254-2025"
 
 
-def test_art9_cl2_art12_cl4_an_advance_with_its_guarantee_is_due_in_one_working_day_and_paid(
+def test_d254_art9_cl2_art12_cl4_an_advance_with_its_guarantee_is_due_in_one_working_day_and_paid(
         stack, flow, unique):
     procedure, tag = "investment_capital_payment", unique("TU254")
     documents = [flow.upload("advance_guarantee", f"bao-lanh-{tag}.pdf", f"guarantee {tag}".encode()),
@@ -89,7 +89,7 @@ def test_art9_cl2_art12_cl4_an_advance_with_its_guarantee_is_due_in_one_working_
     flow.reaches(d["dossier_id"], "paid")
 
 
-def test_art9_cl2_an_advance_above_one_billion_without_its_guarantee_is_refused_naming_it(
+def test_d254_art9_cl2_an_advance_above_one_billion_without_its_guarantee_is_refused_naming_it(
         flow, unique):
     tag = unique("NOBL")
     contract_summary = flow.upload("contract_summary", f"02a-{tag}.pdf", tag.encode())
@@ -103,7 +103,7 @@ def test_art9_cl2_an_advance_above_one_billion_without_its_guarantee_is_refused_
     assert "1.000.000.000 đồng" in err["error"]["message"]
 
 
-def test_art9_cl1_an_advance_under_a_contract_not_yet_in_effect_is_refused(flow, unique):
+def test_d254_art9_cl1_an_advance_under_a_contract_not_yet_in_effect_is_refused(flow, unique):
     tag = unique("HLHD")
     contract = dict(big_contract(f"HD-{tag}"), advance_amount=500_000_000,
                     effective_date=date.fromordinal(today().toordinal() + 3).isoformat())
@@ -113,7 +113,7 @@ def test_art9_cl1_an_advance_under_a_contract_not_yet_in_effect_is_refused(flow,
         (422, "contract_not_in_effect", "content.voucher.contract.effective_date"), err
 
 
-def test_art8_cl9_an_incomplete_dossier_is_refused_once_with_the_written_reason(flow, unique):
+def test_d254_art8_cl9_an_incomplete_dossier_is_refused_once_with_the_written_reason(flow, unique):
     tag = unique("TC254")
     d = submitted(flow, payment_like("project_management_costs", tag, documents=volume(flow, tag)))
     task = flow.task(flow.officer, d["dossier_id"])
@@ -126,7 +126,7 @@ def test_art8_cl9_an_incomplete_dossier_is_refused_once_with_the_written_reason(
     assert done["result"]["reason"] == reason
 
 
-def test_art12_cl2_volume_accepted_after_the_plan_year_is_refused_naming_the_field(flow, unique):
+def test_d254_art12_cl2_volume_accepted_after_the_plan_year_is_refused_naming_the_field(flow, unique):
     tag = unique("NT254")
     year = today().year
     body = payment_like("investment_capital_payment", tag, budget_year=year - 1,

@@ -39,21 +39,21 @@ def refused(call) -> InvalidField:
 # --- when they apply ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize("code", CODES)
-def test_art56_cl1_the_254_versions_are_in_force_from_their_signing_26_september_2025(code):
+def test_d254_art56_cl1_the_254_versions_are_in_force_from_their_signing_26_september_2025(code):
     assert V254[code].effective_from == date(2025, 9, 26) and V254[code].effective_to is None
     assert catalogue.version_in_force(code, date(2025, 9, 26)) is V254[code]
     assert V254[code].legal_basis.startswith("Nghị định 254/2025/NĐ-CP, Điều 2")
 
 
 @pytest.mark.parametrize("code", CODES)
-def test_art54_cl1_no_dossier_received_from_26_september_2025_is_bound_to_decree_11_2020(code):
+def test_d254_art54_cl1_no_dossier_received_from_26_september_2025_is_bound_to_decree_11_2020(code):
     assert catalogue.version_in_force(code, date(2025, 9, 25)).version == "11-2020"
     for received in (date(2025, 9, 26), date(2026, 1, 20), date(2027, 2, 11)):
         for year in (None, received.year - 1, received.year):
             assert catalogue.version_in_force(code, received, year).version == "254-2025"
 
 
-def test_art54_cl1_the_legal_dossier_already_on_file_is_not_asked_for_again():
+def test_d254_art54_cl1_the_legal_dossier_already_on_file_is_not_asked_for_again():
     # The one-time components keep the kinds and references they had under 11/2020, so what an
     # investor sent before 26 Sep 2025 is still on file for the 254 versions.
     for code in CODES:
@@ -68,7 +68,7 @@ def test_art54_cl1_the_legal_dossier_already_on_file_is_not_asked_for_again():
 # --- time limits ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("code", ["investment_capital_payment", "project_management_costs"])
-def test_art12_cl4_art23_cl4_an_advance_is_paid_in_one_working_day_and_a_payment_in_two(code):
+def test_d254_art12_cl4_art23_cl4_an_advance_is_paid_in_one_working_day_and_a_payment_in_two(code):
     received = datetime(2026, 3, 10, 3, tzinfo=UTC)     # a Tuesday morning in Hà Nội
     proc = V254[code]
     assert proc.sla_days(received, "advance") == 1
@@ -78,7 +78,7 @@ def test_art12_cl4_art23_cl4_an_advance_is_paid_in_one_working_day_and_a_payment
     assert proc.due_at(received, payment_kind="payment") == datetime(2026, 3, 12, 10, tzinfo=UTC)
 
 
-def test_art24_cl4_foreign_capital_is_paid_in_two_working_days_an_advance_in_one():
+def test_d254_art24_cl4_foreign_capital_is_paid_in_two_working_days_an_advance_in_one():
     received = datetime(2026, 3, 10, 3, tzinfo=UTC)
     proc = V254["foreign_capital_spending"]
     assert (proc.sla_days(received, "payment"), proc.sla_days(received, "advance")) == (2, 1)
@@ -87,7 +87,7 @@ def test_art24_cl4_foreign_capital_is_paid_in_two_working_days_an_advance_in_one
 
 @pytest.mark.parametrize("received", [datetime(2026, 12, 28, 3, tzinfo=UTC),
                                       datetime(2027, 1, 26, 3, tzinfo=UTC)])
-def test_art12_cl4_the_347_year_end_windows_do_not_lengthen_254_limits(received):
+def test_d254_art12_cl4_the_347_year_end_windows_do_not_lengthen_254_limits(received):
     for proc in V254.values():
         assert (proc.sla_days(received, "advance"), proc.sla_days(received, "payment")) == (1, 2)
     # ... while 347/2025 Art.6 cl.5 still gives regular spending its two days then.
@@ -97,7 +97,7 @@ def test_art12_cl4_the_347_year_end_windows_do_not_lengthen_254_limits(received)
 # --- the review -------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("code", CODES)
-def test_art8_cl9_an_incomplete_dossier_is_refused_with_its_reasons_not_sent_back_to_supplement(
+def test_d254_art8_cl9_an_incomplete_dossier_is_refused_with_its_reasons_not_sent_back_to_supplement(
         code):
     proc = V254[code]
     assert proc.supplement_limit == 0
@@ -117,7 +117,7 @@ def test_art8_cl9_an_incomplete_dossier_is_refused_with_its_reasons_not_sent_bac
 
 # --- the dossier's components -----------------------------------------------------------------
 
-def test_art8_cl1_the_legal_dossier_is_one_time_per_project_and_contract():
+def test_d254_art8_cl1_the_legal_dossier_is_one_time_per_project_and_contract():
     got = needs(V254["investment_capital_payment"], contract=BIG_CONTRACT)
     assert got["investment_decision"].reference == "7654321"
     assert got["capital_plan"].reference == "7654321#2026"
@@ -128,7 +128,7 @@ def test_art8_cl1_the_legal_dossier_is_one_time_per_project_and_contract():
     assert without["estimate_summary"].required is True       # Art.8 cl.1 pt.đ
 
 
-def test_art8_cl3_a_payment_carries_03a_and_a_recovery_04b():
+def test_d254_art8_cl3_a_payment_carries_03a_and_a_recovery_04b():
     proc = V254["investment_capital_payment"]
     payment = needs(proc)
     assert payment["completed_volume"].required and "advance_recovery_request" not in payment
@@ -136,7 +136,7 @@ def test_art8_cl3_a_payment_carries_03a_and_a_recovery_04b():
     assert recovery["advance_recovery_request"].required and recovery["completed_volume"].required
 
 
-def test_art9_cl2_pt_a_an_advance_above_one_billion_needs_the_guarantee_naming_the_figure():
+def test_d254_art9_cl2_pt_a_an_advance_above_one_billion_needs_the_guarantee_naming_the_figure():
     got = needs(V254["investment_capital_payment"], "advance", 1_000_000, contract=BIG_CONTRACT)
     guarantee = got["advance_guarantee"]
     assert guarantee.required is True
@@ -144,7 +144,7 @@ def test_art9_cl2_pt_a_an_advance_above_one_billion_needs_the_guarantee_naming_t
     assert "advance_guarantee" not in needs(V254["investment_capital_payment"])   # a payment
 
 
-def test_art9_cl2_pt_b_i_an_advance_of_one_billion_or_less_needs_no_guarantee():
+def test_d254_art9_cl2_pt_b_i_an_advance_of_one_billion_or_less_needs_no_guarantee():
     exactly = dict(BIG_CONTRACT, value=10_000_000_000)            # 10% = 1,000,000,000
     got = needs(V254["foreign_capital_spending"], "advance", 1_000_000, contract=exactly)
     assert got["advance_guarantee"].required is False
@@ -152,19 +152,19 @@ def test_art9_cl2_pt_b_i_an_advance_of_one_billion_or_less_needs_no_guarantee():
 
 @pytest.mark.parametrize("work", ["self_performed_contract", "pm_consultancy_contract",
                                   "without_contract", "compensation"])
-def test_art9_cl2_pt_b_exempt_work_needs_no_guarantee(work):
+def test_d254_art9_cl2_pt_b_exempt_work_needs_no_guarantee(work):
     got = needs(V254["investment_capital_payment"], "advance", 1_000_000, contract=BIG_CONTRACT,
                 investment={"work": work})
     assert got["advance_guarantee"].required is False
 
 
-def test_art9_cl2_pt_b_iv_compensation_building_works_are_not_exempt():
+def test_d254_art9_cl2_pt_b_iv_compensation_building_works_are_not_exempt():
     got = needs(V254["investment_capital_payment"], "advance", 1_000_000, contract=BIG_CONTRACT,
                 investment={"work": "compensation_works"})
     assert got["advance_guarantee"].required is True
 
 
-def test_art9_cl2_pt_b_v_project_management_cost_advances_need_no_guarantee():
+def test_d254_art9_cl2_pt_b_v_project_management_cost_advances_need_no_guarantee():
     got = needs(V254["project_management_costs"], "advance", 1_000_000, contract=BIG_CONTRACT)
     assert "advance_guarantee" not in got
 
@@ -175,7 +175,7 @@ def terms(**fields) -> investment_dossier.Terms:
     return investment_dossier.Terms(**{"work": "contract", **fields})
 
 
-def test_art9_cl1_an_advance_only_after_the_contract_has_taken_effect():
+def test_d254_art9_cl1_an_advance_only_after_the_contract_has_taken_effect():
     check = investment_dossier.check_at_receipt
     check("advance", 2026, terms(contract_effective_on=date(2026, 3, 5)), date(2026, 3, 5))
     late = refused(lambda: check("advance", 2026, terms(contract_effective_on=date(2026, 3, 6)),
@@ -187,12 +187,12 @@ def test_art9_cl1_an_advance_only_after_the_contract_has_taken_effect():
     check("advance", 2026, terms(work="without_contract"), date(2026, 3, 5))   # no contract
 
 
-def test_art9_cl1_the_effective_date_is_read_from_the_voucher_s_contract():
+def test_d254_art9_cl1_the_effective_date_is_read_from_the_voucher_s_contract():
     v = voucher(V254["investment_capital_payment"], "advance", contract=BIG_CONTRACT)
     assert v.investment == investment_dossier.Terms("contract", date(2026, 6, 30), date(2026, 3, 5))
 
 
-def test_art12_cl1_an_advance_against_year_n_is_received_until_31_december_n():
+def test_d254_art12_cl1_an_advance_against_year_n_is_received_until_31_december_n():
     check, on = investment_dossier.check_at_receipt, terms(contract_effective_on=date(2026, 1, 2))
     check("advance", 2026, on, date(2026, 12, 31))
     late = refused(lambda: check("advance", 2026, on, date(2027, 1, 1)))
@@ -200,14 +200,14 @@ def test_art12_cl1_an_advance_against_year_n_is_received_until_31_december_n():
     assert "31/12/2026" in late.message
 
 
-def test_art12_cl1_a_compensation_advance_is_received_until_31_january_n_plus_1():
+def test_d254_art12_cl1_a_compensation_advance_is_received_until_31_january_n_plus_1():
     check, on = investment_dossier.check_at_receipt, terms(work="compensation")
     check("advance", 2026, on, date(2027, 1, 31))
     late = refused(lambda: check("advance", 2026, on, date(2027, 2, 1)))
     assert late.code == "advance_period_over" and "31/01/2027" in late.message
 
 
-def test_art12_cl2_volume_accepted_by_31_december_n_is_paid_until_31_january_n_plus_1():
+def test_d254_art12_cl2_volume_accepted_by_31_december_n_is_paid_until_31_january_n_plus_1():
     check = investment_dossier.check_at_receipt
     check("payment", 2026, terms(accepted_on=date(2026, 12, 31)), date(2027, 1, 31))
     late = refused(lambda: check("payment", 2026, terms(accepted_on=date(2026, 12, 31)),
@@ -219,7 +219,7 @@ def test_art12_cl2_volume_accepted_by_31_december_n_is_paid_until_31_january_n_p
     assert recovery.code == "payment_period_over"
 
 
-def test_art12_cl2_volume_accepted_after_31_december_n_is_not_paid_from_year_n():
+def test_d254_art12_cl2_volume_accepted_after_31_december_n_is_not_paid_from_year_n():
     check = investment_dossier.check_at_receipt
     after = refused(lambda: check("payment", 2026, terms(accepted_on=date(2027, 1, 2)),
                                   date(2027, 1, 5)))
@@ -231,14 +231,14 @@ def test_art12_cl2_volume_accepted_after_31_december_n_is_not_paid_from_year_n()
     assert future.code == "accepted_in_future"
 
 
-def test_art12_cl2_a_payment_states_the_acceptance_date():
+def test_d254_art12_cl2_a_payment_states_the_acceptance_date():
     proc = V254["investment_capital_payment"]
     raw = payment_like(proc.code, "V-1", budget_year=2026, investment={})["voucher"]
     err = refused(lambda: parse_voucher(raw, proc.payment_kinds, blocks=proc.voucher_blocks))
     assert (err.code, err.field) == ("required", "content.voucher.investment.accepted_on")
 
 
-def test_art12_cl3_an_extension_decision_sets_the_last_day():
+def test_d254_art12_cl3_an_extension_decision_sets_the_last_day():
     check = investment_dossier.check_at_receipt
     extended = terms(accepted_on=date(2027, 3, 1), extended_until=date(2027, 6, 30))
     check("payment", 2026, extended, date(2027, 6, 30))
