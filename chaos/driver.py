@@ -238,6 +238,9 @@ class Driver:
             documents = None
             if procedure == "oda_recording":
                 documents = [self._upload(accountant, f"tb-{number}.pdf", number.encode())]
+            elif procedure in samples.INVESTMENT_254:   # 254/2025 Art.8 cl.3 (Mẫu 03.a/TT)
+                documents = [self._upload(accountant, f"kl-{number}.pdf", number.encode(),
+                                          "completed_volume")]
             base = samples.payment_like(procedure, number, amount, documents=documents)
             base["voucher"]["payer"] = {"unit_code": unit, "chapter_code": chapter,
                                         "account": account}
@@ -344,10 +347,10 @@ class Driver:
                 raise RuntimeError(f"auto-pay {sent.authorisation_id}: {status} {found}")
             sent.decided = list(found.get("bills", []))
 
-    def _upload(self, user: str, name: str, data: bytes) -> dict:
+    def _upload(self, user: str, name: str, data: bytes, kind: str = "donor_notice") -> dict:
         for attempt in range(8):
             try:
-                return upload(self.api, self.tokens[user], "donor_notice", name, data)
+                return upload(self.api, self.tokens[user], kind, name, data)
             except AssertionError:
                 time.sleep(0.2 * 2 ** attempt)
         raise RuntimeError("upload kept failing")

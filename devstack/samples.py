@@ -18,6 +18,7 @@ from .seed import DEMO_LOAN, DEMO_PROJECT
 PROJECT = {"code": DEMO_PROJECT, "name": "Cải tạo, nâng cấp trụ sở làm việc"}
 FUNDING = {"agreement_number": DEMO_LOAN, "lender": "Hiệp hội Phát triển Quốc tế (IDA)",
            "currency": "USD", "original_amount": "1250.00"}
+INVESTMENT_254 = ("investment_capital_payment", "project_management_costs", "foreign_capital_spending")
 # The unit whose people sign the account procedures (its accountant submits).
 ACCOUNT_UNIT = ("1023456", "bvdd")
 
@@ -31,11 +32,20 @@ def _sign(content: dict, pki_dir: Path, *signers: tuple[str, str]) -> dict:
     return body
 
 
+def investment_terms() -> dict:
+    """A Decree 254/2025 voucher's `investment` block: the volume paid for was accepted today
+    (the product clock's day), within the plan year the voucher names."""
+    from chalicelib import clock
+    from chalicelib.domain.calendar import local_date
+    return {"accepted_on": local_date(clock.now()).isoformat()}
+
+
 def payment_like(procedure: str, number: str, amount: int = 1_000_000, **extra) -> dict:
     blocks: dict = {
-        "investment_capital_payment": {"project": PROJECT},
-        "project_management_costs": {"project": PROJECT},
-        "foreign_capital_spending": {"project": PROJECT, "funding": FUNDING},
+        "investment_capital_payment": {"project": PROJECT, "investment": investment_terms()},
+        "project_management_costs": {"project": PROJECT, "investment": investment_terms()},
+        "foreign_capital_spending": {"project": PROJECT, "funding": FUNDING,
+                                     "investment": investment_terms()},
         "oda_recording": {"project": PROJECT, "funding": FUNDING, "payment_kind": "oda_recording"},
     }.get(procedure, {})
     return sample_content(number, amount, procedure=procedure, **{**blocks, **extra})
@@ -122,9 +132,18 @@ def happy_path(api: Api, pki_dir: Path, tag: str,
     def donor_notice() -> list[dict]:
         return [upload(api, unit, "donor_notice", f"tb-giai-ngan-{tag}.pdf", f"notice {tag}".encode())]
 
+    def carried(code: str) -> list[dict] | None:
+        """The per-dossier document a payment of `code` always carries."""
+        if code == "oda_recording":
+            return donor_notice()
+        if code in INVESTMENT_254:   # 254/2025 Art.8 cl.3: the statement of completed volume
+            return [upload(api, unit, "completed_volume", f"kl-hoan-thanh-{tag}-{code[:6]}.pdf",
+                           f"volume {tag} {code}".encode())]
+        return None
+
     plans: list[tuple[str, Callable[[], tuple[str, dict, str | None]]]] = [
         *((code, lambda code=code: ("/v1/dossiers", signed(payment_like(
-            code, f"{tag}-{code[:6]}", documents=donor_notice() if code == "oda_recording" else None),
+            code, f"{tag}-{code[:6]}", documents=carried(code)),
             pki_dir), unit))
           for code in ("regular_spending_payment", "investment_capital_payment",
                        "project_management_costs", "foreign_capital_spending", "oda_recording")),

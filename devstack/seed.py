@@ -64,6 +64,8 @@ LEGAL_DOCUMENTS = [
     *(("1012345", "capital_plan", f"{DEMO_PROJECT}#{year}", f"ke-hoach-von-{year}.pdf")
       for year in (2025, 2026, 2027)),
     ("1012345", "funding_agreement", DEMO_LOAN, "hiep-dinh-vay.pdf"),
+    # The project's cost-estimate summary (254/2025 Art.8 cl.1 pt.đ, Mẫu 02.b/TT), sent once.
+    ("1012345", "estimate_summary", DEMO_PROJECT, "bang-thong-tin-du-toan-02b.pdf"),
 ]
 
 

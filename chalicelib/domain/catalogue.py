@@ -80,6 +80,7 @@ ALWAYS = "always"
 OPTIONAL = "optional"
 CONTRACT_OVER_THRESHOLD = "contract_over_threshold"   # a contract above 50 million đồng
 CONTRACT_THRESHOLD = 50_000_000
+INVESTMENT_RULE = "investment_rule"    # Decree 254/2025's own conditions (domain/investment_dossier.py)
 
 
 @dataclass(frozen=True)
@@ -165,6 +166,12 @@ class ProcedureVersion:
     serves_its_budget_years_until: date | None = None
     # A voucher's budget year must be open at receipt (domain/budget_year.py).
     budget_year_window: bool = False
+    # A time limit of its own per payment kind, outside the peak windows: (kind, working days)
+    # (254/2025 Art.12 cl.4: an advance in one working day, a payment in two).
+    sla_by_kind: tuple[tuple[str, int], ...] = ()
+    # Programmes under treaties signed before this day keep this version after `effective_to`
+    # until they are completed (347/2025 Art.15 cl.1 pt.c).
+    serves_treaties_signed_before: date | None = None
 
     @property
     def workflow_name(self) -> str:
@@ -176,17 +183,22 @@ class ProcedureVersion:
                 return step
         raise KeyError(name)
 
-    def sla_days(self, received_at: datetime) -> int:
-        """The time limit of a dossier received at `received_at`, judged by its Vietnam-local
-        date (347/2025 Art.6 cl.5: two working days for dossiers received 25-31 Jan and Dec)."""
+    def sla_days(self, received_at: datetime, payment_kind: str | None = None) -> int:
+        """The time limit of a dossier of `payment_kind` received at `received_at`, judged by its
+        Vietnam-local date (347/2025 Art.6 cl.5: two working days for dossiers received 25-31 Jan
+        and Dec, where the version has those `peak_windows`; 254/2025 Art.12 cl.4: a limit per
+        kind, `sla_by_kind`)."""
         local = calendar.local_date(received_at)
         in_peak = any(local.month == m and lo <= local.day <= hi for m, lo, hi in self.peak_windows)
-        return self.peak_sla_working_days if in_peak else self.sla_working_days
+        if in_peak:
+            return self.peak_sla_working_days
+        return dict(self.sla_by_kind).get(payment_kind or "", self.sla_working_days)
 
     def due_at(self, received_at: datetime,
-               office_calendar: calendar.WorkingCalendar = calendar.DEFAULT_CALENDAR) -> datetime:
+               office_calendar: calendar.WorkingCalendar = calendar.DEFAULT_CALENDAR, *,
+               payment_kind: str | None = None) -> datetime:
         """The promised result date of the receipt notice (347/2025 Art.3 cl.4 pt.a)."""
-        return office_calendar.due_at(received_at, self.sla_days(received_at))
+        return office_calendar.due_at(received_at, self.sla_days(received_at, payment_kind))
 
     def is_in_force(self, on: date) -> bool:
         return self.effective_from <= on and (self.effective_to is None or on < self.effective_to)
@@ -210,6 +222,7 @@ class ProcedureVersion:
             "effective_to": self.effective_to.isoformat() if self.effective_to else None,
             "sla_working_days": self.sla_working_days,
             "peak_sla_working_days": self.peak_sla_working_days,
+            "sla_by_kind": dict(self.sla_by_kind),
             "supplement_limit": self.supplement_limit,
             "payment_kinds": [PAYMENT_KINDS[k].public() for k in self.payment_kinds],
             "voucher_blocks": list(self.voucher_blocks),
@@ -379,13 +392,22 @@ ODA_RECORDING_347 = ProcedureVersion(
     checks=("lines_sum_to_total", "economic_codes_known", "within_contract"),
     budget_year_window=True,
 )
+# 347/2025 Art.15 cl.1 pt.c names the 11/2020 article on ODA and concessional loans from
+# recurrent estimates: Điều 10. Programmes under treaties signed before Decree 56/2020 took
+# effect (25 May 2020) keep it until they are completed (`serves_treaties_signed_before`).
 ODA_RECORDING_11_2020 = replace(
-    ODA_RECORDING_347, version="11-2020", legal_basis="Nghị định 11/2020/NĐ-CP, Điều 11",
-    effective_from=date(2020, 3, 10), effective_to=date(2026, 1, 1))
+    ODA_RECORDING_347, version="11-2020", legal_basis="Nghị định 11/2020/NĐ-CP, Điều 10",
+    effective_from=date(2020, 3, 10), effective_to=date(2026, 1, 1),
+    serves_treaties_signed_before=date(2020, 5, 25))
 
-# Decree 11/2020 Art. 8-10 procedures. DOMAIN.md names no Decree 347/2025 article for them, so
-# they stay in force under 11/2020 until a new version is added here; their time limits are
-# the catalogue's own ("set per procedure definition").
+# Decree 11/2020 Art. 8-10 procedures, replaced by Decree 254/2025 (347/2025 Art.1 sends
+# investment capital to the law on public investment). 254/2025 Art.56 cl.1: in force from its
+# signing, 26 Sep 2025; 254/2025 Art.54 cl.1: every advance, advance recovery and payment of
+# completed volume after that day follows 254/2025, and the legal dossiers already sent stay
+# valid (the one-time components below keep their kinds and references, so what is on file is
+# not asked for again). So these versions end on 26 Sep 2025: no dossier received since is bound
+# to them; one received before finishes under them (bound at receipt). The article numbers of
+# 11/2020 for these three are unverified (no text of 11/2020 at hand).
 INVESTMENT_CAPITAL_PAYMENT = ProcedureVersion(
     code="investment_capital_payment",
     version="11-2020",
@@ -393,7 +415,7 @@ INVESTMENT_CAPITAL_PAYMENT = ProcedureVersion(
     name_en="Investment capital payment",
     legal_basis="Nghị định 11/2020/NĐ-CP, Điều 8",
     effective_from=date(2020, 3, 10),
-    effective_to=None,
+    effective_to=date(2025, 9, 26),
     sla_working_days=4,
     peak_sla_working_days=4,
     supplement_limit=1,
@@ -417,6 +439,85 @@ FOREIGN_CAPITAL_SPENDING = replace(
     legal_basis="Nghị định 11/2020/NĐ-CP, Điều 10",
     components=(FUNDING_AGREEMENT, INVESTMENT_DECISION, CONTRACT, VOLUME_STATEMENT),
     voucher_blocks=("project", "funding"))
+
+# Decree 254/2025's dossier components (Art.8). The signed voucher is the investor's Giấy đề
+# nghị thanh toán vốn (Mẫu 04.a/TT) and Giấy rút vốn (Mẫu 05.a/TT) in one: their fields are its
+# fields, signed by the chief accountant and the account holder. 254/2025 Art.8 cl.1: the legal
+# dossier is sent the first time and again on any change, so each part is one-time, keyed by
+# the project (and the plan year, the contract).
+CONTRACT_SUMMARY = Component(
+    "contract_summary", "Bảng tổng hợp thông tin hợp đồng (Mẫu 02.a/TT)",
+    "Contract summary table (form 02.a/TT)", ALWAYS, one_time=True,
+    reference=("project_code", "contract_number"))                      # 254/2025 Art.8 cl.1 pt.d
+ESTIMATE_SUMMARY = Component(
+    "estimate_summary", "Bảng tổng hợp thông tin dự toán (Mẫu 02.b/TT)",
+    "Cost-estimate summary table (form 02.b/TT)", INVESTMENT_RULE, one_time=True,
+    reference=("project_code",))                                        # 254/2025 Art.8 cl.1 pt.đ
+ADVANCE_GUARANTEE = Component(
+    "advance_guarantee", "Văn bản bảo lãnh tạm ứng hợp đồng", "Contract advance guarantee",
+    INVESTMENT_RULE, payment_kinds=("advance",))            # 254/2025 Art.8 cl.2 pt.c, Art.9 cl.2
+ADVANCE_RECOVERY_REQUEST = Component(
+    "advance_recovery_request", "Giấy đề nghị thu hồi vốn tạm ứng (Mẫu 04.b/TT)",
+    "Advance recovery request (form 04.b/TT)", INVESTMENT_RULE,
+    payment_kinds=("payment", "advance_settlement"))         # 254/2025 Art.8 cl.3 pt.a (iii)
+COMPLETED_VOLUME = Component(
+    "completed_volume", "Bảng xác định giá trị khối lượng công việc hoàn thành (Mẫu 03.a/TT) "
+    "hoặc bảng kê giá trị khối lượng bồi thường, hỗ trợ, tái định cư (Mẫu 03.b/TT)",
+    "Statement of completed volume (form 03.a/TT or 03.b/TT)", ALWAYS,
+    payment_kinds=("payment", "advance_settlement"))         # 254/2025 Art.8 cl.3 pt.a (iv), pt.b
+PM_COST_ALLOCATION = Component(
+    "pm_cost_allocation", "Bảng phân bổ chi phí quản lý dự án (Mẫu 09/QLDA) hoặc quyết định "
+    "phê duyệt quyết toán", "Project-management cost allocation (form 09/QLDA) or settlement approval",
+    payment_kinds=("payment", "advance_settlement"))         # 254/2025 Art.8 cl.6
+NO_OBJECTION = Component(
+    "donor_no_objection", "Văn bản không phản đối của nhà tài trợ", "Donor's no-objection letter")
+
+# 254/2025 Art.8 cl.9: an incomplete dossier is refused, with a written notice of the specific
+# reasons sent once, within 2 working days of receipt, for the investor to complete and send
+# again. There is no request to supplement the same dossier (`supplement_limit` 0, the review
+# offers accept or refuse, and a refusal needs its reason); the investor files a new one. Both
+# limits below (1 and 2 working days) fall within those 2 days, so the refusal is in time
+# whenever the review is. 254/2025 Art.12 cl.4, 254/2025 Art.23 cl.4, 254/2025 Art.24 cl.4: an
+# advance is paid within 1 working day, a payment within 2; 347/2025 Art.6's year-end windows are not theirs.
+def _under_254(proc: ProcedureVersion, **changes: object) -> ProcedureVersion:
+    """The Decree 254/2025 version of an investment procedure."""
+    return replace(
+        proc, version="254-2025", effective_from=date(2025, 9, 26), effective_to=None,
+        sla_working_days=2, peak_sla_working_days=2, sla_by_kind=(("advance", 1),),
+        peak_windows=(), supplement_limit=0,
+        steps=(_office_review("Kiểm soát hồ sơ thanh toán vốn", then="approval", supplement=False),
+               _approval(then="posting"), _posting()),
+        payment_kinds=("payment", "advance", "advance_settlement"),
+        checks=PAYMENT_CHECKS + INVESTMENT_CHECKS_254, **changes)  # type: ignore[arg-type]
+
+
+# Domestic capital: 254/2025 Art.23 (the procedure at the treasury), Art.8 cl.1-3 (dossier).
+INVESTMENT_CAPITAL_PAYMENT_254 = _under_254(
+    INVESTMENT_CAPITAL_PAYMENT,
+    name_vi="Thanh toán vốn đầu tư công nguồn vốn trong nước (tạm ứng, thanh toán khối lượng "
+    "hoàn thành, thu hồi tạm ứng)",
+    legal_basis="Nghị định 254/2025/NĐ-CP, Điều 23",
+    components=(CAPITAL_PLAN, INVESTMENT_DECISION, CONTRACT_SUMMARY, ESTIMATE_SUMMARY,
+                ADVANCE_GUARANTEE, ADVANCE_RECOVERY_REQUEST, COMPLETED_VOLUME),
+    voucher_blocks=("project", "investment"))
+# Project-management costs: 254/2025 Art.23 with the dossier of Art.8 cl.6; an advance of
+# project-management costs needs no guarantee (254/2025 Art.9 cl.2 pt.b (v)).
+PROJECT_MANAGEMENT_COSTS_254 = _under_254(
+    PROJECT_MANAGEMENT_COSTS,
+    legal_basis="Nghị định 254/2025/NĐ-CP, Điều 23; Điều 8 khoản 6",
+    components=(CAPITAL_PLAN, INVESTMENT_DECISION, ESTIMATE_SUMMARY, ADVANCE_RECOVERY_REQUEST,
+                COMPLETED_VOLUME, PM_COST_ALLOCATION),
+    voucher_blocks=("project", "investment"))
+# Foreign capital: 254/2025 Art.24 (the procedure), Art.13 cl.1 (the legal dossier of Art.8
+# cl.1 plus the agreement with the donor and its no-objection letters, if any).
+FOREIGN_CAPITAL_SPENDING_254 = _under_254(
+    FOREIGN_CAPITAL_SPENDING,
+    name_vi="Thanh toán vốn nước ngoài (tạm ứng, thanh toán, thu hồi tạm ứng)",
+    legal_basis="Nghị định 254/2025/NĐ-CP, Điều 24; Điều 13",
+    components=(CAPITAL_PLAN, INVESTMENT_DECISION, FUNDING_AGREEMENT, NO_OBJECTION,
+                CONTRACT_SUMMARY, ESTIMATE_SUMMARY, ADVANCE_GUARANTEE, ADVANCE_RECOVERY_REQUEST,
+                COMPLETED_VOLUME),
+    voucher_blocks=("project", "funding", "investment"))
 
 SERVICE_REGISTRATION_TK01 = ProcedureVersion(
     code="service_registration",
@@ -571,16 +672,33 @@ CATALOGUE: tuple[ProcedureVersion, ...] = (
             serves_its_budget_years_until=RECONCILIATION_2025_FORMS_UNTIL),
     UTILITY_AUTOPAY_347,
     INVESTMENT_CAPITAL_PAYMENT, PROJECT_MANAGEMENT_COSTS, FOREIGN_CAPITAL_SPENDING,
+    INVESTMENT_CAPITAL_PAYMENT_254, PROJECT_MANAGEMENT_COSTS_254, FOREIGN_CAPITAL_SPENDING_254,
     SERVICE_REGISTRATION_TK01, TEMPORARY_ALLOCATION_347,
 )
 
 
-def version_in_force(code: str, on: date, budget_year: int | None = None) -> ProcedureVersion:
-    """The version a dossier received on `on` is bound to for its whole life: one received
-    before 1 Jan 2026 finishes under Decree 11/2020 (347/2025 Art.15 cl.1 pt.b); for spending
-    of `budget_year`, the version that governs that year and serves it on `on` (347/2025 Art.15
-    cl.1 pt.a: budget-2025 spending stays under 11/2020 until 31 Jan 2026); otherwise (or when
-    none does: the budget year's own check then refuses it) the version in force on `on`."""
+def version_in_force(code: str, on: date, budget_year: int | None = None, *,
+                     treaty_signed_on: date | None = None) -> ProcedureVersion:
+    """The version a dossier received on `on` is bound to for its whole life (347/2025 Art.15
+    cl.1), from what the dossier declares:
+
+    - pt.c: ODA and concessional loans from recurrent estimates under a treaty signed on
+      `treaty_signed_on`, before 25 May 2020, keep Decree 11/2020 Art.10 until the programme is
+      completed (the caller passes the date only for such funding);
+    - pt.a: for spending of `budget_year`, the version that governs that year and serves it on
+      `on` (budget-2025 spending stays under 11/2020 Art.7 until 31 Jan 2026);
+    - pt.b: otherwise the version in force on `on`, so a dossier received before 1 Jan 2026
+      finishes under 11/2020 (when none serves the budget year, the year's own check then
+      refuses the voucher).
+
+    pt.d (the 2025 reconciliation forms) binds by the period reconciled, not by a version: it
+    would come in as one more keyword here, from the reconciliation's content."""
+    if treaty_signed_on is not None:
+        for proc in CATALOGUE:
+            cutoff = proc.serves_treaties_signed_before
+            if proc.code == code and cutoff is not None and treaty_signed_on < cutoff \
+                    and proc.effective_from <= on:
+                return proc
     if budget_year is not None:
         for proc in CATALOGUE:
             if proc.code == code and proc.serves(on, budget_year):

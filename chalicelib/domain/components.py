@@ -12,7 +12,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .catalogue import ALWAYS, CONTRACT_OVER_THRESHOLD, CONTRACT_THRESHOLD, Component, ProcedureVersion
+from . import investment_dossier
+from .catalogue import (
+    ALWAYS,
+    CONTRACT_OVER_THRESHOLD,
+    CONTRACT_THRESHOLD,
+    INVESTMENT_RULE,
+    Component,
+    ProcedureVersion,
+)
 from .voucher import Voucher
 
 OTHER = "other"   # a document outside the procedure's list: accepted, never required
@@ -23,6 +31,7 @@ class Need:
     component: Component
     required: bool
     reference: str | None     # one-time documents only
+    why: str | None = None    # the figure that makes it required, told when it is missing
 
 
 def kinds(proc: ProcedureVersion) -> tuple[str, ...]:
@@ -34,14 +43,32 @@ def reference(component: Component, voucher: Voucher) -> str | None:
     return "#".join(str(v) for v in values) if values and None not in values else None
 
 
-def _required(component: Component, voucher: Voucher) -> bool:
+def _required(component: Component, voucher: Voucher) -> tuple[bool, str | None]:
+    """Whether the component is required on this voucher, and why (the figure crossed)."""
     if component.kind == "estimate_approval" and voucher.estimate_type == "temporary":
-        return False   # paid from a temporary allocation (Mẫu 22): no approved estimate yet
+        return False, None   # paid from a temporary allocation (Mẫu 22): no approved estimate yet
     if component.required == ALWAYS:
-        return True
+        return True, None
     if component.required == CONTRACT_OVER_THRESHOLD:
-        return voucher.contract_value is not None and voucher.contract_value > CONTRACT_THRESHOLD
-    return False
+        return voucher.contract_value is not None and voucher.contract_value > CONTRACT_THRESHOLD, None
+    if component.required == INVESTMENT_RULE:
+        return _investment_rule(component, voucher)
+    return False, None
+
+
+def _investment_rule(component: Component, voucher: Voucher) -> tuple[bool, str | None]:
+    """Decree 254/2025's conditions (domain/investment_dossier.py)."""
+    if component.kind == "advance_guarantee":       # 254/2025 Art.9 cl.2
+        advance = voucher.advance_limit if voucher.advance_limit is not None else voucher.total
+        why = investment_dossier.guarantee_required(voucher.payment_kind, voucher.investment,
+                                                    advance)
+        return why is not None, why
+    if component.kind == "advance_recovery_request":   # 254/2025 Art.8 cl.3 pt.a (iii)
+        # Mẫu 04.b/TT goes with a payment that recovers an advance, and with a recovery alone.
+        return (voucher.payment_kind == "advance_settlement" or voucher.advance_recovery > 0), None
+    if component.kind == "estimate_summary":        # 254/2025 Art.8 cl.1 pt.đ
+        return investment_dossier.estimate_summary_required(voucher.investment), None
+    return False, None
 
 
 def needs(proc: ProcedureVersion, voucher: Voucher | None) -> list[Need]:
@@ -55,5 +82,6 @@ def needs(proc: ProcedureVersion, voucher: Voucher | None) -> list[Need]:
         ref = reference(component, voucher) if component.one_time else None
         if component.one_time and ref is None:
             continue   # nothing to identify it by (a payment without a contract)
-        found.append(Need(component, _required(component, voucher), ref))
+        required, why = _required(component, voucher)
+        found.append(Need(component, required, ref, why))
     return found

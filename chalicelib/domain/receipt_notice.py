@@ -42,7 +42,7 @@ def local_text(iso: str) -> str:
 def time_limit(proc: catalogue.ProcedureVersion, dossier: Mapping[str, Any], complete_at: datetime) -> int:
     """The working days the procedure gives this dossier, complete at `complete_at`: the
     catalogue's own rule (which may depend on the date, and on the kind of payment)."""
-    return proc.sla_days(complete_at)
+    return proc.sla_days(complete_at, dossier.get("payment_kind"))
 
 
 def _promised(due_at: str, complete_at: str, extensions: Sequence[Mapping[str, Any]]) -> str:

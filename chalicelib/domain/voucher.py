@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from . import advances
+from . import advances, investment_dossier
 from .catalogue import PAYMENT_KINDS, PaymentKind
 from .errors import InvalidField
 
@@ -78,6 +78,10 @@ class Voucher:
     advance_limit: int | None = None      # what the contract/decision lets the unit draw in advance
     difference_to_pay: int = 0            # a settlement above its advance: paid out (Art.6 cl.2 pt.e)
     budget_payment: BudgetPayment | None = None   # Mẫu 14 / 18: part paid into the budget
+    investment: investment_dossier.Terms | None = None   # Decree 254/2025 procedures only
+    # The part of a payment of completed volume that recovers the contract's advance (Mẫu
+    # 04.b/TT; its rules: domain/investment.py); 0 when none is stated.
+    advance_recovery: int = 0
 
     @property
     def kind(self) -> PaymentKind:
@@ -171,7 +175,15 @@ def _funding(obj: dict, path: str) -> str:
     _text(funding, "currency", f_path, pattern=_CURRENCY, shape="mã tiền tệ ISO 4217, ví dụ USD")
     _text(funding, "original_amount", f_path, max_len=20, pattern=_DECIMAL,
           shape="số, tối đa 2 chữ số thập phân, viết dạng chuỗi")
+    # 347/2025 Art.15 cl.1 pt.c: the treaty's signing date and whether the programme is funded
+    # from recurrent estimates decide which decree's procedure it keeps (domain/catalogue.py).
+    _optional_text(funding, "treaty_signed_on", f_path, pattern=_DATE, shape="YYYY-MM-DD")
+    if funding.get("estimate") is not None:
+        _choice(funding, "estimate", f_path, FUNDING_ESTIMATES)
     return number
+
+
+FUNDING_ESTIMATES = ("recurrent", "investment")   # dự toán chi thường xuyên / chi đầu tư
 
 
 def parse_voucher(raw: Any, payment_kinds: tuple[str, ...], path: str = "content.voucher",
@@ -234,11 +246,21 @@ def parse_voucher(raw: Any, payment_kinds: tuple[str, ...], path: str = "content
                         shape="mã hồ sơ (26 ký tự)")
     project_code = _project(obj, path) if "project" in blocks else None
     agreement_number = _funding(obj, path) if "funding" in blocks else None
+    investment = (investment_dossier.parse_terms(obj, path, payment_kind)
+                  if "investment" in blocks else None)
 
     return Voucher(number, year, estimate_type, payment_kind, method, unit_code, chapter, account,
                    lines, total, payee_name, payee_account, contract_number, contract_value,
                    related, project_code, agreement_number, advance_limit, difference,
-                   budget_payment=parse_budget_payment(obj, path, kind, total))
+                   budget_payment=parse_budget_payment(obj, path, kind, total),
+                   investment=investment, advance_recovery=_stated_recovery(obj))
+
+
+def _stated_recovery(obj: dict) -> int:
+    """What the voucher says it recovers, for the components it then needs; whether it may
+    (and how much) is domain/investment.py's rule, checked at receipt with the project."""
+    value = obj.get("advance_recovery")
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
 
 
 # --- the split voucher: part into the budget, the rest to the payee (Mẫu 14, Mẫu 18) ---------

@@ -98,8 +98,9 @@ def check_manifest(content: dict, proc: catalogue.ProcedureVersion, unit_id: str
             on_file.append({"kind": kind, "reference": kept.reference, "sha256": kept.sha256,
                             "name": kept.name, "dossier_id": kept.dossier_id})
         elif need.required:
-            raise InvalidField(f"Thiếu tài liệu: {need.component.name_vi}.", code="document_required",
-                               field="content.documents")
+            why = f" ({need.why})" if need.why else ""
+            raise InvalidField(f"Thiếu tài liệu: {need.component.name_vi}{why}.",
+                               code="document_required", field="content.documents")
     return Manifest(files, on_file, to_file)
 
 

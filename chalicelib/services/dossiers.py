@@ -14,7 +14,7 @@ import hashlib
 import logging
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from ulid import PureRandomPolicy, ULIDGenerator
@@ -27,7 +27,7 @@ from ..adapters.repository import IdempotencyKeyTaken, Repository
 from ..adapters.statements import StatementStore
 from ..adapters.workflow import Workflows
 from ..config import Config
-from ..domain import audit, budget_year, catalogue, investment
+from ..domain import audit, budget_year, catalogue, investment, investment_dossier
 from ..domain.calendar import local_date
 from ..domain.changes import REMOVE, set_or_remove
 from ..domain.commands import Submit
@@ -85,7 +85,8 @@ def _parse_submission(cmd: Submit, principal: Principal, repo: Repository, store
     is_new = procedure is None
     if procedure is None:
         procedure = catalogue.version_in_force(code, local_date(now),
-                                               budget_year=_declared_budget_year(content))
+                                               budget_year=_declared_budget_year(content),
+                                               treaty_signed_on=_declared_treaty(content))
         if procedure.without_login:
             raise InvalidField("Thủ tục này nộp qua POST /v1/registrations.",
                                code="wrong_endpoint", field="content.procedure")
@@ -125,6 +126,21 @@ def _declared_budget_year(content: dict) -> int | None:
     return year if isinstance(year, int) and not isinstance(year, bool) else None
 
 
+def _declared_treaty(content: dict) -> date | None:
+    """The signing date of the treaty behind ODA or concessional funding from recurrent
+    estimates, as sent (347/2025 Art.15 cl.1 pt.c binds by it); anything else, or a malformed
+    date, is None here and left to the voucher's own checks."""
+    voucher = content.get("voucher")
+    funding = voucher.get("funding") if isinstance(voucher, dict) else None
+    if not isinstance(funding, dict) or funding.get("estimate") != "recurrent":
+        return None
+    signed = funding.get("treaty_signed_on")
+    try:
+        return date.fromisoformat(signed) if isinstance(signed, str) else None
+    except ValueError:
+        return None
+
+
 def _payment_facts(content: dict, procedure: catalogue.ProcedureVersion, unit: Any, now: datetime,
                    repo: Repository) -> dict:
     """A voucher whose unit, chapter and account exist and belong together, and whose related
@@ -146,6 +162,9 @@ def _payment_facts(content: dict, procedure: catalogue.ProcedureVersion, unit: A
         field = "content.voucher.total" if wrong.code == "adjustment_changes_amount" else wrong.field
         raise InvalidField(wrong.message, code=wrong.code, field=field)
     budget_forms.check(content, voucher, unit.unit_id, repo, now)   # Mẫu 08 / Mẫu 09, if sent
+    if voucher.investment is not None:   # Decree 254/2025: Art.9 cl.1, Art.12 cl.1-3
+        investment_dossier.check_at_receipt(voucher.payment_kind, voucher.budget_year,
+                                            voucher.investment, local_date(now))
     recovered = projects.check_submission(content["voucher"], voucher.project_code, unit.unit_id,
                                           repo) if investment.applies_to(procedure.code) else 0
     return {"account_id": voucher.account, "amount": voucher.total,
@@ -233,7 +252,7 @@ def receive(proc: catalogue.ProcedureVersion, as_sent: dict, idempotency_key: st
     dossier_id = new_dossier_id()
     telemetry.annotate_dossier(dossier_id, correlation_id or dossier_id)
     # The answer is the receipt notice with the promised result date (347/2025 Art.3 cl.4 pt.a).
-    due = proc.due_at(now, repo.office_calendar(office_id))
+    due = proc.due_at(now, repo.office_calendar(office_id), payment_kind=facts.get("payment_kind"))
     response = {
         "dossier_id": dossier_id, "procedure": proc.code, "version": proc.version,
         "status": catalogue.UNDER_REVIEW, "step": proc.first_step,
@@ -300,7 +319,8 @@ def supplement(principal: Principal, dossier_id: str, cmd: Submit, *, repo: Repo
     step = dossier.step if dossier.step in ("supplement", "re_reconcile") else "supplement"
     move = catalogue.transition(proc, step, "resubmit",
                                 supplements_used=int(dossier.supplements_used), reason=None)
-    due = proc.due_at(now, repo.office_calendar(dossier.office_id))
+    due = proc.due_at(now, repo.office_calendar(dossier.office_id),
+                      payment_kind=sub.facts.get("payment_kind"))
     at, request = common.iso(now), common.decision_request_id()
     facts: dict[str, Any] = {}
     for name, value in sub.facts.items():

@@ -12,6 +12,7 @@ import pytest
 from chalicelib import clock
 from chalicelib.domain.calendar import local_date
 from devstack.demo import sample_content
+from devstack.samples import investment_terms
 from tests.integration.flow import Flow
 
 pytestmark = pytest.mark.integration
@@ -43,8 +44,13 @@ def content(flow: Flow, code: str, number: str, amount: int, *, budget_year: int
     tag = f"{code}-{number}"
     documents = [flow.upload("investment_decision", f"qd-{tag}.pdf", f"qd {tag}".encode()),
                  flow.upload("capital_plan", f"khv-{tag}.pdf", f"khv {tag}".encode())]
-    if contract is not None and contract["value"] > 50_000_000:
-        documents.append(flow.upload("contract", f"hd-{tag}.pdf", f"hd {tag}".encode()))
+    # What a Decree 254/2025 dossier carries besides (Art.8 cl.1 pt.d-đ, cl.3 pt.a): the contract
+    # or estimate summary table, the statement of completed volume and, when a payment recovers
+    # an advance, the recovery request (04.b/TT).
+    documents += [flow.upload(kind, f"{kind}-{tag}.pdf", f"{kind} {tag}".encode()) for kind in (
+        "contract_summary" if contract else "estimate_summary", "completed_volume",
+        "advance_recovery_request")]
+    extra.setdefault("investment", investment_terms())
     body = sample_content(number, amount, procedure=PROCEDURE, documents=documents,
                           budget_year=budget_year,
                           project={"code": code, "name": f"Dự án thử {code}"},
@@ -157,7 +163,8 @@ def test_art6_cl6_and_art9_cl5_254_contract_items_and_the_advance_recovered_by_8
         flow, unique):
     code = a_project_code()
     register(flow, code, 1_000_000_000, {year(): {"allocated": 500_000_000}})
-    contract = {"number": unique("HD"), "date": "2026-02-01", "value": 100_000_000,
+    contract = {"number": unique("HD"), "date": "2026-02-01", "effective_date": "2026-02-01",
+                "value": 100_000_000,
                 "advance_rate_percent": 30,
                 "items": [{"code": "HM1", "value": 60_000_000},
                           {"code": "HM2", "value": 40_000_000}]}

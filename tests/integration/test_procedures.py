@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from devstack.samples import payment_like
+from chalicelib.domain import catalogue
+from devstack.samples import INVESTMENT_254, payment_like
 from tests.integration.flow import Flow
 
 pytestmark = pytest.mark.integration
@@ -20,7 +21,9 @@ PROCEDURES = {"regular_spending_payment": "paid", "investment_capital_payment": 
 
 
 # Per-dossier documents a procedure always requires (its one-time ones are on file in the seed).
-ALWAYS_CARRIED = {"oda_recording": "donor_notice"}
+ALWAYS_CARRIED = {"oda_recording": "donor_notice",
+                  # 254/2025 Art.8 cl.3: a payment of completed volume carries its statement.
+                  **{code: "completed_volume" for code in INVESTMENT_254}}
 
 
 def content(procedure: str, number: str, amount: int = 1_000_000, *, flow: Flow | None = None,
@@ -45,8 +48,14 @@ def test_happy_refuse_and_supplement_paths(flow, unique, procedure):
                                     for tag in ("OK", "NO", "SUP"))
     assert happy["procedure"] == procedure and happy["status"] == "under_review"
 
+    # 254/2025 Art.8 cl.9: an investor's incomplete dossier is refused, never sent back.
+    takes_supplement = catalogue.get_version(procedure, happy["version"]).supplement_limit > 0
     for d in (happy, supplemented):
-        if d is supplemented:
+        if d is supplemented and not takes_supplement:
+            status, err = flow.decide(flow.officer, d["dossier_id"], "request_supplement",
+                                      "Bổ sung bảng kê chứng từ.")
+            assert (status, err["error"]["code"]) == (422, "decision_not_allowed"), err
+        elif d is supplemented:
             status, _ = flow.decide(flow.officer, d["dossier_id"], "request_supplement",
                                     "Bổ sung bảng kê chứng từ.")
             assert status == 200
@@ -72,7 +81,7 @@ def test_happy_refuse_and_supplement_paths(flow, unique, procedure):
 def test_a_procedure_refuses_a_voucher_without_its_blocks(flow, unique):
     for procedure, field in (("investment_capital_payment", "content.voucher.project"),
                              ("foreign_capital_spending", "content.voucher.funding")):
-        body = content(procedure, unique("BLK"))
+        body = content(procedure, unique("BLK"), flow=flow)
         del body["voucher"][field.rsplit(".", 1)[1]]
         status, err = flow.api.call("POST", "/v1/dossiers", flow.signed(body), token=flow.unit)
         assert (status, err["error"]["field"]) == (422, field), err

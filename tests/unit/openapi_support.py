@@ -218,7 +218,8 @@ def procedure_sample(proc: catalogue.ProcedureVersion, kind: str | None = None,
     with what that kind needs, every block the procedure requires and one document of each of
     its component kinds (and one `other`)."""
     kind = kind or proc.payment_kinds[0]
-    blocks = {"project": copy.deepcopy(PROJECT), "funding": copy.deepcopy(FUNDING)}
+    blocks = {"project": copy.deepcopy(PROJECT), "funding": copy.deepcopy(FUNDING),
+              "investment": {"work": "contract", "accepted_on": "2026-01-05"}}
     content = sample_content(number, procedure=proc.code, payment_kind=kind, documents=[
         a_document(k, f"{k}.pdf") for k in components.kinds(proc)],
         **{b: blocks[b] for b in proc.voucher_blocks})
