@@ -1,6 +1,7 @@
 """The results as documents people keep: print-ready HTML (A4, Vietnamese) of a dossier's receipt
-notice, its debit (or credit) advice, its refusal notice (Mẫu 33) and its confirmed form, each
-with the treasury's header, the dossier code and a QR code of that code.
+notice, its debit (or credit) advice, its refusal notice (Mẫu 33), its confirmed form, and a
+reconciliation's or closing's forms (Mẫu 26-32 confirmed or returned, Mẫu 25), each with the
+treasury's header, the dossier code and a QR code of that code.
 
 One table, `KINDS`: a document kind is its title, which dossiers have it and how its fields are
 built from the dossier; its body is a template under `chalicelib/templates/print/<template>.html`
