@@ -29,12 +29,13 @@ def dossier_documents(req: Request, dossier_id: str) -> tuple[int, Any]:
     principal = req.principal()
     svc = req.services
     return 200, documents.for_dossier(principal, dossier_id, repo=svc.repo, store=svc.documents,
-                                      now=req.now)
+                                      now=req.now, statements=svc.statements)
 
 
 @route("/v1/dossiers/{dossier_id}/documents/{kind}", methods=["GET"])
 def dossier_printable(req: Request, dossier_id: str, kind: str) -> tuple[int, Any]:
     """One document of the dossier's results as print-ready HTML (domain/printable.py)."""
     from chalicelib.services import printable
-    text, filename = printable.document(req.principal(), dossier_id, kind, repo=req.services.repo)
+    text, filename = printable.document(req.principal(), dossier_id, kind, repo=req.services.repo,
+                                        statements=req.services.statements)
     return 200, Html(text, filename)

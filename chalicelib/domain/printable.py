@@ -1,6 +1,7 @@
 """The results as documents people keep: print-ready HTML (A4, Vietnamese) of a dossier's receipt
-notice, its debit (or credit) advice, its refusal notice (Mẫu 33) and its confirmed form, each
-with the treasury's header, the dossier code and a QR code of that code.
+notice, its debit (or credit) advice, its refusal notice (Mẫu 33), its confirmed form, and a
+reconciliation's or closing's forms (Mẫu 26-32 confirmed or returned, Mẫu 25), each with the
+treasury's header, the dossier code and a QR code of that code.
 
 One table, `KINDS`: a document kind is its title, which dossiers have it and how its fields are
 built from the dossier; its body is a template under `chalicelib/templates/print/<template>.html`
@@ -24,6 +25,7 @@ from pathlib import Path
 from string import Template
 
 from . import catalogue
+from . import reconciliation_forms as forms
 from .calendar import local_date
 from .risk import local_text
 from .voucher import grouped, vnd
@@ -111,6 +113,11 @@ LABELS = {
     "ledger_reference": "Số tham chiếu hạch toán (TABMIS)", "treatment_vi": "Xử lý",
     "period": "Kỳ", "opening_balance": "Số dư đầu kỳ", "closing_balance": "Số dư cuối kỳ",
     "difference": "Chênh lệch", "estimate": "Dự toán", "used": "Đã sử dụng",
+    # the reconciliation forms (Mẫu 26-32) and Mẫu 25, as _form_rows and _closing_fields lay them out
+    "line": "Chỉ tiêu", "column": "Cột", "unit_figure": "Số liệu của đơn vị",
+    "treasury_figure": "Số liệu của Kho bạc Nhà nước", "details": "Chi tiết đề nghị",
+    "reconciled_to": "Số dư xác nhận đến ngày", "confirmed_balance": "Số dư được xác nhận",
+    "effective_end": "Ngày tài khoản bắt đầu hết hiệu lực", "forms": "Bảng đối chiếu kèm theo",
 }
 _HIDDEN = {"treatment"}   # a code beside its label (treatment_vi): shown once, in words
 _NUM = ' class="num"'
@@ -235,6 +242,161 @@ def _confirmed_fields(view: dict) -> dict:
             "treasury": table(treasury)}
 
 
+# --- the reconciliation forms (Mẫu 26-32) and Mẫu 25 ------------------------------------------
+
+def _reconciliation(view: dict) -> dict:
+    """The dossier's `reconciliation` block (services/reconciliation.view), if it has one."""
+    block = view.get("reconciliation")
+    return block if isinstance(block, dict) else {}
+
+
+def _day(value: object) -> str:
+    """'2026-11-30' as '30/11/2026'."""
+    try:
+        day = datetime.strptime(str(value), "%Y-%m-%d")
+    except ValueError:
+        return MISSING
+    return f"{day.day:02d}/{day.month:02d}/{day.year}"
+
+
+def _dict(value: object) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _period(form: dict) -> str:
+    period = _dict(form.get("period"))
+    return f"từ {_day(period.get('from'))} đến {_day(period.get('to'))}"
+
+
+def _column(column: str) -> str:
+    """A column as the forms number it: '(6)'; Mẫu 32's single column is the amount."""
+    return "Số tiền" if column == "amount" else f"({column})"
+
+
+def _line(form: dict, line: object, label: object = "") -> str:
+    spec = forms.FORMS.get(str(form.get("form")))
+    fixed = dict(spec.fixed_rows) if spec else {}
+    return str(label or fixed.get(str(line)) or ("Cộng" if line == "total" else line) or MISSING)
+
+
+def _form_rows(form: dict) -> list[dict]:
+    """A form's lines as table rows: the line, its budget codes, its cells by column number,
+    then the totals line."""
+    columns = [str(c) for c in form.get("columns") or []]
+    rows: list[dict] = []
+    for number, row in enumerate(form.get("rows") or [], start=1):
+        if not isinstance(row, dict):
+            continue
+        entry: dict = {"line": _line(form, row.get("line") or str(number), row.get("label"))}
+        codes = _dict(row.get("codes"))
+        for key, value in codes.items():
+            entry.setdefault(str(key), str(value))
+        cells = _dict(row.get("cells"))
+        entry.update({_column(c): cells.get(c) for c in columns})
+        rows.append(entry)
+    totals = _dict(form.get("totals"))
+    if totals:
+        rows.append({"line": "Cộng", **{_column(c): totals[c] for c in columns if c in totals}})
+    return rows
+
+
+def _form_table(form: dict) -> Markup:
+    rows = _form_rows(form)
+    return table(rows) if rows else Markup(f"<p>{MISSING}</p>")
+
+
+def _form_heading(form: dict) -> Markup:
+    return Markup(f"<h3>Mẫu số {_cell(form.get('form'))} ({_cell(form.get('symbol'))}): "
+                  f"{_cell(form.get('title'))}</h3>")
+
+
+def _reconciled_fields(view: dict) -> dict:
+    """347/2025 Art.10 cl.2 pt.c, cl.8 pt.a: the figures match, so the treasury confirms the
+    account's balance on the form the unit sent (the form as sent, its confirmation and date)."""
+    form = _reconciliation(view)["confirmed_form"]
+    at = form.get("confirmed_at")
+    confirmation = Markup(
+        '<p data-field="verdict">Số liệu của đơn vị <strong>khớp đúng</strong> với số liệu của '
+        "Kho bạc Nhà nước; Kho bạc Nhà nước xác nhận số dư tài khoản của đơn vị trên bảng đối "
+        f"chiếu này.</p><p>Thời điểm xác nhận: <strong data-field=\"confirmed_at\">"
+        f"{html.escape(_when(at))}</strong>.</p>")
+    return {"number": f"{view['dossier_id']}/XNSD", "issued_on": _on(at),
+            "subtitle": f"Mẫu số {form.get('form') or ''} — Kho bạc Nhà nước xác nhận khớp đúng",
+            "symbol": form.get("symbol") or MISSING, "account_id": form.get("account_id") or
+            MISSING, "period_label": "Kỳ đối chiếu", "period": _period(form),
+            "form": _form_table(form), "confirmation": confirmation}
+
+
+def _differences(form: dict, found: list) -> Markup:
+    rows = [{"line": _line(form, d.get("line")), "column": _column(str(d.get("column") or "amount")),
+             "unit_figure": d.get("unit"), "treasury_figure": d.get("treasury"),
+             "difference": d.get("difference")} for d in found if isinstance(d, dict)]
+    return table(rows) if rows else Markup(f"<p>{MISSING}</p>")
+
+
+def _mismatch_fields(view: dict) -> dict:
+    """347/2025 Art.10 cl.2 pt.c, cl.8 pt.b: the figures do not match, so the treasury returns
+    the unit's form confirming the mismatch, with the differences line by line; the unit
+    reconciles again within 1 working day of receiving it (the due time, as the step's task
+    holds it). Whether it is overdue is not printed: the page stays the same whenever fetched."""
+    block = _reconciliation(view)
+    form = _dict(block.get("unit_form"))
+    treasury = block.get("treasury_form")
+    returned = block["re_reconciliation"]
+    reason = returned.get("reason")
+    theirs = Markup(_form_heading(treasury).replace("<h3>", "<h3>Số liệu của Kho bạc Nhà nước — ")
+                    + _form_table(treasury)) if isinstance(treasury, dict) else Markup("")
+    confirmation = Markup(
+        '<p data-field="verdict">Số liệu của đơn vị <strong>không khớp đúng</strong> với số liệu '
+        "của Kho bạc Nhà nước. Chênh lệch từng chỉ tiêu (số liệu của đơn vị trừ số liệu của Kho "
+        "bạc Nhà nước):</p>" + _differences(form, block.get("differences") or [])
+        + (f'<p>Ghi chú của Kho bạc Nhà nước: <span data-field="reason">{_cell(reason)}</span></p>'
+           if reason else "")
+        + "<p>Đơn vị tiếp tục đối chiếu, xác nhận số dư tài khoản tại Kho bạc Nhà nước nơi mở tài "
+        "khoản chậm nhất 01 ngày làm việc kể từ khi nhận được xác nhận này, tức là trước: "
+        f"<strong data-field=\"due_at\">{html.escape(_when(returned.get('due_at')))}</strong>.</p>")
+    return {"number": f"{view['dossier_id']}/XNSD-KK", "issued_on": _on(returned.get("returned_at")),
+            "subtitle": f"Mẫu số {form.get('form') or ''} — Kho bạc Nhà nước xác nhận không khớp "
+                        "đúng", "symbol": form.get("symbol") or MISSING,
+            "account_id": form.get("account_id") or MISSING, "period_label": "Kỳ đối chiếu",
+            "period": _period(form), "form": Markup(_form_table(form) + theirs),
+            "confirmation": confirmation}
+
+
+def _closing_fields(view: dict) -> dict:
+    """347/2025 Art.9 cl.2 pt.c, cl.8: Mẫu 25 with the treasury's confirmation — the balance as at
+    the reconciliation date, the day the account stops being valid — and the reconciliation
+    forms it came with (Art.9 cl.3 pt.b-d), each as the unit sent it."""
+    result = _result(view)
+    mau_25 = result["confirmed_form"]
+    balance = mau_25.get("confirmed_balance")
+    request = {"account_id": mau_25.get("account_id"), "reason": mau_25.get("reason"),
+               "details": mau_25.get("details"), "reconciled_to": _day(mau_25.get("reconciled_to")),
+               "confirmed_balance": _money(balance), "effective_end": _day(mau_25.get("effective_end")),
+               "forms": ", ".join(f"Mẫu số {n}" for n in mau_25.get("forms") or []) or MISSING}
+    attached = [f for f in view.get("closing_forms") or [] if isinstance(f, dict)]
+    form = Markup(table(request) + ("<h3>Bảng đối chiếu kèm theo</h3>" if attached else "")
+                  + "".join(_form_heading(f) + _form_table(f) for f in attached))
+    confirmation = Markup(
+        '<p data-field="verdict">Kho bạc Nhà nước đã đối chiếu số liệu, <strong>xác nhận số dư '
+        f"tài khoản</strong> đến ngày {html.escape(_day(mau_25.get('reconciled_to')))} là "
+        f"<strong data-field=\"confirmed_balance\">{html.escape(_money(balance))}</strong> và "
+        "tất toán tài khoản; tài khoản hết hiệu lực từ ngày "
+        f"<strong data-field=\"effective_end\">{html.escape(_day(mau_25.get('effective_end')))}"
+        "</strong>.</p>")
+    return {"number": f"{view['dossier_id']}/TTTK", "issued_on": _on(result.get("closed_at")),
+            "subtitle": "Mẫu số 25 — có xác nhận của Kho bạc Nhà nước",
+            "symbol": mau_25.get("symbol") or MISSING,
+            "account_id": mau_25.get("account_id") or MISSING,
+            "period_label": "Đối chiếu số dư đến ngày", "period": _day(mau_25.get("reconciled_to")),
+            "form": form, "confirmation": confirmation}
+
+
+def _is_mau_25(view: dict) -> bool:
+    form = _result(view).get("confirmed_form")
+    return isinstance(form, dict) and str(form.get("form")) == "25"
+
+
 def _has_advice(kind: str) -> Callable[[dict], bool]:
     return lambda view: isinstance(_result(view).get(kind), dict)
 
@@ -247,8 +409,16 @@ KINDS: dict[str, Kind] = {k.kind: k for k in (
     Kind("refusal_notice", "Thông báo kết quả giải quyết thủ tục hành chính",
          lambda view: view.get("status") == catalogue.REFUSED, _refusal_fields, "refusal_notice"),
     Kind("confirmed_form", "Mẫu có xác nhận của Kho bạc Nhà nước",
-         lambda view: isinstance(_result(view).get("confirmed_form"), dict), _confirmed_fields,
-         "confirmed_form"),
+         lambda view: isinstance(_result(view).get("confirmed_form"), dict) and not _is_mau_25(view),
+         _confirmed_fields, "confirmed_form"),
+    Kind("reconciliation_form", "Bảng đối chiếu có xác nhận khớp đúng của Kho bạc Nhà nước",
+         lambda view: isinstance(_reconciliation(view).get("confirmed_form"), dict),
+         _reconciled_fields, "reconciliation_form"),
+    Kind("reconciliation_mismatch", "Bảng đối chiếu có xác nhận không khớp đúng của Kho bạc Nhà nước",
+         lambda view: isinstance(_reconciliation(view).get("re_reconciliation"), dict),
+         _mismatch_fields, "reconciliation_form"),
+    Kind("closing_form", "Giấy đề nghị tất toán tài khoản có xác nhận của Kho bạc Nhà nước",
+         _is_mau_25, _closing_fields, "reconciliation_form"),
 )}
 
 
@@ -256,6 +426,12 @@ def title_of(kind: Kind, view: dict) -> str:
     """The kind's title, or a confirmed form's own name (Giấy đề nghị tạm cấp dự toán...)."""
     if kind.kind == "confirmed_form":
         return str(_result(view)["confirmed_form"].get("name_vi") or kind.title)
+    if kind.kind == "closing_form":
+        return str(_result(view)["confirmed_form"].get("title") or kind.title)
+    if kind.kind in ("reconciliation_form", "reconciliation_mismatch"):
+        block = _reconciliation(view)
+        form = block.get("confirmed_form") or block.get("unit_form") or {}
+        return str(form.get("title") or kind.title)
     return kind.title
 
 

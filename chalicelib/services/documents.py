@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from ..adapters.documents import DOWNLOAD_SECONDS, UPLOAD_SECONDS, DocumentStore
 from ..adapters.identity import Principal
@@ -24,6 +25,9 @@ from ..domain.errors import InvalidField
 from ..domain.voucher import file_name, parse_documents, parse_voucher, sha256_hex
 from . import authz, common
 from . import printable as printable_documents
+
+if TYPE_CHECKING:
+    from ..adapters.statements import StatementStore
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 CONTENT_TYPES = ("application/pdf", "application/xml", "text/xml", "image/jpeg", "image/png")
@@ -105,7 +109,7 @@ def check_manifest(content: dict, proc: catalogue.ProcedureVersion, unit_id: str
 
 
 def for_dossier(principal: Principal, dossier_id: str, *, repo: Repository, store: DocumentStore,
-                now: datetime) -> dict:
+                now: datetime, statements: StatementStore | None = None) -> dict:
     """The dossier's files and the legal documents on file it relies on, each with a short-lived
     download URL."""
     dossier = common.load_dossier(repo, principal, dossier_id, "dossier.read")
@@ -120,5 +124,5 @@ def for_dossier(principal: Principal, dossier_id: str, *, repo: Repository, stor
         item["download_url"] = store.download_url(dossier.unit_id, item["sha256"], item["name"])
         item["expires_at"] = expires
     # What its results give the unit to print and keep (GET .../documents/{kind}).
-    printable = printable_documents.listed(dossier, body, repo)
+    printable = printable_documents.listed(dossier, body, repo, statements)
     return {"dossier_id": dossier_id, "items": items, "printable": printable}

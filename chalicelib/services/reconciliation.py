@@ -167,21 +167,32 @@ def view(dossier: Any, content: dict, *, repo: Repository, statements: Statement
         task = repo.task(dossier.open_task_id)
         if task is not None:
             late = now is not None and bool(task.due_at) and task.due_at < to_utc_iso(now)
+            # returned_at: when the unit got the treasury's answer, from which its working day
+            # runs; reason: the office's note on the mismatch (the form it prints, printable.py)
             seen["re_reconciliation"] = {"due_at": task.due_at,
-                                         "overdue": bool(task.overdue) or late}
+                                         "overdue": bool(task.overdue) or late,
+                                         "returned_at": task.created_at,
+                                         "reason": dossier.last_reason}
     return seen
+
+
+def closing_compared(closing: dict, *, repo: Repository, statements: StatementStore
+                     ) -> list[dict[str, Any]]:
+    """Each reconciliation form a closing carries (347/2025 Art.9 cl.3 pt.b-d), compared as an
+    Art. 10 reconciliation of the closing's account and period: the checklist reads the
+    differences, Mẫu 25's printable document the unit's forms."""
+    return [compared({"reconciliation": {"account_id": closing["account_id"],
+                                         "period": closing["period"], "form": sent}},
+                     repo=repo, statements=statements)
+            for sent in closing.get("forms") or []]
 
 
 def closing_checks(content: dict, repo: Repository, statements: StatementStore) -> list[Check]:
     """A closing's forms, each against the ledger for the closing's period: the office
     reconciles before it confirms the balance and closes (347/2025 Art.9 cl.2 pt.c)."""
-    closing = content["closing"]
     found = []
-    for sent in closing.get("forms") or []:
-        seen = compared({"reconciliation": {"account_id": closing["account_id"],
-                                            "period": closing["period"], "form": sent}},
-                        repo=repo, statements=statements)
-        found += [f"Mẫu {sent['form']} {d['field']}: đơn vị {grouped(d['unit'])} / "
+    for seen in closing_compared(content["closing"], repo=repo, statements=statements):
+        found += [f"Mẫu {seen['unit_form']['form']} {d['field']}: đơn vị {grouped(d['unit'])} / "
                   f"KBNN {vnd(d['treasury'])}" for d in seen["differences"]]
     return [Check("form_matches_ledger", "Bảng đối chiếu kèm theo khớp sổ KBNN", not found,
                   "; ".join(found[:10]) or "khớp đúng")]
