@@ -311,7 +311,7 @@ def _form_heading(form: dict) -> Markup:
 
 
 def _reconciled_fields(view: dict) -> dict:
-    """347/2025 Art.10 cl.2 pt.c, cl.8 pt.a: the figures match, so the treasury confirms the
+    """347/2025 Art.10 cl.2 pt.c, 347/2025 Art.10 cl.8 pt.a: the figures match, so the treasury confirms the
     account's balance on the form the unit sent (the form as sent, its confirmation and date)."""
     form = _reconciliation(view)["confirmed_form"]
     at = form.get("confirmed_at")

@@ -57,6 +57,7 @@ REQUIRED_CLAUSES = frozenset({
     "347/2025 Art.10 cl.3 forms-by-account",
     "347/2025 Art.10 cl.3 periodic-statements",
     "347/2025 Art.10 cl.5 one-working-day",
+    "347/2025 Art.10 cl.8 pt.a confirmed-form",
     "347/2025 Art.15 cl.1 pt.a budget-2025-spending-under-11-2020",
     "347/2025 Art.15 cl.1 pt.a budget-year-open-at-receipt",
     "347/2025 Art.15 cl.1 pt.b received-before-2026-finishes-under-11-2020",
