@@ -700,9 +700,9 @@ def render(result: dict) -> str:
               f"{sv['with_status_read']['p50_ms']:6.2f} ({sv['with_status_read']['p95_ms']:.2f})",
               "", "Every procedure in force, one dossier down its happy path (first decision "
               "offered at each step)",
-              f"  {'procedure':<28}{'version':<10}{'end':<12}{'transitions':>11}   "
+              f"  {'procedure':<31}{'version':<10}{'end':<12}{'transitions':>11}   "
               "AWS calls of the submission",
-              *(f"  {r['procedure']:<28}{r['version']:<10}{r['end_status']:<12}"
+              *(f"  {r['procedure']:<31}{r['version']:<10}{r['end_status']:<12}"
                 f"{r['transitions']:>11}   "
                 + ", ".join(f"{op}×{n}" for op, n in r["submit_calls"].items())
                 for r in result["procedures"]),
