@@ -91,7 +91,8 @@ class Alert:
     sms: str
 
 
-def _parse_time(value: object) -> datetime | None:
+def parse_time(value: object) -> datetime | None:
+    """An aware instant from an ISO-8601 string, or None for anything else."""
     if not isinstance(value, str) or not value:
         return None
     try:
@@ -101,8 +102,9 @@ def _parse_time(value: object) -> datetime | None:
     return parsed if parsed.tzinfo else None
 
 
-def _when(value: object) -> str:
-    parsed = _parse_time(value)
+def local_when(value: object) -> str:
+    """An instant as people in Vietnam read it, or a dash."""
+    parsed = parse_time(value)
     return local_text(parsed) if parsed else MISSING
 
 
@@ -137,16 +139,16 @@ def email_values(event: dict, *, unit_name: str, office_name: str, reason: str |
         "amount": vnd(amount) if isinstance(amount, int) else MISSING,
         "account_id": event.get("account_id") or MISSING,
         "status_label": STATUS_VI.get(event.get("status") or "", event.get("status") or MISSING),
-        "occurred": _when(event.get("occurred_at")),
-        "due": _when(event.get("due_at")),
+        "occurred": local_when(event.get("occurred_at")),
+        "due": local_when(event.get("due_at")),
         "reason": reason or event.get("reason") or MISSING,
         "advice_title": advice_title,
         "advice_number": advice.get("number") or MISSING,
         "advice_amount": vnd(advice["amount"]) if isinstance(advice.get("amount"), int) else MISSING,
-        "posted": _when(advice.get("posted_at")),
+        "posted": local_when(advice.get("posted_at")),
         **_returned_values(event.get("returned_line")),
         "cause": cause_text(extension["cause"]) if extension.get("cause") else MISSING,
-        "previous_due": _when(extension.get("from_due_at")),
+        "previous_due": local_when(extension.get("from_due_at")),
     }
 
 
@@ -157,7 +159,7 @@ def _returned_values(returned: object) -> dict:
     amount = returned.get("amount")
     return {"returned_line": str(returned.get("line") or MISSING),
             "returned_amount": vnd(amount) if isinstance(amount, int) else MISSING,
-            "credited": _when(returned.get("credited_at"))}
+            "credited": local_when(returned.get("credited_at"))}
 
 
 @cache
@@ -207,11 +209,11 @@ def status_alert(event: dict) -> Alert:
         parts.append(vnd(amount))
     if event.get("account_id"):
         parts.append(f"tài khoản {event['account_id']}")
-    when = _when(event.get("occurred_at"))
+    when = local_when(event.get("occurred_at"))
     text = (f"Cảnh báo KBNN — đơn vị {event.get('unit_id')}: hồ sơ {code} ({', '.join(parts)}) "
             f"{what} lúc {when}; trạng thái: {label}.")
     if event["event"] == "dossier.deadline_extended":   # the final deadline: 347/2025 Art.3 cl.6
-        text += f" Hạn mới: {_when(event.get('due_at'))}."
+        text += f" Hạn mới: {local_when(event.get('due_at'))}."
     if event.get("reason"):
         text += f" Lý do: {event['reason']}"
     money = f" {vnd(amount)}" if isinstance(amount, int) else ""
@@ -223,7 +225,7 @@ def balance_alert(event: dict) -> Alert:
     """An account's balance moved."""
     delta, balance = int(event.get("delta") or 0), event.get("balance")
     change = ("+" if delta > 0 else "") + vnd(delta)
-    when = _when(event.get("occurred_at"))
+    when = local_when(event.get("occurred_at"))
     dossier = f" (hồ sơ {event['dossier_id']})" if event.get("dossier_id") else ""
     remaining = vnd(balance) if isinstance(balance, int) else MISSING
     text = (f"Cảnh báo KBNN — đơn vị {event.get('unit_id')}: tài khoản {event.get('account_id')} "

@@ -27,11 +27,10 @@ from string import Template
 from . import catalogue
 from . import reconciliation_forms as forms
 from .calendar import local_date
-from .risk import local_text
+from .notices import MISSING, local_when, parse_time
 from .voucher import grouped, vnd
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "print"
-MISSING = "—"
 
 
 class Markup(str):
@@ -51,24 +50,9 @@ class Kind:
 
 # --- small helpers ---------------------------------------------------------------------------
 
-def _parse(value: object) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else None
-
-
-def _when(value: object) -> str:
-    parsed = _parse(value)
-    return local_text(parsed) if parsed else MISSING
-
-
 def _on(value: object) -> str:
     """'ngày 08 tháng 12 năm 2026' (Hà Nội date), as Vietnamese documents are dated."""
-    parsed = _parse(value)
+    parsed = parse_time(value)
     if parsed is None:
         return "ngày ... tháng ... năm ..."
     day = local_date(parsed)
@@ -136,7 +120,7 @@ def _cell(value: object, key: str = "") -> str:
     if value is None or value == "":
         return MISSING
     if isinstance(value, str) and key.endswith("_at"):
-        return html.escape(_when(value))
+        return html.escape(local_when(value))
     return html.escape(str(value))
 
 
@@ -178,11 +162,11 @@ def _receipt_fields(view: dict) -> dict:
     documents = Markup("<h3>Tài liệu kèm theo</h3><ol>" + "".join(
         f"<li>{html.escape(str(name))}</li>" for name in files) + "</ol>") if files else Markup("")
     extended = Markup(f"<p>Thời hạn giải quyết đã được gia hạn đến: <strong>"
-                      f"{html.escape(_when(extensions[-1].get('to_due_at')))}</strong>.</p>"
+                      f"{html.escape(local_when(extensions[-1].get('to_due_at')))}</strong>.</p>"
                       ) if extensions else Markup("")
     return {"number": f"{view['dossier_id']}/TN", "issued_on": _on(view.get("received_at")),
             "subtitle": "Tiếp nhận hồ sơ và hẹn trả kết quả",
-            "received": _when(view.get("received_at")), "promised": _when(promised),
+            "received": local_when(view.get("received_at")), "promised": local_when(promised),
             "time_limit": f"{days} ngày làm việc" if days else MISSING,
             "documents": documents, "extended": extended}
 
@@ -208,7 +192,7 @@ def _advice_fields(kind: str) -> Callable[[dict], dict]:
         return {"number": advice.get("number") or MISSING, "issued_on": _on(advice.get("posted_at")),
                 "subtitle": "Kho bạc Nhà nước đã hạch toán theo đề nghị của đơn vị",
                 "account_id": advice.get("account_id") or view.get("account_id") or MISSING,
-                "amount": _money(advice.get("amount")), "posted": _when(advice.get("posted_at")),
+                "amount": _money(advice.get("amount")), "posted": local_when(advice.get("posted_at")),
                 "ledger_reference": advice.get("ledger_reference") or MISSING, "parts": parts}
     return fields
 
@@ -319,7 +303,7 @@ def _reconciled_fields(view: dict) -> dict:
         '<p data-field="verdict">Số liệu của đơn vị <strong>khớp đúng</strong> với số liệu của '
         "Kho bạc Nhà nước; Kho bạc Nhà nước xác nhận số dư tài khoản của đơn vị trên bảng đối "
         f"chiếu này.</p><p>Thời điểm xác nhận: <strong data-field=\"confirmed_at\">"
-        f"{html.escape(_when(at))}</strong>.</p>")
+        f"{html.escape(local_when(at))}</strong>.</p>")
     return {"number": f"{view['dossier_id']}/XNSD", "issued_on": _on(at),
             "subtitle": f"Mẫu số {form.get('form') or ''} — Kho bạc Nhà nước xác nhận khớp đúng",
             "symbol": form.get("symbol") or MISSING, "account_id": form.get("account_id") or
@@ -354,7 +338,7 @@ def _mismatch_fields(view: dict) -> dict:
            if reason else "")
         + "<p>Đơn vị tiếp tục đối chiếu, xác nhận số dư tài khoản tại Kho bạc Nhà nước nơi mở tài "
         "khoản chậm nhất 01 ngày làm việc kể từ khi nhận được xác nhận này, tức là trước: "
-        f"<strong data-field=\"due_at\">{html.escape(_when(returned.get('due_at')))}</strong>.</p>")
+        f"<strong data-field=\"due_at\">{html.escape(local_when(returned.get('due_at')))}</strong>.</p>")
     return {"number": f"{view['dossier_id']}/XNSD-KK", "issued_on": _on(returned.get("returned_at")),
             "subtitle": f"Mẫu số {form.get('form') or ''} — Kho bạc Nhà nước xác nhận không khớp "
                         "đúng", "symbol": form.get("symbol") or MISSING,
